@@ -1,0 +1,17 @@
+import type { Db } from '../db/client.js';
+import { createMemberActivities } from './members.js';
+import { createMessagingActivities } from './messaging.js';
+import type { SmsProvider } from './sms/provider.js';
+
+export interface ActivityDeps {
+  db: Db;
+  sms: SmsProvider;
+}
+
+/** Every activity, built from its dependencies. Workflows import only the type of this. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createMessagingActivities(deps),
+    ...createMemberActivities(deps),
+  };
+}

@@ -1,0 +1,79 @@
+import twilio from 'twilio';
+import { ProviderError, type FailureClass, type OutboundSms, type ProviderResult, type SmsProvider } from './provider.js';
+
+export interface TwilioProviderOptions {
+  accountSid: string;
+  authToken: string;
+  from: string;
+  /** Public base URL of our API; status callbacks go to `${publicBaseUrl}/webhooks/twilio/status?outboxId=…`. */
+  publicBaseUrl: string;
+  /** Tests and local fakes only: replaces https://api.twilio.com in every request the SDK makes. */
+  apiBaseUrl?: string;
+}
+
+/** Routes the SDK's own requests to another base URL (a fake Twilio on loopback) — the SDK code still runs. */
+class RebasedRequestClient extends twilio.RequestClient {
+  constructor(private readonly base: string) {
+    super({ timeout: 15_000 });
+  }
+  override request<T>(opts: Parameters<twilio.RequestClient['request']>[0]) {
+    opts.uri = opts.uri.replace(/^https:\/\/[a-z.]*twilio\.com/, this.base);
+    return super.request<T>(opts as never);
+  }
+}
+
+/** Twilio error codes: https://www.twilio.com/docs/api/errors (see shared/REFERENCE.md). */
+export function classifyTwilioError(err: unknown): ProviderError {
+  const e = err as { status?: number; code?: number | string; message?: string };
+  const code = typeof e.code === 'number' ? e.code : null;
+  const status = typeof e.status === 'number' ? e.status : null;
+  const message = e.message ?? String(err);
+  let cls: FailureClass;
+  if (code === 21610) cls = 'suppress';
+  else if (code === 21211 || code === 21614 || code === 21612 || code === 21408) cls = 'invalid_number';
+  else if (status === 429 || code === 20429) cls = 'transient';
+  else if (status !== null && status >= 500) cls = 'ambiguous';
+  else if (status !== null && status >= 400) cls = 'permanent';
+  // No HTTP status: the request failed on the wire (reset, timeout). The provider may have accepted it.
+  else cls = 'ambiguous';
+  return new ProviderError(message, cls, code, status);
+}
+
+export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
+  const client = twilio(opts.accountSid, opts.authToken, {
+    ...(opts.apiBaseUrl ? { httpClient: new RebasedRequestClient(opts.apiBaseUrl.replace(/\/$/, '')) } : {}),
+  });
+  const toResult = (m: { sid: string; status: string; from: string | null }): ProviderResult => ({
+    sid: m.sid,
+    status: m.status,
+    from: m.from,
+  });
+  return {
+    name: 'twilio',
+    async send(msg: OutboundSms) {
+      try {
+        const m = await client.messages.create({
+          to: msg.to,
+          from: opts.from,
+          body: msg.body,
+          statusCallback: `${opts.publicBaseUrl}/webhooks/twilio/status?outboxId=${msg.outboxId}`,
+        });
+        return toResult(m);
+      } catch (err) {
+        throw classifyTwilioError(err);
+      }
+    },
+    async findSent(msg: OutboundSms, since: Date) {
+      try {
+        // DateSent filters by day on Twilio's side; match the exact body and creation time ourselves.
+        const list = await client.messages.list({ to: msg.to, from: opts.from, dateSentAfter: since, limit: 50 });
+        const hit = list.find(
+          (m) => m.body === msg.body && (!m.dateCreated || m.dateCreated.getTime() >= since.getTime() - 60_000),
+        );
+        return hit ? toResult(hit) : null;
+      } catch (err) {
+        throw classifyTwilioError(err);
+      }
+    },
+  };
+}

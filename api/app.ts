@@ -1,0 +1,84 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.js';
+import type { Config } from '../worker/config.js';
+import { HttpProblem, problem } from './problem.js';
+import { devRouter } from './routes/dev.js';
+import { healthRouter } from './routes/health.js';
+import { membersRouter } from './routes/members.js';
+import { webhooksRouter } from './routes/webhooks.js';
+
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio'>;
+  logger: Logger;
+}
+
+function keyMatches(given: string, keys: string[]): boolean {
+  const a = Buffer.from(given);
+  return keys.some((k) => {
+    const b = Buffer.from(k);
+    return a.length === b.length && timingSafeEqual(a, b);
+  });
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.logger.info(
+      { method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+
+  // API key on everything except health and the provider webhooks (those are signed instead).
+  app.use('*', async (c, next) => {
+    const path = c.req.path;
+    if (path === '/health' || path.startsWith('/webhooks/')) return next();
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match?.[1] || !keyMatches(match[1].trim(), deps.config.apiKeys)) {
+      return problem(c, {
+        title: 'Unauthorized',
+        status: 401,
+        detail: match ? 'The API key is not valid.' : 'Send an API key as "Authorization: Bearer <key>".',
+      });
+    }
+    return next();
+  });
+
+  app.route('/health', healthRouter(deps));
+  app.route('/members', membersRouter(deps));
+  app.route('/webhooks/twilio', webhooksRouter(deps));
+  app.route('/dev', devRouter(deps));
+
+  app.notFound((c) => problem(c, { title: 'Not found', status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }));
+
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problem(c, err.problem);
+    if (err instanceof WorkflowNotFoundError) {
+      return problem(c, { title: 'Not found', status: 404, detail: 'No running workflow for this resource.' });
+    }
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      return problem(c, { title: 'Conflict', status: 409, detail: 'The workflow for this resource already exists.' });
+    }
+    if (err instanceof WorkflowUpdateFailedError) {
+      return problem(c, { title: 'Rejected', status: 422, detail: err.cause?.message ?? err.message });
+    }
+    deps.logger.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
+    return problem(c, { title: 'Internal error', status: 500, detail: 'Something went wrong on our side.' });
+  });
+
+  return app;
+}

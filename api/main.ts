@@ -1,0 +1,22 @@
+/** Runs only the HTTP API against an existing Temporal cluster and Postgres (production style). */
+import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../db/client.js';
+import { loadConfig } from '../worker/config.js';
+import { createLogger } from '../worker/logger.js';
+import { onShutdown, requireExternal } from '../worker/process.js';
+import { createApp } from './app.js';
+import { listen } from './server.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'crewline-api');
+const { databaseUrl, temporalAddress } = requireExternal(config);
+const { db, close: closeDb } = createDb(databaseUrl);
+const connection = await Connection.connect({ address: temporalAddress });
+const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
+logger.info({ url: http.url }, 'API listening');
+onShutdown(logger, async () => {
+  await http.close();
+  await connection.close();
+  await closeDb();
+});

@@ -1,0 +1,52 @@
+import { Hono, type Context } from 'hono';
+import twilio from 'twilio';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { ingestInbound, routeInbound } from '../inbound.js';
+import { problem } from '../problem.js';
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+const inboundForm = z.object({
+  MessageSid: z.string().min(1),
+  From: z.string().min(1),
+  To: z.string().min(1),
+  Body: z.string().default(''),
+});
+
+/**
+ * Twilio webhooks. With Twilio configured, every request must carry a valid X-Twilio-Signature computed over the
+ * configured public URL (never the Host or X-Forwarded-* headers, which a client controls).
+ */
+export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
+  async function verifiedForm(c: Context): Promise<Record<string, string> | Response> {
+    const raw = await c.req.parseBody({ all: false });
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') params[k] = v;
+    if (config.twilio) {
+      const url = new URL(c.req.url);
+      const publicUrl = `${config.publicBaseUrl}${url.pathname}${url.search}`;
+      const signature = c.req.header('x-twilio-signature');
+      if (!signature || !twilio.validateRequest(config.twilio.authToken, signature, publicUrl, params)) {
+        logger.warn({ path: url.pathname, hasSignature: Boolean(signature) }, 'twilio signature rejected');
+        return problem(c, { title: 'Forbidden', status: 403, detail: 'Invalid Twilio signature.' });
+      }
+    }
+    return params;
+  }
+
+  return new Hono().post('/sms', async (c) => {
+    const params = await verifiedForm(c);
+    if (params instanceof Response) return params;
+    const parsed = inboundForm.safeParse(params);
+    if (!parsed.success) {
+      const field = parsed.error.issues[0]?.path.join('.') ?? 'body';
+      return problem(c, { title: 'Invalid request', status: 400, detail: `${field}: missing or invalid`, errors: [{ field, message: 'missing or invalid' }] });
+    }
+    const f = parsed.data;
+    const { row, duplicate } = await ingestInbound(db, { messageSid: f.MessageSid, from: f.From, to: f.To, body: f.Body });
+    const outcome = await routeInbound(db, temporal, row);
+    logger.info({ inboundId: row.id, duplicate, outcome }, 'inbound sms');
+    return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' });
+  });
+}

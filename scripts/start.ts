@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole stack on one machine.
+ * Postgres: DATABASE_URL, or an embedded PostgreSQL with its data under .data/postgres.
+ * Temporal: TEMPORAL_ADDRESS, or the Temporal CLI dev server (Web UI included) persisting to .data/temporal.db.
+ * Then migrations, the worker, the inbox drainer and the API. Ctrl-C stops everything cleanly.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app.js';
+import { listen } from '../api/server.js';
+import { createDb } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { DEV_API_KEY, loadConfig } from '../worker/config.js';
+import { startEmbeddedPostgres, startTemporalDevServer, type RunningPostgres, type RunningTemporal } from '../worker/infra.js';
+import { createLogger } from '../worker/logger.js';
+import { onShutdown } from '../worker/process.js';
+import { createSmsProvider } from '../worker/sms.js';
+import { createWorker, installRuntime, startInboxDrainer } from '../worker/worker.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'crewline');
+installRuntime(config.logLevel);
+const say = (msg: string) => process.stdout.write(`[crewline] ${msg}\n`);
+
+let pg: RunningPostgres | undefined;
+let temporalServer: RunningTemporal | undefined;
+
+let databaseUrl = config.databaseUrl;
+if (!databaseUrl) {
+  say('starting embedded PostgreSQL (data in .data/postgres)…');
+  pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), persistent: true });
+  databaseUrl = pg.url;
+}
+let temporalAddress = config.temporal.address;
+if (!temporalAddress) {
+  say('starting Temporal dev server (data in .data/temporal.db)…');
+  temporalServer = await startTemporalDevServer({
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    port: config.temporal.devPort,
+    uiPort: config.temporal.uiPort,
+    namespace: config.temporal.namespace,
+  });
+  temporalAddress = temporalServer.address;
+}
+
+await runMigrations(databaseUrl);
+const { db, close: closeDb } = createDb(databaseUrl);
+const sms = createSmsProvider(config);
+const { worker, connection: workerConnection } = await createWorker({
+  db,
+  sms,
+  temporalAddress,
+  namespace: config.temporal.namespace,
+  logger,
+});
+const connection = await Connection.connect({ address: temporalAddress });
+const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const stopDrainer = startInboxDrainer(db, temporal, logger);
+const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
+const workerRun = worker.run();
+
+say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
+say(`Temporal Web UI:  ${temporalServer ? temporalServer.uiUrl : '(external cluster: use its UI)'}`);
+say(`Temporal:         ${temporalAddress}, namespace ${config.temporal.namespace}`);
+say(`SMS:              ${sms.name === 'twilio' ? 'Twilio' : `sandbox (GET ${http.url}/dev/outbox)`}`);
+if (config.apiKeys.includes(DEV_API_KEY)) say(`API key:          ${DEV_API_KEY}  (development default; set API_KEYS)`);
+say('Ctrl-C to stop.');
+
+onShutdown(logger, async () => {
+  await http.close();
+  await stopDrainer();
+  // The SDK's runtime may already have begun shutdown on the same signal.
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  await workerRun.catch(() => {});
+  await workerConnection.close();
+  await connection.close();
+  await closeDb();
+  await temporalServer?.stop();
+  await pg?.stop();
+  say('stopped.');
+});
+await workerRun.catch((err: unknown) => {
+  logger.error({ err: (err as Error).message }, 'worker failed');
+  process.kill(process.pid, 'SIGTERM');
+});

@@ -1,0 +1,110 @@
+/**
+ * The one place that reads process.env. Everything else receives a validated `Config`.
+ */
+import { z } from 'zod';
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    DATA_DIR: z.string().default('.data'),
+    DATABASE_URL: optionalUrl,
+    TEMPORAL_ADDRESS: optionalString,
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    API_KEYS: z.preprocess(
+      (v) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v,
+      z.array(z.string().min(8, 'each API key needs at least 8 characters')).optional(),
+    ),
+    PUBLIC_BASE_URL: optionalUrl,
+    TWILIO_ACCOUNT_SID: optionalString,
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM_NUMBER: z.preprocess(emptyToUndefined, z.string().regex(/^\+[1-9]\d{6,14}$/).optional()),
+    /** Only for tests and local fakes: where the twilio SDK sends its REST calls. */
+    TWILIO_API_BASE_URL: optionalUrl,
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalUrl,
+    OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  })
+  .superRefine((c, ctx) => {
+    const twilio = [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER];
+    if (twilio.some(Boolean) && !twilio.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_ACCOUNT_SID'],
+        message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (sandbox SMS)',
+      });
+    }
+    if (c.NODE_ENV === 'production' && !c.API_KEYS?.length) {
+      ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: 'required in production' });
+    }
+  });
+
+export type RawConfig = z.infer<typeof schema>;
+
+export interface Config {
+  env: RawConfig['NODE_ENV'];
+  logLevel: RawConfig['LOG_LEVEL'];
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  temporal: { address: string | undefined; namespace: string; uiPort: number; devPort: number };
+  apiKeys: string[];
+  /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
+  publicBaseUrl: string;
+  twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+}
+
+export const DEV_API_KEY = 'dev-local-key-change-me';
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return {
+    env: c.NODE_ENV,
+    logLevel: c.LOG_LEVEL,
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: c.DATA_DIR,
+    databaseUrl: c.DATABASE_URL,
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      uiPort: c.TEMPORAL_UI_PORT,
+      devPort: c.TEMPORAL_DEV_PORT,
+    },
+    apiKeys: c.API_KEYS?.length ? c.API_KEYS : [DEV_API_KEY],
+    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
+    twilio:
+      c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER
+        ? {
+            accountSid: c.TWILIO_ACCOUNT_SID,
+            authToken: c.TWILIO_AUTH_TOKEN,
+            from: c.TWILIO_FROM_NUMBER,
+            apiBaseUrl: c.TWILIO_API_BASE_URL,
+          }
+        : undefined,
+    openai: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL, model: c.OPENAI_MODEL },
+  };
+}

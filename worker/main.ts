@@ -1,0 +1,34 @@
+/** Runs only the Temporal worker (and the inbox drainer) against an existing cluster and Postgres. */
+import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../db/client.js';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { onShutdown, requireExternal } from './process.js';
+import { createSmsProvider } from './sms.js';
+import { createWorker, installRuntime, startInboxDrainer } from './worker.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'crewline-worker');
+const { databaseUrl, temporalAddress } = requireExternal(config);
+installRuntime(config.logLevel);
+const { db, close: closeDb } = createDb(databaseUrl);
+const { worker, connection } = await createWorker({
+  db,
+  sms: createSmsProvider(config),
+  temporalAddress,
+  namespace: config.temporal.namespace,
+  logger,
+});
+const clientConnection = await Connection.connect({ address: temporalAddress });
+const stopDrainer = startInboxDrainer(db, new Client({ connection: clientConnection, namespace: config.temporal.namespace }), logger);
+onShutdown(logger, async () => {
+  await stopDrainer();
+  // The SDK's runtime may already have begun shutdown on the same signal.
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+});
+logger.info('worker running');
+await worker.run();
+await connection.close();
+await clientConnection.close();
+await closeDb();
+process.exit(0);

@@ -1,0 +1,4 @@
+/** Task queue and workflow ids, built in one place from business ids. Pure: imported by workflows and the API. */
+export const TASK_QUEUE = 'crewline';
+
+export const memberWorkflowId = (memberId: string): string => `member-${memberId}`;

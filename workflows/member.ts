@@ -1,0 +1,210 @@
+/**
+ * The member entity workflow (`member-<id>`): lives as long as the member.
+ * Sends the daily check-in prompt at the member's local time, takes replies by signal, keeps the streak,
+ * and counts a day without a reply as missed at the end of the member's local day.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { parseCheckInReply } from './lib/keywords.js';
+import { localDate, nextLocalTime, parseHHMM, startOfNextLocalDay } from './lib/time.js';
+import {
+  memberStateQuery,
+  preferencesSignal,
+  replySignal,
+  type InboundReply,
+  type MemberSnapshot,
+} from './messages.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Sending SMS: retried with backoff on transient provider errors; permanent ones are non-retryable. */
+const sms = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 30 },
+});
+/** Postgres writes: idempotent upserts, retried until they succeed. */
+const db = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+export interface MemberState {
+  status: MemberSnapshot['status'];
+  timezone: string;
+  checkInTime: string;
+  currentStreak: number;
+  longestStreak: number;
+  lastCheckIn: MemberSnapshot['lastCheckIn'];
+  /** The prompt waiting for a reply; it closes at the end of that local day. */
+  openPrompt: { localDate: string; deadlineMs: number } | null;
+  /** Local date of the last prompt sent, so a preference change never prompts twice for one day. */
+  lastPromptDate: string | null;
+  /** Recently handled inbound ids: Twilio or our inbox drainer may deliver a reply twice. */
+  recentInboundIds: number[];
+  /** Replies received but not yet handled, carried across continue-as-new. */
+  pendingReplies: InboundReply[];
+}
+
+export interface MemberWorkflowInput {
+  memberId: string;
+  timezone: string;
+  checkInTime: string;
+  state?: MemberState;
+}
+
+const RECENT_INBOUND_LIMIT = 50;
+/** Continue-as-new after this many prompts even if the server has not suggested it yet. */
+const MAX_DAYS_PER_RUN = 60;
+
+export const PROMPT_TEXT =
+  'Crewline check-in: did you keep your habit today? Reply Y or N, and add a note if you like (e.g. "N tired").';
+
+export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> {
+  const { memberId } = input;
+  const state: MemberState = input.state ?? {
+    status: 'active',
+    timezone: input.timezone,
+    checkInTime: input.checkInTime,
+    currentStreak: 0,
+    longestStreak: 0,
+    lastCheckIn: null,
+    openPrompt: null,
+    lastPromptDate: null,
+    recentInboundIds: [],
+    pendingReplies: [],
+  };
+  let prefsVersion = 0;
+  let promptsThisRun = 0;
+  let nextPromptAtMs = computeNextPrompt(Date.now());
+
+  setHandler(replySignal, (reply) => {
+    if (state.recentInboundIds.includes(reply.inboundId)) return;
+    if (state.pendingReplies.some((r) => r.inboundId === reply.inboundId)) return;
+    state.pendingReplies.push(reply);
+  });
+  setHandler(preferencesSignal, (prefs) => {
+    if (prefs.timezone) state.timezone = prefs.timezone;
+    if (prefs.checkInTime && parseHHMM(prefs.checkInTime)) state.checkInTime = prefs.checkInTime;
+    prefsVersion++;
+  });
+  setHandler(memberStateQuery, () => ({
+    memberId,
+    status: state.status,
+    timezone: state.timezone,
+    checkInTime: state.checkInTime,
+    currentStreak: state.currentStreak,
+    longestStreak: state.longestStreak,
+    lastCheckIn: state.lastCheckIn,
+    openPrompt: state.openPrompt ? { localDate: state.openPrompt.localDate } : null,
+    nextPromptAt: new Date(nextPromptAtMs).toISOString(),
+  }));
+
+  function computeNextPrompt(fromMs: number): number {
+    const hhmm = parseHHMM(state.checkInTime) ?? { hour: 19, minute: 0 };
+    let next = nextLocalTime(fromMs, hhmm, state.timezone);
+    // Never a second prompt for a local day that already had one (e.g. check-in time moved later today).
+    while (state.lastPromptDate !== null && localDate(next, state.timezone) <= state.lastPromptDate) {
+      next = nextLocalTime(startOfNextLocalDay(next, state.timezone), hhmm, state.timezone);
+    }
+    return next;
+  }
+
+  async function settleDay(day: string, status: 'done' | 'not_done' | 'missed', reply?: InboundReply, note?: string, mood?: number) {
+    state.currentStreak = status === 'done' ? state.currentStreak + 1 : 0;
+    state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
+    state.lastCheckIn = { localDate: day, status };
+    await db.recordCheckIn({
+      memberId,
+      goalId: 0,
+      localDate: day,
+      status,
+      reflection: note ?? null,
+      mood: mood ?? null,
+      inboundMessageId: reply?.inboundId ?? null,
+      currentStreak: state.currentStreak,
+      longestStreak: state.longestStreak,
+    });
+  }
+
+  async function handleReply(reply: InboundReply): Promise<void> {
+    state.recentInboundIds = [...state.recentInboundIds, reply.inboundId].slice(-RECENT_INBOUND_LIMIT);
+    const parsed = parseCheckInReply(reply.body);
+    const prompt = state.openPrompt;
+    if (!parsed.ok || parsed.answers.length === 0) {
+      await sms.sendSms({
+        idempotencyKey: `member:${memberId}:clarify:${reply.inboundId}`,
+        memberId,
+        kind: 'clarify',
+        purpose: 'transactional',
+        body: 'Sorry, I did not get that. Reply Y if you kept your habit today or N if not (a note is welcome: "N tired").',
+      });
+      return;
+    }
+    if (!prompt) {
+      log.info('reply with no open check-in; kept in inbound messages only', { inboundId: reply.inboundId });
+      return;
+    }
+    const done = parsed.answers.every((a) => a.done);
+    state.openPrompt = null;
+    await settleDay(prompt.localDate, done ? 'done' : 'not_done', reply, parsed.reflection, parsed.mood);
+    await sms.sendSms({
+      idempotencyKey: `member:${memberId}:ack:${prompt.localDate}`,
+      memberId,
+      kind: 'checkin_ack',
+      purpose: 'transactional',
+      body: done
+        ? `Nice work! Streak: ${state.currentStreak} day${state.currentStreak === 1 ? '' : 's'}. See you tomorrow.`
+        : 'Thanks for being honest. Tomorrow is a fresh start.',
+    });
+  }
+
+  for (;;) {
+    while (state.pendingReplies.length > 0) {
+      await handleReply(state.pendingReplies.shift()!);
+    }
+    const now = Date.now();
+    if (state.openPrompt && now >= state.openPrompt.deadlineMs) {
+      const day = state.openPrompt.localDate;
+      state.openPrompt = null;
+      await settleDay(day, 'missed');
+      continue;
+    }
+    if (now >= nextPromptAtMs && state.status === 'active') {
+      const day = localDate(nextPromptAtMs, state.timezone);
+      state.lastPromptDate = day;
+      state.openPrompt = { localDate: day, deadlineMs: startOfNextLocalDay(nextPromptAtMs, state.timezone) };
+      promptsThisRun++;
+      await sms.sendSms({
+        idempotencyKey: `member:${memberId}:checkin:${day}`,
+        memberId,
+        kind: 'checkin_prompt',
+        purpose: 'transactional',
+        body: PROMPT_TEXT,
+      });
+      nextPromptAtMs = computeNextPrompt(Date.now());
+      continue;
+    }
+    if (workflowInfo().continueAsNewSuggested || promptsThisRun >= MAX_DAYS_PER_RUN) {
+      await condition(allHandlersFinished);
+      if (state.pendingReplies.length === 0) {
+        await continueAsNew<typeof memberWorkflow>({ ...input, state });
+      }
+      continue;
+    }
+    const version = prefsVersion;
+    const wakeAt = Math.min(nextPromptAtMs, state.openPrompt?.deadlineMs ?? Infinity);
+    const changed = await condition(
+      () => state.pendingReplies.length > 0 || prefsVersion !== version,
+      Math.max(1, wakeAt - Date.now()),
+    );
+    if (changed && prefsVersion !== version) nextPromptAtMs = computeNextPrompt(Date.now());
+  }
+}
