@@ -34,7 +34,12 @@ export function createMemberActivities(deps: { db: Db }) {
           .values(values)
           .onConflictDoUpdate({
             target: [checkIns.memberId, checkIns.goalId, checkIns.localDate],
-            set: { status: values.status, reflection: values.reflection, mood: values.mood, inboundMessageId: values.inboundMessageId },
+            set: {
+              status: values.status,
+              reflection: values.reflection,
+              mood: values.mood,
+              inboundMessageId: values.inboundMessageId,
+            },
           });
         await tx
           .update(members)

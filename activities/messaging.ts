@@ -20,7 +20,16 @@ export type SendSmsResult =
   | { outcome: 'dropped'; messageId: number | null; reason: string };
 
 /** Statuses after which the provider has the message: never send that key again. */
-const HANDED_OVER = new Set(['queued', 'accepted', 'scheduled', 'sending', 'sent', 'delivered', 'undelivered', 'read']);
+const HANDED_OVER = new Set([
+  'queued',
+  'accepted',
+  'scheduled',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'read',
+]);
 
 export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
   const { db, sms } = deps;
@@ -44,7 +53,9 @@ export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
         segments: countSegments(input.body).segments,
       })
       .onConflictDoNothing({ target: messages.idempotencyKey });
-    const row = await db.query.messages.findFirst({ where: eq(messages.idempotencyKey, input.idempotencyKey) });
+    const row = await db.query.messages.findFirst({
+      where: eq(messages.idempotencyKey, input.idempotencyKey),
+    });
     if (!row) throw new Error(`outbox row for ${input.idempotencyKey} vanished`);
     if (row.providerSid || HANDED_OVER.has(row.status)) {
       return { outcome: 'already_sent', messageId: row.id, providerSid: row.providerSid };
@@ -52,7 +63,12 @@ export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
     if (row.status === 'failed' || row.status === 'dropped') {
       return { outcome: 'dropped', messageId: row.id, reason: row.errorMessage ?? row.status };
     }
-    const out: OutboundSms = { outboxId: row.id, idempotencyKey: row.idempotencyKey, to: row.toPhone, body: row.body };
+    const out: OutboundSms = {
+      outboxId: row.id,
+      idempotencyKey: row.idempotencyKey,
+      to: row.toPhone,
+      body: row.body,
+    };
 
     // 2. A previous attempt may have reached the provider and died before recording it: look before resending.
     if (row.status === 'attempting') {
@@ -77,7 +93,10 @@ export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
       const { failureClass, code } = err;
       if (failureClass === 'transient') {
         // Certainly not processed (e.g. 429): back to pending, Temporal retries with backoff.
-        await db.update(messages).set({ status: 'pending', errorCode: code, updatedAt: new Date() }).where(eq(messages.id, row.id));
+        await db
+          .update(messages)
+          .set({ status: 'pending', errorCode: code, updatedAt: new Date() })
+          .where(eq(messages.id, row.id));
         throw ApplicationFailure.retryable(err.message, 'ProviderTransient', { code });
       }
       if (failureClass === 'ambiguous') {
@@ -86,10 +105,18 @@ export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
       }
       await db
         .update(messages)
-        .set({ status: 'failed', errorCode: code, errorMessage: `${failureClass}: ${err.message}`, updatedAt: new Date() })
+        .set({
+          status: 'failed',
+          errorCode: code,
+          errorMessage: `${failureClass}: ${err.message}`,
+          updatedAt: new Date(),
+        })
         .where(eq(messages.id, row.id));
       Context.current().log.warn('sms permanently failed', { messageId: row.id, code, failureClass });
-      throw ApplicationFailure.nonRetryable(err.message, `Provider_${failureClass}`, { code, messageId: row.id });
+      throw ApplicationFailure.nonRetryable(err.message, `Provider_${failureClass}`, {
+        code,
+        messageId: row.id,
+      });
     }
   }
 

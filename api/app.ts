@@ -37,7 +37,12 @@ export function createApp(deps: AppDeps) {
     const started = performance.now();
     await next();
     deps.logger.info(
-      { method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   });
@@ -63,15 +68,25 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/twilio', webhooksRouter(deps));
   app.route('/dev', devRouter(deps));
 
-  app.notFound((c) => problem(c, { title: 'Not found', status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }));
+  app.notFound((c) =>
+    problem(c, { title: 'Not found', status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }),
+  );
 
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problem(c, err.problem);
     if (err instanceof WorkflowNotFoundError) {
-      return problem(c, { title: 'Not found', status: 404, detail: 'No running workflow for this resource.' });
+      return problem(c, {
+        title: 'Not found',
+        status: 404,
+        detail: 'No running workflow for this resource.',
+      });
     }
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return problem(c, { title: 'Conflict', status: 409, detail: 'The workflow for this resource already exists.' });
+      return problem(c, {
+        title: 'Conflict',
+        status: 409,
+        detail: 'The workflow for this resource already exists.',
+      });
     }
     if (err instanceof WorkflowUpdateFailedError) {
       return problem(c, { title: 'Rejected', status: 422, detail: err.cause?.message ?? err.message });

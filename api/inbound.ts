@@ -17,8 +17,14 @@ export interface InboundSms {
  * second row; it only re-attempts routing if the first attempt did not get through (the workflow ignores an
  * inbound id it has already handled).
  */
-export async function ingestInbound(db: Db, sms: InboundSms): Promise<{ row: InboundMessage; duplicate: boolean }> {
-  const member = await db.query.members.findFirst({ where: eq(members.phone, sms.from), columns: { id: true } });
+export async function ingestInbound(
+  db: Db,
+  sms: InboundSms,
+): Promise<{ row: InboundMessage; duplicate: boolean }> {
+  const member = await db.query.members.findFirst({
+    where: eq(members.phone, sms.from),
+    columns: { id: true },
+  });
   const inserted = await db
     .insert(inboundMessages)
     .values({
@@ -32,7 +38,9 @@ export async function ingestInbound(db: Db, sms: InboundSms): Promise<{ row: Inb
     .onConflictDoNothing({ target: inboundMessages.providerSid })
     .returning();
   if (inserted[0]) return { row: inserted[0], duplicate: false };
-  const existing = await db.query.inboundMessages.findFirst({ where: eq(inboundMessages.providerSid, sms.messageSid) });
+  const existing = await db.query.inboundMessages.findFirst({
+    where: eq(inboundMessages.providerSid, sms.messageSid),
+  });
   if (!existing) throw new Error('inbound message vanished after conflict');
   return { row: existing, duplicate: true };
 }
@@ -76,7 +84,11 @@ export async function routeInbound(db: Db, temporal: Client, row: InboundMessage
 }
 
 /** Deliver replies that could not be signalled when they arrived (Temporal was down). Oldest first. */
-export async function drainInbox(db: Db, temporal: Client, opts: { olderThanMs?: number; limit?: number } = {}) {
+export async function drainInbox(
+  db: Db,
+  temporal: Client,
+  opts: { olderThanMs?: number; limit?: number } = {},
+) {
   const cutoff = new Date(Date.now() - (opts.olderThanMs ?? 2_000));
   const pending = await db
     .select()

@@ -27,7 +27,10 @@ export class HttpProblem extends Error {
 }
 
 /** zod validation whose failures are 400 problem+json naming every offending field. */
-export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
+export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(
+  target: Target,
+  schema: T,
+) {
   return zValidator(target, schema, (result, c) => {
     if (!result.success) {
       const errors = result.error.issues.map((i) => ({

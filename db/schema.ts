@@ -86,7 +86,10 @@ export const messages = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     updatedAt: updatedAt(),
   },
-  (t) => [index('messages_member_idx').on(t.memberId, t.createdAt), index('messages_status_idx').on(t.status)],
+  (t) => [
+    index('messages_member_idx').on(t.memberId, t.createdAt),
+    index('messages_status_idx').on(t.status),
+  ],
 );
 
 /** Raw inbound SMS, persisted before anything else happens; Twilio retries are deduplicated on MessageSid. */

@@ -11,7 +11,12 @@ import { listen } from '../api/server.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { DEV_API_KEY, loadConfig } from '../worker/config.js';
-import { startEmbeddedPostgres, startTemporalDevServer, type RunningPostgres, type RunningTemporal } from '../worker/infra.js';
+import {
+  startEmbeddedPostgres,
+  startTemporalDevServer,
+  type RunningPostgres,
+  type RunningTemporal,
+} from '../worker/infra.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
 import { createSmsProvider } from '../worker/sms.js';
@@ -63,7 +68,8 @@ say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
 say(`Temporal Web UI:  ${temporalServer ? temporalServer.uiUrl : '(external cluster: use its UI)'}`);
 say(`Temporal:         ${temporalAddress}, namespace ${config.temporal.namespace}`);
 say(`SMS:              ${sms.name === 'twilio' ? 'Twilio' : `sandbox (GET ${http.url}/dev/outbox)`}`);
-if (config.apiKeys.includes(DEV_API_KEY)) say(`API key:          ${DEV_API_KEY}  (development default; set API_KEYS)`);
+if (config.apiKeys.includes(DEV_API_KEY))
+  say(`API key:          ${DEV_API_KEY}  (development default; set API_KEYS)`);
 say('Ctrl-C to stop.');
 
 onShutdown(logger, async () => {

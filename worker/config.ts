@@ -32,7 +32,13 @@ const schema = z
     PUBLIC_BASE_URL: optionalUrl,
     TWILIO_ACCOUNT_SID: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
-    TWILIO_FROM_NUMBER: z.preprocess(emptyToUndefined, z.string().regex(/^\+[1-9]\d{6,14}$/).optional()),
+    TWILIO_FROM_NUMBER: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^\+[1-9]\d{6,14}$/)
+        .optional(),
+    ),
     /** Only for tests and local fakes: where the twilio SDK sends its REST calls. */
     TWILIO_API_BASE_URL: optionalUrl,
     OPENAI_API_KEY: optionalString,
@@ -45,7 +51,8 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: ['TWILIO_ACCOUNT_SID'],
-        message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (sandbox SMS)',
+        message:
+          'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (sandbox SMS)',
       });
     }
     if (c.NODE_ENV === 'production' && !c.API_KEYS?.length) {

@@ -29,7 +29,11 @@ export interface RunningPostgres {
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** A real PostgreSQL in `dir`. `persistent: false` deletes the data directory on stop (tests). */
-export async function startEmbeddedPostgres(opts: { dir: string; persistent: boolean; database?: string }): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  persistent: boolean;
+  database?: string;
+}): Promise<RunningPostgres> {
   const dir = path.resolve(opts.dir);
   await mkdir(path.dirname(dir), { recursive: true });
   const port = await freePort();
@@ -58,7 +62,8 @@ export async function startEmbeddedPostgres(opts: { dir: string; persistent: boo
   };
 }
 
-export const SEARCH_ATTRIBUTES = {} as const satisfies Record<string, 'Keyword' | 'Int' | 'Text' | 'Datetime'>;
+/** Custom search attributes registered on the dev server (the member-journey work adds its own). */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'Text' | 'Datetime'> = {};
 
 export interface RunningTemporal {
   address: string;
@@ -67,19 +72,35 @@ export interface RunningTemporal {
 }
 
 /** The Temporal CLI dev server, persisting to a SQLite file so workflows survive a restart. */
-export async function startTemporalDevServer(opts: { dbFile: string; port: number; uiPort: number; namespace: string }): Promise<RunningTemporal> {
+export async function startTemporalDevServer(opts: {
+  dbFile: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+}): Promise<RunningTemporal> {
   const cli = await ensureTemporalCli();
-  if (!cli) throw new Error('No Temporal CLI: install Go (or set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS for an existing cluster).');
+  if (!cli)
+    throw new Error(
+      'No Temporal CLI: install Go (or set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS for an existing cluster).',
+    );
   await mkdir(path.dirname(path.resolve(opts.dbFile)), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--namespace', opts.namespace,
-    '--db-filename', path.resolve(opts.dbFile),
-    '--log-level', 'warn',
-    '--sqlite-pragma', 'journal_mode=WAL',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace,
+    '--db-filename',
+    path.resolve(opts.dbFile),
+    '--log-level',
+    'warn',
+    '--sqlite-pragma',
+    'journal_mode=WAL',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
   ];
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -9,7 +9,19 @@ export function createLogger(level: string, name = 'crewline'): Logger {
     name,
     level,
     redact: {
-      paths: ['phone', 'to', 'from', 'body', 'email', '*.phone', '*.to', '*.from', '*.body', '*.name', '*.email'],
+      paths: [
+        'phone',
+        'to',
+        'from',
+        'body',
+        'email',
+        '*.phone',
+        '*.to',
+        '*.from',
+        '*.body',
+        '*.name',
+        '*.email',
+      ],
       censor: '[redacted]',
     },
   });

@@ -20,7 +20,11 @@ const { worker, connection } = await createWorker({
   logger,
 });
 const clientConnection = await Connection.connect({ address: temporalAddress });
-const stopDrainer = startInboxDrainer(db, new Client({ connection: clientConnection, namespace: config.temporal.namespace }), logger);
+const stopDrainer = startInboxDrainer(
+  db,
+  new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+  logger,
+);
 onShutdown(logger, async () => {
   await stopDrainer();
   // The SDK's runtime may already have begun shutdown on the same signal.

@@ -21,9 +21,14 @@ export function onShutdown(logger: Logger, cleanup: () => Promise<void>): void {
 }
 
 export function requireExternal(config: Config): { databaseUrl: string; temporalAddress: string } {
-  const missing = [!config.databaseUrl && 'DATABASE_URL', !config.temporal.address && 'TEMPORAL_ADDRESS'].filter(Boolean);
+  const missing = [
+    !config.databaseUrl && 'DATABASE_URL',
+    !config.temporal.address && 'TEMPORAL_ADDRESS',
+  ].filter(Boolean);
   if (missing.length) {
-    throw new Error(`${missing.join(' and ')} must be set for this command (use "npm start" for the all-in-one local stack).`);
+    throw new Error(
+      `${missing.join(' and ')} must be set for this command (use "npm start" for the all-in-one local stack).`,
+    );
   }
   return { databaseUrl: config.databaseUrl!, temporalAddress: config.temporal.address! };
 }

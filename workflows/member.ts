@@ -28,7 +28,12 @@ type Activities = ReturnType<typeof createActivities>;
 /** Sending SMS: retried with backoff on transient provider errors; permanent ones are non-retryable. */
 const sms = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 30 },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 30,
+  },
 });
 /** Postgres writes: idempotent upserts, retried until they succeed. */
 const db = proxyActivities<Activities>({
@@ -117,7 +122,13 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     return next;
   }
 
-  async function settleDay(day: string, status: 'done' | 'not_done' | 'missed', reply?: InboundReply, note?: string, mood?: number) {
+  async function settleDay(
+    day: string,
+    status: 'done' | 'not_done' | 'missed',
+    reply?: InboundReply,
+    note?: string,
+    mood?: number,
+  ) {
     state.currentStreak = status === 'done' ? state.currentStreak + 1 : 0;
     state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
     state.lastCheckIn = { localDate: day, status };

@@ -1,5 +1,11 @@
 import twilio from 'twilio';
-import { ProviderError, type FailureClass, type OutboundSms, type ProviderResult, type SmsProvider } from './provider.js';
+import {
+  ProviderError,
+  type FailureClass,
+  type OutboundSms,
+  type ProviderResult,
+  type SmsProvider,
+} from './provider.js';
 
 export interface TwilioProviderOptions {
   accountSid: string;
@@ -66,9 +72,15 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
     async findSent(msg: OutboundSms, since: Date) {
       try {
         // DateSent filters by day on Twilio's side; match the exact body and creation time ourselves.
-        const list = await client.messages.list({ to: msg.to, from: opts.from, dateSentAfter: since, limit: 50 });
+        const list = await client.messages.list({
+          to: msg.to,
+          from: opts.from,
+          dateSentAfter: since,
+          limit: 50,
+        });
         const hit = list.find(
-          (m) => m.body === msg.body && (!m.dateCreated || m.dateCreated.getTime() >= since.getTime() - 60_000),
+          (m) =>
+            m.body === msg.body && (!m.dateCreated || m.dateCreated.getTime() >= since.getTime() - 60_000),
         );
         return hit ? toResult(hit) : null;
       } catch (err) {

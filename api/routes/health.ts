@@ -2,11 +2,16 @@ import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.js';
 
-async function probe(fn: () => Promise<unknown>, timeoutMs = 3_000): Promise<{ ok: boolean; error?: string }> {
+async function probe(
+  fn: () => Promise<unknown>,
+  timeoutMs = 3_000,
+): Promise<{ ok: boolean; error?: string }> {
   try {
     await Promise.race([
       fn(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
     ]);
     return { ok: true };
   } catch (err) {

@@ -10,9 +10,15 @@ import { memberStateQuery } from '../../workflows/messages.js';
 import type { AppDeps } from '../app.js';
 import { HttpProblem, validate } from '../problem.js';
 
-export const e164 = z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +14155550123');
-export const timezone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
-export const hhmm = z.string().refine((s) => parseHHMM(s) !== null, 'must be a local time "HH:MM" (00:00–23:59)');
+export const e164 = z
+  .string()
+  .regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +14155550123');
+export const timezone = z
+  .string()
+  .refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
+export const hhmm = z
+  .string()
+  .refine((s) => parseHHMM(s) !== null, 'must be a local time "HH:MM" (00:00–23:59)');
 
 const createMember = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
@@ -23,7 +29,8 @@ const createMember = z.object({
 });
 
 const isUniqueViolation = (err: unknown) =>
-  (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
+  (err as { code?: string }).code === '23505' ||
+  (err as { cause?: { code?: string } }).cause?.code === '23505';
 
 export function membersRouter({ db, temporal, logger }: AppDeps) {
   return new Hono()
@@ -34,7 +41,10 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
       try {
         // Row and workflow together: if the workflow cannot be started the row is rolled back.
         const member = await db.transaction(async (tx) => {
-          const [row] = await tx.insert(members).values({ id, ...input }).returning();
+          const [row] = await tx
+            .insert(members)
+            .values({ id, ...input })
+            .returning();
           await temporal.workflow.start(memberWorkflow, {
             taskQueue: TASK_QUEUE,
             workflowId,
@@ -64,23 +74,26 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
       if (!member || member.status === 'erased') {
         throw new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
       }
-      let live: Awaited<ReturnType<typeof queryState>> = null;
-      async function queryState() {
-        try {
-          return await temporal.workflow.getHandle(memberWorkflowId(id)).query(memberStateQuery);
-        } catch (err) {
+      // Live state from the workflow; the stored row still answers if Temporal is unreachable.
+      const live = await temporal.workflow
+        .getHandle(memberWorkflowId(id))
+        .query(memberStateQuery)
+        .catch((err: unknown) => {
           logger.warn({ memberId: id, err: (err as Error).message }, 'member state query failed');
           return null;
-        }
-      }
-      live = await queryState();
+        });
       return c.json(toMemberJson(member, live));
     });
 }
 
 function toMemberJson(
   m: typeof members.$inferSelect,
-  live: { currentStreak: number; longestStreak: number; lastCheckIn: unknown; nextPromptAt: string | null } | null,
+  live: {
+    currentStreak: number;
+    longestStreak: number;
+    lastCheckIn: unknown;
+    nextPromptAt: string | null;
+  } | null,
 ) {
   return {
     id: m.id,

@@ -41,10 +41,20 @@ export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
     const parsed = inboundForm.safeParse(params);
     if (!parsed.success) {
       const field = parsed.error.issues[0]?.path.join('.') ?? 'body';
-      return problem(c, { title: 'Invalid request', status: 400, detail: `${field}: missing or invalid`, errors: [{ field, message: 'missing or invalid' }] });
+      return problem(c, {
+        title: 'Invalid request',
+        status: 400,
+        detail: `${field}: missing or invalid`,
+        errors: [{ field, message: 'missing or invalid' }],
+      });
     }
     const f = parsed.data;
-    const { row, duplicate } = await ingestInbound(db, { messageSid: f.MessageSid, from: f.From, to: f.To, body: f.Body });
+    const { row, duplicate } = await ingestInbound(db, {
+      messageSid: f.MessageSid,
+      from: f.From,
+      to: f.To,
+      body: f.Body,
+    });
     const outcome = await routeInbound(db, temporal, row);
     logger.info({ inboundId: row.id, duplicate, outcome }, 'inbound sms');
     return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' });

@@ -1,0 +1,39 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalCliExecutable, testServerExecutable } from '../../scripts/tools.js';
+
+/** The Java time-skipping test server, resolved from Maven by scripts/tools.ts. */
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable() } });
+}
+
+/** The real Temporal CLI dev server (the one `npm start` runs). */
+export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: await temporalCliExecutable(),
+      ip: '127.0.0.1',
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+/** Advance the time-skipping server's clock to an absolute instant. */
+export async function skipTo(env: TestWorkflowEnvironment, instant: Date | string): Promise<void> {
+  const target = new Date(instant).getTime();
+  const now = await env.currentTimeMs();
+  if (target > now) await env.sleep(target - now);
+}
+
+export async function waitFor<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

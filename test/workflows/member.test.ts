@@ -1,0 +1,213 @@
+/**
+ * The member workflow on the time-skipping test server, with activity fakes that record what was sent and
+ * stored and the server time at which each activity was scheduled.
+ */
+import { Context } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordCheckInInput } from '../../activities/members.js';
+import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
+import { workflowsPath } from '../../worker/worker.js';
+import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { memberWorkflow } from '../../workflows/member.js';
+import { memberStateQuery, replySignal } from '../../workflows/messages.js';
+import { skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+
+interface Sent extends SendSmsInput {
+  at: string;
+}
+const sent: Sent[] = [];
+const checkIns: Array<RecordCheckInInput & { at: string }> = [];
+const scheduledAt = () => new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
+
+const activities = {
+  async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
+    sent.push({ ...input, at: scheduledAt() });
+    return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
+  },
+  async recordCheckIn(input: RecordCheckInInput): Promise<void> {
+    checkIns.push({ ...input, at: scheduledAt() });
+  },
+};
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let inboundSeq = 1;
+
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowsPath,
+    activities,
+  });
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+async function startMember(memberId: string, timezone: string, checkInTime: string) {
+  return env.client.workflow.start(memberWorkflow, {
+    taskQueue: TASK_QUEUE,
+    workflowId: memberWorkflowId(memberId),
+    args: [{ memberId, timezone, checkInTime }],
+  });
+}
+const promptsFor = (memberId: string) =>
+  sent.filter((s) => s.memberId === memberId && s.kind === 'checkin_prompt');
+const checkInsFor = (memberId: string) => checkIns.filter((c) => c.memberId === memberId);
+/** Activities are scheduled right after the timer fires; the workflow task itself takes a few real ms. */
+const expectNear = (actual: string, expected: string) => {
+  const delta = Date.parse(actual) - Date.parse(expected);
+  expect(delta, `${actual} vs ${expected}`).toBeGreaterThanOrEqual(0);
+  expect(delta, `${actual} vs ${expected}`).toBeLessThan(2_000);
+};
+/** Let the worker finish what the last time skip triggered (activities run in real time). */
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+// The test server's clock only moves forward, so these run in chronological order.
+describe('member workflow: daily prompt at the local check-in time', () => {
+  const cases = [
+    // name, zone, start (03:00 UTC), expected prompt instant (19:00 local)
+    [
+      'an ordinary winter day in New York',
+      'America/New_York',
+      '2027-01-12T03:00:00Z',
+      '2027-01-13T00:00:00.000Z',
+    ],
+    [
+      'spring-forward day in New York (EST→EDT)',
+      'America/New_York',
+      '2027-03-14T03:00:00Z',
+      '2027-03-14T23:00:00.000Z',
+    ],
+    ['Asia/Kolkata (+05:30, no DST)', 'Asia/Kolkata', '2027-06-01T03:00:00Z', '2027-06-01T13:30:00.000Z'],
+    [
+      'fall-back day in New York (EDT→EST)',
+      'America/New_York',
+      '2027-11-07T03:00:00Z',
+      '2027-11-08T00:00:00.000Z',
+    ],
+  ] as const;
+
+  for (const [name, tz, start, expected] of cases) {
+    it(`prompts at 19:00 local on ${name}`, async () => {
+      const memberId = `tz-${start}`;
+      await skipTo(env, start);
+      const handle = await startMember(memberId, tz, '19:00');
+      const state = await handle.query(memberStateQuery);
+      expect(state.nextPromptAt).toBe(expected);
+
+      // One minute before: nothing yet.
+      await skipTo(env, new Date(new Date(expected).getTime() - 60_000));
+      await settle();
+      expect(promptsFor(memberId)).toHaveLength(0);
+
+      await skipTo(env, new Date(new Date(expected).getTime() + 60_000));
+      const [prompt] = await waitFor(
+        () => promptsFor(memberId).length > 0 && promptsFor(memberId),
+        'the prompt',
+      );
+      expectNear(prompt!.at, expected);
+      expect(prompt!.purpose).toBe('transactional');
+      await handle.terminate();
+    });
+  }
+});
+
+describe('member workflow: replies, streaks and misses', () => {
+  it('records a reply against the open prompt, extends the streak, and counts a silent day as missed', async () => {
+    const memberId = 'streaker';
+    const tz = 'America/New_York';
+    await skipTo(env, '2027-12-01T03:00:00Z'); // 22:00 local on Nov 30
+    const handle = await startMember(memberId, tz, '19:00');
+
+    // Day 1 (Dec 1): prompt at 19:00 local = 00:00Z Dec 2, reply "Y ran 3k, tired" an hour later.
+    await skipTo(env, '2027-12-02T01:00:00Z');
+    await waitFor(() => promptsFor(memberId).length === 1, 'day 1 prompt');
+    await handle.signal(replySignal, {
+      inboundId: inboundSeq++,
+      body: 'Y ran 3k, tired',
+      receivedAtMs: Date.parse('2027-12-02T01:00:00Z'),
+    });
+    await waitFor(() => checkInsFor(memberId).length === 1, 'day 1 check-in');
+    expect(checkInsFor(memberId)[0]).toMatchObject({
+      localDate: '2027-12-01',
+      status: 'done',
+      currentStreak: 1,
+      longestStreak: 1,
+    });
+    expect(checkInsFor(memberId)[0]!.reflection).toContain('tired');
+    await waitFor(() => sent.some((s) => s.memberId === memberId && s.kind === 'checkin_ack'), 'ack');
+
+    // A redelivered signal (same inbound id) changes nothing.
+    await handle.signal(replySignal, { inboundId: inboundSeq - 1, body: 'Y ran 3k, tired', receivedAtMs: 0 });
+
+    // Day 2 (Dec 2): reply Y → streak 2.
+    await skipTo(env, '2027-12-03T00:30:00Z');
+    await waitFor(() => promptsFor(memberId).length === 2, 'day 2 prompt');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'y', receivedAtMs: 0 });
+    await waitFor(() => checkInsFor(memberId).length === 2, 'day 2 check-in');
+    expect(checkInsFor(memberId)[1]).toMatchObject({
+      localDate: '2027-12-02',
+      status: 'done',
+      currentStreak: 2,
+    });
+    expect((await handle.query(memberStateQuery)).currentStreak).toBe(2);
+
+    // Day 3 (Dec 3): no reply. Just before local midnight the day is still open; at midnight it is missed.
+    await skipTo(env, '2027-12-04T04:59:00Z'); // 23:59 EST
+    await settle();
+    expect(checkInsFor(memberId)).toHaveLength(2);
+    await skipTo(env, '2027-12-04T05:00:30Z');
+    await waitFor(() => checkInsFor(memberId).length === 3, 'day 3 miss');
+    const miss = checkInsFor(memberId)[2]!;
+    expect(miss).toMatchObject({
+      localDate: '2027-12-03',
+      status: 'missed',
+      currentStreak: 0,
+      longestStreak: 2,
+    });
+    expectNear(miss.at, '2027-12-04T05:00:00.000Z');
+
+    // Day 4: "N tired" is an honest no: recorded, streak stays 0, reflection kept.
+    await skipTo(env, '2027-12-05T00:10:00Z');
+    await waitFor(() => promptsFor(memberId).length === 4, 'day 4 prompt');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'N tired', receivedAtMs: 0 });
+    await waitFor(() => checkInsFor(memberId).length === 4, 'day 4 check-in');
+    expect(checkInsFor(memberId)[3]).toMatchObject({
+      localDate: '2027-12-04',
+      status: 'not_done',
+      reflection: 'tired',
+      currentStreak: 0,
+    });
+
+    // Exactly one prompt per local day, each keyed by the member and the local date.
+    expect(promptsFor(memberId).map((p) => p.idempotencyKey)).toEqual([
+      `member:${memberId}:checkin:2027-12-01`,
+      `member:${memberId}:checkin:2027-12-02`,
+      `member:${memberId}:checkin:2027-12-03`,
+      `member:${memberId}:checkin:2027-12-04`,
+    ]);
+    await handle.terminate();
+  });
+
+  it('asks again when a reply is not understood, without touching the streak', async () => {
+    const memberId = 'confused';
+    await skipTo(env, '2027-12-10T03:00:00Z');
+    const handle = await startMember(memberId, 'Europe/Berlin', '08:30');
+    await skipTo(env, '2027-12-10T07:31:00Z'); // 08:31 CET
+    await waitFor(() => promptsFor(memberId).length === 1, 'prompt');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'what is this?', receivedAtMs: 0 });
+    await waitFor(() => sent.some((s) => s.memberId === memberId && s.kind === 'clarify'), 'clarification');
+    expect(checkInsFor(memberId)).toHaveLength(0);
+    expect((await handle.query(memberStateQuery)).openPrompt).toEqual({ localDate: '2027-12-10' });
+    await handle.terminate();
+  });
+});
