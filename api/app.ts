@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { Config } from '../worker/config.js';
@@ -74,6 +76,14 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problem(c, err.problem);
+    if (err instanceof HTTPException) {
+      // e.g. a body that is not valid JSON, rejected by Hono's validator before ours runs.
+      return problem(c, {
+        title: err.status === 400 ? 'Invalid request' : 'Error',
+        status: err.status,
+        detail: err.message,
+      });
+    }
     if (err instanceof WorkflowNotFoundError) {
       return problem(c, {
         title: 'Not found',
@@ -90,6 +100,14 @@ export function createApp(deps: AppDeps) {
     }
     if (err instanceof WorkflowUpdateFailedError) {
       return problem(c, { title: 'Rejected', status: 422, detail: err.cause?.message ?? err.message });
+    }
+    if (err instanceof ServiceError) {
+      deps.logger.warn({ err: err.message }, 'temporal unavailable');
+      return problem(c, {
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The workflow service is unreachable; nothing was saved. Try again.',
+      });
     }
     deps.logger.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
     return problem(c, { title: 'Internal error', status: 500, detail: 'Something went wrong on our side.' });

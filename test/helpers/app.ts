@@ -1,0 +1,17 @@
+import type { Client } from '@temporalio/client';
+import { pino } from 'pino';
+import { createApp, type AppDeps } from '../../api/app.js';
+import type { Db } from '../../db/client.js';
+
+export const API_KEY = 'test-api-key-123456';
+export const auth = { authorization: `Bearer ${API_KEY}` };
+export const json = { ...auth, 'content-type': 'application/json' };
+
+export function testApp(db: Db, temporal: Client, config: Partial<AppDeps['config']> = {}) {
+  return createApp({
+    db,
+    temporal,
+    logger: pino({ level: 'silent' }),
+    config: { apiKeys: [API_KEY], publicBaseUrl: 'http://localhost:3000', twilio: undefined, ...config },
+  });
+}
