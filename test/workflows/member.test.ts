@@ -12,6 +12,7 @@ import { workflowsPath } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { memberWorkflow } from '../../workflows/member.js';
 import { memberStateQuery, replySignal } from '../../workflows/messages.js';
+import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
@@ -195,6 +196,7 @@ describe('member workflow: replies, streaks and misses', () => {
       `member:${memberId}:checkin:2027-12-03`,
       `member:${memberId}:checkin:2027-12-04`,
     ]);
+    await captureHistory('member-streak-v1', handle);
     await handle.terminate();
   });
 
@@ -208,6 +210,7 @@ describe('member workflow: replies, streaks and misses', () => {
     await waitFor(() => sent.some((s) => s.memberId === memberId && s.kind === 'clarify'), 'clarification');
     expect(checkInsFor(memberId)).toHaveLength(0);
     expect((await handle.query(memberStateQuery)).openPrompt).toEqual({ localDate: '2027-12-10' });
+    await captureHistory('member-clarify-v1', handle);
     await handle.terminate();
   });
 });
