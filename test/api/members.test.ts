@@ -47,7 +47,12 @@ const post = (body: unknown, headers: Record<string, string> = json) =>
 
 describe('authentication', () => {
   it('401 problem+json without a key or with a wrong one; /health needs none', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope-nope-nope' }, { authorization: 'Basic abc' }]) {
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer nope-nope-nope' },
+      { authorization: 'Basic abc' },
+    ];
+    for (const headers of attempts) {
       const res = await app.request('/members/3f1c2a4e-0000-4000-8000-000000000000', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/problem+json');

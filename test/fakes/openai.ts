@@ -39,7 +39,9 @@ export interface FakeChatReply {
   finishReason?: 'stop' | 'length' | 'content_filter' | 'tool_calls';
 }
 
-export type ChatResponder = (body: ChatRequestBody) => string | FakeChatReply | Promise<string | FakeChatReply>;
+export type ChatResponder = (
+  body: ChatRequestBody,
+) => string | FakeChatReply | Promise<string | FakeChatReply>;
 
 export const MODERATION_CATEGORIES = [
   'harassment',
@@ -91,13 +93,21 @@ const ERROR_DEFAULTS: Record<number, { message: string; type: string; code: stri
   401: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
   403: { message: 'Forbidden.', type: 'invalid_request_error', code: null },
   404: { message: 'Not found.', type: 'invalid_request_error', code: null },
-  429: { message: 'Rate limit reached. Please try again later.', type: 'requests', code: 'rate_limit_exceeded' },
+  429: {
+    message: 'Rate limit reached. Please try again later.',
+    type: 'requests',
+    code: 'rate_limit_exceeded',
+  },
   500: {
     message: 'The server had an error while processing your request. Sorry about that!',
     type: 'server_error',
     code: null,
   },
-  503: { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', code: null },
+  503: {
+    message: 'The engine is currently overloaded, please try again later.',
+    type: 'server_error',
+    code: null,
+  },
 };
 
 export function openAIErrorBody(status: number, message?: string) {
@@ -269,13 +279,16 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const input = body?.input;
     let inputs: string[];
     if (typeof input === 'string') inputs = [input];
-    else if (Array.isArray(input) && input.every((x) => typeof x === 'string')) inputs = input as string[];
-    else if (Array.isArray(input)) inputs = [textOf(input)]; // multi-modal parts: one result
+    else if (Array.isArray(input) && input.every((x) => typeof x === 'string')) inputs = input;
+    // Multi-modal parts ([{ type: 'text', text }, { type: 'image_url', … }]) are one input: one result.
+    else if (Array.isArray(input)) inputs = [textOf(input)];
     else return sendJson(res, 400, openAIErrorBody(400, "Missing required parameter: 'input'."));
 
     const results = inputs.map((text) => {
       const verdict = moderationRule(text);
-      const flaggedCats = new Set<string>(verdict === true ? ['harassment'] : verdict === false ? [] : verdict);
+      const flaggedCats = new Set<string>(
+        verdict === true ? ['harassment'] : verdict === false ? [] : verdict,
+      );
       const categories: Record<string, boolean> = {};
       const scores: Record<string, number> = {};
       const applied: Record<string, string[]> = {};
@@ -301,7 +314,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const raw = await readBody(req);
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = raw ? JSON.parse(raw) : null;
     } catch {

@@ -25,7 +25,10 @@ describe('replay of committed histories', () => {
       })),
     );
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'ci-replay' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath, replayName: 'ci-replay' },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
