@@ -1,98 +1,279 @@
+/**
+ * The outbound half of the messaging core: one activity, `sendSms`, that every workflow sends through.
+ *
+ * 1. Gate: suppression list and consent per purpose (drop), quiet hours in the recipient's zone and frequency
+ *    caps (defer: the calling workflow sleeps on a durable timer and calls again).
+ * 2. Exactly-once effect: an outbox row keyed by a business idempotency key is claimed before the provider is
+ *    called; a key the provider has (or may have) accepted is never sent twice — an ambiguous attempt is
+ *    reconciled with the provider first.
+ * 3. Provider failures classified: permanent ones are non-retryable (and update suppression / validity),
+ *    transient ones are retried by Temporal with backoff.
+ */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { members, messages } from '../db/schema.js';
+import { consentState, suppress } from '../db/consent.js';
+import { inboundMessages, members, messages, type Message } from '../db/schema.js';
+import {
+  DEFAULT_POLICY,
+  evaluateTiming,
+  type CompliancePolicy,
+  type Purpose,
+  type QuietHoursWindow,
+} from '../workflows/lib/compliance.js';
 import { countSegments } from '../workflows/lib/segments.js';
 import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provider.js';
+
+/** Who to text. Never a phone number: workflow histories must not hold personal data. */
+export type Recipient = { memberId: string } | { replyToInboundId: number };
 
 export interface SendSmsInput {
   /** Business idempotency key, e.g. `member:<id>:checkin:<local date>`. Never a run or activity id. */
   idempotencyKey: string;
-  memberId: string;
+  to: Recipient;
   kind: string;
-  purpose: 'transactional' | 'marketing';
+  purpose: Purpose;
   body: string;
+  /** Overrides the purpose's quiet-hours window (e.g. nudges); null = none. */
+  window?: QuietHoursWindow | null;
+  /** Replies to STOP/START/HELP: must reach a number that has just opted out, and are never deferred. */
+  keywordReply?: boolean;
 }
 
 export type SendSmsResult =
   | { outcome: 'sent'; messageId: number; providerSid: string }
   | { outcome: 'already_sent'; messageId: number; providerSid: string | null }
+  | { outcome: 'deferred'; untilMs: number; reason: 'quiet_hours' | 'frequency_cap' }
   | { outcome: 'dropped'; messageId: number | null; reason: string };
 
 /** Statuses after which the provider has the message: never send that key again. */
 const HANDED_OVER = new Set([
-  'queued',
   'accepted',
   'scheduled',
+  'queued',
   'sending',
   'sent',
   'delivered',
   'undelivered',
   'read',
+  'failed_at_carrier',
 ]);
+/** Statuses that count towards frequency caps. */
+const COUNTED = ['attempting', ...HANDED_OVER];
+const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
+export interface MessagingDeps {
+  db: Db;
+  sms: SmsProvider;
+  policy?: CompliancePolicy;
+  /** Zone used for quiet hours when the recipient is not a member (a reply to an unknown number). */
+  defaultTimezone?: string;
+}
+
+/**
+ * The activity's clock: the later of the server's schedule time for this attempt and the local clock. In
+ * production that is the local clock; on the time-skipping test server it is the server's (skipped) time.
+ */
+function activityNow(): number {
+  let scheduled = 0;
+  try {
+    scheduled = Context.current().info.currentAttemptScheduledTimestampMs;
+  } catch {
+    // called outside an activity (e.g. a unit test of the function itself)
+  }
+  return Math.max(scheduled, Date.now());
+}
+
+export function createMessagingActivities(deps: MessagingDeps) {
   const { db, sms } = deps;
+  const policy = deps.policy ?? DEFAULT_POLICY;
+
+  async function resolve(
+    to: Recipient,
+  ): Promise<{ phone: string; timezone: string; memberId: string | null } | null> {
+    if ('memberId' in to) {
+      const m = await db.query.members.findFirst({ where: eq(members.id, to.memberId) });
+      return m && m.status !== 'erased' ? { phone: m.phone, timezone: m.timezone, memberId: m.id } : null;
+    }
+    const inbound = await db.query.inboundMessages.findFirst({
+      where: eq(inboundMessages.id, to.replyToInboundId),
+    });
+    if (!inbound) return null;
+    const member = inbound.memberId
+      ? await db.query.members.findFirst({ where: eq(members.id, inbound.memberId) })
+      : undefined;
+    return {
+      phone: inbound.fromPhone,
+      timezone: member?.timezone ?? deps.defaultTimezone ?? 'America/New_York',
+      memberId: member?.id ?? null,
+    };
+  }
+
+  async function recordDrop(
+    input: SendSmsInput,
+    phone: string,
+    memberId: string | null,
+    reason: string,
+  ): Promise<SendSmsResult> {
+    const [row] = await db
+      .insert(messages)
+      .values({ ...rowValues(input, phone, memberId), status: 'dropped', errorMessage: reason })
+      .onConflictDoUpdate({
+        target: messages.idempotencyKey,
+        set: { status: 'dropped', errorMessage: reason, updatedAt: new Date() },
+        setWhere: sql`${messages.providerSid} is null and ${messages.status} in ('pending', 'deferred')`,
+      })
+      .returning({ id: messages.id });
+    return { outcome: 'dropped', messageId: row?.id ?? null, reason };
+  }
+
+  function rowValues(input: SendSmsInput, phone: string, memberId: string | null) {
+    return {
+      idempotencyKey: input.idempotencyKey,
+      memberId,
+      toPhone: phone,
+      body: input.body,
+      kind: input.kind,
+      purpose: input.purpose,
+      provider: sms.name,
+      segments: countSegments(input.body).segments,
+    };
+  }
 
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-    const member = await db.query.members.findFirst({ where: eq(members.id, input.memberId) });
-    if (!member || member.status === 'erased') {
-      return { outcome: 'dropped', messageId: null, reason: 'member_not_found' };
-    }
-    // 1. The outbox row exists before the provider is called; the key makes this idempotent.
-    await db
-      .insert(messages)
-      .values({
-        idempotencyKey: input.idempotencyKey,
-        memberId: member.id,
-        toPhone: member.phone,
-        body: input.body,
-        kind: input.kind,
-        purpose: input.purpose,
-        provider: sms.name,
-        segments: countSegments(input.body).segments,
-      })
-      .onConflictDoNothing({ target: messages.idempotencyKey });
-    const row = await db.query.messages.findFirst({
+    const nowMs = activityNow();
+    const recipient = await resolve(input.to);
+    if (!recipient) return { outcome: 'dropped', messageId: null, reason: 'recipient_not_found' };
+    const { phone, timezone, memberId } = recipient;
+
+    const existing = await db.query.messages.findFirst({
       where: eq(messages.idempotencyKey, input.idempotencyKey),
     });
-    if (!row) throw new Error(`outbox row for ${input.idempotencyKey} vanished`);
+    if (existing) {
+      const done = await settledOutcome(existing);
+      if (done) return done;
+    }
+
+    // Gate + claim, serialised per number so concurrent workflows cannot both pass a frequency cap.
+    const gate = await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${phone}))`);
+      const consent = await consentState(tx, phone);
+      if (consent.suppressed.includes('invalid_number'))
+        return { kind: 'drop', reason: 'invalid_number' } as const;
+      if (!input.keywordReply) {
+        if (consent.suppressed.length > 0)
+          return { kind: 'drop', reason: `suppressed:${consent.suppressed.join(',')}` } as const;
+        if (input.purpose === 'marketing' && !consent.marketing)
+          return { kind: 'drop', reason: 'no_marketing_consent' } as const;
+        const recent = await tx
+          .select({ sentAt: messages.sentAt })
+          .from(messages)
+          .where(
+            and(
+              eq(messages.toPhone, phone),
+              eq(messages.purpose, input.purpose),
+              gt(messages.sentAt, new Date(nowMs - DAY_MS)),
+              inArray(messages.status, COUNTED),
+            ),
+          );
+        const purposePolicy: CompliancePolicy =
+          input.window === undefined
+            ? policy
+            : {
+                ...policy,
+                purposes: {
+                  ...policy.purposes,
+                  [input.purpose]: { ...policy.purposes[input.purpose], window: input.window },
+                },
+              };
+        const timing = evaluateTiming({
+          nowMs,
+          timezone,
+          phone,
+          purpose: input.purpose,
+          recentSendsMs: recent.map((r) => r.sentAt!.getTime()),
+          policy: purposePolicy,
+        });
+        if (timing.action === 'defer') return { kind: 'defer', timing } as const;
+      }
+      // Claim: the row exists (status `attempting`, sent_at = now) before the provider is called.
+      const [row] = await tx
+        .insert(messages)
+        .values({
+          ...rowValues(input, phone, memberId),
+          status: 'attempting',
+          attempts: 1,
+          sentAt: new Date(nowMs),
+        })
+        .onConflictDoUpdate({
+          target: messages.idempotencyKey,
+          set: {
+            status: 'attempting',
+            attempts: sql`${messages.attempts} + 1`,
+            sentAt: new Date(nowMs),
+            updatedAt: new Date(),
+          },
+          setWhere: sql`${messages.providerSid} is null and ${messages.status} in ('pending', 'deferred')`,
+        })
+        .returning();
+      return { kind: 'claimed', row } as const;
+    });
+
+    if (gate.kind === 'drop') return recordDrop(input, phone, memberId, gate.reason);
+    if (gate.kind === 'defer')
+      return { outcome: 'deferred', untilMs: gate.timing.untilMs, reason: gate.timing.reason };
+    if (!gate.row) {
+      // Someone else claimed it between our read and the claim: settle from its state.
+      const row = await db.query.messages.findFirst({
+        where: eq(messages.idempotencyKey, input.idempotencyKey),
+      });
+      const done = row && (await settledOutcome(row));
+      if (done) return done;
+      throw ApplicationFailure.retryable('outbox row busy', 'OutboxBusy');
+    }
+    return callProvider(gate.row);
+  }
+
+  /** A row that already has an outcome; or null if a (new) provider attempt is needed. */
+  async function settledOutcome(row: Message): Promise<SendSmsResult | null> {
     if (row.providerSid || HANDED_OVER.has(row.status)) {
       return { outcome: 'already_sent', messageId: row.id, providerSid: row.providerSid };
     }
     if (row.status === 'failed' || row.status === 'dropped') {
       return { outcome: 'dropped', messageId: row.id, reason: row.errorMessage ?? row.status };
     }
-    const out: OutboundSms = {
-      outboxId: row.id,
-      idempotencyKey: row.idempotencyKey,
-      to: row.toPhone,
-      body: row.body,
-    };
-
-    // 2. A previous attempt may have reached the provider and died before recording it: look before resending.
     if (row.status === 'attempting') {
-      const found = await sms.findSent(out, new Date(row.updatedAt.getTime() - 5_000));
+      // A previous attempt may have reached the provider and died before recording it: look before resending.
+      const found = await sms.findSent(outbound(row), new Date(row.updatedAt.getTime() - 60_000));
       if (found) {
         await markSent(row.id, found.sid, found.status, found.from);
+        Context.current().log.info('reconciled an ambiguous send', { messageId: row.id });
         return { outcome: 'already_sent', messageId: row.id, providerSid: found.sid };
       }
+      // Not there: the attempt never reached the provider. Send it now.
+      await db
+        .update(messages)
+        .set({ attempts: sql`${messages.attempts} + 1`, updatedAt: new Date() })
+        .where(eq(messages.id, row.id));
+      return callProvider(row);
     }
+    return null;
+  }
 
-    // 3. Claim the attempt, then call the provider.
-    await db
-      .update(messages)
-      .set({ status: 'attempting', attempts: sql`${messages.attempts} + 1`, updatedAt: new Date() })
-      .where(and(eq(messages.id, row.id), sql`${messages.providerSid} is null`));
+  function outbound(row: Message): OutboundSms {
+    return { outboxId: row.id, idempotencyKey: row.idempotencyKey, to: row.toPhone, body: row.body };
+  }
+
+  async function callProvider(row: Message): Promise<SendSmsResult> {
     try {
-      const res = await sms.send(out);
+      const res = await sms.send(outbound(row));
       await markSent(row.id, res.sid, res.status, res.from);
       return { outcome: 'sent', messageId: row.id, providerSid: res.sid };
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       const { failureClass, code } = err;
       if (failureClass === 'transient') {
-        // Certainly not processed (e.g. 429): back to pending, Temporal retries with backoff.
+        // Certainly not processed (e.g. 429): back to pending; Temporal retries with backoff.
         await db
           .update(messages)
           .set({ status: 'pending', errorCode: code, updatedAt: new Date() })
@@ -103,6 +284,10 @@ export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
         // Stays `attempting`: the next attempt reconciles with the provider before sending again.
         throw ApplicationFailure.retryable(err.message, 'ProviderAmbiguous', { code });
       }
+      if (failureClass === 'suppress')
+        await suppress(db, row.toPhone, 'carrier_unsubscribed', 'provider', String(code));
+      if (failureClass === 'invalid_number')
+        await suppress(db, row.toPhone, 'invalid_number', 'provider', String(code));
       await db
         .update(messages)
         .set({
@@ -123,7 +308,7 @@ export function createMessagingActivities(deps: { db: Db; sms: SmsProvider }) {
   async function markSent(id: number, sid: string, status: string, from: string | null) {
     await db
       .update(messages)
-      .set({ providerSid: sid, status, fromPhone: from, sentAt: new Date(), updatedAt: new Date() })
+      .set({ providerSid: sid, status, fromPhone: from, updatedAt: new Date() })
       .where(eq(messages.id, id));
   }
 

@@ -12,15 +12,17 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { Config } from '../worker/config.js';
 import { HttpProblem, problem } from './problem.js';
+import { consentRouter } from './routes/consent.js';
 import { devRouter } from './routes/dev.js';
 import { healthRouter } from './routes/health.js';
 import { membersRouter } from './routes/members.js';
+import { messagesRouter } from './routes/messages.js';
 import { webhooksRouter } from './routes/webhooks.js';
 
 export interface AppDeps {
   db: Db;
   temporal: Client;
-  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio'>;
+  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'>;
   logger: Logger;
 }
 
@@ -67,6 +69,8 @@ export function createApp(deps: AppDeps) {
 
   app.route('/health', healthRouter(deps));
   app.route('/members', membersRouter(deps));
+  app.route('/messages', messagesRouter(deps));
+  app.route('/consent', consentRouter(deps));
   app.route('/webhooks/twilio', webhooksRouter(deps));
   app.route('/dev', devRouter(deps));
 

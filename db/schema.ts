@@ -5,6 +5,9 @@
 import { relations, sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
+  jsonb,
+  primaryKey,
   bigint,
   date,
   index,
@@ -71,6 +74,8 @@ export const messages = pgTable(
     fromPhone: text('from_phone'),
     body: text('body').notNull(),
     kind: text('kind').notNull(),
+    /** Set for guest-campaign messages (the campaign work fills it). */
+    campaignId: text('campaign_id'),
     purpose: text('purpose', { enum: ['transactional', 'marketing'] })
       .notNull()
       .default('transactional'),
@@ -102,6 +107,11 @@ export const inboundMessages = pgTable(
     toPhone: text('to_phone').notNull(),
     body: text('body').notNull(),
     memberId: uuid('member_id').references(() => members.id, { onDelete: 'set null' }),
+    /** What the text is: a compliance keyword (handled by us) or a message for the owning workflow. */
+    kind: text('kind', { enum: ['opt_out', 'opt_in', 'help', 'message'] })
+      .notNull()
+      .default('message'),
+    keyword: text('keyword'),
     /** pending: not yet delivered to a workflow; routed; unrouted: no workflow owns it. */
     routeStatus: text('route_status', { enum: ['pending', 'routed', 'unrouted'] })
       .notNull()
@@ -118,6 +128,59 @@ export const inboundMessages = pgTable(
   ],
 );
 
+/** Numbers we must not text: opt-outs, carrier-reported unsubscribes/blocks, invalid or non-mobile numbers. */
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    phone: text('phone').notNull(),
+    reason: text('reason', {
+      enum: ['opt_out', 'carrier_unsubscribed', 'carrier_blocked', 'invalid_number'],
+    }).notNull(),
+    source: text('source').notNull(),
+    /** Provider error code or keyword that caused it. */
+    detail: text('detail'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.phone, t.reason] })],
+);
+
+/** The consent ledger: every opt-in and opt-out, with source and evidence. Append-only. */
+export const consentEvents = pgTable(
+  'consent_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    phone: text('phone').notNull(),
+    purpose: text('purpose', { enum: ['transactional', 'marketing', 'all'] }).notNull(),
+    action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),
+    source: text('source', { enum: ['sms_keyword', 'api', 'import', 'carrier', 'signup'] }).notNull(),
+    /** e.g. { inboundMessageId, keyword } or { apiClient, note } or { messageId, errorCode }. */
+    evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull().default({}),
+    /** Business key so a retried request or redelivered webhook records an event once. */
+    dedupeKey: text('dedupe_key').unique(),
+    /** Whether this event changed the number's state (a second STOP does not: no second confirmation). */
+    changed: boolean('changed').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [index('consent_phone_idx').on(t.phone, t.createdAt)],
+);
+
+/** Every status a provider reported for an outbound message, in arrival order (the message's timeline). */
+export const messageStatusEvents = pgTable(
+  'message_status_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: bigint('message_id', { mode: 'number' })
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    status: text('status').notNull(),
+    errorCode: integer('error_code'),
+    /** Whether this report moved the message's status (late or out-of-order reports do not). */
+    applied: integer('applied').notNull().default(1),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('status_events_message_idx').on(t.messageId, t.id)],
+);
+
 export const membersRelations = relations(members, ({ many }) => ({
   checkIns: many(checkIns),
   messages: many(messages),
@@ -125,8 +188,12 @@ export const membersRelations = relations(members, ({ many }) => ({
 export const checkInsRelations = relations(checkIns, ({ one }) => ({
   member: one(members, { fields: [checkIns.memberId], references: [members.id] }),
 }));
-export const messagesRelations = relations(messages, ({ one }) => ({
+export const messagesRelations = relations(messages, ({ one, many }) => ({
   member: one(members, { fields: [messages.memberId], references: [members.id] }),
+  statusEvents: many(messageStatusEvents),
+}));
+export const messageStatusEventsRelations = relations(messageStatusEvents, ({ one }) => ({
+  message: one(messages, { fields: [messageStatusEvents.messageId], references: [messages.id] }),
 }));
 
 export type Member = typeof members.$inferSelect;
@@ -134,3 +201,6 @@ export type NewMember = typeof members.$inferInsert;
 export type CheckIn = typeof checkIns.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type InboundMessage = typeof inboundMessages.$inferSelect;
+export type Suppression = typeof suppressions.$inferSelect;
+export type ConsentEvent = typeof consentEvents.$inferSelect;
+export type MessageStatusEvent = typeof messageStatusEvents.$inferSelect;

@@ -19,7 +19,7 @@ import {
 } from '../worker/infra.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
-import { createSmsProvider } from '../worker/sms.js';
+import { compliancePolicy, createSmsProvider } from '../worker/sms.js';
 import { createWorker, installRuntime, startInboxDrainer } from '../worker/worker.js';
 
 const config = loadConfig();
@@ -57,10 +57,12 @@ const { worker, connection: workerConnection } = await createWorker({
   temporalAddress,
   namespace: config.temporal.namespace,
   logger,
+  policy: compliancePolicy(config),
+  defaultTimezone: config.defaultTimezone,
 });
 const connection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const stopDrainer = startInboxDrainer(db, temporal, logger);
+const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
 const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
 const workerRun = worker.run();
 

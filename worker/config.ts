@@ -2,6 +2,7 @@
  * The one place that reads process.env. Everything else receives a validated `Config`.
  */
 import { z } from 'zod';
+import { checkKeywordReplies } from '../workflows/lib/texts.js';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -44,6 +45,21 @@ const schema = z
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+    BRAND_NAME: z.string().min(1).max(30).default('Crewline'),
+    SUPPORT_CONTACT: z.string().min(3).max(60).default('help@crewline.app'),
+    DEFAULT_TIMEZONE: z.string().default('America/New_York'),
+    QUIET_HOURS_MARKETING: z
+      .string()
+      .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
+      .default('08:00-21:00'),
+    /** Empty = no quiet hours for transactional texts (check-ins at the member's own chosen time). */
+    QUIET_HOURS_TRANSACTIONAL: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
+        .optional(),
+    ),
   })
   .superRefine((c, ctx) => {
     const twilio = [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER];
@@ -75,7 +91,18 @@ export interface Config {
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  brand: { name: string; support: string };
+  defaultTimezone: string;
+  quietHours: {
+    marketing: { start: string; end: string };
+    transactional: { start: string; end: string } | null;
+  };
 }
+
+const window = (s: string) => {
+  const [start, end] = s.split('-') as [string, string];
+  return { start, end };
+};
 
 export const DEV_API_KEY = 'dev-local-key-change-me';
 
@@ -88,6 +115,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  try {
+    checkKeywordReplies({ name: c.BRAND_NAME, support: c.SUPPORT_CONTACT });
+  } catch (err) {
+    throw new ConfigError(
+      `Invalid configuration:\n  - BRAND_NAME/SUPPORT_CONTACT: ${(err as Error).message}`,
+    );
+  }
   return {
     env: c.NODE_ENV,
     logLevel: c.LOG_LEVEL,
@@ -113,5 +147,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     openai: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL, model: c.OPENAI_MODEL },
+    brand: { name: c.BRAND_NAME, support: c.SUPPORT_CONTACT },
+    defaultTimezone: c.DEFAULT_TIMEZONE,
+    quietHours: {
+      marketing: window(c.QUIET_HOURS_MARKETING),
+      transactional: c.QUIET_HOURS_TRANSACTIONAL ? window(c.QUIET_HOURS_TRANSACTIONAL) : null,
+    },
   };
 }

@@ -4,7 +4,7 @@ import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdown, requireExternal } from './process.js';
-import { createSmsProvider } from './sms.js';
+import { compliancePolicy, createSmsProvider } from './sms.js';
 import { createWorker, installRuntime, startInboxDrainer } from './worker.js';
 
 const config = loadConfig();
@@ -18,13 +18,12 @@ const { worker, connection } = await createWorker({
   temporalAddress,
   namespace: config.temporal.namespace,
   logger,
+  policy: compliancePolicy(config),
+  defaultTimezone: config.defaultTimezone,
 });
 const clientConnection = await Connection.connect({ address: temporalAddress });
-const stopDrainer = startInboxDrainer(
-  db,
-  new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
-  logger,
-);
+const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
 onShutdown(logger, async () => {
   await stopDrainer();
   // The SDK's runtime may already have begun shutdown on the same signal.

@@ -1,10 +1,7 @@
 import { createRequire } from 'node:module';
-import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
-import type { SmsProvider } from '../activities/sms/provider.js';
-import { drainInbox } from '../api/inbound.js';
-import type { Db } from '../db/client.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { drainInbox, type InboundDeps } from '../api/inbound.js';
 import { TASK_QUEUE } from '../workflows/ids.js';
 import type { Logger } from './logger.js';
 
@@ -17,9 +14,7 @@ export function installRuntime(logLevel: string): void {
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
-export interface WorkerDeps {
-  db: Db;
-  sms: SmsProvider;
+export interface WorkerDeps extends ActivityDeps {
   temporalAddress: string;
   namespace: string;
   logger: Logger;
@@ -32,18 +27,18 @@ export async function createWorker(deps: WorkerDeps) {
     namespace: deps.namespace,
     taskQueue: TASK_QUEUE,
     workflowsPath,
-    activities: createActivities({ db: deps.db, sms: deps.sms }),
+    activities: createActivities(deps),
   });
   return { worker, connection };
 }
 
 /** Delivers inbound replies that arrived while Temporal was unreachable. */
-export function startInboxDrainer(db: Db, temporal: Client, logger: Logger, everyMs = 5_000) {
+export function startInboxDrainer(deps: InboundDeps, logger: Logger, everyMs = 5_000) {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
     try {
-      const { routed } = await drainInbox(db, temporal);
+      const { routed } = await drainInbox(deps);
       if (routed) logger.info({ routed }, 'inbox drained');
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'inbox drain failed');

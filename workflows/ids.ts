@@ -2,3 +2,6 @@
 export const TASK_QUEUE = 'crewline';
 
 export const memberWorkflowId = (memberId: string): string => `member-${memberId}`;
+
+/** One workflow per inbound compliance keyword (STOP/START/HELP). */
+export const inboundWorkflowId = (inboundId: number): string => `inbound-${inboundId}`;

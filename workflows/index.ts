@@ -1,1 +1,2 @@
+export { keywordWorkflow } from './keyword.js';
 export { memberWorkflow } from './member.js';

@@ -14,8 +14,10 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { parseCheckInReply } from './lib/keywords.js';
+import { sendMessage } from './lib/outbound.js';
 import { localDate, nextLocalTime, parseHHMM, startOfNextLocalDay } from './lib/time.js';
 import {
+  consentSignal,
   memberStateQuery,
   preferencesSignal,
   replySignal,
@@ -100,6 +102,13 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     if (prefs.checkInTime && parseHHMM(prefs.checkInTime)) state.checkInTime = prefs.checkInTime;
     prefsVersion++;
   });
+  setHandler(consentSignal, ({ optedOut }) => {
+    if (state.status === 'erased') return;
+    state.status = optedOut ? 'opted_out' : 'active';
+    // Opting out keeps streaks and history, but an open day is not counted against the member.
+    if (optedOut) state.openPrompt = null;
+    prefsVersion++;
+  });
   setHandler(memberStateQuery, () => ({
     memberId,
     status: state.status,
@@ -150,9 +159,9 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     const parsed = parseCheckInReply(reply.body);
     const prompt = state.openPrompt;
     if (!parsed.ok || parsed.answers.length === 0) {
-      await sms.sendSms({
+      await sendMessage({
         idempotencyKey: `member:${memberId}:clarify:${reply.inboundId}`,
-        memberId,
+        to: { memberId },
         kind: 'clarify',
         purpose: 'transactional',
         body: 'Sorry, I did not get that. Reply Y if you kept your habit today or N if not (a note is welcome: "N tired").',
@@ -166,9 +175,9 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     const done = parsed.answers.every((a) => a.done);
     state.openPrompt = null;
     await settleDay(prompt.localDate, done ? 'done' : 'not_done', reply, parsed.reflection, parsed.mood);
-    await sms.sendSms({
+    await sendMessage({
       idempotencyKey: `member:${memberId}:ack:${prompt.localDate}`,
-      memberId,
+      to: { memberId },
       kind: 'checkin_ack',
       purpose: 'transactional',
       body: done
@@ -188,14 +197,20 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       await settleDay(day, 'missed');
       continue;
     }
-    if (now >= nextPromptAtMs && state.status === 'active') {
+    if (now >= nextPromptAtMs && state.status !== 'active') {
+      // Opted out or paused: no prompt today; state is kept for when they come back.
+      state.lastPromptDate = localDate(nextPromptAtMs, state.timezone);
+      nextPromptAtMs = computeNextPrompt(Date.now());
+      continue;
+    }
+    if (now >= nextPromptAtMs) {
       const day = localDate(nextPromptAtMs, state.timezone);
       state.lastPromptDate = day;
       state.openPrompt = { localDate: day, deadlineMs: startOfNextLocalDay(nextPromptAtMs, state.timezone) };
       promptsThisRun++;
-      await sms.sendSms({
+      await sendMessage({
         idempotencyKey: `member:${memberId}:checkin:${day}`,
-        memberId,
+        to: { memberId },
         kind: 'checkin_prompt',
         purpose: 'transactional',
         body: PROMPT_TEXT,

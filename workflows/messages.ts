@@ -29,4 +29,9 @@ export interface MemberSnapshot {
 
 export const replySignal = defineSignal<[InboundReply]>('reply');
 export const preferencesSignal = defineSignal<[MemberPreferences]>('preferences');
+export interface ConsentChange {
+  optedOut: boolean;
+  inboundId?: number;
+}
+export const consentSignal = defineSignal<[ConsentChange]>('consent');
 export const memberStateQuery = defineQuery<MemberSnapshot>('state');

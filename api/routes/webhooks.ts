@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import twilio from 'twilio';
 import { z } from 'zod';
+import { applyStatusReport } from '../../db/status.js';
 import type { AppDeps } from '../app.js';
 import { ingestInbound, routeInbound } from '../inbound.js';
 import { problem } from '../problem.js';
@@ -14,9 +15,26 @@ const inboundForm = z.object({
   Body: z.string().default(''),
 });
 
+const statusForm = z.object({
+  MessageSid: z.string().min(1),
+  MessageStatus: z.string().min(1),
+  ErrorCode: z.coerce.number().int().optional(),
+});
+
+function formProblem(c: Context, error: z.ZodError) {
+  const errors = error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
+  return problem(c, {
+    title: 'Invalid request',
+    status: 400,
+    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors,
+  });
+}
+
 /**
  * Twilio webhooks. With Twilio configured, every request must carry a valid X-Twilio-Signature computed over the
- * configured public URL (never the Host or X-Forwarded-* headers, which a client controls).
+ * configured public URL (never the Host or X-Forwarded-* headers, which a client controls): invalid → 403 and
+ * nothing else runs. Without Twilio (sandbox), requests are accepted unsigned for local development.
  */
 export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
   async function verifiedForm(c: Context): Promise<Record<string, string> | Response> {
@@ -35,28 +53,41 @@ export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
     return params;
   }
 
-  return new Hono().post('/sms', async (c) => {
-    const params = await verifiedForm(c);
-    if (params instanceof Response) return params;
-    const parsed = inboundForm.safeParse(params);
-    if (!parsed.success) {
-      const field = parsed.error.issues[0]?.path.join('.') ?? 'body';
-      return problem(c, {
-        title: 'Invalid request',
-        status: 400,
-        detail: `${field}: missing or invalid`,
-        errors: [{ field, message: 'missing or invalid' }],
+  return new Hono()
+    .post('/sms', async (c) => {
+      const params = await verifiedForm(c);
+      if (params instanceof Response) return params;
+      const parsed = inboundForm.safeParse(params);
+      if (!parsed.success) return formProblem(c, parsed.error);
+      const f = parsed.data;
+      const { row, duplicate } = await ingestInbound(db, {
+        messageSid: f.MessageSid,
+        from: f.From,
+        to: f.To,
+        body: f.Body,
       });
-    }
-    const f = parsed.data;
-    const { row, duplicate } = await ingestInbound(db, {
-      messageSid: f.MessageSid,
-      from: f.From,
-      to: f.To,
-      body: f.Body,
+      const outcome = await routeInbound({ db, temporal, brand: config.brand }, row);
+      logger.info({ inboundId: row.id, kind: row.kind, duplicate, outcome }, 'inbound sms');
+      return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' });
+    })
+    .post('/status', async (c) => {
+      const params = await verifiedForm(c);
+      if (params instanceof Response) return params;
+      const parsed = statusForm.safeParse(params);
+      if (!parsed.success) return formProblem(c, parsed.error);
+      const outboxParam = c.req.query('outboxId');
+      const outboxId = outboxParam && /^\d+$/.test(outboxParam) ? Number(outboxParam) : null;
+      const outcome = await applyStatusReport(db, {
+        outboxId,
+        sid: parsed.data.MessageSid,
+        status: parsed.data.MessageStatus.toLowerCase(),
+        errorCode: parsed.data.ErrorCode ?? null,
+      });
+      logger.info(
+        { outboxId, status: parsed.data.MessageStatus, errorCode: parsed.data.ErrorCode, outcome },
+        'status callback',
+      );
+      // 204 for every well-formed report, known or not: a non-2xx would only make Twilio retry.
+      return c.body(null, 204);
     });
-    const outcome = await routeInbound(db, temporal, row);
-    logger.info({ inboundId: row.id, duplicate, outcome }, 'inbound sms');
-    return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' });
-  });
 }

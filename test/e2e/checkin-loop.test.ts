@@ -17,7 +17,7 @@ import { TASK_QUEUE } from '../../workflows/ids.js';
 import { localParts } from '../../workflows/lib/time.js';
 import { PROMPT_TEXT } from '../../workflows/member.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
-import { API_KEY } from '../helpers/app.js';
+import { API_KEY, BRAND } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { devServerEnv, waitFor } from '../helpers/temporal.js';
 
@@ -53,7 +53,7 @@ beforeAll(async () => {
     db: database.db,
     temporal: env.client,
     logger: pino({ level: 'silent' }),
-    config: { apiKeys: [API_KEY], publicBaseUrl, twilio },
+    config: { apiKeys: [API_KEY], publicBaseUrl, twilio, brand: BRAND },
   });
   http = await listen(app, port, '127.0.0.1');
 });

@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliExecutable, testServerExecutable } from '../../scripts/tools.js';
 
@@ -36,4 +37,16 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Terminate a workflow once it has no activity in flight. (The time-skipping server keeps time locked for an
+ * activity whose workflow was terminated under it, and every later skip would then wait in real time.)
+ */
+export async function terminateWhenIdle(handle: WorkflowHandle): Promise<void> {
+  await waitFor(
+    async () => ((await handle.describe()).raw.pendingActivities ?? []).length === 0,
+    'no pending activities',
+  );
+  await handle.terminate();
 }

@@ -13,9 +13,10 @@ import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { memberWorkflow } from '../../workflows/member.js';
 import { memberStateQuery, replySignal } from '../../workflows/messages.js';
 import { captureHistory } from '../helpers/histories.js';
-import { skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import { skipTo, terminateWhenIdle, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
+  memberId: string | null;
   at: string;
 }
 const sent: Sent[] = [];
@@ -24,7 +25,7 @@ const scheduledAt = () => new Date(Context.current().info.currentAttemptSchedule
 
 const activities = {
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-    sent.push({ ...input, at: scheduledAt() });
+    sent.push({ ...input, memberId: 'memberId' in input.to ? input.to.memberId : null, at: scheduledAt() });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
   async recordCheckIn(input: RecordCheckInInput): Promise<void> {
@@ -117,7 +118,7 @@ describe('member workflow: daily prompt at the local check-in time', () => {
       );
       expectNear(prompt!.at, expected);
       expect(prompt!.purpose).toBe('transactional');
-      await handle.terminate();
+      await terminateWhenIdle(handle);
     });
   }
 });
@@ -197,7 +198,7 @@ describe('member workflow: replies, streaks and misses', () => {
       `member:${memberId}:checkin:2027-12-04`,
     ]);
     await captureHistory('member-streak-v1', handle);
-    await handle.terminate();
+    await terminateWhenIdle(handle);
   });
 
   it('asks again when a reply is not understood, without touching the streak', async () => {
@@ -211,6 +212,6 @@ describe('member workflow: replies, streaks and misses', () => {
     expect(checkInsFor(memberId)).toHaveLength(0);
     expect((await handle.query(memberStateQuery)).openPrompt).toEqual({ localDate: '2027-12-10' });
     await captureHistory('member-clarify-v1', handle);
-    await handle.terminate();
+    await terminateWhenIdle(handle);
   });
 });

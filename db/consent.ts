@@ -1,0 +1,135 @@
+/**
+ * The consent ledger and the suppression list. Used by the API (keywords, consent API, status callbacks) and by
+ * the send gate in activities. Every change is one transaction: the ledger event and the suppression together.
+ */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { consentEvents, suppressions, type ConsentEvent, type Suppression } from './schema.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Conn = Db | Tx;
+
+export type ConsentPurpose = ConsentEvent['purpose'];
+export type ConsentSource = ConsentEvent['source'];
+export type SuppressionReason = Suppression['reason'];
+
+export interface ConsentChange {
+  phone: string;
+  purpose: ConsentPurpose;
+  action: 'opt_in' | 'opt_out';
+  source: ConsentSource;
+  evidence?: Record<string, unknown>;
+  /** Business key (e.g. `inbound:<id>`): the same request recorded twice is one event. */
+  dedupeKey?: string;
+}
+
+export interface ConsentState {
+  phone: string;
+  suppressed: SuppressionReason[];
+  /** No global opt-out in force and the number is reachable. Members consent to their own check-ins at signup. */
+  transactional: boolean;
+  /** An explicit marketing opt-in that no later opt-out (marketing or global) revoked. */
+  marketing: boolean;
+  optedOut: boolean;
+}
+
+/** Reasons lifted when the person opts back in (they texted START, so the carrier block is lifted too). */
+const LIFTED_BY_OPT_IN: SuppressionReason[] = ['opt_out', 'carrier_unsubscribed'];
+
+export async function consentState(db: Conn, phone: string): Promise<ConsentState> {
+  const [supp, events] = await Promise.all([
+    db.select().from(suppressions).where(eq(suppressions.phone, phone)),
+    db.select().from(consentEvents).where(eq(consentEvents.phone, phone)).orderBy(asc(consentEvents.id)),
+  ]);
+  let marketing = false;
+  for (const e of events) {
+    if (e.purpose === 'marketing') marketing = e.action === 'opt_in';
+    // A global opt-out revokes marketing consent; a global opt-in (START) does not grant it back.
+    if (e.purpose === 'all' && e.action === 'opt_out') marketing = false;
+  }
+  const suppressed = supp.map((s) => s.reason);
+  return {
+    phone,
+    suppressed,
+    optedOut: suppressed.includes('opt_out'),
+    transactional: suppressed.length === 0,
+    marketing: marketing && suppressed.length === 0,
+  };
+}
+
+/**
+ * Record an opt-in or opt-out and apply it to the suppression list. Returns whether the person's global state
+ * changed (a second STOP from an opted-out number changes nothing and gets no second confirmation).
+ */
+export async function recordConsent(
+  db: Db,
+  change: ConsentChange,
+): Promise<{ changed: boolean; event: ConsentEvent }> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${change.phone}))`);
+    if (change.dedupeKey) {
+      const [seen] = await tx
+        .select()
+        .from(consentEvents)
+        .where(eq(consentEvents.dedupeKey, change.dedupeKey));
+      if (seen) return { changed: seen.changed, event: seen }; // the same request again: same answer
+    }
+    const before = await consentState(tx, change.phone);
+    if (change.purpose === 'all' || change.purpose === 'transactional') {
+      if (change.action === 'opt_out') {
+        const detail = typeof change.evidence?.keyword === 'string' ? change.evidence.keyword : null;
+        await tx
+          .insert(suppressions)
+          .values({ phone: change.phone, reason: 'opt_out', source: change.source, detail })
+          .onConflictDoNothing();
+      } else {
+        await tx
+          .delete(suppressions)
+          .where(and(eq(suppressions.phone, change.phone), inArray(suppressions.reason, LIFTED_BY_OPT_IN)));
+      }
+    }
+    const marketingAfter =
+      change.purpose === 'marketing'
+        ? change.action === 'opt_in' && before.transactional
+        : change.action === 'opt_out'
+          ? false
+          : before.marketing;
+    const changed =
+      change.purpose === 'marketing'
+        ? before.marketing !== marketingAfter
+        : change.action === 'opt_out'
+          ? !before.optedOut
+          : before.suppressed.some((r) => LIFTED_BY_OPT_IN.includes(r));
+    const [event] = await tx
+      .insert(consentEvents)
+      .values({
+        phone: change.phone,
+        purpose: change.purpose,
+        action: change.action,
+        source: change.source,
+        evidence: change.evidence ?? {},
+        dedupeKey: change.dedupeKey ?? null,
+        changed,
+      })
+      .returning();
+    return { changed, event: event! };
+  });
+}
+
+/** Carrier or provider says we must not (or cannot) text this number. */
+export async function suppress(
+  db: Conn,
+  phone: string,
+  reason: SuppressionReason,
+  source: string,
+  detail?: string,
+): Promise<void> {
+  await db
+    .insert(suppressions)
+    .values({ phone, reason, source, detail: detail ?? null })
+    .onConflictDoNothing();
+}
+
+export async function consentHistory(db: Db, phone: string) {
+  return db.select().from(consentEvents).where(eq(consentEvents.phone, phone)).orderBy(asc(consentEvents.id));
+}

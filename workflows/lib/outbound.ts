@@ -1,0 +1,43 @@
+/**
+ * The workflow side of the messaging core: every workflow sends through `sendMessage`.
+ * A deferral (quiet hours, frequency cap) becomes a durable workflow timer, then the gate is asked again.
+ * A permanent provider failure (unsubscribed, invalid number) ends as `failed` instead of failing the workflow.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import type { createActivities } from '../../activities/index.js';
+import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Sending SMS: retried with backoff on transient provider errors; permanent ones are non-retryable. */
+const { sendSms } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 30,
+  },
+});
+
+export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string };
+
+/** Upper bound on re-checks after deferrals, so a misconfigured window cannot loop forever. */
+const MAX_DEFERRALS = 20;
+
+export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> {
+  for (let i = 0; i < MAX_DEFERRALS; i++) {
+    let res: SendSmsResult;
+    try {
+      res = await sendSms(input);
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+        return { outcome: 'failed', reason: err.cause.type ?? err.cause.message };
+      }
+      throw err;
+    }
+    if (res.outcome !== 'deferred') return res;
+    await sleep(Math.max(1_000, res.untilMs - Date.now()));
+  }
+  return { outcome: 'failed', reason: 'too_many_deferrals' };
+}

@@ -1,0 +1,28 @@
+/** Compliance texts (CTIA): brand, frequency, "Msg & data rates may apply", HELP/STOP instructions. */
+import { assertWithinBudget } from './segments.js';
+
+export interface Brand {
+  name: string;
+  /** Where people get help: an email address or URL (never a personal number). */
+  support: string;
+}
+
+export function keywordReply(kind: 'opt_out' | 'opt_in' | 'help', brand: Brand): string {
+  switch (kind) {
+    case 'opt_out':
+      return `${brand.name}: You are unsubscribed and will receive no more messages. Reply START to resubscribe.`;
+    case 'opt_in':
+      return `${brand.name}: You are subscribed to habit check-ins again. Msg frequency varies, up to 3/day. Msg & data rates may apply. Reply HELP for help, STOP to opt out.`;
+    case 'help':
+      return `${brand.name} habit check-ins. Help: ${brand.support}. Msg & data rates may apply. Reply STOP to opt out, START to opt back in.`;
+  }
+}
+
+/** Every compliance text must fit this many segments. */
+export const KEYWORD_REPLY_SEGMENTS = 2;
+
+export function checkKeywordReplies(brand: Brand): void {
+  for (const kind of ['opt_out', 'opt_in', 'help'] as const) {
+    assertWithinBudget(`keyword reply ${kind}`, keywordReply(kind, brand), KEYWORD_REPLY_SEGMENTS);
+  }
+}
