@@ -38,7 +38,9 @@ export async function ingestInbound(
     where: eq(members.phone, sms.from),
     columns: { id: true },
   });
-  let { kind, keyword } = classifyInbound(sms.body);
+  const classified = classifyInbound(sms.body);
+  const keyword = classified.keyword;
+  let kind = classified.kind;
   // YES is an opt-in keyword only for a number that is opted out; otherwise it belongs to the conversation
   // (e.g. "Reply YES to start"). START and UNSTOP always opt in.
   if (kind === 'opt_in' && keyword === 'YES' && !(await consentState(db, sms.from)).optedOut)

@@ -27,16 +27,6 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Sending SMS: retried with backoff on transient provider errors; permanent ones are non-retryable. */
-const sms = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 30,
-  },
-});
 /** Postgres writes: idempotent upserts, retried until they succeed. */
 const db = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
