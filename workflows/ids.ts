@@ -5,3 +5,6 @@ export const memberWorkflowId = (memberId: string): string => `member-${memberId
 
 /** One workflow per inbound compliance keyword (STOP/START/HELP). */
 export const inboundWorkflowId = (inboundId: number): string => `inbound-${inboundId}`;
+
+/** One workflow per standalone outbound message, keyed by its business idempotency key. */
+export const messageWorkflowId = (idempotencyKey: string): string => `message-${idempotencyKey}`;

@@ -1,2 +1,3 @@
 export { keywordWorkflow } from './keyword.js';
 export { memberWorkflow } from './member.js';
+export { messageWorkflow } from './message.js';
