@@ -71,16 +71,11 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
     },
     async findSent(msg: OutboundSms, since: Date) {
       try {
-        // DateSent filters by day on Twilio's side; match the exact body and creation time ourselves.
-        const list = await client.messages.list({
-          to: msg.to,
-          from: opts.from,
-          dateSentAfter: since,
-          limit: 50,
-        });
-        const hit = list.find(
-          (m) =>
-            m.body === msg.body && (!m.dateCreated || m.dateCreated.getTime() >= since.getTime() - 60_000),
+        // Newest first, filtered by recipient and sender only: Twilio's DateSent filter would miss a message that
+        // is still queued (date_sent is null until it leaves). Match the exact body and the creation time ourselves.
+        const recent = await client.messages.list({ to: msg.to, from: opts.from, limit: 50, pageSize: 50 });
+        const hit = recent.find(
+          (m) => m.body === msg.body && (!m.dateCreated || m.dateCreated.getTime() >= since.getTime()),
         );
         return hit ? toResult(hit) : null;
       } catch (err) {

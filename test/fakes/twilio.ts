@@ -129,6 +129,10 @@ export interface FakeTwilio {
   dropAfterAcceptNext(n: number): void;
   /** The next n creates wait `ms` before being handled. */
   delayNext(n: number, ms: number): void;
+  /** Store the next n messages at once but answer only after `ms` (a crash in that gap is the classic double-send). */
+  slowAcceptNext(n: number, ms: number): void;
+  /** Every accepted create answers after `ms` (0 = off). */
+  slowAcceptAll(ms: number): void;
   /** Clears messages, requests, inbound, counters and every pending fault. Credentials and port stay. */
   reset(): void;
 
@@ -250,6 +254,8 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   let failTo = new Map<string, TwilioFault>();
   let dropQueue = 0;
   let delayQueue: number[] = [];
+  let acceptDelayQueue: number[] = [];
+  let acceptDelayAll = 0;
   let seq = 0;
   const order = new WeakMap<FakeMessage, number>();
 
@@ -376,6 +382,8 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       req.socket.destroy();
       return;
     }
+    const acceptDelay = acceptDelayQueue.shift() ?? acceptDelayAll;
+    if (acceptDelay) await sleep(acceptDelay);
     send(res, rec, 201, resource(m));
   }
 
@@ -546,6 +554,12 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     dropAfterAcceptNext(n) {
       dropQueue += n;
     },
+    slowAcceptNext(n, ms) {
+      for (let i = 0; i < n; i++) acceptDelayQueue.push(ms);
+    },
+    slowAcceptAll(ms) {
+      acceptDelayAll = ms;
+    },
     delayNext(n, ms) {
       for (let i = 0; i < n; i++) delayQueue.push(ms);
     },
@@ -561,6 +575,8 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       failTo = new Map();
       dropQueue = 0;
       delayQueue = [];
+      acceptDelayQueue = [];
+      acceptDelayAll = 0;
     },
 
     async sendStatusCallback(sid, status, o = {}) {
