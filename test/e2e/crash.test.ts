@@ -62,15 +62,13 @@ it('SIGKILL of the worker mid-batch, then a restart: every key reaches Twilio ex
   for (let i = 0; i < BATCH; i++) {
     const id = crypto.randomUUID();
     ids.push(id);
-    await database.db
-      .insert(members)
-      .values({
-        id,
-        name: `C${i}`,
-        phone: `+1415556${String(i).padStart(4, '0')}`,
-        timezone: 'UTC',
-        checkInTime: '09:00',
-      });
+    await database.db.insert(members).values({
+      id,
+      name: `C${i}`,
+      phone: `+1415556${String(i).padStart(4, '0')}`,
+      timezone: 'UTC',
+      checkInTime: '09:00',
+    });
   }
   // Twilio stores each message at once but answers 3 s later: the window in which a crash loses the sid.
   fake.slowAcceptAll(3_000);
