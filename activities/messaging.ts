@@ -12,8 +12,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { consentState, suppress } from '../db/consent.js';
+import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
 import { inboundMessages, members, messages, type Message } from '../db/schema.js';
+import { statusRank } from '../db/status.js';
 import {
   DEFAULT_POLICY,
   evaluateTiming,
@@ -305,12 +306,24 @@ export function createMessagingActivities(deps: MessagingDeps) {
     }
   }
 
+  /** Record the provider's answer; a status callback that already moved the row further is kept. */
   async function markSent(id: number, sid: string, status: string, from: string | null) {
-    await db
-      .update(messages)
-      .set({ providerSid: sid, status, fromPhone: from, updatedAt: new Date() })
-      .where(eq(messages.id, id));
+    await db.transaction(async (tx) => {
+      const [current] = await tx
+        .select({ status: messages.status })
+        .from(messages)
+        .where(eq(messages.id, id))
+        .for('update');
+      const forward = !current || statusRank(status) > statusRank(current.status);
+      await tx
+        .update(messages)
+        .set({ providerSid: sid, fromPhone: from, updatedAt: new Date(), ...(forward ? { status } : {}) })
+        .where(eq(messages.id, id));
+    });
   }
 
-  return { sendSms };
+  /** A pacing token: does nothing but occupy one dispatch slot of the rate-limited sender queue. */
+  async function paceSegment(): Promise<void> {}
+
+  return { sendSms, paceSegment };
 }

@@ -44,8 +44,10 @@ export async function consentState(db: Conn, phone: string): Promise<ConsentStat
   let marketing = false;
   for (const e of events) {
     if (e.purpose === 'marketing') marketing = e.action === 'opt_in';
-    // A global opt-out revokes marketing consent; a global opt-in (START) does not grant it back.
-    if (e.purpose === 'all' && e.action === 'opt_out') marketing = false;
+    // A global opt-out revokes marketing consent; a global opt-in (START) does not grant it back. A transactional
+    // opt-out is a global one too (recordConsent suppresses the number as `opt_out` for both), so it revokes
+    // marketing as well — otherwise a later START would silently bring marketing back.
+    if (e.purpose !== 'marketing' && e.action === 'opt_out') marketing = false;
   }
   const suppressed = supp.map((s) => s.reason);
   return {
@@ -114,6 +116,34 @@ export async function recordConsent(
       .returning();
     return { changed, event: event! };
   });
+}
+
+/**
+ * The person unsubscribed at the carrier / Twilio (error 21610: they texted STOP there, not to us). That is an
+ * opt-out by the person, so besides the `carrier_unsubscribed` suppression it goes into the ledger (purpose `all`,
+ * source `carrier`): the history shows why the number is blocked, and — like any global opt-out — it revokes
+ * marketing consent, which a later START does not bring back. Idempotent on `dedupeKey` (a redelivered callback).
+ * Runs inside the caller's transaction.
+ */
+export async function recordCarrierUnsubscribe(
+  tx: Tx,
+  args: { phone: string; dedupeKey: string; evidence: Record<string, unknown>; detail: string },
+): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${args.phone}))`);
+  const before = await consentState(tx, args.phone);
+  await suppress(tx, args.phone, 'carrier_unsubscribed', 'carrier', args.detail);
+  await tx
+    .insert(consentEvents)
+    .values({
+      phone: args.phone,
+      purpose: 'all',
+      action: 'opt_out',
+      source: 'carrier',
+      evidence: args.evidence,
+      dedupeKey: args.dedupeKey,
+      changed: !before.suppressed.some((r) => LIFTED_BY_OPT_IN.includes(r)),
+    })
+    .onConflictDoNothing({ target: consentEvents.dedupeKey });
 }
 
 /** Carrier or provider says we must not (or cannot) text this number. */

@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { suppress, type SuppressionReason } from './consent.js';
+import { recordCarrierUnsubscribe, suppress, type SuppressionReason } from './consent.js';
 import { messages, messageStatusEvents } from './schema.js';
 
 const RANK: Record<string, number> = {
@@ -72,7 +72,16 @@ export async function applyStatusReport(db: Db, report: StatusReport): Promise<S
         .where(eq(messages.id, row.id));
     }
     const reason = report.errorCode !== null ? ERROR_CODE_SUPPRESSION[report.errorCode] : undefined;
-    if (reason) await suppress(tx, row.toPhone, reason, 'carrier', String(report.errorCode));
+    if (reason === 'carrier_unsubscribed') {
+      await recordCarrierUnsubscribe(tx, {
+        phone: row.toPhone,
+        dedupeKey: `carrier:${report.sid}:${report.errorCode}`,
+        evidence: { messageId: row.id, providerSid: report.sid, errorCode: report.errorCode },
+        detail: String(report.errorCode),
+      });
+    } else if (reason) {
+      await suppress(tx, row.toPhone, reason, 'carrier', String(report.errorCode));
+    }
     return forward ? 'applied' : 'stale';
   });
 }

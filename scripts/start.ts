@@ -59,6 +59,7 @@ const { worker, connection: workerConnection } = await createWorker({
   logger,
   policy: compliancePolicy(config),
   defaultTimezone: config.defaultTimezone,
+  smsPerSecond: config.smsPerSecond,
 });
 const connection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });

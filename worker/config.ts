@@ -45,6 +45,9 @@ const schema = z
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+    SMS_SENDER_TYPE: z.enum(['long_code', 'toll_free', 'short_code']).default('long_code'),
+    /** Overrides the sender type's default messages (segments) per second. */
+    SMS_MPS: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(1000).optional()),
     BRAND_NAME: z.string().min(1).max(30).default('Crewline'),
     SUPPORT_CONTACT: z.string().min(3).max(60).default('help@crewline.app'),
     DEFAULT_TIMEZONE: z.string().default('America/New_York'),
@@ -92,6 +95,8 @@ export interface Config {
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   brand: { name: string; support: string };
+  /** Sender pacing in segments per second (long code 1, toll-free 3, short code 100 unless SMS_MPS is set). */
+  smsPerSecond: number;
   defaultTimezone: string;
   quietHours: {
     marketing: { start: string; end: string };
@@ -103,6 +108,9 @@ const window = (s: string) => {
   const [start, end] = s.split('-') as [string, string];
   return { start, end };
 };
+
+/** Carrier defaults per sender type (shared/REFERENCE.md). */
+export const DEFAULT_MPS = { long_code: 1, toll_free: 3, short_code: 100 } as const;
 
 export const DEV_API_KEY = 'dev-local-key-change-me';
 
@@ -148,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     openai: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL, model: c.OPENAI_MODEL },
     brand: { name: c.BRAND_NAME, support: c.SUPPORT_CONTACT },
+    smsPerSecond: c.SMS_MPS ?? DEFAULT_MPS[c.SMS_SENDER_TYPE],
     defaultTimezone: c.DEFAULT_TIMEZONE,
     quietHours: {
       marketing: window(c.QUIET_HOURS_MARKETING),

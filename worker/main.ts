@@ -20,6 +20,7 @@ const { worker, connection } = await createWorker({
   logger,
   policy: compliancePolicy(config),
   defaultTimezone: config.defaultTimezone,
+  smsPerSecond: config.smsPerSecond,
 });
 const clientConnection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });

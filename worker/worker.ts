@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { drainInbox, type InboundDeps } from '../api/inbound.js';
-import { TASK_QUEUE } from '../workflows/ids.js';
+import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import type { Logger } from './logger.js';
 
 const require = createRequire(import.meta.url);
@@ -18,16 +18,55 @@ export interface WorkerDeps extends ActivityDeps {
   temporalAddress: string;
   namespace: string;
   logger: Logger;
+  /** The sender's messages (segments) per second, enforced by the server across all workers. */
+  smsPerSecond: number;
+}
+
+/** Both workers of a process: workflows + activities on the main queue, and the paced SMS sender pool. */
+export interface Workers {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): ReturnType<Worker['getState']>;
+}
+
+export async function createWorkers(opts: {
+  connection: NativeConnection;
+  namespace?: string;
+  activities: object;
+  smsPerSecond: number;
+}): Promise<Workers> {
+  const main = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: TASK_QUEUE,
+    workflowsPath,
+    activities: opts.activities,
+  });
+  const sms = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: SMS_TASK_QUEUE,
+    activities: opts.activities,
+    maxTaskQueueActivitiesPerSecond: opts.smsPerSecond,
+  });
+  return {
+    run: async () => {
+      await Promise.all([main.run(), sms.run()]);
+    },
+    shutdown: () => {
+      for (const w of [main, sms]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+    getState: () => main.getState(),
+  };
 }
 
 export async function createWorker(deps: WorkerDeps) {
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
-  const worker = await Worker.create({
+  const worker = await createWorkers({
     connection,
     namespace: deps.namespace,
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
     activities: createActivities(deps),
+    smsPerSecond: deps.smsPerSecond,
   });
   return { worker, connection };
 }

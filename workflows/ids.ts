@@ -8,3 +8,10 @@ export const inboundWorkflowId = (inboundId: number): string => `inbound-${inbou
 
 /** One workflow per standalone outbound message, keyed by its business idempotency key. */
 export const messageWorkflowId = (idempotencyKey: string): string => `message-${idempotencyKey}`;
+
+/**
+ * The sender pool's task queue. Every SMS send (and every extra segment's pacing token) is an activity task on
+ * it, and the pool's workers set `maxTaskQueueActivitiesPerSecond` to the sender's MPS: the server enforces
+ * the rate across all worker processes.
+ */
+export const SMS_TASK_QUEUE = 'crewline-sms';

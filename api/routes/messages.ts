@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, ne, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { inboundMessages, messages, messageStatusEvents } from '../../db/schema.js';
@@ -28,15 +28,17 @@ export function messagesRouter({ db }: AppDeps) {
           q.status ? eq(inboundMessages.routeStatus, q.status as 'pending') : undefined,
           q.memberId ? eq(inboundMessages.memberId, q.memberId) : undefined,
           q.routed === 'true' ? eq(inboundMessages.routeStatus, 'routed') : undefined,
+          // In SQL, not after the LIMIT: filtering a fetched page would return short (even empty) pages and end
+          // the cursor (`nextBefore: null`) while older pending/unrouted messages remain.
+          q.routed === 'false' ? ne(inboundMessages.routeStatus, 'routed') : undefined,
           q.before ? lt(inboundMessages.id, q.before) : undefined,
         ];
-        let rows = await db
+        const rows = await db
           .select()
           .from(inboundMessages)
           .where(and(...where))
           .orderBy(desc(inboundMessages.id))
           .limit(q.limit);
-        if (q.routed === 'false') rows = rows.filter((r) => r.routeStatus !== 'routed');
         return c.json({
           messages: rows.map((r) => ({
             id: r.id,

@@ -3,14 +3,13 @@
  * Temporal server (time-skipping test server, real worker) for the member whose workflow hears about a change.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { inboundMessages, members, messages } from '../../db/schema.js';
-import { workflowsPath } from '../../worker/worker.js';
-import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
+import { memberWorkflowId } from '../../workflows/ids.js';
 import { memberStateQuery } from '../../workflows/messages.js';
 import { auth, json, testApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -18,17 +17,16 @@ import { timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Worker;
+let worker: Workers;
 let running: Promise<void>;
 let app: ReturnType<typeof testApp>;
 
 beforeAll(async () => {
   [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
-  worker = await Worker.create({
+  worker = await createWorkers({
     connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
     activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
+    smsPerSecond: 1000,
   });
   running = worker.run();
   app = testApp(database.db, env.client);

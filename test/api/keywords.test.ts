@@ -3,14 +3,13 @@
  * worker, and the official twilio SDK sending to a fake Twilio. Webhooks are signed as Twilio signs them.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createTwilioProvider } from '../../activities/sms/twilio.js';
 import { consentState } from '../../db/consent.js';
 import { consentEvents, inboundMessages, members } from '../../db/schema.js';
-import { workflowsPath } from '../../worker/worker.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { keywordReply } from '../../workflows/lib/texts.js';
 import { memberWorkflow } from '../../workflows/member.js';
@@ -25,7 +24,7 @@ const OUR_NUMBER = '+15005550006';
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let fake: FakeTwilio;
-let worker: Worker;
+let worker: Workers;
 let running: Promise<void>;
 let app: ReturnType<typeof testApp>;
 let sidSeq = 0;
@@ -39,14 +38,13 @@ beforeAll(async () => {
     from: OUR_NUMBER,
     apiBaseUrl: fake.baseUrl,
   };
-  worker = await Worker.create({
+  worker = await createWorkers({
     connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
     activities: createActivities({
       db: database.db,
       sms: createTwilioProvider({ ...twilio, publicBaseUrl: PUBLIC }),
     }),
+    smsPerSecond: 1000,
   });
   running = worker.run();
   app = testApp(database.db, env.client, { twilio, publicBaseUrl: PUBLIC });

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages, messageStatusEvents, suppressions } from '../../db/schema.js';
-import { auth, testApp } from '../helpers/app.js';
+import { auth, json, testApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -80,7 +80,16 @@ async function getMessage(id: number): Promise<Timeline> {
 async function consent(phone: string) {
   const res = await app.request(`/consent/${encodeURIComponent(phone)}`, { headers: auth });
   expect(res.status).toBe(200);
-  return (await res.json()) as { state: { suppressed: string[]; transactional: boolean } };
+  return (await res.json()) as {
+    state: { suppressed: string[]; transactional: boolean; marketing: boolean };
+    events: Array<{
+      purpose: string;
+      action: string;
+      source: string;
+      changed: boolean;
+      evidence: Record<string, unknown>;
+    }>;
+  };
 }
 
 const totalEvents = async () => (await database.db.select({ n: count() }).from(messageStatusEvents))[0]!.n;
@@ -180,11 +189,43 @@ describe('error codes that say something about the number', () => {
     expect(c.state.transactional).toBe(false);
   });
 
-  it('21610 (recipient unsubscribed at the carrier) suppresses it as carrier_unsubscribed', async () => {
+  it('21610 (recipient unsubscribed at the carrier) suppresses it as carrier_unsubscribed and is in the ledger', async () => {
     const phone = '+14155557002';
-    await outbound({ providerSid: 'SM_21610', status: 'queued', to: phone });
-    await callback({ MessageSid: 'SM_21610', MessageStatus: 'failed', ErrorCode: '21610' });
-    expect((await consent(phone)).state.suppressed).toEqual(['carrier_unsubscribed']);
+    const optIn = await app.request('/consent', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ phone, purpose: 'marketing', action: 'opt_in', evidence: 'web form' }),
+    });
+    expect(optIn.status).toBe(201);
+    expect((await consent(phone)).state.marketing).toBe(true);
+
+    const row = await outbound({ providerSid: 'SM_21610', status: 'queued', to: phone });
+    // Twilio may deliver the same callback more than once.
+    for (let i = 0; i < 2; i++) {
+      const res = await callback({ MessageSid: 'SM_21610', MessageStatus: 'failed', ErrorCode: '21610' });
+      expect(res.status).toBe(204);
+    }
+    let c = await consent(phone);
+    expect(c.state).toMatchObject({
+      suppressed: ['carrier_unsubscribed'],
+      transactional: false,
+      marketing: false,
+    });
+    expect(c.events.map((e) => [e.purpose, e.action, e.source, e.changed])).toEqual([
+      ['marketing', 'opt_in', 'api', true],
+      ['all', 'opt_out', 'carrier', true],
+    ]);
+    expect(c.events[1]!.evidence).toMatchObject({ messageId: row.id, errorCode: 21610 });
+
+    // Opting back in lifts the carrier block but, like after any opt-out, does not restore marketing.
+    const start = await app.request('/consent', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ phone, purpose: 'all', action: 'opt_in', evidence: 'texted START' }),
+    });
+    expect(start.status).toBe(201);
+    c = await consent(phone);
+    expect(c.state).toMatchObject({ suppressed: [], transactional: true, marketing: false });
   });
 
   it('an error about the handset, not the number (30003 unreachable), suppresses nothing', async () => {

@@ -4,7 +4,6 @@
  * the prompt reaches "Twilio" → a signed reply hits the webhook → GET /members/:id shows the check-in.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
@@ -12,8 +11,8 @@ import { createApp } from '../../api/app.js';
 import { listen } from '../../api/server.js';
 import { freePort } from '../../worker/infra.js';
 import { createSmsProvider } from '../../worker/sms.js';
-import { workflowsPath } from '../../worker/worker.js';
-import { TASK_QUEUE } from '../../workflows/ids.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
+
 import { localParts } from '../../workflows/lib/time.js';
 import { PROMPT_TEXT } from '../../workflows/member.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
@@ -28,7 +27,7 @@ const TZ = 'America/New_York';
 let fake: FakeTwilio;
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Worker;
+let worker: Workers;
 let running: Promise<void>;
 let http: Awaited<ReturnType<typeof listen>>;
 
@@ -42,11 +41,10 @@ beforeAll(async () => {
     from: FROM,
     apiBaseUrl: fake.baseUrl,
   };
-  worker = await Worker.create({
+  worker = await createWorkers({
     connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
     activities: createActivities({ db: database.db, sms: createSmsProvider({ twilio, publicBaseUrl }) }),
+    smsPerSecond: 1000,
   });
   running = worker.run();
   const app = createApp({

@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,8 +15,8 @@ import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { createApp } from '../../api/app.js';
 import { inboundMessages, messages } from '../../db/schema.js';
 import { freePort, startTemporalDevServer, type RunningTemporal } from '../../worker/infra.js';
-import { startInboxDrainer, workflowsPath } from '../../worker/worker.js';
-import { TASK_QUEUE } from '../../workflows/ids.js';
+import { startInboxDrainer, createWorkers, type Workers } from '../../worker/worker.js';
+
 import { API_KEY, BRAND, json } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/temporal.js';
@@ -26,7 +26,7 @@ let port: number;
 let uiPort: number;
 let server: RunningTemporal | undefined;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Worker;
+let worker: Workers;
 let running: Promise<void>;
 let connection: Connection;
 let stopDrainer: () => Promise<void>;
@@ -39,11 +39,10 @@ beforeAll(async () => {
   [port, uiPort] = [await freePort(), await freePort()];
   [server, database] = await Promise.all([startServer(), createTestDatabase()]);
   const address = `127.0.0.1:${port}`;
-  worker = await Worker.create({
+  worker = await createWorkers({
     connection: await NativeConnection.connect({ address }),
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
     activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
+    smsPerSecond: 1000,
   });
   running = worker.run();
   connection = await Connection.connect({ address });

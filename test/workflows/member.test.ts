@@ -4,11 +4,10 @@
  */
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordCheckInInput } from '../../activities/members.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
-import { workflowsPath } from '../../worker/worker.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { memberWorkflow } from '../../workflows/member.js';
 import { memberStateQuery, replySignal } from '../../workflows/messages.js';
@@ -34,18 +33,13 @@ const activities = {
 };
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
+let worker: Workers;
 let running: Promise<void>;
 let inboundSeq = 1;
 
 beforeAll(async () => {
   env = await timeSkippingEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
-    activities,
-  });
+  worker = await createWorkers({ connection: env.nativeConnection, activities, smsPerSecond: 1000 });
   running = worker.run();
 });
 afterAll(async () => {

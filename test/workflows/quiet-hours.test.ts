@@ -5,14 +5,13 @@
  */
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
-import { workflowsPath } from '../../worker/worker.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { messageWorkflow } from '../../workflows/message.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -20,7 +19,7 @@ import { skipTo, timeSkippingEnv } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Worker;
+let worker: Workers;
 let running: Promise<void>;
 let phoneSeq = 0;
 /**
@@ -33,11 +32,10 @@ const resultOf = (h: WorkflowHandle<typeof messageWorkflow>) =>
 
 beforeAll(async () => {
   [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
-  worker = await Worker.create({
+  worker = await createWorkers({
     connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowsPath,
     activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
+    smsPerSecond: 1000,
   });
   running = worker.run();
   client = new Client({ connection: env.connection });

@@ -6,11 +6,17 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../../activities/index.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
+import { SMS_TASK_QUEUE } from '../ids.js';
+import { countSegments } from './segments.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Sending SMS: retried with backoff on transient provider errors; permanent ones are non-retryable. */
-const { sendSms } = proxyActivities<Activities>({
+/**
+ * Sending SMS, on the sender pool's rate-limited task queue: retried with backoff on transient provider errors
+ * (a provider 429 therefore slows this message down instead of failing it); permanent ones are non-retryable.
+ */
+const { sendSms, paceSegment } = proxyActivities<Activities>({
+  taskQueue: SMS_TASK_QUEUE,
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
@@ -26,9 +32,12 @@ export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string
 const MAX_DEFERRALS = 20;
 
 export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> {
+  // Pacing counts segments: the send itself is one rate-limited task, each further segment one more token.
+  const segments = countSegments(input.body).segments;
   for (let i = 0; i < MAX_DEFERRALS; i++) {
     let res: SendSmsResult;
     try {
+      for (let s = 1; s < segments; s++) await paceSegment();
       res = await sendSms(input);
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
