@@ -1,4 +1,6 @@
+import type OpenAI from 'openai';
 import type { Db } from '../db/client.js';
+import { createAiActivities } from './ai/index.js';
 import { createMemberActivities } from './members.js';
 import { createMessagingActivities } from './messaging.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -10,6 +12,10 @@ export interface ActivityDeps {
   /** Quiet hours and caps; DEFAULT_POLICY when omitted. */
   policy?: CompliancePolicy;
   defaultTimezone?: string;
+  /** The sender's MPS: sends are spaced by segments ÷ MPS across all workers. Omitted = no spacing. */
+  smsPerSecond?: number;
+  /** AI texts; omitted or openai null → deterministic templates. */
+  ai?: { openai: OpenAI | null; model: string; dailyBudgetMicroUsd?: number };
 }
 
 /** Every activity, built from its dependencies. Workflows import only the type of this. */
@@ -17,5 +23,11 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessagingActivities(deps),
     ...createMemberActivities(deps),
+    ...createAiActivities({
+      db: deps.db,
+      openai: deps.ai?.openai ?? null,
+      model: deps.ai?.model ?? 'gpt-4o-mini',
+      dailyBudgetMicroUsd: deps.ai?.dailyBudgetMicroUsd,
+    }),
   };
 }

@@ -204,3 +204,20 @@ export type InboundMessage = typeof inboundMessages.$inferSelect;
 export type Suppression = typeof suppressions.$inferSelect;
 export type ConsentEvent = typeof consentEvents.$inferSelect;
 export type MessageStatusEvent = typeof messageStatusEvents.$inferSelect;
+
+/** Per-member OpenAI spend per UTC day: read before each AI call (daily budget), upserted after it. */
+export const aiUsage = pgTable(
+  'ai_usage',
+  {
+    memberId: uuid('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    /** UTC calendar day. */
+    day: date('day').notNull(),
+    requests: integer('requests').notNull().default(0),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    costMicroUsd: bigint('cost_micro_usd', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.memberId, t.day] })],
+);

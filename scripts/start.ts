@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { listen } from '../api/server.js';
+import { createOpenAIClient } from '../activities/ai/index.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { DEV_API_KEY, loadConfig } from '../worker/config.js';
@@ -60,6 +61,7 @@ const { worker, connection: workerConnection } = await createWorker({
   policy: compliancePolicy(config),
   defaultTimezone: config.defaultTimezone,
   smsPerSecond: config.smsPerSecond,
+  ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
 });
 const connection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -1,5 +1,6 @@
 /** Runs only the Temporal worker (and the inbox drainer) against an existing cluster and Postgres. */
 import { Client, Connection } from '@temporalio/client';
+import { createOpenAIClient } from '../activities/ai/index.js';
 import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -21,6 +22,7 @@ const { worker, connection } = await createWorker({
   policy: compliancePolicy(config),
   defaultTimezone: config.defaultTimezone,
   smsPerSecond: config.smsPerSecond,
+  ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
 });
 const clientConnection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });

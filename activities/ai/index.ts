@@ -1,0 +1,305 @@
+/**
+ * The AI layer as Temporal activities: plans, motivation texts, weekly summaries and reflection moderation.
+ *
+ * - Official `openai` SDK; the client (timeout, retries) is built by `createOpenAIClient` — null without a key.
+ * - Prompts are versioned (prompts.ts); every result records `<id>@<version>` of what produced it.
+ * - Every request body is redacted (redact.ts): no phone numbers, e-mail addresses, ids or the member's name
+ *   ever leave. No member id is sent either (no `user` / `safety_identifier`).
+ * - Texts are fitted to their SMS segment budget.
+ * - Per-member daily budget (ai_usage): checked before a call, incremented from the response's `usage` after.
+ * - Never fails because of OpenAI: no client, an error, a timeout, an invalid reply or a spent budget all give
+ *   the deterministic tone-specific template (moderation fails closed: not shareable).
+ */
+import { Context } from '@temporalio/activity';
+import type OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import {
+  MOTIVATION_PROMPT,
+  PLAN_PROMPT,
+  promptRef,
+  WEEKLY_SUMMARY_PROMPT,
+  type PromptTemplate,
+} from './prompts.js';
+import { containsContactInfo, redact } from './redact.js';
+import {
+  adherencePercent,
+  motivationTemplate,
+  planTemplate,
+  TEMPLATE_REFS,
+  weeklySummaryTemplate,
+} from './templates.js';
+import { cleanModelText, clip, describeCadence, firstName, SEGMENT_BUDGET, sessionsPerWeek } from './text.js';
+import type {
+  AiTextResult,
+  GeneratePlanInput,
+  GeneratePlanResult,
+  ModerateReflectionInput,
+  ModerationResult,
+  Plan,
+  WeeklySummaryInput,
+  WriteMotivationInput,
+} from './types.js';
+import { DEFAULT_DAILY_BUDGET_MICRO_USD, recordUsage, spentOn, utcDay } from './usage.js';
+
+export * from './types.js';
+export { createOpenAIClient } from './client.js';
+export { DEFAULT_DAILY_BUDGET_MICRO_USD } from './usage.js';
+
+export interface AiDeps {
+  db: Db;
+  /** null: no OPENAI_API_KEY — every activity uses its template / fallback. */
+  openai: OpenAI | null;
+  model: string;
+  /** Per member and UTC day, in micro-USD (default 2000 = $0.002). */
+  dailyBudgetMicroUsd?: number;
+  /** Clock for the UTC day of the budget (tests). */
+  now?: () => Date;
+}
+
+export const MODERATION_MODEL = 'omni-moderation-latest';
+
+/** Sent to OpenAI for the plan's structured output (no length keywords: not all models accept them). */
+const PlanWire = z.object({
+  milestones: z.array(z.string()),
+  dailyHabits: z.array(z.string()),
+  weeklyTarget: z.string(),
+});
+const PLAN_RESPONSE_FORMAT = zodResponseFormat(PlanWire, 'plan');
+
+/** What a usable plan must look like once received. */
+const nonBlank = z.string().trim().min(1);
+const PlanReply = z.object({
+  milestones: z.array(nonBlank).min(1),
+  dailyHabits: z.array(nonBlank).min(1),
+  weeklyTarget: nonBlank,
+});
+
+type ChatParams = Omit<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'>;
+
+/** Logs through the activity context when there is one (never personal data); silent otherwise. */
+function log(level: 'info' | 'warn', message: string, attrs: Record<string, unknown>): void {
+  try {
+    Context.current().log[level](message, attrs);
+  } catch {
+    // Called outside an activity (unit tests): nothing to log to.
+  }
+}
+
+/** Aborts the OpenAI request when Temporal cancels the activity. */
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeError(err: unknown): Record<string, unknown> {
+  const e = err as { name?: unknown; status?: unknown; code?: unknown };
+  return { error: typeof e?.name === 'string' ? e.name : 'Error', status: e?.status, code: e?.code };
+}
+
+export function createAiActivities(deps: AiDeps) {
+  const { db, openai, model } = deps;
+  const budget = deps.dailyBudgetMicroUsd ?? DEFAULT_DAILY_BUDGET_MICRO_USD;
+  const now = deps.now ?? (() => new Date());
+
+  /**
+   * One chat completion for a member, or null (no client, budget spent, error, timeout, refusal, filtered).
+   * Both messages are redacted right here, so no caller can forget it.
+   */
+  async function complete<V>(
+    memberId: string,
+    memberName: string,
+    prompt: PromptTemplate<V>,
+    vars: V,
+    params: ChatParams,
+  ): Promise<string | null> {
+    if (!openai) return null;
+    const day = utcDay(now());
+    try {
+      const spent = await spentOn(db, memberId, day);
+      if (spent >= budget) {
+        log('info', 'AI daily budget reached; using template', { prompt: promptRef(prompt), spent, budget });
+        return null;
+      }
+    } catch (err) {
+      // Fail closed: without knowing the spend, do not spend.
+      log('warn', 'AI budget check failed; using template', {
+        prompt: promptRef(prompt),
+        ...describeError(err),
+      });
+      return null;
+    }
+
+    const names = [memberName];
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await openai.chat.completions.create(
+        {
+          ...params,
+          model,
+          messages: [
+            { role: 'system', content: redact(prompt.system, { names }) },
+            { role: 'user', content: redact(prompt.user(vars), { names }) },
+          ],
+        },
+        { signal: cancellationSignal() },
+      );
+    } catch (err) {
+      log('warn', 'OpenAI call failed; using template', { prompt: promptRef(prompt), ...describeError(err) });
+      return null;
+    }
+
+    try {
+      await recordUsage(db, {
+        memberId,
+        day,
+        model,
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      });
+    } catch (err) {
+      // The call happened and its result is good; failing now would only make Temporal pay for it again.
+      log('warn', 'AI usage not recorded', { prompt: promptRef(prompt), ...describeError(err) });
+    }
+
+    const choice = completion.choices[0];
+    if (!choice || choice.message.refusal || choice.finish_reason === 'content_filter') return null;
+    return choice.message.content ?? null;
+  }
+
+  return {
+    /** A four-week plan for a goal (structured output), or the tone's template plan. */
+    async generatePlan(input: GeneratePlanInput): Promise<GeneratePlanResult> {
+      const template = (): GeneratePlanResult => ({
+        source: 'template',
+        prompt: TEMPLATE_REFS.plan,
+        plan: planTemplate(input),
+      });
+      const content = await complete(
+        input.memberId,
+        input.memberName,
+        PLAN_PROMPT,
+        {
+          tone: input.tone,
+          goalTitle: clip(input.goal.title, 120),
+          cadence: describeCadence(input.goal.cadence),
+          sessionsPerWeek: sessionsPerWeek(input.goal.cadence),
+        },
+        { response_format: PLAN_RESPONSE_FORMAT, max_completion_tokens: 600 },
+      );
+      if (content === null) return template();
+      let json: unknown;
+      try {
+        json = JSON.parse(content);
+      } catch {
+        log('warn', 'OpenAI plan was not JSON; using template', { prompt: promptRef(PLAN_PROMPT) });
+        return template();
+      }
+      const parsed = PlanReply.safeParse(json);
+      if (!parsed.success) {
+        log('warn', 'OpenAI plan did not match the schema; using template', {
+          prompt: promptRef(PLAN_PROMPT),
+        });
+        return template();
+      }
+      const plan: Plan = {
+        milestones: parsed.data.milestones.slice(0, 4).map((s) => clip(s, 120)),
+        dailyHabits: parsed.data.dailyHabits.slice(0, 3).map((s) => clip(s, 100)),
+        weeklyTarget: clip(parsed.data.weeklyTarget, 120),
+      };
+      return { source: 'openai', prompt: promptRef(PLAN_PROMPT), plan };
+    },
+
+    /** One motivational SMS (at most 2 segments). */
+    async writeMotivation(input: WriteMotivationInput): Promise<AiTextResult> {
+      const names = [input.memberName];
+      const recent = [...input.recent]
+        .sort((a, b) => (a.localDate < b.localDate ? 1 : a.localDate > b.localDate ? -1 : 0))
+        .slice(0, 7)
+        .map((r) => ({
+          status: r.status,
+          reflection: r.reflection ? clip(redact(r.reflection, { names }), 160) || null : null,
+        }));
+      const content = await complete(
+        input.memberId,
+        input.memberName,
+        MOTIVATION_PROMPT,
+        { tone: input.tone, streak: Math.max(0, Math.floor(input.streak)), recent },
+        { max_completion_tokens: 200 },
+      );
+      const text =
+        content === null
+          ? ''
+          : cleanModelText(content, firstName(input.memberName), SEGMENT_BUDGET.motivation);
+      if (!text) {
+        return { source: 'template', prompt: TEMPLATE_REFS.motivation, text: motivationTemplate(input) };
+      }
+      return { source: 'openai', prompt: promptRef(MOTIVATION_PROMPT), text };
+    },
+
+    /** The weekly summary SMS: adherence and one suggestion (at most 3 segments). */
+    async writeWeeklySummary(input: WeeklySummaryInput): Promise<AiTextResult> {
+      const content = await complete(
+        input.memberId,
+        input.memberName,
+        WEEKLY_SUMMARY_PROMPT,
+        {
+          tone: input.tone,
+          adherencePercent: adherencePercent(input.adherence7),
+          done: Math.max(0, Math.floor(input.done)),
+          due: Math.max(0, Math.floor(input.due)),
+          currentStreak: Math.max(0, Math.floor(input.currentStreak)),
+          longestStreak: Math.max(0, Math.floor(input.longestStreak)),
+        },
+        { max_completion_tokens: 300 },
+      );
+      const text =
+        content === null
+          ? ''
+          : cleanModelText(content, firstName(input.memberName), SEGMENT_BUDGET.weeklySummary);
+      if (!text) {
+        return {
+          source: 'template',
+          prompt: TEMPLATE_REFS.weeklySummary,
+          text: weeklySummaryTemplate(input),
+        };
+      }
+      return { source: 'openai', prompt: promptRef(WEEKLY_SUMMARY_PROMPT), text };
+    },
+
+    /**
+     * Whether a reflection may be shared. Fails closed: no client, an error or an empty text → not shareable.
+     * Text holding contact details (phone number, e-mail) is never shareable ('contact-info'). Moderation is
+     * free, so it does not count against the daily budget.
+     */
+    async moderateReflection(input: ModerateReflectionInput): Promise<ModerationResult> {
+      const fallback: ModerationResult = { shareable: false, source: 'fallback', categories: [] };
+      const text = input.text.trim();
+      if (!text || !openai) return fallback;
+      let response: OpenAI.Moderations.ModerationCreateResponse;
+      try {
+        response = await openai.moderations.create(
+          { model: MODERATION_MODEL, input: redact(text, { names: [input.memberName] }) },
+          { signal: cancellationSignal() },
+        );
+      } catch (err) {
+        log('warn', 'OpenAI moderation failed; not shareable', describeError(err));
+        return fallback;
+      }
+      const result = response.results[0];
+      if (!result) return fallback;
+      const categories = Object.entries(result.categories)
+        .filter(([, flagged]) => flagged === true)
+        .map(([category]) => category)
+        .sort();
+      if (containsContactInfo(text)) categories.push('contact-info');
+      return { shareable: !result.flagged && categories.length === 0, source: 'openai', categories };
+    },
+  };
+}
+
+export type AiActivities = ReturnType<typeof createAiActivities>;

@@ -1,0 +1,189 @@
+/**
+ * Pacing benchmark: achieved segments/s ÷ configured MPS against the fake Twilio, through the real stack
+ * (Temporal CLI dev server, worker with the rate-limited sender queue, Postgres, the twilio SDK).
+ *
+ *   npm run bench -- [--mps 1,12,100] [--seconds 150] [--rampup 15]
+ *
+ * For each MPS it starts enough `messageWorkflow`s to keep the sender busy for the whole run (every 5th message
+ * is two segments), and reports, for every full 60-second window after ramp-up, segments accepted by the fake
+ * Twilio ÷ (60 × MPS), plus the number of 429s the fake answered (it enforces MPS over a trailing second).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities/index.js';
+import { createTwilioProvider } from '../activities/sms/twilio.js';
+import { createDb } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { members } from '../db/schema.js';
+import { temporalCliExecutable } from '../scripts/tools.js';
+import { startFakeTwilio } from '../test/fakes/twilio.js';
+import { startEmbeddedPostgres } from '../worker/infra.js';
+import { createWorkers, installRuntime } from '../worker/worker.js';
+import { messageWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
+import { countSegments } from '../workflows/lib/segments.js';
+import { messageWorkflow } from '../workflows/message.js';
+
+const { values } = parseArgs({
+  options: {
+    mps: { type: 'string', default: '1,12,100' },
+    seconds: { type: 'string', default: '150' },
+    rampup: { type: 'string', default: '15' },
+  },
+});
+const MPS_LIST = values.mps.split(',').map(Number);
+const SECONDS = Number(values.seconds);
+const RAMPUP = Number(values.rampup);
+
+const SHORT = 'Crewline: your crew challenge starts tomorrow at 7am. Reply STOP to opt out.';
+const LONG =
+  `${SHORT} ${'Bring water, bring a friend, and bring your best attitude to the first session! '.repeat(2)}`.slice(
+    0,
+    300,
+  );
+
+installRuntime('warn');
+const log = (s: string) => process.stdout.write(`[bench] ${s}\n`);
+
+interface Result {
+  mps: number;
+  windows: number[];
+  rejected429: number;
+  messages: number;
+  segments: number;
+}
+
+async function runOne(mps: number): Promise<Result> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'crewline-bench-'));
+  const { chmod } = await import('node:fs/promises');
+  await chmod(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), persistent: false });
+  await runMigrations(pg.url);
+  const { db, close } = createDb(pg.url, { max: 20 });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: await temporalCliExecutable(),
+      ip: '127.0.0.1',
+      extraArgs: [
+        '--log-level',
+        'error',
+        '--sqlite-pragma',
+        'journal_mode=WAL',
+        '--sqlite-pragma',
+        'synchronous=OFF',
+      ],
+    },
+  });
+  const fake = await startFakeTwilio({ mps });
+  const sms = createTwilioProvider({
+    accountSid: fake.accountSid,
+    authToken: fake.authToken,
+    from: '+15005550006',
+    apiBaseUrl: fake.baseUrl,
+    publicBaseUrl: 'https://bench.example.com',
+  });
+  const workers = await createWorkers({
+    connection: env.nativeConnection,
+    activities: createActivities({ db, sms }),
+    smsPerSecond: mps,
+  });
+  const running = workers.run();
+
+  // Enough messages for the whole run, plus 10 %: the sender must never run dry.
+  const bodies: string[] = [];
+  let planned = 0;
+  while (planned < mps * SECONDS * 1.1 + 5) {
+    const body = bodies.length % 5 === 4 ? LONG : SHORT;
+    bodies.push(body);
+    planned += countSegments(body).segments;
+  }
+  const ids = bodies.map(() => crypto.randomUUID());
+  for (let i = 0; i < ids.length; i += 1000) {
+    await db
+      .insert(members)
+      .values(
+        ids
+          .slice(i, i + 1000)
+          .map((id, j) => ({
+            id,
+            name: 'B',
+            phone: `+1415${String(i + j).padStart(7, '0')}`,
+            timezone: 'UTC',
+            checkInTime: '09:00',
+          })),
+      );
+  }
+  const client = new Client({ connection: env.connection });
+  log(`MPS ${mps}: starting ${ids.length} workflows (${planned} segments)…`);
+  const t0 = Date.now();
+  // Start in bounded parallel chunks; the sender queue is the bottleneck, not the starts.
+  for (let i = 0; i < ids.length; i += 200) {
+    await Promise.all(
+      ids.slice(i, i + 200).map((id, j) =>
+        client.workflow.start(messageWorkflow, {
+          taskQueue: TASK_QUEUE,
+          workflowId: messageWorkflowId(`bench:${mps}:${i + j}`),
+          args: [
+            {
+              idempotencyKey: `bench:${mps}:${i + j}`,
+              to: { memberId: id },
+              kind: 'bench',
+              purpose: 'transactional',
+              body: bodies[i + j]!,
+            },
+          ],
+        }),
+      ),
+    );
+  }
+  log(`MPS ${mps}: started in ${((Date.now() - t0) / 1000).toFixed(1)} s; measuring for ${SECONDS} s`);
+  await new Promise((r) => setTimeout(r, Math.max(0, SECONDS * 1000 - (Date.now() - t0))));
+
+  const first = fake.messages[0]?.createdAt.getTime() ?? t0;
+  const start = first + RAMPUP * 1000;
+  const windows: number[] = [];
+  for (let w = start; w + 60_000 <= t0 + SECONDS * 1000; w += 60_000) {
+    const segs = fake.messages
+      .filter((m) => m.createdAt.getTime() >= w && m.createdAt.getTime() < w + 60_000)
+      .reduce((s, m) => s + m.numSegments, 0);
+    windows.push(segs / 60 / mps);
+  }
+  const result: Result = {
+    mps,
+    windows,
+    rejected429: fake.rejected429,
+    messages: fake.messages.length,
+    segments: fake.messages.reduce((s, m) => s + m.numSegments, 0),
+  };
+  log(`MPS ${mps}: windows ${windows.map((x) => x.toFixed(3)).join(', ')}; 429s ${fake.rejected429}`);
+
+  // Tear down without waiting for the remaining workflows.
+  workers.shutdown();
+  await running.catch(() => {});
+  await env.teardown();
+  await fake.close();
+  await close();
+  await pg.stop();
+  return result;
+}
+
+const results: Result[] = [];
+for (const mps of MPS_LIST) results.push(await runOne(mps));
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const lines = [
+  `Command: \`npm run bench -- --mps ${MPS_LIST.join(',')} --seconds ${SECONDS} --rampup ${RAMPUP}\``,
+  `Machine: ${machine}; date ${new Date().toISOString().slice(0, 10)}`,
+  '',
+  '| MPS | 60 s windows after ramp-up: achieved segments/s ÷ MPS | min | 429s from the fake | messages / segments accepted |',
+  '| --- | --- | --- | --- | --- |',
+  ...results.map(
+    (r) =>
+      `| ${r.mps} | ${r.windows.map((x) => x.toFixed(3)).join(', ') || '(run shorter than ramp-up + 60 s)'} | ${r.windows.length ? Math.min(...r.windows).toFixed(3) : '-'} | ${r.rejected429} | ${r.messages} / ${r.segments} |`,
+  ),
+];
+process.stdout.write(`\n${lines.join('\n')}\n`);
+process.exit(0);
