@@ -285,8 +285,17 @@ export function createMessagingActivities(deps: MessagingDeps) {
         // Stays `attempting`: the next attempt reconciles with the provider before sending again.
         throw ApplicationFailure.retryable(err.message, 'ProviderAmbiguous', { code });
       }
-      if (failureClass === 'suppress')
-        await suppress(db, row.toPhone, 'carrier_unsubscribed', 'provider', String(code));
+      if (failureClass === 'suppress') {
+        // The person opted out at the carrier/Twilio: block the number and say so in the consent ledger.
+        await db.transaction((tx) =>
+          recordCarrierUnsubscribe(tx, {
+            phone: row.toPhone,
+            dedupeKey: `message:${row.id}:${code}`,
+            evidence: { messageId: row.id, errorCode: code },
+            detail: String(code),
+          }),
+        );
+      }
       if (failureClass === 'invalid_number')
         await suppress(db, row.toPhone, 'invalid_number', 'provider', String(code));
       await db

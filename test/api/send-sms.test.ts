@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createTwilioProvider } from '../../activities/sms/twilio.js';
-import { consentState, recordConsent } from '../../db/consent.js';
+import { consentHistory, consentState, recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -127,6 +127,9 @@ describe('provider failures are classified', () => {
     expect(failure).toMatchObject({ nonRetryable: true, type: 'Provider_suppress' });
     expect(await row('k:21610')).toMatchObject({ status: 'failed', errorCode: 21610 });
     expect((await consentState(database.db, m.phone)).suppressed).toContain('carrier_unsubscribed');
+    const history = await consentHistory(database.db, m.phone);
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ action: 'opt_out', source: 'carrier' });
     // Later texts to that number are dropped before reaching Twilio.
     const creates = fake.creates;
     expect(await attempt(input(m.id, 'k:21610:later'))).toMatchObject({ outcome: 'dropped' });
