@@ -62,6 +62,7 @@ const HANDED_OVER = new Set([
 /** Statuses that count towards frequency caps. */
 const COUNTED = ['attempting', ...HANDED_OVER];
 const DAY_MS = 24 * 60 * 60 * 1000;
+export const PACING_MARGIN = 1.02;
 
 export interface MessagingDeps {
   db: Db;
@@ -69,6 +70,8 @@ export interface MessagingDeps {
   policy?: CompliancePolicy;
   /** Zone used for quiet hours when the recipient is not a member (a reply to an unknown number). */
   defaultTimezone?: string;
+  /** Sender MPS (segments per second): sends are spaced segments ÷ MPS apart. Omitted = no spacing. */
+  smsPerSecond?: number;
 }
 
 /**
@@ -265,7 +268,30 @@ export function createMessagingActivities(deps: MessagingDeps) {
     return { outboxId: row.id, idempotencyKey: row.idempotencyKey, to: row.toPhone, body: row.body };
   }
 
+  /**
+   * Wait for this message's send slot. A message of k segments occupies the k ÷ MPS seconds that END at its send
+   * time, so in any one-second window the provider sees at most MPS segments. Slots are reserved in Postgres (one atomic upsert per send, on the
+   * database clock so worker clocks do not matter), `segments ÷ MPS` seconds apart, shared by every worker.
+   */
+  async function waitForSlot(row: Message): Promise<void> {
+    if (!deps.smsPerSecond || sms.name === 'sandbox') return;
+    // 2 % below the carrier's rate: network jitter must never squeeze MPS + 1 segments into one second.
+    const seconds = (row.segments / deps.smsPerSecond) * PACING_MARGIN;
+    const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
+      insert into sms_pacing (sender, next_slot_at) values (${sms.sender}, clock_timestamp() + make_interval(secs => ${seconds}))
+      on conflict (sender) do update
+        set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${seconds})
+      returning extract(epoch from next_slot_at) * 1000 as slot_ms,
+                extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
+    if (!slot) return;
+    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's measured now.
+    const skew = Date.now() - Number(slot.db_now_ms);
+    const waitMs = Number(slot.slot_ms) + skew - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  }
+
   async function callProvider(row: Message): Promise<SendSmsResult> {
+    await waitForSlot(row);
     try {
       const res = await sms.send(outbound(row));
       await markSent(row.id, res.sid, res.status, res.from);
@@ -331,8 +357,5 @@ export function createMessagingActivities(deps: MessagingDeps) {
     });
   }
 
-  /** A pacing token: does nothing but occupy one dispatch slot of the rate-limited sender queue. */
-  async function paceSegment(): Promise<void> {}
-
-  return { sendSms, paceSegment };
+  return { sendSms };
 }

@@ -14,15 +14,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities/index.js';
-import { createTwilioProvider } from '../activities/sms/twilio.js';
+import { spawn } from 'node:child_process';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { members } from '../db/schema.js';
 import { temporalCliExecutable } from '../scripts/tools.js';
 import { startFakeTwilio } from '../test/fakes/twilio.js';
 import { startEmbeddedPostgres } from '../worker/infra.js';
-import { createWorkers, installRuntime } from '../worker/worker.js';
+import { installRuntime } from '../worker/worker.js';
 import { messageWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { countSegments } from '../workflows/lib/segments.js';
 import { messageWorkflow } from '../workflows/message.js';
@@ -78,19 +77,25 @@ async function runOne(mps: number): Promise<Result> {
     },
   });
   const fake = await startFakeTwilio({ mps });
-  const sms = createTwilioProvider({
-    accountSid: fake.accountSid,
-    authToken: fake.authToken,
-    from: '+15005550006',
-    apiBaseUrl: fake.baseUrl,
-    publicBaseUrl: 'https://bench.example.com',
+  // The worker is its own process (the production entry point), as in a deployment: its event loop does not
+  // share time with the fake Twilio that measures it.
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: pg.url,
+      TEMPORAL_ADDRESS: env.address,
+      TWILIO_ACCOUNT_SID: fake.accountSid,
+      TWILIO_AUTH_TOKEN: fake.authToken,
+      TWILIO_FROM_NUMBER: '+15005550006',
+      TWILIO_API_BASE_URL: fake.baseUrl,
+      PUBLIC_BASE_URL: 'https://bench.example.com',
+      SMS_MPS: String(mps),
+    },
   });
-  const workers = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({ db, sms }),
-    smsPerSecond: mps,
-  });
-  const running = workers.run();
 
   // Enough messages for the whole run, plus 10 %: the sender must never run dry.
   const bodies: string[] = [];
@@ -102,19 +107,15 @@ async function runOne(mps: number): Promise<Result> {
   }
   const ids = bodies.map(() => crypto.randomUUID());
   for (let i = 0; i < ids.length; i += 1000) {
-    await db
-      .insert(members)
-      .values(
-        ids
-          .slice(i, i + 1000)
-          .map((id, j) => ({
-            id,
-            name: 'B',
-            phone: `+1415${String(i + j).padStart(7, '0')}`,
-            timezone: 'UTC',
-            checkInTime: '09:00',
-          })),
-      );
+    await db.insert(members).values(
+      ids.slice(i, i + 1000).map((id, j) => ({
+        id,
+        name: 'B',
+        phone: `+1415${String(i + j).padStart(7, '0')}`,
+        timezone: 'UTC',
+        checkInTime: '09:00',
+      })),
+    );
   }
   const client = new Client({ connection: env.connection });
   log(`MPS ${mps}: starting ${ids.length} workflows (${planned} segments)…`);
@@ -158,11 +159,28 @@ async function runOne(mps: number): Promise<Result> {
     messages: fake.messages.length,
     segments: fake.messages.reduce((s, m) => s + m.numSegments, 0),
   };
-  log(`MPS ${mps}: windows ${windows.map((x) => x.toFixed(3)).join(', ')}; 429s ${fake.rejected429}`);
+  if (process.env.BENCH_DUMP) {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      process.env.BENCH_DUMP,
+      JSON.stringify({
+        ok: fake.messages.map((m) => [m.createdAt.getTime(), m.numSegments]),
+        rej: fake.requests.filter((r) => r.status === 429).map((r) => r.at),
+      }),
+    );
+  }
+  const at = fake.messages.map((m) => m.createdAt.getTime()).sort((a, b) => a - b);
+  const gaps = at
+    .slice(1)
+    .map((t, i) => t - at[i]!)
+    .sort((a, b) => a - b);
+  const pct = (p: number) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] ?? 0;
+  log(
+    `MPS ${mps}: windows ${windows.map((x) => x.toFixed(3)).join(', ')}; 429s ${fake.rejected429}; gaps ms p1 ${pct(0.01)} p10 ${pct(0.1)} p50 ${pct(0.5)} p90 ${pct(0.9)} p99 ${pct(0.99)}`,
+  );
 
   // Tear down without waiting for the remaining workflows.
-  workers.shutdown();
-  await running.catch(() => {});
+  worker.kill('SIGKILL');
   await env.teardown();
   await fake.close();
   await close();

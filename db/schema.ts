@@ -221,3 +221,13 @@ export const aiUsage = pgTable(
   },
   (t) => [primaryKey({ columns: [t.memberId, t.day] })],
 );
+
+/**
+ * Sender pacing: the next free send slot per sender. Each send reserves `segments ÷ MPS` seconds with one atomic
+ * upsert (no lock is held), so sends from every worker process are spaced evenly; the rate-limited sender task
+ * queue keeps the backlog in Temporal.
+ */
+export const smsPacing = pgTable('sms_pacing', {
+  sender: text('sender').primaryKey(),
+  nextSlotAt: timestamp('next_slot_at', { withTimezone: true }).notNull(),
+});

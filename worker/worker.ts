@@ -47,7 +47,11 @@ export async function createWorkers(opts: {
     namespace: opts.namespace ?? 'default',
     taskQueue: SMS_TASK_QUEUE,
     activities: opts.activities,
-    maxTaskQueueActivitiesPerSecond: opts.smsPerSecond,
+    // A coarse server-side guard with headroom; the exact spacing is the Postgres slot reservation in sendSms.
+    maxTaskQueueActivitiesPerSecond: opts.smsPerSecond * 2,
+    // Activities waiting for their slot hold an execution slot: this bounds the wait, and the rest of the
+    // backlog stays in Temporal's queue.
+    maxConcurrentActivityTaskExecutions: Math.max(4, Math.ceil(opts.smsPerSecond * 2)),
   });
   return {
     run: async () => {

@@ -15,6 +15,8 @@ export interface ProviderResult {
 
 export interface SmsProvider {
   readonly name: 'twilio' | 'sandbox';
+  /** The sending number (or pool) that pacing is counted for. */
+  readonly sender: string;
   send(msg: OutboundSms): Promise<ProviderResult>;
   /**
    * Reconciliation of an ambiguous create: a message to `to` with exactly `body`, created at or after `since`.

@@ -7,6 +7,7 @@ import type { SmsProvider } from './provider.js';
 export function createSandboxProvider(): SmsProvider {
   return {
     name: 'sandbox',
+    sender: 'sandbox',
     async send(msg) {
       return { sid: `SB${String(msg.outboxId).padStart(32, '0')}`, status: 'delivered', from: null };
     },

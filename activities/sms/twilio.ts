@@ -56,6 +56,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
   });
   return {
     name: 'twilio',
+    sender: opts.from,
     async send(msg: OutboundSms) {
       try {
         const m = await client.messages.create({

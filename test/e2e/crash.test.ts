@@ -50,6 +50,7 @@ function startWorkerProcess(): ChildProcess {
       TWILIO_FROM_NUMBER: '+15005550006',
       TWILIO_API_BASE_URL: fake.baseUrl,
       PUBLIC_BASE_URL: 'https://crewline.example.com',
+      SMS_MPS: '100',
     },
   });
   child.stderr?.on('data', () => {});

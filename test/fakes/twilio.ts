@@ -93,8 +93,9 @@ export interface FakeTwilioOptions {
   accountSid?: string;
   authToken?: string;
   /**
-   * Benchmark rate limit: when set, a create is answered 429 / 20429 if the segments accepted in the trailing
-   * 1-second window plus this message's segments would exceed `mps`.
+   * Benchmark rate limit, a carrier-style token bucket: `mps` segment tokens per second, holding at most one
+   * second's worth (or one message's segments, if larger). A create whose segments find too few tokens is answered
+   * 429 / 20429. (Real Twilio queues instead; a sender that paces itself never sees a 429 here.)
    */
   mps?: number;
 }
@@ -248,8 +249,9 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   let creates = 0;
   let rejected429 = 0;
   let acceptedAt: number[] = [];
-  /** [epoch ms, segments] of accepted creates, for the mps window. */
-  let window: Array<[number, number]> = [];
+  /** Token bucket for the mps limiter. */
+  let tokens = opts.mps ?? 0;
+  let tokensAt = Date.now();
   let failQueue: TwilioFault[] = [];
   let failTo = new Map<string, TwilioFault>();
   let dropQueue = 0;
@@ -346,13 +348,14 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     const numSegments = countSegmentsForFake(body);
     const now = Date.now();
     if (mps !== undefined) {
-      window = window.filter(([t]) => t > now - 1000);
-      const inWindow = window.reduce((s, [, n]) => s + n, 0);
-      if (inWindow + numSegments > mps) {
+      const capacity = Math.max(mps, numSegments);
+      tokens = Math.min(capacity, tokens + ((now - tokensAt) / 1000) * mps);
+      tokensAt = now;
+      if (tokens < numSegments) {
         rejected429++;
         return fail(res, rec, 429, 20429);
       }
-      window.push([now, numSegments]);
+      tokens -= numSegments;
     }
 
     const created = new Date(now);
@@ -570,7 +573,8 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       creates = 0;
       rejected429 = 0;
       acceptedAt = [];
-      window = [];
+      tokens = mps ?? 0;
+      tokensAt = Date.now();
       failQueue = [];
       failTo = new Map();
       dropQueue = 0;

@@ -7,7 +7,6 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@te
 import type { createActivities } from '../../activities/index.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { SMS_TASK_QUEUE } from '../ids.js';
-import { countSegments } from './segments.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -15,9 +14,10 @@ type Activities = ReturnType<typeof createActivities>;
  * Sending SMS, on the sender pool's rate-limited task queue: retried with backoff on transient provider errors
  * (a provider 429 therefore slows this message down instead of failing it); permanent ones are non-retryable.
  */
-const { sendSms, paceSegment } = proxyActivities<Activities>({
+const { sendSms } = proxyActivities<Activities>({
   taskQueue: SMS_TASK_QUEUE,
-  startToCloseTimeout: '30 seconds',
+  // Includes the wait for a pacing slot (bounded by the sender workers' concurrency).
+  startToCloseTimeout: '60 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -32,12 +32,9 @@ export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string
 const MAX_DEFERRALS = 20;
 
 export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> {
-  // Pacing counts segments: the send itself is one rate-limited task, each further segment one more token.
-  const segments = countSegments(input.body).segments;
   for (let i = 0; i < MAX_DEFERRALS; i++) {
     let res: SendSmsResult;
     try {
-      for (let s = 1; s < segments; s++) await paceSegment();
       res = await sendSms(input);
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

@@ -1,0 +1,4 @@
+CREATE TABLE "sms_pacing" (
+	"sender" text PRIMARY KEY NOT NULL,
+	"next_slot_at" timestamp with time zone NOT NULL
+);
