@@ -62,7 +62,11 @@ const HANDED_OVER = new Set([
 /** Statuses that count towards frequency caps. */
 const COUNTED = ['attempting', ...HANDED_OVER];
 const DAY_MS = 24 * 60 * 60 * 1000;
-export const PACING_MARGIN = 1.02;
+/**
+ * Sends are spaced a little below the carrier's rate so timer and network jitter (tens of ms) never make a
+ * send arrive before the provider's bucket has refilled: 2 %, or 45 ms per second of slot at low MPS.
+ */
+export const pacingMargin = (mps: number): number => 1 + Math.max(0.02, 0.045 / mps);
 
 export interface MessagingDeps {
   db: Db;
@@ -275,8 +279,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
    */
   async function waitForSlot(row: Message): Promise<void> {
     if (!deps.smsPerSecond || sms.name === 'sandbox') return;
-    // 2 % below the carrier's rate: network jitter must never squeeze MPS + 1 segments into one second.
-    const seconds = (row.segments / deps.smsPerSecond) * PACING_MARGIN;
+    const seconds = (row.segments / deps.smsPerSecond) * pacingMargin(deps.smsPerSecond);
     const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
       insert into sms_pacing (sender, next_slot_at) values (${sms.sender}, clock_timestamp() + make_interval(secs => ${seconds}))
       on conflict (sender) do update

@@ -15,13 +15,16 @@ import {
 import type { createActivities } from '../activities/index.js';
 import { parseCheckInReply } from './lib/keywords.js';
 import { sendMessage } from './lib/outbound.js';
-import { localDate, nextLocalTime, parseHHMM, startOfNextLocalDay } from './lib/time.js';
+import { isValidTimeZone, localDate, nextLocalTime, parseHHMM, startOfNextLocalDay } from './lib/time.js';
 import {
   consentSignal,
+  eraseSignal,
   memberStateQuery,
+  updatePreferencesUpdate,
   preferencesSignal,
   replySignal,
   type InboundReply,
+  type MemberPreferences,
   type MemberSnapshot,
 } from './messages.js';
 
@@ -48,6 +51,8 @@ export interface MemberState {
   recentInboundIds: number[];
   /** Replies received but not yet handled, carried across continue-as-new. */
   pendingReplies: InboundReply[];
+  /** Paused through this local date (rest days, vacation). Absent in states from before pausing existed. */
+  pausedUntil?: string | null;
 }
 
 export interface MemberWorkflowInput {
@@ -87,9 +92,46 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     if (state.pendingReplies.some((r) => r.inboundId === reply.inboundId)) return;
     state.pendingReplies.push(reply);
   });
-  setHandler(preferencesSignal, (prefs) => {
-    if (prefs.timezone) state.timezone = prefs.timezone;
+  function applyPreferences(prefs: MemberPreferences) {
+    if (prefs.timezone && isValidTimeZone(prefs.timezone)) state.timezone = prefs.timezone;
     if (prefs.checkInTime && parseHHMM(prefs.checkInTime)) state.checkInTime = prefs.checkInTime;
+    if (prefs.pausedUntil !== undefined) {
+      state.pausedUntil = prefs.pausedUntil;
+      // A pause that covers today closes today's open prompt without counting it as missed.
+      if (prefs.pausedUntil && state.openPrompt && state.openPrompt.localDate <= prefs.pausedUntil)
+        state.openPrompt = null;
+    }
+    prefsVersion++;
+    // Re-arm at once, so the answer (and the query) show the new next prompt.
+    nextPromptAtMs = computeNextPrompt(Date.now());
+  }
+  setHandler(preferencesSignal, applyPreferences);
+  setHandler(
+    updatePreferencesUpdate,
+    (prefs) => {
+      applyPreferences(prefs);
+      return snapshot();
+    },
+    {
+      validator: (prefs) => {
+        if (state.status === 'erased') throw new Error('member erased');
+        if (prefs.timezone !== undefined && !isValidTimeZone(prefs.timezone))
+          throw new Error(`timezone: not an IANA zone: ${prefs.timezone}`);
+        if (prefs.checkInTime !== undefined && !parseHHMM(prefs.checkInTime))
+          throw new Error('checkInTime: must be "HH:MM"');
+        if (prefs.pausedUntil && !/^\d{4}-\d{2}-\d{2}$/.test(prefs.pausedUntil))
+          throw new Error('pausedUntil: must be YYYY-MM-DD');
+        if (
+          prefs.pausedUntil &&
+          prefs.pausedUntil < localDate(Date.now(), prefs.timezone ?? state.timezone)
+        ) {
+          throw new Error('pausedUntil: must not be in the past');
+        }
+      },
+    },
+  );
+  setHandler(eraseSignal, () => {
+    state.status = 'erased';
     prefsVersion++;
   });
   setHandler(consentSignal, ({ optedOut }) => {
@@ -99,21 +141,31 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     if (optedOut) state.openPrompt = null;
     prefsVersion++;
   });
-  setHandler(memberStateQuery, () => ({
+  const isPausedOn = (day: string) => Boolean(state.pausedUntil && day <= state.pausedUntil);
+  const snapshot = (): MemberSnapshot => ({
     memberId,
-    status: state.status,
+    status:
+      state.status === 'active' && isPausedOn(localDate(Date.now(), state.timezone))
+        ? 'paused'
+        : state.status,
     timezone: state.timezone,
     checkInTime: state.checkInTime,
     currentStreak: state.currentStreak,
     longestStreak: state.longestStreak,
     lastCheckIn: state.lastCheckIn,
     openPrompt: state.openPrompt ? { localDate: state.openPrompt.localDate } : null,
-    nextPromptAt: new Date(nextPromptAtMs).toISOString(),
-  }));
+    nextPromptAt: state.status === 'active' ? new Date(nextPromptAtMs).toISOString() : null,
+    pausedUntil: state.pausedUntil ?? null,
+  });
+  setHandler(memberStateQuery, snapshot);
 
   function computeNextPrompt(fromMs: number): number {
     const hhmm = parseHHMM(state.checkInTime) ?? { hour: 19, minute: 0 };
     let next = nextLocalTime(fromMs, hhmm, state.timezone);
+    // While paused, the next prompt is the first one after the pause.
+    while (state.pausedUntil && localDate(next, state.timezone) <= state.pausedUntil) {
+      next = nextLocalTime(startOfNextLocalDay(next, state.timezone), hhmm, state.timezone);
+    }
     // Never a second prompt for a local day that already had one (e.g. check-in time moved later today).
     while (state.lastPromptDate !== null && localDate(next, state.timezone) <= state.lastPromptDate) {
       next = nextLocalTime(startOfNextLocalDay(next, state.timezone), hhmm, state.timezone);
@@ -187,8 +239,15 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       await settleDay(day, 'missed');
       continue;
     }
-    if (now >= nextPromptAtMs && state.status !== 'active') {
-      // Opted out or paused: no prompt today; state is kept for when they come back.
+    if (state.status === 'erased') {
+      await condition(allHandlersFinished);
+      return;
+    }
+    if (
+      now >= nextPromptAtMs &&
+      (state.status !== 'active' || isPausedOn(localDate(nextPromptAtMs, state.timezone)))
+    ) {
+      // Opted out or paused: no prompt today, and the day neither counts nor breaks the streak.
       state.lastPromptDate = localDate(nextPromptAtMs, state.timezone);
       nextPromptAtMs = computeNextPrompt(Date.now());
       continue;
@@ -221,6 +280,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       () => state.pendingReplies.length > 0 || prefsVersion !== version,
       Math.max(1, wakeAt - Date.now()),
     );
-    if (changed && prefsVersion !== version) nextPromptAtMs = computeNextPrompt(Date.now());
+    if (changed && prefsVersion !== version && (state.status as MemberSnapshot['status']) !== 'erased')
+      nextPromptAtMs = computeNextPrompt(Date.now());
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Signal, query and update definitions. Side-effect free, so the API imports this file too.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export interface InboundReply {
   /** inbound_messages.id: the business key used to deduplicate redeliveries. */
@@ -13,6 +13,8 @@ export interface InboundReply {
 export interface MemberPreferences {
   timezone?: string;
   checkInTime?: string;
+  /** Rest days / vacation: no prompts through this local date (inclusive), and those days never break a streak. null = resume now. */
+  pausedUntil?: string | null;
 }
 
 export interface MemberSnapshot {
@@ -25,6 +27,7 @@ export interface MemberSnapshot {
   lastCheckIn: { localDate: string; status: 'done' | 'not_done' | 'missed' } | null;
   openPrompt: { localDate: string } | null;
   nextPromptAt: string | null;
+  pausedUntil: string | null;
 }
 
 export const replySignal = defineSignal<[InboundReply]>('reply');
@@ -34,4 +37,8 @@ export interface ConsentChange {
   inboundId?: number;
 }
 export const consentSignal = defineSignal<[ConsentChange]>('consent');
+/** Change preferences or pause/resume; returns the new state (the pending timer is re-armed at once). */
+export const updatePreferencesUpdate = defineUpdate<MemberSnapshot, [MemberPreferences]>('updatePreferences');
+/** The member's personal data was erased: end the workflow. */
+export const eraseSignal = defineSignal('erase');
 export const memberStateQuery = defineQuery<MemberSnapshot>('state');

@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eraseSignal } from '../../workflows/messages.js';
 import { temporalCliExecutable, testServerExecutable } from '../../scripts/tools.js';
 
 /** The Java time-skipping test server, resolved from Maven by scripts/tools.ts. */
@@ -40,13 +41,14 @@ export async function waitFor<T>(
 }
 
 /**
- * Terminate a workflow once it has no activity in flight. (The time-skipping server keeps time locked for an
- * activity whose workflow was terminated under it, and every later skip would then wait in real time.)
+ * End a member workflow the way the product does (the erase signal: it finishes its handlers and completes by
+ * itself). Terminating under an in-flight task can leave the time-skipping server's clock locked, and every
+ * later skip would then wait in real time.
  */
-export async function terminateWhenIdle(handle: WorkflowHandle): Promise<void> {
+export async function finishMember(handle: WorkflowHandle): Promise<void> {
+  await handle.signal(eraseSignal);
   await waitFor(
-    async () => ((await handle.describe()).raw.pendingActivities ?? []).length === 0,
-    'no pending activities',
+    async () => (await handle.describe()).status.name === 'COMPLETED',
+    'the workflow to complete',
   );
-  await handle.terminate();
 }

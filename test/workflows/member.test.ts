@@ -10,9 +10,9 @@ import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js'
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { memberWorkflow } from '../../workflows/member.js';
-import { memberStateQuery, replySignal } from '../../workflows/messages.js';
+import { memberStateQuery, replySignal, updatePreferencesUpdate } from '../../workflows/messages.js';
 import { captureHistory } from '../helpers/histories.js';
-import { skipTo, terminateWhenIdle, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import { skipTo, finishMember, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
   memberId: string | null;
@@ -112,7 +112,7 @@ describe('member workflow: daily prompt at the local check-in time', () => {
       );
       expectNear(prompt!.at, expected);
       expect(prompt!.purpose).toBe('transactional');
-      await terminateWhenIdle(handle);
+      await finishMember(handle);
     });
   }
 });
@@ -192,7 +192,7 @@ describe('member workflow: replies, streaks and misses', () => {
       `member:${memberId}:checkin:2027-12-04`,
     ]);
     await captureHistory('member-streak-v1', handle);
-    await terminateWhenIdle(handle);
+    await finishMember(handle);
   });
 
   it('asks again when a reply is not understood, without touching the streak', async () => {
@@ -206,6 +206,69 @@ describe('member workflow: replies, streaks and misses', () => {
     expect(checkInsFor(memberId)).toHaveLength(0);
     expect((await handle.query(memberStateQuery)).openPrompt).toEqual({ localDate: '2027-12-10' });
     await captureHistory('member-clarify-v1', handle);
-    await terminateWhenIdle(handle);
+    await finishMember(handle);
+  });
+});
+
+describe('member workflow: pauses and preference changes', () => {
+  it('a 3-day pause sends no prompts, counts no misses, keeps the streak, and prompts again after', async () => {
+    const memberId = 'vacationer';
+    const tz = 'America/Chicago';
+    await skipTo(env, '2028-01-03T03:00:00Z'); // 21:00 CST Jan 2
+    const handle = await startMember(memberId, tz, '18:00');
+    // Day 1 (Jan 3): done → streak 1.
+    await skipTo(env, '2028-01-04T00:05:00Z');
+    await waitFor(() => promptsFor(memberId).length === 1, 'day 1 prompt');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
+    await waitFor(() => checkInsFor(memberId).length === 1, 'day 1 check-in');
+
+    // Pause Jan 4–6 (an update: the caller gets the new state back at once).
+    const state = await handle.executeUpdate(updatePreferencesUpdate, {
+      args: [{ pausedUntil: '2028-01-06' }],
+    });
+    // The next prompt is the first one after the pause: 18:00 CST on Jan 7.
+    expect(state).toMatchObject({
+      status: 'paused',
+      pausedUntil: '2028-01-06',
+      nextPromptAt: '2028-01-08T00:00:00.000Z',
+    });
+    await skipTo(env, '2028-01-07T05:59:00Z'); // 23:59 CST Jan 6
+    await settle();
+    expect(promptsFor(memberId)).toHaveLength(1);
+    expect(checkInsFor(memberId)).toHaveLength(1); // no misses while paused
+
+    // Jan 7: prompted again; "Y" continues the streak from before the pause.
+    await skipTo(env, '2028-01-08T00:01:00Z');
+    await waitFor(() => promptsFor(memberId).length === 2, 'prompt after the pause');
+    expect(promptsFor(memberId)[1]!.idempotencyKey).toBe(`member:${memberId}:checkin:2028-01-07`);
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
+    await waitFor(() => checkInsFor(memberId).length === 2, 'check-in after the pause');
+    expect(checkInsFor(memberId)[1]).toMatchObject({
+      localDate: '2028-01-07',
+      status: 'done',
+      currentStreak: 2,
+    });
+    await finishMember(handle);
+  });
+
+  it('moving the check-in time re-arms the pending timer at once; a bad zone is rejected by the update', async () => {
+    const memberId = 'mover';
+    await skipTo(env, '2028-02-01T12:00:00Z');
+    const handle = await startMember(memberId, 'America/New_York', '19:00');
+    expect((await handle.query(memberStateQuery)).nextPromptAt).toBe('2028-02-02T00:00:00.000Z');
+    const moved = await handle.executeUpdate(updatePreferencesUpdate, {
+      args: [{ timezone: 'Europe/Berlin', checkInTime: '20:30' }],
+    });
+    expect(moved.nextPromptAt).toBe('2028-02-01T19:30:00.000Z');
+    await expect(
+      handle.executeUpdate(updatePreferencesUpdate, { args: [{ timezone: 'Mars/Olympus' }] }),
+    ).rejects.toThrow();
+    await skipTo(env, '2028-02-01T19:31:00Z');
+    const [prompt] = await waitFor(
+      () => promptsFor(memberId).length > 0 && promptsFor(memberId),
+      'prompt at the new time',
+    );
+    expectNear(prompt!.at, '2028-02-01T19:30:00.000Z');
+    await finishMember(handle);
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * Adherence and risk, from a member's daily outcomes. Pure: used by the API's progress view and by workflows.
+ * Rest and paused days are neither due nor missed.
+ */
+import { addDays } from './time.js';
+
+export type DayStatus = 'done' | 'not_done' | 'missed' | 'rest';
+export interface DayOutcome {
+  localDate: string;
+  status: DayStatus;
+}
+export type RiskLevel = 'low' | 'medium' | 'high';
+
+/** Share of due days done among the `days` local dates ending with `today`; null when nothing was due. */
+export function adherence(outcomes: readonly DayOutcome[], today: string, days: number): number | null {
+  const from = addDays(today, -(days - 1));
+  const due = outcomes.filter((o) => o.localDate >= from && o.localDate <= today && o.status !== 'rest');
+  if (due.length === 0) return null;
+  return due.filter((o) => o.status === 'done').length / due.length;
+}
+
+/** Due days not done in a row, counting back from the latest (rest days are skipped, not counted). */
+export function consecutiveMisses(outcomes: readonly DayOutcome[]): number {
+  const sorted = [...outcomes].sort((a, b) => (a.localDate < b.localDate ? 1 : -1));
+  let n = 0;
+  for (const o of sorted) {
+    if (o.status === 'rest') continue;
+    if (o.status === 'done') break;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * high: 3+ due days in a row not done, or under 40 % over the last 7 days (with at least 3 due days);
+ * medium: 2 in a row, or under 70 % over 7 days, or under 50 % over 30 days; otherwise low.
+ */
+export function riskLevel(args: {
+  adherence7: number | null;
+  adherence30: number | null;
+  consecutiveMisses: number;
+  due7: number;
+}): RiskLevel {
+  const { adherence7, adherence30, consecutiveMisses: misses, due7 } = args;
+  if (misses >= 3 || (adherence7 !== null && due7 >= 3 && adherence7 < 0.4)) return 'high';
+  if (misses >= 2 || (adherence7 !== null && adherence7 < 0.7) || (adherence30 !== null && adherence30 < 0.5))
+    return 'medium';
+  return 'low';
+}
+
+export function progressOf(outcomes: readonly DayOutcome[], today: string) {
+  const a7 = adherence(outcomes, today, 7);
+  const a30 = adherence(outcomes, today, 30);
+  const a90 = adherence(outcomes, today, 90);
+  const from7 = addDays(today, -6);
+  const due7 = outcomes.filter(
+    (o) => o.localDate >= from7 && o.localDate <= today && o.status !== 'rest',
+  ).length;
+  const misses = consecutiveMisses(outcomes.filter((o) => o.localDate <= today));
+  return {
+    adherence: { d7: a7, d30: a30, d90: a90 },
+    consecutiveMisses: misses,
+    risk: riskLevel({ adherence7: a7, adherence30: a30, consecutiveMisses: misses, due7 }),
+  };
+}
