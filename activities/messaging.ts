@@ -47,6 +47,8 @@ export type SendSmsResult =
   | { outcome: 'deferred'; untilMs: number; reason: 'quiet_hours' | 'frequency_cap' }
   | { outcome: 'dropped'; messageId: number | null; reason: string };
 
+export type BatchItemResult = SendSmsResult | { outcome: 'failed'; reason: string };
+
 /** Statuses after which the provider has the message: never send that key again. */
 const HANDED_OVER = new Set([
   'accepted',
@@ -360,5 +362,27 @@ export function createMessagingActivities(deps: MessagingDeps) {
     });
   }
 
-  return { sendSms };
+  /**
+   * Several recipients in one activity (campaign-sized sends): each item goes through exactly the same gate,
+   * outbox and pacing as `sendSms`, with a heartbeat per item. A permanent failure is that item's result; a
+   * transient one fails the batch, and Temporal's retry re-runs it, where items already sent are no-ops.
+   */
+  async function sendSmsBatch(items: SendSmsInput[]): Promise<BatchItemResult[]> {
+    const results: BatchItemResult[] = [];
+    for (const [i, item] of items.entries()) {
+      try {
+        results.push(await sendSms(item));
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.nonRetryable) {
+          results.push({ outcome: 'failed', reason: err.type ?? err.message });
+        } else {
+          throw err;
+        }
+      }
+      Context.current().heartbeat(i);
+    }
+    return results;
+  }
+
+  return { sendSms, sendSmsBatch };
 }

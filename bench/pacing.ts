@@ -4,8 +4,8 @@
  *
  *   npm run bench -- [--mps 1,12,100] [--seconds 150] [--rampup 15]
  *
- * For each MPS it starts enough `messageWorkflow`s to keep the sender busy for the whole run (every 5th message
- * is two segments), and reports, for every full 60-second window after ramp-up, segments accepted by the fake
+ * For each MPS it starts enough campaign-style `bulkMessageWorkflow`s (500 recipients each, 50 per activity) to
+ * keep the sender busy for the whole run (every 5th message is two segments), and reports, for every full 60-second window after ramp-up, segments accepted by the fake
  * Twilio ÷ (60 × MPS), plus the number of 429s the fake answered (it enforces MPS over a trailing second).
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -22,9 +22,9 @@ import { temporalCliExecutable } from '../scripts/tools.js';
 import { startFakeTwilio } from '../test/fakes/twilio.js';
 import { startEmbeddedPostgres } from '../worker/infra.js';
 import { installRuntime } from '../worker/worker.js';
-import { messageWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
+import { bulkMessageWorkflow } from '../workflows/bulk.js';
+import { bulkWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { countSegments } from '../workflows/lib/segments.js';
-import { messageWorkflow } from '../workflows/message.js';
 
 const { values } = parseArgs({
   options: {
@@ -118,28 +118,28 @@ async function runOne(mps: number): Promise<Result> {
     );
   }
   const client = new Client({ connection: env.connection });
-  log(`MPS ${mps}: starting ${ids.length} workflows (${planned} segments)…`);
+  log(`MPS ${mps}: ${ids.length} messages (${planned} segments) in bulk workflows of 500…`);
   const t0 = Date.now();
-  // Start in bounded parallel chunks; the sender queue is the bottleneck, not the starts.
-  for (let i = 0; i < ids.length; i += 200) {
-    await Promise.all(
-      ids.slice(i, i + 200).map((id, j) =>
-        client.workflow.start(messageWorkflow, {
-          taskQueue: TASK_QUEUE,
-          workflowId: messageWorkflowId(`bench:${mps}:${i + j}`),
-          args: [
-            {
-              idempotencyKey: `bench:${mps}:${i + j}`,
-              to: { memberId: id },
-              kind: 'bench',
-              purpose: 'transactional',
-              body: bodies[i + j]!,
-            },
-          ],
-        }),
-      ),
+  // Campaign-style: bulk workflows of 500 recipients, each sending in batches of 50 per activity.
+  const PART = 500;
+  const starts = [];
+  for (let i = 0; i < ids.length; i += PART) {
+    const items = ids.slice(i, i + PART).map((id, j) => ({
+      idempotencyKey: `bench:${mps}:${i + j}`,
+      to: { memberId: id },
+      kind: 'bench',
+      purpose: 'transactional' as const,
+      body: bodies[i + j]!,
+    }));
+    starts.push(
+      client.workflow.start(bulkMessageWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: bulkWorkflowId(`bench:${mps}:part:${i / PART}`),
+        args: [{ items }],
+      }),
     );
   }
+  await Promise.all(starts);
   log(`MPS ${mps}: started in ${((Date.now() - t0) / 1000).toFixed(1)} s; measuring for ${SECONDS} s`);
   await new Promise((r) => setTimeout(r, Math.max(0, SECONDS * 1000 - (Date.now() - t0))));
 

@@ -15,3 +15,6 @@ export const messageWorkflowId = (idempotencyKey: string): string => `message-${
  * the rate across all worker processes.
  */
 export const SMS_TASK_QUEUE = 'crewline-sms';
+
+/** A bulk send, keyed by its business key (e.g. `campaign:<id>:step:<n>:part:<k>`). */
+export const bulkWorkflowId = (key: string): string => `bulk-${key}`;
