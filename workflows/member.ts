@@ -60,6 +60,8 @@ export interface MemberWorkflowInput {
   timezone: string;
   checkInTime: string;
   state?: MemberState;
+  /** Continue-as-new after this many prompts (default 60; tests force it every few days). */
+  maxDaysPerRun?: number;
 }
 
 const RECENT_INBOUND_LIMIT = 50;
@@ -267,7 +269,10 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       nextPromptAtMs = computeNextPrompt(Date.now());
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested || promptsThisRun >= MAX_DAYS_PER_RUN) {
+    if (
+      workflowInfo().continueAsNewSuggested ||
+      promptsThisRun >= (input.maxDaysPerRun ?? MAX_DAYS_PER_RUN)
+    ) {
       await condition(allHandlersFinished);
       if (state.pendingReplies.length === 0) {
         await continueAsNew<typeof memberWorkflow>({ ...input, state });

@@ -155,16 +155,14 @@ describe('check-in history and progress', () => {
       'missed',
       'missed',
     ] as const;
-    await database.db
-      .insert(checkIns)
-      .values(
-        statuses.map((status, i) => ({
-          memberId: m.id,
-          localDate: addDays(today, i - 9),
-          status,
-          reflection: status === 'done' ? `day ${i}` : null,
-        })),
-      );
+    await database.db.insert(checkIns).values(
+      statuses.map((status, i) => ({
+        memberId: m.id,
+        localDate: addDays(today, i - 9),
+        status,
+        reflection: status === 'done' ? `day ${i}` : null,
+      })),
+    );
     await database.db.update(members).set({ currentStreak: 0, longestStreak: 7 }).where(eq(members.id, m.id));
 
     const page1 = await call('GET', `/members/${m.id}/check-ins?limit=4`);

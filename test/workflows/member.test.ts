@@ -48,11 +48,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function startMember(memberId: string, timezone: string, checkInTime: string) {
+async function startMember(memberId: string, timezone: string, checkInTime: string, maxDaysPerRun?: number) {
   return env.client.workflow.start(memberWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: memberWorkflowId(memberId),
-    args: [{ memberId, timezone, checkInTime }],
+    args: [{ memberId, timezone, checkInTime, maxDaysPerRun }],
   });
 }
 const promptsFor = (memberId: string) =>
@@ -270,5 +270,33 @@ describe('member workflow: pauses and preference changes', () => {
     );
     expectNear(prompt!.at, '2028-02-01T19:30:00.000Z');
     await finishMember(handle);
+  });
+});
+
+describe('member workflow: continue-as-new', () => {
+  it('continues as new every 2 days without losing a reply signalled at the boundary or the streak', async () => {
+    const memberId = 'long-lived';
+    await skipTo(env, '2028-03-01T12:00:00Z');
+    const handle = await startMember(memberId, 'UTC', '20:00', 2);
+    const firstRun = (await handle.describe()).runId;
+    const runs = new Set([firstRun]);
+    for (let day = 1; day <= 6; day++) {
+      const date = `2028-03-${String(day).padStart(2, '0')}`;
+      await skipTo(env, `${date}T20:00:30Z`);
+      await waitFor(() => promptsFor(memberId).length === day, `prompt ${day}`);
+      // Signalled right after the prompt that ends the run: it lands at the continue-as-new boundary.
+      await env.client.workflow
+        .getHandle(memberWorkflowId(memberId))
+        .signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
+      await waitFor(() => checkInsFor(memberId).length === day, `check-in ${day}`);
+      runs.add((await env.client.workflow.getHandle(memberWorkflowId(memberId)).describe()).runId);
+    }
+    expect(checkInsFor(memberId).map((c) => [c.localDate, c.status, c.currentStreak])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((d) => [`2028-03-0${d}`, 'done', d]),
+    );
+    expect(runs.size).toBeGreaterThanOrEqual(3);
+    const latest = env.client.workflow.getHandle(memberWorkflowId(memberId));
+    expect((await latest.query(memberStateQuery)).currentStreak).toBe(6);
+    await finishMember(latest);
   });
 });

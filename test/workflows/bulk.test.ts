@@ -1,0 +1,99 @@
+/**
+ * Bulk sends on the time-skipping server with the real activities (Postgres, sandbox provider): batches of
+ * recipients per activity; the gate drops what lacks consent and defers what falls in quiet hours; a re-run of
+ * the same keys sends nothing twice.
+ */
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import type { SendSmsInput } from '../../activities/messaging.js';
+import { createSandboxProvider } from '../../activities/sms/sandbox.js';
+import { recordConsent } from '../../db/consent.js';
+import { members, messages } from '../../db/schema.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
+import { bulkMessageWorkflow } from '../../workflows/bulk.js';
+import { bulkWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { skipTo, timeSkippingEnv } from '../helpers/temporal.js';
+
+let env: TestWorkflowEnvironment;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let worker: Workers;
+let running: Promise<void>;
+let client: Client;
+
+beforeAll(async () => {
+  [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
+  worker = await createWorkers({
+    connection: env.nativeConnection,
+    activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
+    smsPerSecond: 1000,
+  });
+  running = worker.run();
+  client = new Client({ connection: env.connection }); // result() without unlocking time skipping
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await database?.close();
+});
+
+it('sends 120 texts in batches, drops the unconsented, defers quiet hours to 08:00 local, never twice', async () => {
+  // 100 members in New York with marketing consent, 20 without.
+  const items: SendSmsInput[] = [];
+  for (let i = 0; i < 120; i++) {
+    const id = crypto.randomUUID();
+    const phone = `+1212777${String(i).padStart(4, '0')}`;
+    await database.db
+      .insert(members)
+      .values({ id, name: 'B', phone, timezone: 'America/New_York', checkInTime: '09:00' });
+    if (i < 100)
+      await recordConsent(database.db, {
+        phone,
+        purpose: 'marketing',
+        action: 'opt_in',
+        source: 'import',
+        evidence: { batch: 'test' },
+      });
+    items.push({
+      idempotencyKey: `bulk-test:${i}`,
+      to: { memberId: id },
+      kind: 'promo',
+      purpose: 'marketing',
+      body: `Spring challenge ${i}`,
+    });
+  }
+  await skipTo(env, '2027-04-01T06:00:00Z'); // 02:00 EDT: quiet hours
+  const start = () =>
+    env.client.workflow.start(bulkMessageWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: bulkWorkflowId(`test:${Date.now()}`),
+      args: [{ items, batchSize: 25, lanes: 3 }],
+    });
+  const first = await start();
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(await database.db.select().from(messages).where(eq(messages.status, 'delivered'))).toHaveLength(0);
+
+  await skipTo(env, '2027-04-01T12:01:00Z'); // 08:01 EDT
+  const summary = await client.workflow.getHandle(first.workflowId).result();
+  expect(summary).toMatchObject({ sent: 100, dropped: 20, failed: 0, deferralRounds: 1 });
+  const rows = await database.db.select().from(messages).where(like(messages.idempotencyKey, 'bulk-test:%'));
+  expect(rows.filter((r) => r.status === 'delivered')).toHaveLength(100);
+  expect(
+    rows.filter((r) => r.status === 'dropped' && r.errorMessage === 'no_marketing_consent'),
+  ).toHaveLength(20);
+  for (const r of rows.filter((x) => x.status === 'delivered')) {
+    expect(r.sentAt!.getTime()).toBeGreaterThanOrEqual(Date.parse('2027-04-01T12:00:00Z'));
+  }
+
+  // The same keys again (a restarted campaign): nothing new is sent.
+  const again = await start();
+  const second = await client.workflow.getHandle(again.workflowId).result();
+  expect(second).toMatchObject({ sent: 0, alreadySent: 100, dropped: 20 });
+  expect(
+    await database.db.select().from(messages).where(like(messages.idempotencyKey, 'bulk-test:%')),
+  ).toHaveLength(120);
+});
