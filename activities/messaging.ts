@@ -289,10 +289,19 @@ export function createMessagingActivities(deps: MessagingDeps) {
       returning extract(epoch from next_slot_at) * 1000 as slot_ms,
                 extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
     if (!slot) return;
-    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's measured now.
+    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's.
     const skew = Date.now() - Number(slot.db_now_ms);
     const waitMs = Number(slot.slot_ms) + skew - Date.now();
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    // Release: never closer than this message's own segments ÷ MPS after the previous actual release, so a
+    // send that woke late (a busy event loop) is not followed by one on time — the provider would see a burst.
+    const [release] = await db.execute<{ wait_ms: number }>(sql`
+      with prev as (select last_sent_at from sms_pacing where sender = ${sms.sender} for update)
+      update sms_pacing set last_sent_at = greatest(coalesce((select last_sent_at from prev) + make_interval(secs => ${seconds}), clock_timestamp()), clock_timestamp())
+      where sender = ${sms.sender}
+      returning greatest(0, extract(epoch from (last_sent_at - clock_timestamp())) * 1000)::float8 as wait_ms`);
+    const releaseMs = Number(release?.wait_ms ?? 0);
+    if (releaseMs > 0) await new Promise((r) => setTimeout(r, releaseMs));
   }
 
   async function callProvider(row: Message): Promise<SendSmsResult> {

@@ -230,4 +230,6 @@ export const aiUsage = pgTable(
 export const smsPacing = pgTable('sms_pacing', {
   sender: text('sender').primaryKey(),
   nextSlotAt: timestamp('next_slot_at', { withTimezone: true }).notNull(),
+  /** When the last send was actually released: a late send pushes the next one back, never into a burst. */
+  lastSentAt: timestamp('last_sent_at', { withTimezone: true }),
 });

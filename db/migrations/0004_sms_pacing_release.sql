@@ -1,0 +1,1 @@
+ALTER TABLE "sms_pacing" ADD COLUMN "last_sent_at" timestamp with time zone;
