@@ -52,6 +52,7 @@ if (!temporalAddress) {
 await runMigrations(databaseUrl);
 const { db, close: closeDb } = createDb(databaseUrl);
 const sms = createSmsProvider(config);
+await sms.verify?.();
 const { worker, connection: workerConnection } = await createWorker({
   db,
   sms,

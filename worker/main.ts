@@ -13,9 +13,11 @@ const logger = createLogger(config.logLevel, 'crewline-worker');
 const { databaseUrl, temporalAddress } = requireExternal(config);
 installRuntime(config.logLevel);
 const { db, close: closeDb } = createDb(databaseUrl);
+const sms = createSmsProvider(config);
+await sms.verify?.();
 const { worker, connection } = await createWorker({
   db,
-  sms: createSmsProvider(config),
+  sms,
   temporalAddress,
   namespace: config.temporal.namespace,
   logger,

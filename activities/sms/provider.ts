@@ -23,6 +23,11 @@ export interface SmsProvider {
    * Returns it if the provider has it (we must not send again), or null.
    */
   findSent(msg: OutboundSms, since: Date): Promise<ProviderResult | null>;
+  /**
+   * Called once at worker start: checks the credentials (fail fast on a wrong token) and warms the SDK and its
+   * connection, so the first paced send is not late.
+   */
+  verify?(): Promise<void>;
 }
 
 /**

@@ -70,6 +70,19 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
         throw classifyTwilioError(err);
       }
     },
+    async verify() {
+      try {
+        await client.messages.list({ from: opts.from, limit: 1 });
+      } catch (err) {
+        const e = classifyTwilioError(err);
+        if (e.httpStatus === 401 || e.httpStatus === 403) {
+          throw new Error(
+            `Twilio rejected the credentials (${e.httpStatus}): check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN`,
+          );
+        }
+        // Anything else (network, 5xx) is not a reason to refuse to start: sends retry on their own.
+      }
+    },
     async findSent(msg: OutboundSms, since: Date) {
       try {
         // Newest first, filtered by recipient and sender only: Twilio's DateSent filter would miss a message that

@@ -168,3 +168,20 @@ describe('the gate', () => {
     expect(res.outcome).toBe('sent');
   });
 });
+
+describe('start-up check of the provider', () => {
+  it('passes with the right credentials and fails fast, naming the variables, with a wrong token', async () => {
+    const opts = {
+      accountSid: fake.accountSid,
+      from: '+15005550006',
+      apiBaseUrl: fake.baseUrl,
+      publicBaseUrl: 'https://x.example',
+    };
+    await expect(
+      createTwilioProvider({ ...opts, authToken: fake.authToken }).verify!(),
+    ).resolves.toBeUndefined();
+    await expect(createTwilioProvider({ ...opts, authToken: 'wrong-token' }).verify!()).rejects.toThrow(
+      /TWILIO_AUTH_TOKEN/,
+    );
+  });
+});
