@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -15,7 +16,14 @@ import {
 import type { createActivities } from '../activities/index.js';
 import { parseCheckInReply } from './lib/keywords.js';
 import { sendMessage } from './lib/outbound.js';
-import { isValidTimeZone, localDate, nextLocalTime, parseHHMM, startOfNextLocalDay } from './lib/time.js';
+import {
+  addDays,
+  isValidTimeZone,
+  localDate,
+  nextLocalTime,
+  parseHHMM,
+  startOfNextLocalDay,
+} from './lib/time.js';
 import {
   consentSignal,
   eraseSignal,
@@ -53,6 +61,8 @@ export interface MemberState {
   pendingReplies: InboundReply[];
   /** Paused through this local date (rest days, vacation). Absent in states from before pausing existed. */
   pausedUntil?: string | null;
+  /** The last day counted as missed and the streak it broke, for a late "yesterday Y". */
+  lastMissed?: { localDate: string; streakBefore: number } | null;
 }
 
 export interface MemberWorkflowInput {
@@ -182,6 +192,8 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     note?: string,
     mood?: number,
   ) {
+    // A missed day can still be answered late ("yesterday Y"): remember the streak it broke.
+    if (status === 'missed') state.lastMissed = { localDate: day, streakBefore: state.currentStreak };
     state.currentStreak = status === 'done' ? state.currentStreak + 1 : 0;
     state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
     state.lastCheckIn = { localDate: day, status };
@@ -212,11 +224,37 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       });
       return;
     }
+    const done = parsed.answers.every((a) => a.done);
+    if (parsed.forYesterday && patched('late-reply-v1')) {
+      // Late reply within the grace window: only for yesterday (local), only if yesterday was missed.
+      const yesterday = addDays(localDate(Date.now(), state.timezone), -1);
+      const missed = state.lastMissed;
+      if (!missed || missed.localDate !== yesterday) {
+        log.info('late reply outside the grace window', { inboundId: reply.inboundId });
+        return;
+      }
+      state.lastMissed = null;
+      // The days answered since then stay; yesterday joins them to the streak it had broken.
+      const after = state.currentStreak;
+      state.currentStreak = done ? missed.streakBefore + 1 + after : after;
+      state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
+      await db.recordCheckIn({
+        memberId,
+        goalId: 0,
+        localDate: yesterday,
+        status: done ? 'done' : 'not_done',
+        reflection: parsed.reflection ?? null,
+        mood: parsed.mood ?? null,
+        inboundMessageId: reply.inboundId,
+        currentStreak: state.currentStreak,
+        longestStreak: state.longestStreak,
+      });
+      return;
+    }
     if (!prompt) {
       log.info('reply with no open check-in; kept in inbound messages only', { inboundId: reply.inboundId });
       return;
     }
-    const done = parsed.answers.every((a) => a.done);
     state.openPrompt = null;
     await settleDay(prompt.localDate, done ? 'done' : 'not_done', reply, parsed.reflection, parsed.mood);
     await sendMessage({

@@ -300,3 +300,51 @@ describe('member workflow: continue-as-new', () => {
     await finishMember(latest);
   });
 });
+
+describe('member workflow: late replies', () => {
+  it('"yesterday Y" the next day turns a missed day into a kept one and restores the streak, once', async () => {
+    const memberId = 'late-replier';
+    const tz = 'Europe/Berlin';
+    await skipTo(env, '2028-04-01T06:00:00Z');
+    const handle = await startMember(memberId, tz, '09:00');
+    const reply = (body: string) =>
+      handle.signal(replySignal, { inboundId: inboundSeq++, body, receivedAtMs: 0 });
+    for (const [i, day] of ['2028-04-01', '2028-04-02'].entries()) {
+      await skipTo(env, `${day}T07:01:00Z`); // 09:01 CEST
+      await waitFor(() => promptsFor(memberId).length === i + 1, `prompt ${day}`);
+      await reply('Y');
+      await waitFor(() => checkInsFor(memberId).length === i + 1, `check-in ${day}`);
+    }
+    // Apr 3: silent → missed at local midnight.
+    await skipTo(env, '2028-04-03T22:00:30Z');
+    await waitFor(() => checkInsFor(memberId).length === 3, 'the miss');
+    expect(checkInsFor(memberId)[2]).toMatchObject({
+      localDate: '2028-04-03',
+      status: 'missed',
+      currentStreak: 0,
+    });
+    // Apr 4, 08:00: "yesterday Y ran 5k" — Apr 3 counts, the streak is back to 3.
+    await skipTo(env, '2028-04-04T06:00:00Z');
+    await reply('yesterday Y ran 5k');
+    await waitFor(() => checkInsFor(memberId).length === 4, 'the late check-in');
+    expect(checkInsFor(memberId)[3]).toMatchObject({
+      localDate: '2028-04-03',
+      status: 'done',
+      currentStreak: 3,
+      longestStreak: 3,
+    });
+    expect((await handle.query(memberStateQuery)).currentStreak).toBe(3);
+    // Apr 4 and 5 are missed; on Apr 6 only yesterday (Apr 5) can still be answered, and only once.
+    await skipTo(env, '2028-04-06T06:00:00Z');
+    await settle();
+    const before = checkInsFor(memberId).length;
+    await reply('yesterday Y');
+    await reply('yesterday Y');
+    await settle();
+    expect(
+      checkInsFor(memberId).filter((c) => c.inboundMessageId !== null && c.localDate === '2028-04-05'),
+    ).toHaveLength(1);
+    expect(checkInsFor(memberId).length).toBe(before + 1);
+    await finishMember(handle);
+  });
+});
