@@ -78,6 +78,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
         if (e.httpStatus === 401 || e.httpStatus === 403) {
           throw new Error(
             `Twilio rejected the credentials (${e.httpStatus}): check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN`,
+            { cause: err },
           );
         }
         // Anything else (network, 5xx) is not a reason to refuse to start: sends retry on their own.
