@@ -8,7 +8,6 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { listen } from '../api/server.js';
-import { createOpenAIClient } from '../activities/ai/index.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { DEV_API_KEY, loadConfig } from '../worker/config.js';
@@ -20,8 +19,7 @@ import {
 } from '../worker/infra.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
-import { compliancePolicy, createSmsProvider } from '../worker/sms.js';
-import { createWorker, installRuntime, startInboxDrainer } from '../worker/worker.js';
+import { createWorkerFromConfig, installRuntime, startInboxDrainer } from '../worker/worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline');
@@ -51,19 +49,12 @@ if (!temporalAddress) {
 
 await runMigrations(databaseUrl);
 const { db, close: closeDb } = createDb(databaseUrl);
-const sms = createSmsProvider(config);
-await sms.verify?.();
-const { worker, connection: workerConnection } = await createWorker({
+const { worker, connection: workerConnection } = await createWorkerFromConfig(
+  config,
   db,
-  sms,
   temporalAddress,
-  namespace: config.temporal.namespace,
   logger,
-  policy: compliancePolicy(config),
-  defaultTimezone: config.defaultTimezone,
-  smsPerSecond: config.smsPerSecond,
-  ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
-});
+);
 const connection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
@@ -73,7 +64,7 @@ const workerRun = worker.run();
 say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
 say(`Temporal Web UI:  ${temporalServer ? temporalServer.uiUrl : '(external cluster: use its UI)'}`);
 say(`Temporal:         ${temporalAddress}, namespace ${config.temporal.namespace}`);
-say(`SMS:              ${sms.name === 'twilio' ? 'Twilio' : `sandbox (GET ${http.url}/dev/outbox)`}`);
+say(`SMS:              ${config.twilio ? 'Twilio' : `sandbox (GET ${http.url}/dev/outbox)`}`);
 if (config.apiKeys.includes(DEV_API_KEY))
   say(`API key:          ${DEV_API_KEY}  (development default; set API_KEYS)`);
 say('Ctrl-C to stop.');

@@ -1,31 +1,17 @@
 /** Runs only the Temporal worker (and the inbox drainer) against an existing cluster and Postgres. */
 import { Client, Connection } from '@temporalio/client';
-import { createOpenAIClient } from '../activities/ai/index.js';
 import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdown, requireExternal } from './process.js';
-import { compliancePolicy, createSmsProvider } from './sms.js';
-import { createWorker, installRuntime, startInboxDrainer } from './worker.js';
+import { createWorkerFromConfig, installRuntime, startInboxDrainer } from './worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-worker');
 const { databaseUrl, temporalAddress } = requireExternal(config);
 installRuntime(config.logLevel);
 const { db, close: closeDb } = createDb(databaseUrl);
-const sms = createSmsProvider(config);
-await sms.verify?.();
-const { worker, connection } = await createWorker({
-  db,
-  sms,
-  temporalAddress,
-  namespace: config.temporal.namespace,
-  logger,
-  policy: compliancePolicy(config),
-  defaultTimezone: config.defaultTimezone,
-  smsPerSecond: config.smsPerSecond,
-  ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
-});
+const { worker, connection } = await createWorkerFromConfig(config, db, temporalAddress, logger);
 const clientConnection = await Connection.connect({ address: temporalAddress });
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);

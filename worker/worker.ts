@@ -3,7 +3,11 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { drainInbox, type InboundDeps } from '../api/inbound.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
+import { createOpenAIClient } from '../activities/ai/index.js';
+import type { Db } from '../db/client.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { compliancePolicy, createSmsProvider } from './sms.js';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');
@@ -95,4 +99,26 @@ export function startInboxDrainer(deps: InboundDeps, logger: Logger, everyMs = 5
     clearInterval(timer);
     await running;
   };
+}
+
+/** The worker as configured: SMS provider (credentials checked first), compliance policy, pacing, AI. */
+export async function createWorkerFromConfig(
+  config: Config,
+  db: Db,
+  temporalAddress: string,
+  logger: Logger,
+) {
+  const sms = createSmsProvider(config);
+  await sms.verify?.();
+  return createWorker({
+    db,
+    sms,
+    temporalAddress,
+    namespace: config.temporal.namespace,
+    logger,
+    policy: compliancePolicy(config),
+    defaultTimezone: config.defaultTimezone,
+    smsPerSecond: config.smsPerSecond,
+    ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
+  });
 }

@@ -5,39 +5,28 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { checkIns, inboundMessages, members, messages } from '../../db/schema.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { memberStateQuery } from '../../workflows/messages.js';
 import { addDays, localDate } from '../../workflows/lib/time.js';
 import { auth, json, testApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import type { createTestDatabase } from '../helpers/db.js';
+import { timeSkippingStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Workers;
-let running: Promise<void>;
+let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
 let app: ReturnType<typeof testApp>;
 let seq = 0;
 
 beforeAll(async () => {
-  [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
-  worker = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
-    smsPerSecond: 1000,
-  });
-  running = worker.run();
+  stack = await timeSkippingStack();
+  ({ env, database } = stack);
   app = testApp(database.db, env.client);
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await database?.close();
+  await stack?.close();
 });
 
 interface MemberJson {

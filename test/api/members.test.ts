@@ -3,36 +3,25 @@ import { ServiceError, type Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { inboundMessages, members } from '../../db/schema.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { testApp, auth, json } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import type { createTestDatabase } from '../helpers/db.js';
+import { timeSkippingStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Workers;
-let running: Promise<void>;
+let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
 let app: ReturnType<typeof testApp>;
 
 beforeAll(async () => {
-  [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
-  worker = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
-    smsPerSecond: 1000,
-  });
-  running = worker.run();
+  stack = await timeSkippingStack();
+  ({ env, database } = stack);
   app = testApp(database.db, env.client);
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await database?.close();
+  await stack?.close();
 });
 
 const valid = { name: 'Ana', phone: '+14155550100', timezone: 'America/New_York', checkInTime: '19:00' };
@@ -219,7 +208,7 @@ describe('GET /dev/outbox', () => {
     const outbox = await waitFor(async () => {
       const res = await app.request(`/dev/outbox?memberId=${created.id}`, { headers: auth });
       const body = (await res.json()) as { messages: Array<{ kind: string; to: string; status: string }> };
-      return body.messages.length > 0 && body.messages;
+      return body.messages[0]?.status === 'delivered' && body.messages;
     }, 'sandbox message');
     expect(outbox[0]).toMatchObject({ kind: 'clarify', to: '+14155550140', status: 'delivered' });
   });

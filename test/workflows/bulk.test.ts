@@ -7,38 +7,27 @@ import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
 import type { SendSmsInput } from '../../activities/messaging.js';
-import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { bulkMessageWorkflow } from '../../workflows/bulk.js';
 import { bulkWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { skipTo, timeSkippingEnv } from '../helpers/temporal.js';
+import type { createTestDatabase } from '../helpers/db.js';
+import { timeSkippingStack } from '../helpers/stack.js';
+import { skipTo } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Workers;
-let running: Promise<void>;
+let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
 let client: Client;
 
 beforeAll(async () => {
-  [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
-  worker = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
-    smsPerSecond: 1000,
-  });
-  running = worker.run();
+  stack = await timeSkippingStack();
+  ({ env, database } = stack);
   client = new Client({ connection: env.connection }); // result() without unlocking time skipping
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await database?.close();
+  await stack?.close();
 });
 
 it('sends 120 texts in batches, drops the unconsented, defers quiet hours to 08:00 local, never twice', async () => {

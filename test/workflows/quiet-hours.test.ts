@@ -7,20 +7,17 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { messageWorkflow } from '../../workflows/message.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { skipTo, timeSkippingEnv } from '../helpers/temporal.js';
+import type { createTestDatabase } from '../helpers/db.js';
+import { timeSkippingStack } from '../helpers/stack.js';
+import { skipTo } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Workers;
-let running: Promise<void>;
+let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
 let phoneSeq = 0;
 /**
  * A plain client: its result() does not unlock time skipping. (The testing client's does, and an idle server
@@ -31,20 +28,12 @@ const resultOf = (h: WorkflowHandle<typeof messageWorkflow>) =>
   client.workflow.getHandle(h.workflowId).result() as ReturnType<typeof messageWorkflow>;
 
 beforeAll(async () => {
-  [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
-  worker = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
-    smsPerSecond: 1000,
-  });
-  running = worker.run();
+  stack = await timeSkippingStack();
+  ({ env, database } = stack);
   client = new Client({ connection: env.connection });
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await database?.close();
+  await stack?.close();
 });
 
 /** A member who gave marketing consent, with a number in the given area code. */

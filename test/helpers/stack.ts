@@ -1,0 +1,30 @@
+import { createActivities } from '../../activities/index.js';
+import { createSandboxProvider } from '../../activities/sms/sandbox.js';
+import type { SmsProvider } from '../../activities/sms/provider.js';
+import { createWorkers } from '../../worker/worker.js';
+import { createTestDatabase } from './db.js';
+import { timeSkippingEnv } from './temporal.js';
+
+/**
+ * The usual test stack: the time-skipping server, a fresh database, and the real workers (workflows + the paced
+ * SMS queue) with the real activities — the sandbox SMS provider unless another is given.
+ */
+export async function timeSkippingStack(opts: { sms?: SmsProvider } = {}) {
+  const [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
+  const worker = await createWorkers({
+    connection: env.nativeConnection,
+    activities: createActivities({ db: database.db, sms: opts.sms ?? createSandboxProvider() }),
+    smsPerSecond: 1000,
+  });
+  const running = worker.run();
+  return {
+    env,
+    database,
+    async close() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await database.close();
+    },
+  };
+}
