@@ -8,6 +8,9 @@ const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
 
+/** MAX_ACTIVE_GOALS / NUDGE_AFTER_MINUTES defaults (also used when a caller builds its config by hand). */
+export const DEFAULT_MEMBER_SETTINGS = { maxActiveGoals: 3, nudgeAfterMinutes: 120 } as const;
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -51,6 +54,15 @@ const schema = z
     BRAND_NAME: z.string().min(1).max(30).default('Crewline'),
     SUPPORT_CONTACT: z.string().min(3).max(60).default('help@crewline.app'),
     DEFAULT_TIMEZONE: z.string().default('America/New_York'),
+    /** Goals a member may have active at once (new members' workflows are started with it). */
+    MAX_ACTIVE_GOALS: z.coerce.number().int().min(1).max(10).default(DEFAULT_MEMBER_SETTINGS.maxActiveGoals),
+    /** Minutes after an unanswered check-in prompt before one reminder; 0 = no reminders. */
+    NUDGE_AFTER_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(DEFAULT_MEMBER_SETTINGS.nudgeAfterMinutes),
     QUIET_HOURS_MARKETING: z
       .string()
       .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
@@ -98,6 +110,8 @@ export interface Config {
   /** Sender pacing in segments per second (long code 1, toll-free 3, short code 100 unless SMS_MPS is set). */
   smsPerSecond: number;
   defaultTimezone: string;
+  /** Defaults for new members' workflows. */
+  members: { maxActiveGoals: number; nudgeAfterMinutes: number };
   quietHours: {
     marketing: { start: string; end: string };
     transactional: { start: string; end: string } | null;
@@ -158,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     brand: { name: c.BRAND_NAME, support: c.SUPPORT_CONTACT },
     smsPerSecond: c.SMS_MPS ?? DEFAULT_MPS[c.SMS_SENDER_TYPE],
     defaultTimezone: c.DEFAULT_TIMEZONE,
+    members: { maxActiveGoals: c.MAX_ACTIVE_GOALS, nudgeAfterMinutes: c.NUDGE_AFTER_MINUTES },
     quietHours: {
       marketing: window(c.QUIET_HOURS_MARKETING),
       transactional: c.QUIET_HOURS_TRANSACTIONAL ? window(c.QUIET_HOURS_TRANSACTIONAL) : null,
