@@ -4,6 +4,7 @@ import { createDb } from '../db/client.js';
 import { loadConfig } from '../worker/config.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown, requireExternal } from '../worker/process.js';
+import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createApp } from './app.js';
 import { listen } from './server.js';
 
@@ -12,6 +13,9 @@ const logger = createLogger(config.logLevel, 'crewline-api');
 const { databaseUrl, temporalAddress } = requireExternal(config);
 const { db, close: closeDb } = createDb(databaseUrl);
 const connection = await Connection.connect({ address: temporalAddress });
+// Member workflows are started with search attributes: do not wait for a worker to register them.
+const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+if (added.length) logger.info({ added }, 'registered search attributes');
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
 logger.info({ url: http.url }, 'API listening');

