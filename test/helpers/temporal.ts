@@ -1,20 +1,35 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eraseSignal } from '../../workflows/messages.js';
+import { MEMBER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { temporalCliExecutable, testServerExecutable } from '../../scripts/tools.js';
+import { ensureSearchAttributes } from '../../worker/search-attributes.js';
 
-/** The Java time-skipping test server, resolved from Maven by scripts/tools.ts. */
+/**
+ * The Java time-skipping test server, resolved from Maven by scripts/tools.ts, with the member search attributes
+ * registered (through its OperatorService.AddSearchAttributes; it takes no flag for them).
+ */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: await testServerExecutable() } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: await testServerExecutable() },
+  });
+  try {
+    await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+  return env;
 }
 
-/** The real Temporal CLI dev server (the one `npm start` runs). */
+/** The real Temporal CLI dev server (the one `npm start` runs), started with the member search attributes. */
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: await temporalCliExecutable(),
       ip: '127.0.0.1',
       extraArgs: ['--log-level', 'error'],
+      searchAttributes: [...MEMBER_SEARCH_ATTRIBUTES],
     },
   });
 }
