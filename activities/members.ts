@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { checkIns, members } from '../db/schema.js';
+import { checkIns, goals, members, riskEvents } from '../db/schema.js';
+import type { GoalView, RiskChange } from '../workflows/messages.js';
 
 export interface RecordCheckInInput {
   memberId: string;
@@ -10,6 +11,25 @@ export interface RecordCheckInInput {
   reflection: string | null;
   mood: number | null;
   inboundMessageId: number | null;
+  currentStreak: number;
+  longestStreak: number;
+}
+
+export interface DayEntry {
+  goalId: number;
+  status: 'done' | 'not_done' | 'missed' | 'rest';
+  reflection: string | null;
+  mood: number | null;
+  /** Moderation verdict for the reflection; null when there is none. */
+  shareable: boolean | null;
+  inboundMessageId: number | null;
+}
+
+export interface RecordDayInput {
+  memberId: string;
+  localDate: string;
+  entries: DayEntry[];
+  /** The member's day streak after this day (mirrored on the member row). */
   currentStreak: number;
   longestStreak: number;
 }
@@ -51,6 +71,91 @@ export function createMemberActivities(deps: { db: Db }) {
           })
           .where(eq(members.id, input.memberId));
       });
+    },
+
+    /**
+     * One local day's check-ins for several goals in one transaction. Idempotent (one row per member, goal and
+     * local date); a later answer for the same goal and day (a late "yesterday Y") replaces the earlier one.
+     */
+    async recordDay(input: RecordDayInput): Promise<void> {
+      if (input.entries.length === 0) return;
+      await db.transaction(async (tx) => {
+        await tx
+          .insert(checkIns)
+          .values(input.entries.map((e) => ({ memberId: input.memberId, localDate: input.localDate, ...e })))
+          .onConflictDoUpdate({
+            target: [checkIns.memberId, checkIns.goalId, checkIns.localDate],
+            set: {
+              status: sql`excluded.status`,
+              reflection: sql`excluded.reflection`,
+              mood: sql`excluded.mood`,
+              shareable: sql`excluded.shareable`,
+              inboundMessageId: sql`excluded.inbound_message_id`,
+              recordedAt: sql`now()`,
+            },
+          });
+        const answered = input.entries.some((e) => e.status === 'done' || e.status === 'not_done');
+        await tx
+          .update(members)
+          .set({
+            currentStreak: input.currentStreak,
+            longestStreak: input.longestStreak,
+            ...(answered && {
+              lastCheckInDate: sql`greatest(${members.lastCheckInDate}, ${input.localDate}::date)`,
+            }),
+            updatedAt: new Date(),
+          })
+          .where(eq(members.id, input.memberId));
+      });
+    },
+
+    /** Mirrors a goal (and its plan) from the workflow; idempotent upsert. */
+    async storeGoal(input: { memberId: string; goal: GoalView }): Promise<void> {
+      const { goal } = input;
+      const values = {
+        title: goal.title,
+        cadence: goal.cadence as unknown as Record<string, unknown>,
+        status: goal.status,
+        plan: goal.plan as unknown as Record<string, unknown> | null,
+        planSource: goal.planSource,
+        updatedAt: new Date(),
+      };
+      await db
+        .insert(goals)
+        .values({ memberId: input.memberId, goalId: goal.id, createdOn: goal.createdOn, ...values })
+        .onConflictDoUpdate({ target: [goals.memberId, goals.goalId], set: values });
+    },
+
+    /** A risk change: the member row's level and one event per member, day and level (idempotent). */
+    async recordRiskChange(change: RiskChange): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx
+          .insert(riskEvents)
+          .values({
+            memberId: change.memberId,
+            fromLevel: change.from,
+            toLevel: change.to,
+            localDate: change.localDate,
+            adherence7: change.adherence7,
+            consecutiveMisses: change.consecutiveMisses,
+          })
+          .onConflictDoNothing();
+        await tx
+          .update(members)
+          .set({ riskLevel: change.to, updatedAt: new Date() })
+          .where(eq(members.id, change.memberId));
+      });
+    },
+
+    /** The member confirmed (or the workflow otherwise changed the lifecycle status). */
+    async setMemberStatus(input: {
+      memberId: string;
+      status: 'active' | 'pending_confirmation';
+    }): Promise<void> {
+      await db
+        .update(members)
+        .set({ status: input.status, updatedAt: new Date() })
+        .where(eq(members.id, input.memberId));
     },
   };
 }

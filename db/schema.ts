@@ -10,6 +10,7 @@ import {
   primaryKey,
   bigint,
   date,
+  doublePrecision,
   index,
   integer,
   pgTable,
@@ -33,9 +34,13 @@ export const members = pgTable('members', {
   tone: text('tone', { enum: ['friendly', 'tough_love', 'calm'] })
     .notNull()
     .default('friendly'),
-  status: text('status', { enum: ['active', 'paused', 'opted_out', 'erased'] })
+  status: text('status', { enum: ['pending_confirmation', 'active', 'paused', 'opted_out', 'erased'] })
     .notNull()
     .default('active'),
+  /** Mirrors the member workflow's risk level (low | medium | high), for listing and filtering. */
+  riskLevel: text('risk_level', { enum: ['low', 'medium', 'high'] })
+    .notNull()
+    .default('low'),
   currentStreak: integer('current_streak').notNull().default(0),
   longestStreak: integer('longest_streak').notNull().default(0),
   lastCheckInDate: date('last_check_in_date'),
@@ -57,10 +62,55 @@ export const checkIns = pgTable(
     status: text('status', { enum: ['done', 'not_done', 'missed', 'rest'] }).notNull(),
     reflection: text('reflection'),
     mood: smallint('mood'),
+    /** Whether the reflection passed moderation and may be shared (crews); null = nothing to share. */
+    shareable: boolean('shareable'),
     inboundMessageId: bigint('inbound_message_id', { mode: 'number' }),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('check_ins_member_goal_date').on(t.memberId, t.goalId, t.localDate)],
+);
+
+/** A member's goals; the member workflow owns them (ids are per member) and mirrors them here. */
+export const goals = pgTable(
+  'goals',
+  {
+    memberId: uuid('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    goalId: integer('goal_id').notNull(),
+    title: text('title').notNull(),
+    /** { kind: 'daily' } | { kind: 'times_per_week', times } | { kind: 'weekdays', days } */
+    cadence: jsonb('cadence').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['active', 'archived'] })
+      .notNull()
+      .default('active'),
+    /** The AI plan (milestones, daily habits, weekly target) and what produced it (`<prompt>@<version>`). */
+    plan: jsonb('plan').$type<Record<string, unknown>>(),
+    planSource: text('plan_source'),
+    createdOn: date('created_on').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.memberId, t.goalId] })],
+);
+
+/** Every change of a member's risk level, as published by the member workflow. */
+export const riskEvents = pgTable(
+  'risk_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    memberId: uuid('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    fromLevel: text('from_level').notNull(),
+    toLevel: text('to_level').notNull(),
+    /** The member's local date of the change. */
+    localDate: date('local_date').notNull(),
+    adherence7: doublePrecision('adherence_7'),
+    consecutiveMisses: integer('consecutive_misses').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('risk_events_member_day_level').on(t.memberId, t.localDate, t.toLevel)],
 );
 
 /** Outbound SMS outbox: a row exists (keyed by a business idempotency key) before the provider is called. */
@@ -183,7 +233,15 @@ export const messageStatusEvents = pgTable(
 
 export const membersRelations = relations(members, ({ many }) => ({
   checkIns: many(checkIns),
+  goals: many(goals),
+  riskEvents: many(riskEvents),
   messages: many(messages),
+}));
+export const goalsRelations = relations(goals, ({ one }) => ({
+  member: one(members, { fields: [goals.memberId], references: [members.id] }),
+}));
+export const riskEventsRelations = relations(riskEvents, ({ one }) => ({
+  member: one(members, { fields: [riskEvents.memberId], references: [members.id] }),
 }));
 export const checkInsRelations = relations(checkIns, ({ one }) => ({
   member: one(members, { fields: [checkIns.memberId], references: [members.id] }),
@@ -199,6 +257,8 @@ export const messageStatusEventsRelations = relations(messageStatusEvents, ({ on
 export type Member = typeof members.$inferSelect;
 export type NewMember = typeof members.$inferInsert;
 export type CheckIn = typeof checkIns.$inferSelect;
+export type Goal = typeof goals.$inferSelect;
+export type RiskEvent = typeof riskEvents.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type InboundMessage = typeof inboundMessages.$inferSelect;
 export type Suppression = typeof suppressions.$inferSelect;

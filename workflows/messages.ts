@@ -2,6 +2,12 @@
  * Signal, query and update definitions. Side-effect free, so the API imports this file too.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Plan } from '../activities/ai/types.js';
+import type { GoalCadence } from './lib/keywords.js';
+import type { RiskLevel } from './lib/risk.js';
+
+export type Tone = 'friendly' | 'tough_love' | 'calm';
+export type { GoalCadence, Plan, RiskLevel };
 
 export interface InboundReply {
   /** inbound_messages.id: the business key used to deduplicate redeliveries. */
@@ -13,21 +19,60 @@ export interface InboundReply {
 export interface MemberPreferences {
   timezone?: string;
   checkInTime?: string;
+  tone?: Tone;
+  /** Minutes after the prompt without a reply before one nudge (never in quiet hours); 0 = no nudges. */
+  nudgeAfterMinutes?: number;
   /** Rest days / vacation: no prompts through this local date (inclusive), and those days never break a streak. null = resume now. */
   pausedUntil?: string | null;
 }
 
-export interface MemberSnapshot {
-  memberId: string;
-  status: 'active' | 'paused' | 'opted_out' | 'erased';
-  timezone: string;
-  checkInTime: string;
+export interface GoalInput {
+  title: string;
+  cadence: GoalCadence;
+}
+
+export interface GoalView {
+  id: number;
+  title: string;
+  cadence: GoalCadence;
+  status: 'active' | 'archived';
+  /** Local date the goal was created on. */
+  createdOn: string;
   currentStreak: number;
   longestStreak: number;
-  lastCheckIn: { localDate: string; status: 'done' | 'not_done' | 'missed' } | null;
-  openPrompt: { localDate: string } | null;
+  plan: Plan | null;
+  /** `<prompt id>@<version>` of what produced the plan (model prompt or template). */
+  planSource: string | null;
+}
+
+export interface MemberSnapshot {
+  memberId: string;
+  status: 'pending_confirmation' | 'active' | 'paused' | 'opted_out' | 'erased';
+  timezone: string;
+  checkInTime: string;
+  tone: Tone;
+  /** Day streak: days on which every due goal was done. */
+  currentStreak: number;
+  longestStreak: number;
+  lastCheckIn: { localDate: string; status: 'done' | 'not_done' | 'missed' | 'rest' } | null;
+  /** The prompt waiting for a reply, with the goals still unanswered (ids; 0 = the default habit). */
+  openPrompt: { localDate: string; goalIds: number[]; nudgeAt: string | null } | null;
   nextPromptAt: string | null;
+  nextWeeklySummaryAt: string | null;
   pausedUntil: string | null;
+  risk: RiskLevel;
+  goals: GoalView[];
+}
+
+/** Published to subscribed workflows (e.g. a mentorship match) when a member's risk level changes. */
+export interface RiskChange {
+  memberId: string;
+  from: RiskLevel;
+  to: RiskLevel;
+  /** The member's local date on which it changed. */
+  localDate: string;
+  adherence7: number | null;
+  consecutiveMisses: number;
 }
 
 export const replySignal = defineSignal<[InboundReply]>('reply');
@@ -39,6 +84,15 @@ export interface ConsentChange {
 export const consentSignal = defineSignal<[ConsentChange]>('consent');
 /** Change preferences or pause/resume; returns the new state (the pending timer is re-armed at once). */
 export const updatePreferencesUpdate = defineUpdate<MemberSnapshot, [MemberPreferences]>('updatePreferences');
+/** Add a goal: validated (count, title, cadence), an AI plan generated and stored; returns the goal. */
+export const addGoalUpdate = defineUpdate<GoalView, [GoalInput]>('addGoal');
+/** Archive a goal: it is no longer prompted; its history stays. */
+export const archiveGoalUpdate = defineUpdate<GoalView, [{ goalId: number }]>('archiveGoal');
 /** The member's personal data was erased: end the workflow. */
 export const eraseSignal = defineSignal('erase');
 export const memberStateQuery = defineQuery<MemberSnapshot>('state');
+/** Another workflow asks to be told of risk changes (signal `riskChanged` to that workflow id). */
+export const subscribeRiskSignal = defineSignal<[{ workflowId: string }]>('subscribeRisk');
+export const unsubscribeRiskSignal = defineSignal<[{ workflowId: string }]>('unsubscribeRisk');
+/** Sent by a member workflow to its subscribers. */
+export const riskChangedSignal = defineSignal<[RiskChange]>('riskChanged');

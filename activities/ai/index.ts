@@ -14,7 +14,9 @@ import { Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { members } from '../../db/schema.js';
 import {
   MOTIVATION_PROMPT,
   PLAN_PROMPT,
@@ -171,9 +173,22 @@ export function createAiActivities(deps: AiDeps) {
     return choice.message.content ?? null;
   }
 
+  /** The name to redact and to address the member by: given, or read from Postgres ('' if erased). */
+  async function withName<T extends { memberId: string; memberName?: string }>(
+    input: T,
+  ): Promise<T & { memberName: string }> {
+    if (input.memberName !== undefined) return input as T & { memberName: string };
+    const row = await db.query.members.findFirst({
+      columns: { name: true },
+      where: eq(members.id, input.memberId),
+    });
+    return { ...input, memberName: row?.name ?? '' };
+  }
+
   return {
     /** A four-week plan for a goal (structured output), or the tone's template plan. */
-    async generatePlan(input: GeneratePlanInput): Promise<GeneratePlanResult> {
+    async generatePlan(given: GeneratePlanInput): Promise<GeneratePlanResult> {
+      const input = await withName(given);
       const template = (): GeneratePlanResult => ({
         source: 'template',
         prompt: TEMPLATE_REFS.plan,
@@ -215,7 +230,8 @@ export function createAiActivities(deps: AiDeps) {
     },
 
     /** One motivational SMS (at most 2 segments). */
-    async writeMotivation(input: WriteMotivationInput): Promise<AiTextResult> {
+    async writeMotivation(given: WriteMotivationInput): Promise<AiTextResult> {
+      const input = await withName(given);
       const names = [input.memberName];
       const recent = [...input.recent]
         .sort((a, b) => (a.localDate < b.localDate ? 1 : a.localDate > b.localDate ? -1 : 0))
@@ -242,7 +258,8 @@ export function createAiActivities(deps: AiDeps) {
     },
 
     /** The weekly summary SMS: adherence and one suggestion (at most 3 segments). */
-    async writeWeeklySummary(input: WeeklySummaryInput): Promise<AiTextResult> {
+    async writeWeeklySummary(given: WeeklySummaryInput): Promise<AiTextResult> {
+      const input = await withName(given);
       const content = await complete(
         input.memberId,
         input.memberName,

@@ -147,7 +147,9 @@ export function adherencePercent(adherence7: number): number {
   return Math.round(Math.min(1, Math.max(0, adherence7)) * 100);
 }
 
-export function weeklySummaryTemplate(input: Omit<WeeklySummaryInput, 'memberId' | 'weekStart'>): string {
+export function weeklySummaryTemplate(
+  input: Omit<WeeklySummaryInput, 'memberId' | 'weekStart' | 'memberName'> & { memberName: string },
+): string {
   const name = firstName(input.memberName);
   const pct = adherencePercent(input.adherence7);
   const done = nonNegInt(input.done);

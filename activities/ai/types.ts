@@ -9,9 +9,13 @@ export type Cadence = GoalCadence;
 /** Where a text came from: the model, or the deterministic template (no key, error, timeout, budget). */
 export type AiSource = 'openai' | 'template';
 
+/**
+ * `memberName` may be omitted (workflows do: no personal data in histories); the activity then reads it from
+ * Postgres. It is only used to redact the name and in templates, never sent to OpenAI.
+ */
 export interface GeneratePlanInput {
   memberId: string;
-  memberName: string;
+  memberName?: string;
   goal: { title: string; cadence: Cadence };
   tone: Tone;
 }
@@ -37,7 +41,7 @@ export interface RecentCheckIn {
 
 export interface WriteMotivationInput {
   memberId: string;
-  memberName: string;
+  memberName?: string;
   tone: Tone;
   streak: number;
   recent: RecentCheckIn[];
@@ -45,7 +49,7 @@ export interface WriteMotivationInput {
 
 export interface WeeklySummaryInput {
   memberId: string;
-  memberName: string;
+  memberName?: string;
   tone: Tone;
   /** Local date (YYYY-MM-DD) the week starts on. Not sent to OpenAI. */
   weekStart: string;

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordCheckInInput } from '../../activities/members.js';
+import type { RecordCheckInInput, RecordDayInput } from '../../activities/members.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
@@ -30,6 +30,45 @@ const activities = {
   async recordCheckIn(input: RecordCheckInInput): Promise<void> {
     checkIns.push({ ...input, at: scheduledAt() });
   },
+  async recordDay(input: RecordDayInput): Promise<void> {
+    for (const e of input.entries) {
+      checkIns.push({
+        memberId: input.memberId,
+        localDate: input.localDate,
+        currentStreak: input.currentStreak,
+        longestStreak: input.longestStreak,
+        ...e,
+        at: scheduledAt(),
+      });
+    }
+  },
+  async writeMotivation(input: { streak: number }) {
+    return {
+      source: 'template',
+      prompt: 'motivation.template@1',
+      text: `Streak ${input.streak}. Keep going.`,
+    };
+  },
+  async writeWeeklySummary(input: { done: number; due: number }) {
+    return {
+      source: 'template',
+      prompt: 'weekly_summary.template@1',
+      text: `${input.done}/${input.due} this week.`,
+    };
+  },
+  async generatePlan() {
+    return {
+      source: 'template',
+      prompt: 'plan.template@1',
+      plan: { milestones: ['Week 1'], dailyHabits: ['Lay out your shoes'], weeklyTarget: '3 runs' },
+    };
+  },
+  async moderateReflection() {
+    return { shareable: true, source: 'openai', categories: [] };
+  },
+  async storeGoal(): Promise<void> {},
+  async recordRiskChange(): Promise<void> {},
+  async setMemberStatus(): Promise<void> {},
 };
 
 let env: TestWorkflowEnvironment;
@@ -191,7 +230,7 @@ describe('member workflow: replies, streaks and misses', () => {
       `member:${memberId}:checkin:2027-12-03`,
       `member:${memberId}:checkin:2027-12-04`,
     ]);
-    await captureHistory('member-streak-v1', handle);
+    await captureHistory('member-streak-v2', handle);
     await finishMember(handle);
   });
 
@@ -204,8 +243,8 @@ describe('member workflow: replies, streaks and misses', () => {
     await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'what is this?', receivedAtMs: 0 });
     await waitFor(() => sent.some((s) => s.memberId === memberId && s.kind === 'clarify'), 'clarification');
     expect(checkInsFor(memberId)).toHaveLength(0);
-    expect((await handle.query(memberStateQuery)).openPrompt).toEqual({ localDate: '2027-12-10' });
-    await captureHistory('member-clarify-v1', handle);
+    expect((await handle.query(memberStateQuery)).openPrompt).toMatchObject({ localDate: '2027-12-10' });
+    await captureHistory('member-clarify-v2', handle);
     await finishMember(handle);
   });
 });
