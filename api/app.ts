@@ -4,6 +4,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
 import { Hono } from 'hono';
@@ -22,7 +23,8 @@ import { webhooksRouter } from './routes/webhooks.js';
 export interface AppDeps {
   db: Db;
   temporal: Client;
-  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'>;
+  /** `members` (new members' workflow settings) falls back to the configuration defaults. */
+  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'> & Partial<Pick<Config, 'members'>>;
   logger: Logger;
 }
 
@@ -103,7 +105,24 @@ export function createApp(deps: AppDeps) {
       });
     }
     if (err instanceof WorkflowUpdateFailedError) {
-      return problem(c, { title: 'Rejected', status: 422, detail: err.cause?.message ?? err.message });
+      // The workflow's validators reject with "<field>: <reason>" (e.g. "title: is required").
+      const detail = err.cause?.message ?? err.message;
+      const named = /^([A-Za-z][\w.]*):\s*([\s\S]+)$/.exec(detail);
+      return problem(c, {
+        title: 'Rejected',
+        status: 422,
+        detail,
+        ...(named && { errors: [{ field: named[1]!, message: named[2]! }] }),
+      });
+    }
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      deps.logger.warn({ err: err.message }, 'workflow update timed out');
+      return problem(c, {
+        title: 'Service unavailable',
+        status: 503,
+        detail:
+          'The workflow did not answer in time; the change may still be applied. Check before retrying.',
+      });
     }
     if (err instanceof ServiceError) {
       deps.logger.warn({ err: err.message }, 'temporal unavailable');

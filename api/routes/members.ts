@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { memberProgress } from '../../db/analytics.js';
 import { checkIns, inboundMessages, members, messages } from '../../db/schema.js';
+import { DEFAULT_MEMBER_SETTINGS } from '../../worker/config.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { isValidTimeZone, parseHHMM } from '../../workflows/lib/time.js';
 import { memberWorkflow } from '../../workflows/member.js';
@@ -12,8 +13,11 @@ import {
   memberStateQuery,
   updatePreferencesUpdate,
   type MemberPreferences,
+  type MemberSnapshot,
 } from '../../workflows/messages.js';
+import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
 import { localDate } from '../../workflows/lib/time.js';
+import type { Db } from '../../db/client.js';
 import type { AppDeps } from '../app.js';
 import { HttpProblem, validate } from '../problem.js';
 
@@ -27,32 +31,59 @@ export const hhmm = z
   .string()
   .refine((s) => parseHHMM(s) !== null, 'must be a local time "HH:MM" (00:00–23:59)');
 
+const tone = z.enum(['friendly', 'tough_love', 'calm']);
 const createMember = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
   phone: e164,
   timezone,
   checkInTime: hhmm,
-  tone: z.enum(['friendly', 'tough_love', 'calm']).default('friendly'),
+  tone: tone.default('friendly'),
 });
 
-const idParam = z.object({ id: z.uuid('must be a member id (UUID)') });
+export const idParam = z.object({ id: z.uuid('must be a member id (UUID)') });
 const localDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a local date YYYY-MM-DD');
 const updateMember = z
-  .object({ timezone, checkInTime: hhmm, tone: z.enum(['friendly', 'tough_love', 'calm']) })
+  .object({
+    timezone,
+    checkInTime: hhmm,
+    tone,
+    nudgeAfterMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(0, 'must be 0 (no reminder) or more')
+      .max(24 * 60, 'must be at most 1440 (a day)'),
+  })
   .partial()
-  .refine((b) => Object.keys(b).length > 0, { message: 'send at least one of timezone, checkInTime, tone' });
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'send at least one of timezone, checkInTime, tone, nudgeAfterMinutes',
+  });
+const listMembers = z.object({
+  risk: z.enum(['low', 'medium', 'high']).optional(),
+  status: z.enum(['pending_confirmation', 'active', 'paused', 'opted_out']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** Cursor: the `nextBefore` of the previous page (a member id). */
+  before: z.uuid('must be the nextBefore of the previous page').optional(),
+});
+
+/** The member row (404 problem if there is none or it was erased). */
+export async function requireMemberRow(db: Db, id: string) {
+  const member = await db.query.members.findFirst({ where: eq(members.id, id) });
+  if (!member || member.status === 'erased')
+    throw new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
+  return member;
+}
+
+/** The row's lifecycle status as the workflow reports it ('erased' never overwrites a row: it is deleted). */
+const rowStatus = (live: MemberSnapshot): typeof members.$inferSelect.status =>
+  live.status === 'erased' ? 'active' : live.status;
 
 const isUniqueViolation = (err: unknown) =>
   (err as { code?: string }).code === '23505' ||
   (err as { cause?: { code?: string } }).cause?.code === '23505';
 
-export function membersRouter({ db, temporal, logger }: AppDeps) {
-  async function requireMember(id: string) {
-    const member = await db.query.members.findFirst({ where: eq(members.id, id) });
-    if (!member || member.status === 'erased')
-      throw new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
-    return member;
-  }
+export function membersRouter({ db, temporal, logger, config }: AppDeps) {
+  const settings = config.members ?? DEFAULT_MEMBER_SETTINGS;
+  const requireMember = (id: string) => requireMemberRow(db, id);
   /** A Temporal update: the workflow validates (→ 422 with its reason) and answers with its new state. */
   const updateWorkflow = (id: string, prefs: MemberPreferences) =>
     temporal.workflow
@@ -68,6 +99,42 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
       });
 
   return new Hono()
+    .get('/', validate('query', listMembers), async (c) => {
+      // From Postgres (status and risk level are mirrored there by the member workflow's activities).
+      const q = c.req.valid('query');
+      const rows = await db
+        .select()
+        .from(members)
+        .where(
+          and(
+            ne(members.status, 'erased'),
+            q.risk ? eq(members.riskLevel, q.risk) : undefined,
+            q.status ? eq(members.status, q.status) : undefined,
+            q.before
+              ? sql`(${members.createdAt}, ${members.id}) < (select m.created_at, m.id from members m where m.id = ${q.before})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(members.createdAt), desc(members.id))
+        .limit(q.limit);
+      return c.json({
+        members: rows.map((m) => ({
+          id: m.id,
+          name: m.name,
+          phone: m.phone,
+          timezone: m.timezone,
+          checkInTime: m.checkInTime,
+          tone: m.tone,
+          status: m.status,
+          risk: m.riskLevel,
+          currentStreak: m.currentStreak,
+          longestStreak: m.longestStreak,
+          lastCheckInDate: m.lastCheckInDate,
+          createdAt: m.createdAt.toISOString(),
+        })),
+        nextBefore: rows.length === q.limit ? rows[rows.length - 1]!.id : null,
+      });
+    })
     .post('/', validate('json', createMember), async (c) => {
       const input = c.req.valid('json');
       const id = randomUUID();
@@ -77,12 +144,28 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
         const member = await db.transaction(async (tx) => {
           const [row] = await tx
             .insert(members)
-            .values({ id, ...input })
+            .values({ id, ...input, status: 'pending_confirmation' })
             .returning();
+          // A welcome text asks "Reply YES to start"; nothing else is sent until the member confirms.
           await temporal.workflow.start(memberWorkflow, {
             taskQueue: TASK_QUEUE,
             workflowId,
-            args: [{ memberId: id, timezone: input.timezone, checkInTime: input.checkInTime }],
+            args: [
+              {
+                memberId: id,
+                timezone: input.timezone,
+                checkInTime: input.checkInTime,
+                tone: input.tone,
+                onboarding: true,
+                maxActiveGoals: settings.maxActiveGoals,
+                nudgeAfterMinutes: settings.nudgeAfterMinutes,
+              },
+            ],
+            typedSearchAttributes: [
+              { key: MEMBER_ID_SA, value: id },
+              { key: MEMBER_STATUS_SA, value: 'pending_confirmation' },
+              { key: RISK_LEVEL_SA, value: 'low' },
+            ],
             staticSummary: `Member ${id}`,
             staticDetails: `Daily check-in at ${input.checkInTime} ${input.timezone}`,
           });
@@ -106,17 +189,18 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       await requireMember(id);
-      const prefs: MemberPreferences = {};
-      if (body.timezone) prefs.timezone = body.timezone;
-      if (body.checkInTime) prefs.checkInTime = body.checkInTime;
-      // The workflow validates and re-arms its timer; only then is the row changed.
-      const live = prefs.timezone || prefs.checkInTime ? await updateWorkflow(id, prefs) : null;
+      const { nudgeAfterMinutes, ...rowFields } = body;
+      const prefs: MemberPreferences = { ...rowFields };
+      if (nudgeAfterMinutes !== undefined) prefs.nudgeAfterMinutes = nudgeAfterMinutes;
+      // The workflow (which holds the tone and the nudge delay) validates and re-arms its timers; only then
+      // is the row changed.
+      const live = await updateWorkflow(id, prefs);
       const [row] = await db
         .update(members)
-        .set({ ...body, updatedAt: new Date() })
+        .set({ ...rowFields, updatedAt: new Date() })
         .where(eq(members.id, id))
         .returning();
-      return c.json(toMemberJson(row!, live ?? (await queryLive(id))));
+      return c.json(toMemberJson(row!, live));
     })
     .post(
       '/:id/pause',
@@ -128,7 +212,7 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
         const live = await updateWorkflow(id, { pausedUntil: c.req.valid('json').until });
         const [row] = await db
           .update(members)
-          .set({ status: 'paused', updatedAt: new Date() })
+          .set({ status: rowStatus(live), updatedAt: new Date() })
           .where(eq(members.id, id))
           .returning();
         return c.json(toMemberJson(row!, live));
@@ -140,7 +224,7 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
       const live = await updateWorkflow(id, { pausedUntil: null });
       const [row] = await db
         .update(members)
-        .set({ status: live.status === 'opted_out' ? 'opted_out' : 'active', updatedAt: new Date() })
+        .set({ status: rowStatus(live), updatedAt: new Date() })
         .where(eq(members.id, id))
         .returning();
       return c.json(toMemberJson(row!, live));
@@ -210,25 +294,16 @@ export function membersRouter({ db, temporal, logger }: AppDeps) {
     });
 }
 
-function toMemberJson(
-  m: typeof members.$inferSelect,
-  live: {
-    currentStreak: number;
-    longestStreak: number;
-    lastCheckIn: unknown;
-    nextPromptAt: string | null;
-    pausedUntil?: string | null;
-    status?: string;
-  } | null,
-) {
+function toMemberJson(m: typeof members.$inferSelect, live: MemberSnapshot | null) {
   return {
     id: m.id,
     name: m.name,
     phone: m.phone,
     timezone: m.timezone,
     checkInTime: m.checkInTime,
-    tone: m.tone,
+    tone: live?.tone ?? m.tone,
     status: live?.status ?? m.status,
+    risk: live?.risk ?? m.riskLevel,
     currentStreak: live?.currentStreak ?? m.currentStreak,
     longestStreak: live?.longestStreak ?? m.longestStreak,
     lastCheckIn: live ? live.lastCheckIn : m.lastCheckInDate ? { localDate: m.lastCheckInDate } : null,

@@ -11,6 +11,7 @@ import { memberStateQuery } from '../../workflows/messages.js';
 import { addDays, localDate } from '../../workflows/lib/time.js';
 import { auth, json, testApp } from '../helpers/app.js';
 import type { createTestDatabase } from '../helpers/db.js';
+import { confirmMember, sandboxInbound } from '../helpers/members.js';
 import { timeSkippingStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
@@ -38,14 +39,18 @@ interface MemberJson {
   pausedUntil: string | null;
 }
 
+/** A member created through the API who has replied YES to the welcome text (prompts are scheduled). */
 async function create(tz = 'America/New_York', checkInTime = '19:00'): Promise<MemberJson> {
+  const phone = `+1646555${String(1000 + seq++)}`;
   const res = await app.request('/members', {
     method: 'POST',
     headers: json,
-    body: JSON.stringify({ name: 'Jo', phone: `+1646555${String(1000 + seq++)}`, timezone: tz, checkInTime }),
+    body: JSON.stringify({ name: 'Jo', phone, timezone: tz, checkInTime }),
   });
   expect(res.status).toBe(201);
-  return (await res.json()) as MemberJson;
+  const member = (await res.json()) as MemberJson;
+  await confirmMember(env.client, { id: member.id, phone }, sandboxInbound(app));
+  return member;
 }
 const call = async (method: string, path: string, body?: unknown) => {
   const res = await app.request(path, {
@@ -88,6 +93,20 @@ describe('PATCH /members/:id', () => {
     expect(row?.timezone).toBe('America/New_York');
   });
 
+  it('tone and the nudge delay go to the workflow; 400 naming nudgeAfterMinutes for a bad value', async () => {
+    const m = await create();
+    const res = await call('PATCH', `/members/${m.id}`, { tone: 'tough_love', nudgeAfterMinutes: 0 });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tone: 'tough_love' });
+    const live = await env.client.workflow.getHandle(memberWorkflowId(m.id)).query(memberStateQuery);
+    expect(live.tone).toBe('tough_love');
+    for (const nudgeAfterMinutes of [-1, 1.5, '30']) {
+      const bad = await call('PATCH', `/members/${m.id}`, { nudgeAfterMinutes });
+      expect(bad.status).toBe(400);
+      expect((bad.body!.errors as Array<{ field: string }>)[0]!.field).toBe('nudgeAfterMinutes');
+    }
+  });
+
   it('404 for an unknown member', async () => {
     expect(
       (await call('PATCH', '/members/3f1c2a4e-0000-4000-8000-000000000000', { tone: 'calm' })).status,
@@ -123,6 +142,7 @@ describe('pause and resume', () => {
     const past = await call('POST', `/members/${m.id}/pause`, { until: '2001-01-01' });
     expect(past.status).toBe(422);
     expect(String(past.body!.detail)).toContain('pausedUntil');
+    expect((past.body!.errors as Array<{ field: string }>)[0]!.field).toBe('pausedUntil');
     expect((await call('POST', `/members/${m.id}/pause`, { until: 'next week' })).status).toBe(400);
   });
 });
@@ -198,7 +218,10 @@ describe('DELETE /members/:id (erasure)', () => {
       }).toString(),
     });
     await waitFor(
-      async () => (await database.db.select().from(messages).where(eq(messages.memberId, m.id))).length > 0,
+      async () =>
+        (await database.db.select().from(messages).where(eq(messages.memberId, m.id))).some(
+          (r) => r.kind === 'clarify',
+        ),
       'a clarification',
     );
 

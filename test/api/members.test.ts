@@ -5,8 +5,12 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundMessages, members } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
+import { welcomeText } from '../../workflows/lib/goals.js';
+import { memberStateQuery } from '../../workflows/messages.js';
+import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
 import { testApp, auth, json } from '../helpers/app.js';
 import type { createTestDatabase } from '../helpers/db.js';
+import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { timeSkippingStack } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
@@ -54,27 +58,80 @@ describe('authentication', () => {
   });
 });
 
+interface OutboxJson {
+  messages: Array<{ kind: string; to: string; body: string; status: string }>;
+}
+const outbox = async (memberId: string) =>
+  ((await (await app.request(`/dev/outbox?memberId=${memberId}`, { headers: auth })).json()) as OutboxJson)
+    .messages;
+const getMember = async (id: string) =>
+  (await (await app.request(`/members/${id}`, { headers: auth })).json()) as {
+    status: string;
+    nextPromptAt: string | null;
+  };
+
 describe('POST /members', () => {
-  it('creates the member row and starts member-<id>, whose next prompt is at 19:00 local', async () => {
+  it('creates the member row and starts member-<id>: a welcome text, nothing else until YES, then prompts at 19:00 local', async () => {
     const res = await post(valid);
     expect(res.status).toBe(201);
     const body = (await res.json()) as { id: string; currentStreak: number };
     expect(res.headers.get('location')).toBe(`/members/${body.id}`);
-    expect(body).toMatchObject({ ...valid, currentStreak: 0, status: 'active' });
+    expect(body).toMatchObject({ ...valid, currentStreak: 0, status: 'pending_confirmation', risk: 'low' });
     const row = await database.db.query.members.findFirst({ where: eq(members.id, body.id) });
-    expect(row?.phone).toBe(valid.phone);
-    const desc = await env.client.workflow.getHandle(memberWorkflowId(body.id)).describe();
+    expect(row).toMatchObject({ phone: valid.phone, status: 'pending_confirmation' });
+    const handle = env.client.workflow.getHandle(memberWorkflowId(body.id));
+    const desc = await handle.describe();
     expect(desc.status.name).toBe('RUNNING');
+    // Searchable in the Web UI from the start.
+    expect(desc.typedSearchAttributes.get(MEMBER_ID_SA)).toBe(body.id);
+    expect(desc.typedSearchAttributes.get(MEMBER_STATUS_SA)).toBe('pending_confirmation');
+    expect(desc.typedSearchAttributes.get(RISK_LEVEL_SA)).toBe('low');
 
-    const got = await app.request(`/members/${body.id}`, { headers: auth });
-    expect(got.status).toBe(200);
-    const member = (await got.json()) as { nextPromptAt: string };
+    // The welcome asks for YES; no prompt is scheduled yet.
+    const welcome = await waitFor(
+      async () => (await outbox(body.id)).find((m) => m.kind === 'welcome'),
+      'the welcome text',
+    );
+    expect(welcome).toMatchObject({ to: valid.phone, body: welcomeText('19:00') });
+    expect(await getMember(body.id)).toMatchObject({ status: 'pending_confirmation', nextPromptAt: null });
+    expect((await handle.query(memberStateQuery)).status).toBe('pending_confirmation');
+
+    // YES by SMS → active, the row too, and the first prompt is at 19:00 New York time.
+    await confirmMember(env.client, { id: body.id, phone: valid.phone }, sandboxInbound(app));
+    await waitFor(
+      async () =>
+        (await database.db.query.members.findFirst({ where: eq(members.id, body.id) }))?.status === 'active',
+      'the member row to be active',
+    );
+    const member = await getMember(body.id);
+    expect(member.status).toBe('active');
     const local = new Intl.DateTimeFormat('en-GB', {
       timeZone: 'America/New_York',
       hour: '2-digit',
       minute: '2-digit',
     });
-    expect(local.format(new Date(member.nextPromptAt))).toBe('19:00');
+    expect(local.format(new Date(member.nextPromptAt!))).toBe('19:00');
+    await waitFor(
+      async () => (await outbox(body.id)).some((m) => m.kind === 'confirmed'),
+      'the confirmation text',
+    );
+    expect((await outbox(body.id)).filter((m) => m.kind === 'checkin_prompt')).toHaveLength(0);
+  });
+
+  it('anything but YES while pending gets a hint, and the member stays pending', async () => {
+    const phone = '+14155550150';
+    const created = (await (await post({ ...valid, phone })).json()) as { id: string };
+    await sandboxInbound(app)({
+      MessageSid: newMessageSid(),
+      From: phone,
+      To: OUR_NUMBER,
+      Body: 'what is this?',
+    });
+    await waitFor(
+      async () => (await outbox(created.id)).some((m) => m.kind === 'confirm_hint'),
+      'the "Reply YES" hint',
+    );
+    expect((await getMember(created.id)).status).toBe('pending_confirmation');
   });
 
   it('400 problem+json naming each invalid field', async () => {
@@ -126,6 +183,55 @@ describe('POST /members', () => {
     });
     expect(res.status).toBe(503);
     expect(await database.db.select().from(members).where(eq(members.phone, '+14155550120'))).toHaveLength(0);
+  });
+});
+
+describe('GET /members (list)', () => {
+  it('filters by risk and status from Postgres, newest first, with a cursor', async () => {
+    const at = (minutes: number) => new Date(Date.UTC(2030, 0, 1, 0, minutes));
+    const row = (n: number, riskLevel: 'low' | 'medium' | 'high', status: 'active' | 'paused') => ({
+      id: `00000000-0000-4000-8000-00000000000${n}`,
+      name: `R${n}`,
+      phone: `+1415555090${n}`,
+      timezone: 'UTC',
+      checkInTime: '09:00',
+      riskLevel,
+      status,
+      createdAt: at(n),
+    });
+    await database.db
+      .insert(members)
+      .values([
+        row(1, 'high', 'active'),
+        row(2, 'high', 'paused'),
+        row(3, 'high', 'active'),
+        row(4, 'medium', 'active'),
+        row(5, 'high', 'active'),
+      ]);
+    const list = async (query: string) => {
+      const res = await app.request(`/members?${query}`, { headers: auth });
+      expect(res.status).toBe(200);
+      return (await res.json()) as {
+        members: Array<{ id: string; name: string; risk: string; status: string }>;
+        nextBefore: string | null;
+      };
+    };
+    const page1 = await list('risk=high&status=active&limit=2');
+    expect(page1.members.map((m) => m.id.slice(-1))).toEqual(['5', '3']);
+    expect(page1.members[0]).toMatchObject({ risk: 'high', status: 'active', name: 'R5' });
+    const page2 = await list(`risk=high&status=active&limit=2&before=${page1.nextBefore}`);
+    expect(page2.members.map((m) => m.id.slice(-1))).toEqual(['1']);
+    expect(page2.nextBefore).toBeNull();
+    expect((await list('risk=medium')).members.map((m) => m.name)).toEqual(['R4']);
+
+    // Members created through the API wait for their YES.
+    const pending = await list('status=pending_confirmation&limit=100');
+    expect(pending.members.length).toBeGreaterThan(0);
+    expect(pending.members.every((m) => m.status === 'pending_confirmation')).toBe(true);
+
+    const bad = await app.request('/members?risk=extreme', { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: Array<{ field: string }> }).errors[0]?.field).toBe('risk');
   });
 });
 
@@ -194,6 +300,7 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
 describe('GET /dev/outbox', () => {
   it('lists what the sandbox provider "sent"', async () => {
     const created = (await (await post({ ...valid, phone: '+14155550140' })).json()) as { id: string };
+    await confirmMember(env.client, { id: created.id, phone: '+14155550140' }, sandboxInbound(app));
     // An unclear reply makes the workflow answer at once, through the sandbox provider.
     await app.request('/webhooks/twilio/sms', {
       method: 'POST',
@@ -205,11 +312,12 @@ describe('GET /dev/outbox', () => {
         Body: 'hello?',
       }).toString(),
     });
-    const outbox = await waitFor(async () => {
-      const res = await app.request(`/dev/outbox?memberId=${created.id}`, { headers: auth });
-      const body = (await res.json()) as { messages: Array<{ kind: string; to: string; status: string }> };
-      return body.messages[0]?.status === 'delivered' && body.messages;
+    const sent = await waitFor(async () => {
+      const messages = await outbox(created.id);
+      return messages[0]?.kind === 'clarify' && messages[0].status === 'delivered' && messages;
     }, 'sandbox message');
-    expect(outbox[0]).toMatchObject({ kind: 'clarify', to: '+14155550140', status: 'delivered' });
+    expect(sent[0]).toMatchObject({ kind: 'clarify', to: '+14155550140', status: 'delivered' });
+    // Newest first: the clarification, the confirmation, the welcome.
+    expect(sent.map((m) => m.kind)).toEqual(['clarify', 'confirmed', 'welcome']);
   });
 });

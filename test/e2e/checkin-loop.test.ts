@@ -1,23 +1,28 @@
 /**
  * The whole slice on real parts: Temporal CLI dev server, worker, HTTP API, PostgreSQL, and the official twilio
  * SDK talking to a fake Twilio REST server on loopback. Create a member whose check-in is a minute ahead →
- * the prompt reaches "Twilio" → a signed reply hits the webhook → GET /members/:id shows the check-in.
+ * the welcome text reaches "Twilio" → the member replies YES (signed webhook) → the prompt reaches "Twilio" →
+ * a signed reply hits the webhook → GET /members/:id shows the check-in.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createApp } from '../../api/app.js';
 import { listen } from '../../api/server.js';
+import { messages } from '../../db/schema.js';
 import { freePort } from '../../worker/infra.js';
 import { createSmsProvider } from '../../worker/sms.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 
+import { confirmedText, welcomeText } from '../../workflows/lib/goals.js';
 import { localParts } from '../../workflows/lib/time.js';
 import { PROMPT_TEXT } from '../../workflows/member.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { API_KEY, BRAND } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { confirmMember } from '../helpers/members.js';
 import { devServerEnv, waitFor } from '../helpers/temporal.js';
 
 const FROM = '+15005550006';
@@ -72,9 +77,9 @@ const api = (path: string, init: RequestInit = {}) =>
   });
 
 it('prompt by SMS at the local check-in time → reply by webhook → check-in recorded', async () => {
-  // The next whole minute in New York, with room for the request itself.
+  // The next whole minute in New York, with room for the request and the YES.
   const now = Date.now();
-  const p = localParts(now + (new Date(now).getUTCSeconds() > 50 ? 120_000 : 60_000), TZ);
+  const p = localParts(now + (new Date(now).getUTCSeconds() > 45 ? 120_000 : 60_000), TZ);
   const checkInTime = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
 
   const created = await api('/members', {
@@ -83,6 +88,12 @@ it('prompt by SMS at the local check-in time → reply by webhook → check-in r
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
+
+  // Onboarding: the welcome text asks for YES; the member answers by SMS (signed) before the check-in time.
+  await waitFor(() => fake.byTo(PHONE).find((m) => m.body === welcomeText(checkInTime)), 'the welcome text');
+  await confirmMember(env.client, { id, phone: PHONE }, (text) =>
+    fake.postInbound(`${http.url}/webhooks/twilio/sms`, { ...text }),
+  );
 
   // The prompt arrives at the fake Twilio through the real SDK, from our number, with a status callback.
   const prompt = await waitFor(
@@ -128,9 +139,19 @@ it('prompt by SMS at the local check-in time → reply by webhook → check-in r
   });
 
   // And the member hears back, once.
-  await waitFor(
-    () => fake.byTo(PHONE).some((m) => m.body.startsWith('Nice work! Streak: 1 day')),
-    'the acknowledgement',
-  );
-  expect(fake.byTo(PHONE)).toHaveLength(2);
+  const day = member.lastCheckIn!.localDate;
+  const [ack] = await waitFor(async () => {
+    const rows = await database.db
+      .select()
+      .from(messages)
+      .where(eq(messages.idempotencyKey, `member:${id}:ack:${day}`));
+    return rows.length > 0 && rows;
+  }, 'the acknowledgement');
+  await waitFor(() => fake.byTo(PHONE).some((m) => m.body === ack!.body), 'the acknowledgement at Twilio');
+  expect(fake.byTo(PHONE).map((m) => m.body)).toEqual([
+    welcomeText(checkInTime),
+    confirmedText(checkInTime),
+    PROMPT_TEXT,
+    ack!.body,
+  ]);
 }, 240_000);

@@ -19,6 +19,7 @@ import { startInboxDrainer, createWorkers, type Workers } from '../../worker/wor
 
 import { API_KEY, BRAND, json } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { confirmMember, sandboxInbound } from '../helpers/members.js';
 import { waitFor } from '../helpers/temporal.js';
 
 let dbFile: string;
@@ -31,6 +32,7 @@ let running: Promise<void>;
 let connection: Connection;
 let stopDrainer: () => Promise<void>;
 let app: ReturnType<typeof createApp>;
+let temporal: Client;
 
 const startServer = () => startTemporalDevServer({ dbFile, port, uiPort, namespace: 'default' });
 
@@ -46,7 +48,7 @@ beforeAll(async () => {
   });
   running = worker.run();
   connection = await Connection.connect({ address });
-  const temporal = new Client({ connection });
+  temporal = new Client({ connection });
   const logger = pino({ level: 'silent' });
   stopDrainer = startInboxDrainer({ db: database.db, temporal, brand: BRAND }, logger, 300);
   app = createApp({
@@ -79,6 +81,19 @@ it('the webhook answers 200 while Temporal is down, and the reply reaches the wo
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
+  // A confirmed member (replied YES to the welcome), whose confirmation text has gone out.
+  await confirmMember(temporal, { id, phone: '+14155557777' }, sandboxInbound(app), 30_000);
+  await waitFor(
+    async () =>
+      (
+        await database.db
+          .select()
+          .from(messages)
+          .where(eq(messages.idempotencyKey, `member:${id}:confirmed`))
+      )[0]?.status === 'delivered',
+    'the confirmation text',
+    30_000,
+  );
 
   await server!.stop();
   server = undefined;
