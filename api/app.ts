@@ -15,6 +15,7 @@ import type { Config } from '../worker/config.js';
 import { HttpProblem, problem } from './problem.js';
 import { consentRouter } from './routes/consent.js';
 import { devRouter } from './routes/dev.js';
+import { goalsRouter } from './routes/goals.js';
 import { healthRouter } from './routes/health.js';
 import { membersRouter } from './routes/members.js';
 import { messagesRouter } from './routes/messages.js';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/health', healthRouter(deps));
+  app.route('/members/:id/goals', goalsRouter(deps));
   app.route('/members', membersRouter(deps));
   app.route('/messages', messagesRouter(deps));
   app.route('/consent', consentRouter(deps));
