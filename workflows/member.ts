@@ -329,6 +329,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     timezone: state.timezone,
     checkInTime: state.checkInTime,
     tone: state.tone ?? input.tone ?? 'friendly',
+    nudgeAfterMinutes: state.nudgeAfterMinutes ?? 0,
     currentStreak: state.currentStreak,
     longestStreak: state.longestStreak,
     lastCheckIn: state.lastCheckIn,

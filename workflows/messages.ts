@@ -51,6 +51,8 @@ export interface MemberSnapshot {
   timezone: string;
   checkInTime: string;
   tone: Tone;
+  /** Minutes after the prompt before a nudge; 0 = none. */
+  nudgeAfterMinutes: number;
   /** Day streak: days on which every due goal was done. */
   currentStreak: number;
   longestStreak: number;

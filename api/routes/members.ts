@@ -308,7 +308,10 @@ function toMemberJson(m: typeof members.$inferSelect, live: MemberSnapshot | nul
     longestStreak: live?.longestStreak ?? m.longestStreak,
     lastCheckIn: live ? live.lastCheckIn : m.lastCheckInDate ? { localDate: m.lastCheckInDate } : null,
     nextPromptAt: live?.nextPromptAt ?? null,
+    nextWeeklySummaryAt: live?.nextWeeklySummaryAt ?? null,
+    nudgeAfterMinutes: live?.nudgeAfterMinutes ?? null,
     pausedUntil: live?.pausedUntil ?? null,
+    openPrompt: live?.openPrompt ?? null,
     createdAt: m.createdAt.toISOString(),
   };
 }

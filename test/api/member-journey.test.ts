@@ -97,9 +97,9 @@ describe('PATCH /members/:id', () => {
     const m = await create();
     const res = await call('PATCH', `/members/${m.id}`, { tone: 'tough_love', nudgeAfterMinutes: 0 });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ tone: 'tough_love' });
+    expect(res.body).toMatchObject({ tone: 'tough_love', nudgeAfterMinutes: 0 });
     const live = await env.client.workflow.getHandle(memberWorkflowId(m.id)).query(memberStateQuery);
-    expect(live.tone).toBe('tough_love');
+    expect(live).toMatchObject({ tone: 'tough_love', nudgeAfterMinutes: 0 });
     for (const nudgeAfterMinutes of [-1, 1.5, '30']) {
       const bad = await call('PATCH', `/members/${m.id}`, { nudgeAfterMinutes });
       expect(bad.status).toBe(400);

@@ -3,6 +3,7 @@
  * stored and the server time at which each activity was scheduled.
  */
 import { Context } from '@temporalio/activity';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordCheckInInput, RecordDayInput } from '../../activities/members.js';
@@ -10,7 +11,14 @@ import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js'
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { memberWorkflow } from '../../workflows/member.js';
-import { memberStateQuery, replySignal, updatePreferencesUpdate } from '../../workflows/messages.js';
+import {
+  addGoalUpdate,
+  memberStateQuery,
+  replySignal,
+  subscribeRiskSignal,
+  updatePreferencesUpdate,
+  type RiskChange,
+} from '../../workflows/messages.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, finishMember, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
@@ -385,5 +393,139 @@ describe('member workflow: late replies', () => {
     ).toHaveLength(1);
     expect(checkInsFor(memberId).length).toBe(before + 1);
     await finishMember(handle);
+  });
+});
+
+describe('member workflow: onboarding', () => {
+  it('welcomes, reminds once after 24 h, then stays silent until YES; prompts start after YES', async () => {
+    const memberId = 'newcomer';
+    const tz = 'America/Denver';
+    await skipTo(env, '2028-05-01T15:00:00Z'); // 09:00 MDT
+    const handle = await env.client.workflow.start(memberWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: memberWorkflowId(memberId),
+      args: [{ memberId, timezone: tz, checkInTime: '19:00', onboarding: true }],
+    });
+    const kinds = () => sent.filter((s) => s.memberId === memberId).map((s) => [s.kind, s.at.slice(0, 16)]);
+    await waitFor(() => kinds().length === 1, 'welcome');
+    expect((await handle.query(memberStateQuery)).status).toBe('pending_confirmation');
+    expect((await handle.query(memberStateQuery)).nextPromptAt).toBeNull();
+    // No prompt at 19:00 while unconfirmed; one reminder 24 h after the welcome; nothing for three more days.
+    await skipTo(env, '2028-05-05T15:00:00Z');
+    await settle();
+    expect(kinds()).toEqual([
+      ['welcome', '2028-05-01T15:00'],
+      ['welcome_reminder', '2028-05-02T15:00'],
+    ]);
+    // Anything but YES gets a hint and changes nothing.
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'what?', receivedAtMs: 0 });
+    await waitFor(() => kinds().length === 3, 'hint');
+    expect(kinds()[2]![0]).toBe('confirm_hint');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'Yes!', receivedAtMs: 0 });
+    await waitFor(() => kinds().length === 4, 'confirmation');
+    expect(kinds()[3]![0]).toBe('confirmed');
+    const live = await handle.query(memberStateQuery);
+    expect(live.status).toBe('active');
+    expect(live.nextPromptAt).toBe('2028-05-06T01:00:00.000Z'); // 19:00 MDT the same day
+    await skipTo(env, '2028-05-06T01:00:30Z');
+    await waitFor(() => promptsFor(memberId).length === 1, 'first prompt');
+    await finishMember(handle);
+  });
+});
+
+describe('member workflow: nudges', () => {
+  it('nudges once when there is no reply, never outside 08:00–21:00 local, and never after a reply', async () => {
+    const cases = [
+      // member, check-in, nudge after (min), reply at (UTC) or null, expected nudge (UTC) or null
+      ['nudge-evening', '18:00', 120, null, '2028-06-03T02:00:00.000Z'], // 20:00 MDT
+      ['nudge-late', '20:00', 120, null, null], // 22:00 is quiet: no nudge that day
+      ['nudge-early', '06:30', 30, null, '2028-06-02T14:00:00.000Z'], // 07:00 → 08:00 MDT
+      ['nudge-replied', '18:00', 120, '2028-06-03T00:30:00Z', null],
+    ] as const;
+    await skipTo(env, '2028-06-02T06:00:00Z'); // 00:00 MDT
+    const handles = await Promise.all(
+      cases.map(([memberId, at, after]) =>
+        env.client.workflow.start(memberWorkflow, {
+          taskQueue: TASK_QUEUE,
+          workflowId: memberWorkflowId(memberId),
+          args: [{ memberId, timezone: 'America/Denver', checkInTime: at, nudgeAfterMinutes: after }],
+        }),
+      ),
+    );
+    await skipTo(env, '2028-06-03T00:30:00Z');
+    await handles[3]!.signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
+    await skipTo(env, '2028-06-03T05:59:00Z'); // 23:59 MDT
+    await settle();
+    for (const [i, [memberId, , , , nudgeAt]] of cases.entries()) {
+      const nudges = sent.filter((s) => s.memberId === memberId && s.kind === 'nudge');
+      if (nudgeAt === null) expect(nudges, memberId).toHaveLength(0);
+      else {
+        expect(nudges, memberId).toHaveLength(1);
+        expectNear(nudges[0]!.at, nudgeAt);
+        expect(nudges[0]!.window).toEqual({ start: '08:00', end: '21:00' });
+      }
+      await finishMember(handles[i]!);
+    }
+  });
+});
+
+describe('member workflow: goals and risk publication', () => {
+  it('takes goals by SMS (with usage help), numbers them in the prompt, and signals subscribers when risk changes', async () => {
+    const memberId = 'goal-setter';
+    const listenerId = 'mentor-stand-in';
+    await skipTo(env, '2028-07-03T12:00:00Z'); // Monday 08:00 EDT
+    const handle = await startMember(memberId, 'America/New_York', '19:00');
+    // Any workflow can subscribe; a second member workflow stands in for the mentorship match here.
+    const listener = await startMember(listenerId, 'America/New_York', '19:00');
+    await handle.signal(subscribeRiskSignal, { workflowId: memberWorkflowId(listenerId) });
+    const say = (body: string) =>
+      handle.signal(replySignal, { inboundId: inboundSeq++, body, receivedAtMs: 0 });
+    const texts = () => sent.filter((s) => s.memberId === memberId);
+
+    await say('GOAL something vague');
+    await waitFor(() => texts().length === 1, 'usage help');
+    expect(texts()[0]!.kind).toBe('goal_help');
+    await say('GOAL gym mon wed fri');
+    await say('goal read 2x week');
+    await waitFor(() => texts().filter((t) => t.kind === 'goal_added').length === 2, 'goals added');
+    const goals = (await handle.query(memberStateQuery)).goals;
+    expect(goals.map((g) => [g.id, g.title, g.cadence])).toEqual([
+      [1, 'gym', { kind: 'weekdays', days: [1, 3, 5] }],
+      [2, 'read', { kind: 'times_per_week', times: 2 }],
+    ]);
+    await expect(
+      handle.executeUpdate(addGoalUpdate, { args: [{ title: ' ', cadence: { kind: 'daily' } }] }),
+    ).rejects.toMatchObject({ cause: { message: 'title: is required' } });
+
+    // Monday: both due. Tuesday: only "read". Three silent days in a row → high risk → the subscriber hears it.
+    await skipTo(env, '2028-07-03T23:00:30Z');
+    await waitFor(() => promptsFor(memberId).length === 1, 'monday prompt');
+    expect(promptsFor(memberId)[0]!.body).toContain('1) gym 2) read');
+    await skipTo(env, '2028-07-04T23:00:30Z');
+    await waitFor(() => promptsFor(memberId).length === 2, 'tuesday prompt');
+    expect(promptsFor(memberId)[1]!.body).toContain('read today?');
+    await skipTo(env, '2028-07-06T04:01:00Z'); // Wednesday 00:01: Monday and Tuesday missed
+    await skipTo(env, '2028-07-07T04:01:00Z'); // Thursday 00:01: Wednesday missed too
+    await waitFor(async () => (await handle.query(memberStateQuery)).risk === 'high', 'high risk');
+    const heard = async () => {
+      const { events } = await listener.fetchHistory();
+      return (events ?? [])
+        .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'riskChanged')
+        .map((e) =>
+          defaultPayloadConverter.fromPayload<RiskChange>(
+            e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!,
+          ),
+        );
+    };
+    const changes = await waitFor(async () => {
+      const c = await heard();
+      return c.at(-1)?.to === 'high' && c;
+    }, 'the subscriber to hear of high risk');
+    expect(changes.map((c) => [c.memberId, c.from, c.to])).toEqual([
+      [memberId, 'low', 'medium'],
+      [memberId, 'medium', 'high'],
+    ]);
+    await finishMember(handle);
+    await finishMember(listener);
   });
 });
