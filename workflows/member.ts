@@ -433,6 +433,47 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     return goalView(g);
   }
 
+  // ---- sending and storing ------------------------------------------------------------------------------
+  /** A transactional text to the member, keyed `member:<id>:<key>`. */
+  async function text(key: string, kind: string, body: string, window?: typeof NUDGE_WINDOW): Promise<void> {
+    await sendMessage({
+      idempotencyKey: `member:${memberId}:${key}`,
+      to: { memberId },
+      kind,
+      purpose: 'transactional',
+      body,
+      ...(window && { window }),
+    });
+  }
+  /** The answer to one inbound text, keyed by it. */
+  const reply = (inboundId: number, kind: string, body: string) => text(`${kind}:${inboundId}`, kind, body);
+  /** One day's check-ins (v2) with the day streak as it now stands. */
+  const saveDay = (localDate: string, entries: DayEntry[]) =>
+    db.recordDay({
+      memberId,
+      localDate,
+      entries,
+      currentStreak: state.currentStreak,
+      longestStreak: state.longestStreak,
+    });
+  /** v1 runs: one implicit goal, one activity per check-in. */
+  const saveV1 = (
+    localDate: string,
+    status: 'done' | 'not_done' | 'missed',
+    extra: { reflection?: string; mood?: number; inboundId?: number } = {},
+  ) =>
+    db.recordCheckIn({
+      memberId,
+      goalId: 0,
+      localDate,
+      status,
+      reflection: extra.reflection ?? null,
+      mood: extra.mood ?? null,
+      inboundMessageId: extra.inboundId ?? null,
+      currentStreak: state.currentStreak,
+      longestStreak: state.longestStreak,
+    });
+
   // ---- recording -----------------------------------------------------------------------------------------
   function recordOutcome(day: string, status: DayOutcome['status']) {
     const days = (state.days ?? []).filter((d) => d.localDate !== day);
@@ -516,13 +557,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         ? `Nice work! Streak: ${state.currentStreak} day${state.currentStreak === 1 ? '' : 's'}. See you tomorrow.`
         : 'Thanks for being honest. Tomorrow is a fresh start.';
     }
-    await sendMessage({
-      idempotencyKey: `member:${memberId}:ack:${day}`,
-      to: { memberId },
-      kind: 'checkin_ack',
-      purpose: 'transactional',
-      body,
-    });
+    await text(`ack:${day}`, 'checkin_ack', body);
   }
 
   /** Closes the open prompt: answers given, the rest missed (or rest); streaks, outcome, risk. */
@@ -534,17 +569,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       state.lastMissed = { localDate: day, streakBefore: state.currentStreak };
       state.currentStreak = 0;
       state.lastCheckIn = { localDate: day, status: 'missed' };
-      await db.recordCheckIn({
-        memberId,
-        goalId: 0,
-        localDate: day,
-        status: 'missed',
-        reflection: null,
-        mood: null,
-        inboundMessageId: null,
-        currentStreak: state.currentStreak,
-        longestStreak: state.longestStreak,
-      });
+      await saveV1(day, 'missed');
       return;
     }
     const answers = prompt.answers ?? {};
@@ -578,27 +603,11 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
     state.lastCheckIn = { localDate: day, status };
     recordOutcome(day, status);
-    await db.recordDay({
-      memberId,
-      localDate: day,
-      entries,
-      currentStreak: state.currentStreak,
-      longestStreak: state.longestStreak,
-    });
+    await saveDay(day, entries);
     await evaluateRisk();
   }
 
   // ---- replies -------------------------------------------------------------------------------------------
-  async function reply(inboundId: number, kind: string, body: string): Promise<void> {
-    await sendMessage({
-      idempotencyKey: `member:${memberId}:${kind}:${inboundId}`,
-      to: { memberId },
-      kind,
-      purpose: 'transactional',
-      body,
-    });
-  }
-
   async function handleReply(r: InboundReply): Promise<void> {
     state.recentInboundIds = [...state.recentInboundIds, r.inboundId].slice(-RECENT_INBOUND_LIMIT);
     if (v2 && state.status === 'pending_confirmation') {
@@ -623,13 +632,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       nextPromptAtMs = computeNextPrompt(Date.now());
       state.nextSummaryAtMs = nextSummaryAfter(Date.now());
       await db.setMemberStatus({ memberId, status: 'active' });
-      await sendMessage({
-        idempotencyKey: `member:${memberId}:confirmed`,
-        to: { memberId },
-        kind: 'confirmed',
-        purpose: 'transactional',
-        body: confirmedText(state.checkInTime),
-      });
+      await text('confirmed', 'confirmed', confirmedText(state.checkInTime));
       return;
     }
     if (v2 && /^\s*goal(?![\p{L}\p{N}])/iu.test(r.body)) {
@@ -657,13 +660,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
 
     const parsed = parseCheckInReply(r.body);
     if (!parsed.ok || parsed.answers.length === 0) {
-      await sendMessage({
-        idempotencyKey: `member:${memberId}:clarify:${r.inboundId}`,
-        to: { memberId },
-        kind: 'clarify',
-        purpose: 'transactional',
-        body: CLARIFY_TEXT,
-      });
+      await reply(r.inboundId, 'clarify', CLARIFY_TEXT);
       return;
     }
     const allDone = parsed.answers.every((a) => a.done);
@@ -681,16 +678,10 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       state.currentStreak = allDone ? state.currentStreak + 1 : 0;
       state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
       state.lastCheckIn = { localDate: prompt.localDate, status: allDone ? 'done' : 'not_done' };
-      await db.recordCheckIn({
-        memberId,
-        goalId: 0,
-        localDate: prompt.localDate,
-        status: allDone ? 'done' : 'not_done',
-        reflection: parsed.reflection ?? null,
-        mood: parsed.mood ?? null,
-        inboundMessageId: r.inboundId,
-        currentStreak: state.currentStreak,
-        longestStreak: state.longestStreak,
+      await saveV1(prompt.localDate, allDone ? 'done' : 'not_done', {
+        reflection: parsed.reflection,
+        mood: parsed.mood,
+        inboundId: r.inboundId,
       });
       await ack(prompt.localDate, allDone, parsed.reflection);
       return;
@@ -737,13 +728,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     }
     prompt.pendingGoalIds = pending.filter((id) => !byGoal.has(id));
     if (prompt.pendingGoalIds.length > 0) {
-      await db.recordDay({
-        memberId,
-        localDate: day,
-        entries,
-        currentStreak: state.currentStreak,
-        longestStreak: state.longestStreak,
-      });
+      await saveDay(day, entries);
       const open = prompt.pendingGoalIds.map((id) => listed.indexOf(id) + 1).join(', ');
       await reply(
         r.inboundId,
@@ -759,13 +744,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
     state.lastCheckIn = { localDate: day, status: dayDone ? 'done' : 'not_done' };
     recordOutcome(day, dayDone ? 'done' : 'not_done');
-    await db.recordDay({
-      memberId,
-      localDate: day,
-      entries,
-      currentStreak: state.currentStreak,
-      longestStreak: state.longestStreak,
-    });
+    await saveDay(day, entries);
     await evaluateRisk();
     await ack(day, dayDone, parsed.reflection);
   }
@@ -784,17 +763,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     state.currentStreak = done ? missed.streakBefore + 1 + after : after;
     state.longestStreak = Math.max(state.longestStreak, state.currentStreak);
     if (!v2) {
-      await db.recordCheckIn({
-        memberId,
-        goalId: 0,
-        localDate: yesterday,
-        status: done ? 'done' : 'not_done',
-        reflection: reflection ?? null,
-        mood: mood ?? null,
-        inboundMessageId: r.inboundId,
-        currentStreak: state.currentStreak,
-        longestStreak: state.longestStreak,
-      });
+      await saveV1(yesterday, done ? 'done' : 'not_done', { reflection, mood, inboundId: r.inboundId });
       return;
     }
     const missedGoals = missed.goals ?? [{ id: DEFAULT_GOAL_ID, streakBefore: 0 }];
@@ -807,10 +776,9 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       goal.longestStreak = Math.max(goal.longestStreak, goal.currentStreak);
     }
     recordOutcome(yesterday, done ? 'done' : 'not_done');
-    await db.recordDay({
-      memberId,
-      localDate: yesterday,
-      entries: missedGoals.map((m) => ({
+    await saveDay(
+      yesterday,
+      missedGoals.map((m) => ({
         goalId: m.id,
         status: done ? 'done' : 'not_done',
         reflection: reflection ?? null,
@@ -818,9 +786,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         shareable: null,
         inboundMessageId: r.inboundId,
       })),
-      currentStreak: state.currentStreak,
-      longestStreak: state.longestStreak,
-    });
+    );
     await evaluateRisk();
     await reply(
       r.inboundId,
@@ -836,7 +802,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     const due = week.filter((d) => d.status !== 'rest').length;
     if (due === 0) return; // nothing to sum up (paused all week, or just joined)
     const done = week.filter((d) => d.status === 'done').length;
-    const { text } = await ai.writeWeeklySummary({
+    const summary = await ai.writeWeeklySummary({
       memberId,
       tone: state.tone ?? 'friendly',
       weekStart,
@@ -846,24 +812,12 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       currentStreak: state.currentStreak,
       longestStreak: state.longestStreak,
     });
-    await sendMessage({
-      idempotencyKey: `member:${memberId}:weekly:${weekStart}`,
-      to: { memberId },
-      kind: 'weekly_summary',
-      purpose: 'transactional',
-      body: text,
-    });
+    await text(`weekly:${weekStart}`, 'weekly_summary', summary.text);
   }
 
   // ---- the loop ------------------------------------------------------------------------------------------
   if (v2 && state.onboarding && !input.state) {
-    await sendMessage({
-      idempotencyKey: `member:${memberId}:welcome`,
-      to: { memberId },
-      kind: 'welcome',
-      purpose: 'transactional',
-      body: welcomeText(state.checkInTime),
-    });
+    await text('welcome', 'welcome', welcomeText(state.checkInTime));
   }
 
   for (;;) {
@@ -884,13 +838,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       const ob = state.onboarding;
       if (ob && !ob.reminded && now >= ob.sinceMs + ONBOARDING_REMINDER_MS) {
         ob.reminded = true;
-        await sendMessage({
-          idempotencyKey: `member:${memberId}:welcome_reminder`,
-          to: { memberId },
-          kind: 'welcome_reminder',
-          purpose: 'transactional',
-          body: WELCOME_REMINDER_TEXT,
-        });
+        await text('welcome_reminder', 'welcome_reminder', WELCOME_REMINDER_TEXT);
         continue;
       }
     } else {
@@ -898,14 +846,12 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       if (v2 && open?.nudgeAtMs != null && now >= open.nudgeAtMs) {
         open.nudgeAtMs = null;
         if (state.status === 'active' && (open.pendingGoalIds ?? []).length > 0) {
-          await sendMessage({
-            idempotencyKey: `member:${memberId}:nudge:${open.localDate}`,
-            to: { memberId },
-            kind: 'nudge',
-            purpose: 'transactional',
-            body: nudgeText((open.pendingGoalIds ?? []).length),
-            window: NUDGE_WINDOW,
-          });
+          await text(
+            `nudge:${open.localDate}`,
+            'nudge',
+            nudgeText((open.pendingGoalIds ?? []).length),
+            NUDGE_WINDOW,
+          );
         }
         continue;
       }
@@ -954,13 +900,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
             }
           : { localDate: day, deadlineMs };
         promptsThisRun++;
-        await sendMessage({
-          idempotencyKey: `member:${memberId}:checkin:${day}`,
-          to: { memberId },
-          kind: 'checkin_prompt',
-          purpose: 'transactional',
-          body: v2 ? promptText(due) : PROMPT_TEXT,
-        });
+        await text(`checkin:${day}`, 'checkin_prompt', v2 ? promptText(due) : PROMPT_TEXT);
         nextPromptAtMs = computeNextPrompt(Date.now());
         continue;
       }

@@ -10,7 +10,7 @@
  * k-times-a-week goal's streak only breaks once the week's target can no longer be reached (flexibility is the
  * point of such a goal). Rest and paused days are never due, so they never break a streak.
  */
-import type { Plan } from '../../activities/ai/types.js';
+import type { GoalView } from '../messages.js';
 import type { GoalCadence } from './keywords.js';
 import { addDays } from './time.js';
 
@@ -18,16 +18,8 @@ import { addDays } from './time.js';
 export const DEFAULT_GOAL_ID = 0;
 export const MAX_TITLE_LENGTH = 80;
 
-export interface GoalState {
-  id: number;
-  title: string;
-  cadence: GoalCadence;
-  status: 'active' | 'archived';
-  createdOn: string;
-  currentStreak: number;
-  longestStreak: number;
-  plan: Plan | null;
-  planSource: string | null;
+/** A goal as the member workflow keeps it: what the API shows, plus this week's count. */
+export interface GoalState extends GoalView {
   /** Done check-ins in the current local week (Monday-based), for k-times-a-week goals. */
   week: { start: string; done: number };
 }
