@@ -325,6 +325,8 @@ describe('member workflow: continue-as-new', () => {
     const memberId = 'long-lived';
     await skipTo(env, '2028-03-01T12:00:00Z');
     const handle = await startMember(memberId, 'UTC', '20:00', 2);
+    // A goal (with its plan and streak) is state too: it must survive every continue-as-new.
+    await handle.executeUpdate(addGoalUpdate, { args: [{ title: 'walk', cadence: { kind: 'daily' } }] });
     const firstRun = (await handle.describe()).runId;
     const runs = new Set([firstRun]);
     for (let day = 1; day <= 6; day++) {
@@ -343,7 +345,12 @@ describe('member workflow: continue-as-new', () => {
     );
     expect(runs.size).toBeGreaterThanOrEqual(3);
     const latest = env.client.workflow.getHandle(memberWorkflowId(memberId));
-    expect((await latest.query(memberStateQuery)).currentStreak).toBe(6);
+    const live = await latest.query(memberStateQuery);
+    expect(live.currentStreak).toBe(6);
+    expect(live.goals.map((g) => [g.title, g.currentStreak, g.plan?.weeklyTarget])).toEqual([
+      ['walk', 6, '3 runs'],
+    ]);
+    expect(promptsFor(memberId).at(-1)!.body).toContain('walk today?');
     await finishMember(latest);
   });
 });
