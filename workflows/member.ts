@@ -821,7 +821,6 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   }
 
   for (;;) {
-    syncVisibility();
     while (state.pendingReplies.length > 0) {
       await handleReply(state.pendingReplies.shift()!);
     }
@@ -915,6 +914,8 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       }
       continue;
     }
+    // Every change (a reply, a timer, an update) ends here before the wait: publish it for operators.
+    syncVisibility();
     const version = prefsVersion;
     const wakeAt = Math.min(
       state.status === 'pending_confirmation' ? Infinity : nextPromptAtMs,

@@ -22,7 +22,7 @@ import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { zonedTimeToUtc } from '../../workflows/lib/time.js';
 import { addGoalUpdate, memberStateQuery } from '../../workflows/messages.js';
-import { RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
+import { MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
 import { defaultResponder, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { json, testApp } from '../helpers/app.js';
@@ -181,6 +181,10 @@ it('a 30-day journey: the exact texts, streaks, adherence and risk', { timeout: 
   await sms('YES');
   expectText('confirmed', '2027-03-07', '12:05');
   await textsSoFar('confirmed');
+  await waitFor(
+    async () => (await handle.describe()).typedSearchAttributes.get(MEMBER_STATUS_SA) === 'active',
+    'CrewlineMemberStatus = active right after YES',
+  );
 
   await goTo('2027-03-07', '12:10');
   await sms('GOAL run daily');
@@ -218,6 +222,11 @@ it('a 30-day journey: the exact texts, streaks, adherence and risk', { timeout: 
   expect(prompt).toContain('1) run');
   expect(prompt).toContain('2) stretch 10 min');
   await day('2027-03-08', [['18:10', '1 Y 2 N tired', 'checkin_ack']]);
+  // The half-done day moved the risk to medium: operators see it at once, not at the next timer.
+  await waitFor(
+    async () => (await handle.describe()).typedSearchAttributes.get(RISK_LEVEL_SA) === 'medium',
+    'CrewlineRiskLevel = medium right after the reply',
+  );
   await day('2027-03-09', [['18:30', 'Y', 'checkin_ack']]);
   await silentDay('2027-03-10');
   await goTo('2027-03-11', '08:00');
