@@ -33,7 +33,11 @@ let temporalServer: RunningTemporal | undefined;
 let databaseUrl = config.databaseUrl;
 if (!databaseUrl) {
   say('starting embedded PostgreSQL (data in .data/postgres)…');
-  pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), persistent: true });
+  pg = await startEmbeddedPostgres({
+    dir: path.join(config.dataDir, 'postgres'),
+    persistent: true,
+    ownSignals: true, // onShutdown below stops it, after the worker and the API
+  });
   databaseUrl = pg.url;
 }
 let temporalAddress = config.temporal.address;

