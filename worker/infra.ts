@@ -3,7 +3,7 @@
  * an embedded PostgreSQL (real binaries from npm) and the Temporal CLI dev server (with Web UI).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -85,7 +85,17 @@ export async function startEmbeddedPostgres(opts: {
   }
   return {
     url: `postgres://crewline:crewline@127.0.0.1:${port}/${database}`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      // Ctrl-C reaches the whole process group, so Postgres may have stopped already; the library would then
+      // wait forever for an exit that has happened.
+      const handle = pg as unknown as { process?: ChildProcess };
+      if (handle.process && (handle.process.exitCode !== null || handle.process.signalCode !== null)) {
+        handle.process = undefined;
+        if (!opts.persistent) await rm(dir, { recursive: true, force: true });
+        return;
+      }
+      await pg.stop();
+    },
   };
 }
 
