@@ -36,7 +36,12 @@ describe('consecutive misses and risk', () => {
     [{ adherence7: 0.9, adherence30: 0.4, consecutiveMisses: 0, due7: 7 }, 'medium'],
     [{ adherence7: 0.5, adherence30: 0.5, consecutiveMisses: 3, due7: 7 }, 'high'],
     [{ adherence7: 0.3, adherence30: 0.6, consecutiveMisses: 1, due7: 5 }, 'high'],
-    [{ adherence7: 0, adherence30: null, consecutiveMisses: 1, due7: 1 }, 'medium'],
+    // Too few due days for a share to count: one bad first day is not a risk, two misses in a row are.
+    [{ adherence7: 0, adherence30: 0, consecutiveMisses: 1, due7: 1, due30: 1 }, 'low'],
+    [{ adherence7: 0.5, adherence30: 0.5, consecutiveMisses: 1, due7: 2, due30: 2 }, 'low'],
+    [{ adherence7: 0, adherence30: 0, consecutiveMisses: 2, due7: 2, due30: 2 }, 'medium'],
+    [{ adherence7: 0.66, adherence30: 0.66, consecutiveMisses: 0, due7: 3, due30: 3 }, 'medium'],
+    [{ adherence7: 0.9, adherence30: 0.4, consecutiveMisses: 0, due7: 7, due30: 6 }, 'low'],
   ] as const)('%o → %s', (args, level) => {
     expect(riskLevel(args)).toBe(level);
   });

@@ -222,12 +222,13 @@ it('a 30-day journey: the exact texts, streaks, adherence and risk', { timeout: 
   expect(prompt).toContain('1) run');
   expect(prompt).toContain('2) stretch 10 min');
   await day('2027-03-08', [['18:10', '1 Y 2 N tired', 'checkin_ack']]);
-  // The half-done day moved the risk to medium: operators see it at once, not at the next timer.
+  await day('2027-03-09', [['18:30', 'Y', 'checkin_ack']]);
+  // 2 of 3 days done: medium risk (one bad first day alone was not), and operators see it at once, not at the
+  // next timer.
   await waitFor(
     async () => (await handle.describe()).typedSearchAttributes.get(RISK_LEVEL_SA) === 'medium',
     'CrewlineRiskLevel = medium right after the reply',
   );
-  await day('2027-03-09', [['18:30', 'Y', 'checkin_ack']]);
   await silentDay('2027-03-10');
   await goTo('2027-03-11', '08:00');
   await sms('yesterday Y');
@@ -314,7 +315,7 @@ it('a 30-day journey: the exact texts, streaks, adherence and risk', { timeout: 
     .where(eq(riskEvents.memberId, id))
     .orderBy(asc(riskEvents.id));
   expect(changes.map((c) => `${c.day} ${c.from}→${c.to}`)).toEqual([
-    '2027-03-08 low→medium',
+    '2027-03-09 low→medium',
     '2027-03-11 medium→low',
     '2027-03-18 low→medium',
     '2027-03-19 medium→high',

@@ -32,19 +32,24 @@ export function consecutiveMisses(outcomes: readonly DayOutcome[]): number {
 }
 
 /**
- * high: 3+ due days in a row not done, or under 40 % over the last 7 days (with at least 3 due days);
+ * high: 3+ due days in a row not done, or under 40 % over the last 7 days;
  * medium: 2 in a row, or under 70 % over 7 days, or under 50 % over 30 days; otherwise low.
+ * A share needs enough due days to mean something: 3 in the 7-day window, 7 in the 30-day one — so a new member
+ * is not flagged for one bad first day (two misses in a row still are).
  */
 export function riskLevel(args: {
   adherence7: number | null;
   adherence30: number | null;
   consecutiveMisses: number;
   due7: number;
+  /** Due days in the 30-day window; omitted = enough. */
+  due30?: number;
 }): RiskLevel {
-  const { adherence7, adherence30, consecutiveMisses: misses, due7 } = args;
-  if (misses >= 3 || (adherence7 !== null && due7 >= 3 && adherence7 < 0.4)) return 'high';
-  if (misses >= 2 || (adherence7 !== null && adherence7 < 0.7) || (adherence30 !== null && adherence30 < 0.5))
-    return 'medium';
+  const { consecutiveMisses: misses, due7, due30 = Infinity } = args;
+  const a7 = due7 >= 3 ? args.adherence7 : null;
+  const a30 = due30 >= 7 ? args.adherence30 : null;
+  if (misses >= 3 || (a7 !== null && a7 < 0.4)) return 'high';
+  if (misses >= 2 || (a7 !== null && a7 < 0.7) || (a30 !== null && a30 < 0.5)) return 'medium';
   return 'low';
 }
 
@@ -52,14 +57,14 @@ export function progressOf(outcomes: readonly DayOutcome[], today: string) {
   const a7 = adherence(outcomes, today, 7);
   const a30 = adherence(outcomes, today, 30);
   const a90 = adherence(outcomes, today, 90);
-  const from7 = addDays(today, -6);
-  const due7 = outcomes.filter(
-    (o) => o.localDate >= from7 && o.localDate <= today && o.status !== 'rest',
-  ).length;
+  const dueSince = (from: string) =>
+    outcomes.filter((o) => o.localDate >= from && o.localDate <= today && o.status !== 'rest').length;
+  const due7 = dueSince(addDays(today, -6));
+  const due30 = dueSince(addDays(today, -29));
   const misses = consecutiveMisses(outcomes.filter((o) => o.localDate <= today));
   return {
     adherence: { d7: a7, d30: a30, d90: a90 },
     consecutiveMisses: misses,
-    risk: riskLevel({ adherence7: a7, adherence30: a30, consecutiveMisses: misses, due7 }),
+    risk: riskLevel({ adherence7: a7, adherence30: a30, consecutiveMisses: misses, due7, due30 }),
   };
 }
