@@ -98,6 +98,18 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         return null;
       });
 
+  /** Pause through a local date (null = resume): the workflow decides, the row mirrors its status. */
+  async function setPause(id: string, until: string | null) {
+    await requireMember(id);
+    const live = await updateWorkflow(id, { pausedUntil: until });
+    const [row] = await db
+      .update(members)
+      .set({ status: rowStatus(live), updatedAt: new Date() })
+      .where(eq(members.id, id))
+      .returning();
+    return toMemberJson(row!, live);
+  }
+
   return new Hono()
     .get('/', validate('query', listMembers), async (c) => {
       // From Postgres (status and risk level are mirrored there by the member workflow's activities).
@@ -206,29 +218,11 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       '/:id/pause',
       validate('param', idParam),
       validate('json', z.object({ until: localDay })),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        await requireMember(id);
-        const live = await updateWorkflow(id, { pausedUntil: c.req.valid('json').until });
-        const [row] = await db
-          .update(members)
-          .set({ status: rowStatus(live), updatedAt: new Date() })
-          .where(eq(members.id, id))
-          .returning();
-        return c.json(toMemberJson(row!, live));
-      },
+      async (c) => c.json(await setPause(c.req.valid('param').id, c.req.valid('json').until)),
     )
-    .post('/:id/resume', validate('param', idParam), async (c) => {
-      const { id } = c.req.valid('param');
-      await requireMember(id);
-      const live = await updateWorkflow(id, { pausedUntil: null });
-      const [row] = await db
-        .update(members)
-        .set({ status: rowStatus(live), updatedAt: new Date() })
-        .where(eq(members.id, id))
-        .returning();
-      return c.json(toMemberJson(row!, live));
-    })
+    .post('/:id/resume', validate('param', idParam), async (c) =>
+      c.json(await setPause(c.req.valid('param').id, null)),
+    )
     .delete('/:id', validate('param', idParam), async (c) => {
       const { id } = c.req.valid('param');
       const member = await requireMember(id);
