@@ -1,11 +1,8 @@
 /** Small pure text helpers shared by the prompts, the templates and the output cleanup. */
 import { fitToSegments } from '../../workflows/lib/segments.js';
-import type { Cadence } from './types.js';
 
 /** SMS budgets (segments) per kind of text. */
 export const SEGMENT_BUDGET = { motivation: 2, weeklySummary: 3 } as const;
-
-const DAY_ABBR = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** The first word of the member's name, at most 20 characters ('' when there is none). */
 export function firstName(memberName: string): string {
@@ -13,38 +10,7 @@ export function firstName(memberName: string): string {
   return Array.from(first).slice(0, 20).join('');
 }
 
-/** Sessions per week a cadence asks for. */
-export function sessionsPerWeek(cadence: Cadence): number {
-  switch (cadence.kind) {
-    case 'daily':
-      return 7;
-    case 'times_per_week':
-      return Math.min(7, Math.max(1, Math.round(cadence.times)));
-    case 'weekdays':
-      return Math.min(7, Math.max(1, new Set(cadence.days).size));
-  }
-}
-
-/** "every day", "3 times a week", "on Mon, Wed and Fri". */
-export function describeCadence(cadence: Cadence): string {
-  switch (cadence.kind) {
-    case 'daily':
-      return 'every day';
-    case 'times_per_week': {
-      const n = sessionsPerWeek(cadence);
-      return n === 1 ? 'once a week' : n === 2 ? 'twice a week' : `${n} times a week`;
-    }
-    case 'weekdays': {
-      const days = [...new Set(cadence.days)]
-        .filter((d) => Number.isInteger(d) && d >= 0 && d <= 6)
-        .sort((a, b) => a - b)
-        .map((d) => DAY_ABBR[d] ?? '');
-      if (days.length === 0) return 'on your chosen days';
-      if (days.length === 1) return `on ${days[0]}`;
-      return `on ${days.slice(0, -1).join(', ')} and ${days[days.length - 1]}`;
-    }
-  }
-}
+export { describeCadence, sessionsPerWeek } from '../../workflows/lib/goals.js';
 
 /** Cuts `s` to at most `max` characters at a word boundary when possible (no ellipsis). */
 export function clip(s: string, max: number): string {

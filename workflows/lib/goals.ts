@@ -94,15 +94,38 @@ export function applyCheckIn(goal: GoalState, date: string, done: boolean): void
   goal.currentStreak = 0;
 }
 
-export function describeCadence(c: GoalCadence): string {
-  const names = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  switch (c.kind) {
+const DAY_ABBR = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** Sessions per week a cadence asks for. */
+export function sessionsPerWeek(cadence: GoalCadence): number {
+  switch (cadence.kind) {
     case 'daily':
-      return 'daily';
+      return 7;
     case 'times_per_week':
-      return `${c.times}x a week`;
+      return Math.min(7, Math.max(1, Math.round(cadence.times)));
     case 'weekdays':
-      return c.days.map((d) => names[d]).join('/');
+      return Math.min(7, Math.max(1, new Set(cadence.days).size));
+  }
+}
+
+/** "every day", "3 times a week", "on Mon, Wed and Fri". */
+export function describeCadence(cadence: GoalCadence): string {
+  switch (cadence.kind) {
+    case 'daily':
+      return 'every day';
+    case 'times_per_week': {
+      const n = sessionsPerWeek(cadence);
+      return n === 1 ? 'once a week' : n === 2 ? 'twice a week' : `${n} times a week`;
+    }
+    case 'weekdays': {
+      const days = [...new Set(cadence.days)]
+        .filter((d) => Number.isInteger(d) && d >= 0 && d <= 6)
+        .sort((a, b) => a - b)
+        .map((d) => DAY_ABBR[d] ?? '');
+      if (days.length === 0) return 'on your chosen days';
+      if (days.length === 1) return `on ${days[0]}`;
+      return `on ${days.slice(0, -1).join(', ')} and ${days[days.length - 1]}`;
+    }
   }
 }
 
