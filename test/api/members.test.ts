@@ -272,10 +272,15 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
       routeStatus: 'routed',
       routedTo: memberWorkflowId(created.id),
     });
-    // The workflow got the signal exactly once.
-    const history = await env.client.workflow.getHandle(memberWorkflowId(created.id)).fetchHistory();
-    const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
-    expect(signals).toHaveLength(1);
+    // The workflow got the signal exactly once. (A signal that arrives while a workflow task is running — the
+    // new member's welcome — enters the history when that task completes, so wait for it, then look again.)
+    const signalsInHistory = async () => {
+      const history = await env.client.workflow.getHandle(memberWorkflowId(created.id)).fetchHistory();
+      return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+    };
+    await waitFor(async () => (await signalsInHistory()).length > 0, 'the reply signal in the history');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await signalsInHistory()).toHaveLength(1);
   });
 
   it('keeps a message from an unknown number as unrouted', async () => {
