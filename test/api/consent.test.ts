@@ -2,30 +2,17 @@
  * The consent API (ledger + suppressions) and the operator message lists, against real Postgres and a real
  * Temporal server (time-skipping test server, real worker) for the member whose workflow hears about a change.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inboundMessages, members, messages } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { memberStateQuery } from '../../workflows/messages.js';
-import { auth, json, testApp } from '../helpers/app.js';
-import type { createTestDatabase } from '../helpers/db.js';
-import { timeSkippingStack } from '../helpers/stack.js';
+import { auth, json } from '../helpers/app.js';
+import { stackWithApp } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
-let app: ReturnType<typeof testApp>;
-
-beforeAll(async () => {
-  stack = await timeSkippingStack();
-  ({ env, database } = stack);
-  app = testApp(database.db, env.client);
-});
-afterAll(async () => {
-  await stack?.close();
-});
+/** The time-skipping server, a fresh database, the real workers and the app over them (helpers/stack.ts). */
+const t = stackWithApp();
 
 interface ConsentEventJson {
   id: number;
@@ -49,7 +36,7 @@ interface Problem {
 }
 
 async function record(body: Record<string, unknown>) {
-  const res = await app.request('/consent', { method: 'POST', headers: json, body: JSON.stringify(body) });
+  const res = await t.app.request('/consent', { method: 'POST', headers: json, body: JSON.stringify(body) });
   return {
     res,
     body: (await res.json()) as {
@@ -67,7 +54,7 @@ async function ok(body: Record<string, unknown>) {
 }
 
 async function read(phone: string) {
-  const res = await app.request(`/consent/${phone}`, { headers: auth });
+  const res = await t.app.request(`/consent/${phone}`, { headers: auth });
   expect(res.status).toBe(200);
   return (await res.json()) as { state: ConsentStateJson; events: ConsentEventJson[] };
 }
@@ -106,11 +93,11 @@ describe('POST /consent validation', () => {
   );
 
   it('GET /consent/:phone with a malformed number is 400 naming phone; both need the API key', async () => {
-    const bad = await app.request('/consent/12345', { headers: auth });
+    const bad = await t.app.request('/consent/12345', { headers: auth });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Problem).errors.map((e) => e.field)).toEqual(['phone']);
-    expect((await app.request('/consent/+14155551004')).status).toBe(401);
-    const post = await app.request('/consent', {
+    expect((await t.app.request('/consent/+14155551004')).status).toBe(401);
+    const post = await t.app.request('/consent', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ phone: '+14155551004', purpose: 'all', action: 'opt_out' }),
@@ -233,18 +220,18 @@ describe('the consent ledger', () => {
 
   it('a member’s opt-out reaches the member row and the running workflow; opting back in reverses it', async () => {
     const phone = '+14155551020';
-    const created = await app.request('/members', {
+    const created = await t.app.request('/members', {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ name: 'Ana', phone, timezone: 'America/New_York', checkInTime: '19:00' }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const handle = env.client.workflow.getHandle(memberWorkflowId(id));
+    const handle = t.env.client.workflow.getHandle(memberWorkflowId(id));
 
     await ok({ phone, purpose: 'all', action: 'opt_out' });
     const member = async () =>
-      (await (await app.request(`/members/${id}`, { headers: auth })).json()) as { status: string };
+      (await (await t.app.request(`/members/${id}`, { headers: auth })).json()) as { status: string };
     expect((await member()).status).toBe('opted_out');
     await waitFor(
       async () => (await handle.query(memberStateQuery)).status === 'opted_out',
@@ -265,7 +252,7 @@ describe('GET /messages filters and pagination', () => {
   const outbound: Array<{ id: number; status: string; memberId: string }> = [];
 
   beforeAll(async () => {
-    await database.db.insert(members).values([
+    await t.database.db.insert(members).values([
       { id: memberA, name: 'A', phone: '+14155552001', timezone: 'America/New_York', checkInTime: '08:00' },
       { id: memberB, name: 'B', phone: '+14155552002', timezone: 'America/New_York', checkInTime: '08:00' },
     ]);
@@ -288,7 +275,7 @@ describe('GET /messages filters and pagination', () => {
     ] as const;
     for (const [i, routeStatus] of statuses.entries()) {
       const memberId = routeStatus === 'unrouted' ? null : i % 2 ? memberA : memberB;
-      const [row] = await database.db
+      const [row] = await t.database.db
         .insert(inboundMessages)
         .values({
           providerSid: `SM_list_in_${i}`,
@@ -305,7 +292,7 @@ describe('GET /messages filters and pagination', () => {
     const outStatuses = ['delivered', 'sent', 'delivered', 'failed', 'delivered', 'delivered', 'delivered'];
     for (const [i, status] of outStatuses.entries()) {
       const memberId = i % 3 === 2 ? memberB : memberA;
-      const [row] = await database.db
+      const [row] = await t.database.db
         .insert(messages)
         .values({
           idempotencyKey: `list:out:${i}`,
@@ -326,9 +313,12 @@ describe('GET /messages filters and pagination', () => {
     const seen: number[][] = [];
     let before: number | null = null;
     for (let i = 0; i < 50; i++) {
-      const res = await app.request(`/messages?${query}&limit=${limit}${before ? `&before=${before}` : ''}`, {
-        headers: auth,
-      });
+      const res = await t.app.request(
+        `/messages?${query}&limit=${limit}${before ? `&before=${before}` : ''}`,
+        {
+          headers: auth,
+        },
+      );
       expect(res.status).toBe(200);
       const body = (await res.json()) as {
         messages: Array<{ id: number; routeStatus?: string; status?: string; memberId: string | null }>;
@@ -380,11 +370,11 @@ describe('GET /messages filters and pagination', () => {
 
   it('401 without the API key; 400 naming memberId when it is not a UUID', async () => {
     for (const q of ['', '?direction=inbound&routed=false', `?status=delivered&memberId=${memberA}`]) {
-      const res = await app.request(`/messages${q}`);
+      const res = await t.app.request(`/messages${q}`);
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
-    const bad = await app.request('/messages?memberId=42', { headers: auth });
+    const bad = await t.app.request('/messages?memberId=42', { headers: auth });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Problem).errors.map((e) => e.field)).toEqual(['memberId']);
   });

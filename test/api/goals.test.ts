@@ -3,32 +3,19 @@
  * real worker: goals are Temporal updates on the member workflow, validated by zod (400) and then by the
  * workflow (422), and they shape the daily prompt, answered by SMS as "1 Y 2 N".
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkIns, goals, messages } from '../../db/schema.js';
 import { promptText } from '../../workflows/lib/goals.js';
 import type { GoalView } from '../../workflows/messages.js';
-import { json, testApp } from '../helpers/app.js';
-import type { createTestDatabase } from '../helpers/db.js';
+import { json } from '../helpers/app.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
-import { timeSkippingStack } from '../helpers/stack.js';
+import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
-let app: ReturnType<typeof testApp>;
+/** The time-skipping server, a fresh database, the real workers and the app over them (helpers/stack.ts). */
+const t = stackWithApp();
 let seq = 0;
-
-beforeAll(async () => {
-  stack = await timeSkippingStack();
-  ({ env, database } = stack);
-  app = testApp(database.db, env.client);
-});
-afterAll(async () => {
-  await stack?.close();
-});
 
 const UNKNOWN = '3f1c2a4e-0000-4000-8000-000000000000';
 
@@ -39,7 +26,7 @@ interface Problem {
 }
 
 const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await app.request(path, {
+  const res = await t.app.request(path, {
     method,
     headers: json,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -62,7 +49,7 @@ async function confirmedMember(tz = 'America/New_York', checkInTime = '19:00') {
     checkInTime,
   });
   expect(created.status).toBe(201);
-  await confirmMember(env.client, { id: created.body.id, phone }, sandboxInbound(app));
+  await confirmMember(t.env.client, { id: created.body.id, phone }, sandboxInbound(t.app));
   return { id: created.body.id, phone };
 }
 
@@ -90,7 +77,8 @@ describe('POST /members/:id/goals', () => {
     expect(res.body.plan?.weeklyTarget).toBeTruthy();
 
     const row = await waitFor(
-      () => database.db.query.goals.findFirst({ where: and(eq(goals.memberId, m.id), eq(goals.goalId, 1)) }),
+      () =>
+        t.database.db.query.goals.findFirst({ where: and(eq(goals.memberId, m.id), eq(goals.goalId, 1)) }),
       'the goal row',
     );
     expect(row).toMatchObject({ title: 'Run 5k', status: 'active', planSource: 'plan.template@1' });
@@ -194,7 +182,7 @@ describe('GET /members/:id/goals and DELETE /members/:id/goals/:goalId', () => {
     await waitFor(
       async () =>
         (
-          await database.db.query.goals.findFirst({
+          await t.database.db.query.goals.findFirst({
             where: and(eq(goals.memberId, m.id), eq(goals.goalId, 1)),
           })
         )?.status === 'archived',
@@ -220,12 +208,12 @@ describe('goals in the daily prompt', () => {
     await addGoal(m.id, { title: 'Run', cadence: { kind: 'daily' } });
     await addGoal(m.id, { title: 'Read', cadence: { kind: 'daily' } });
     const member = await call<{ nextPromptAt: string }>('GET', `/members/${m.id}`);
-    await skipTo(env, new Date(Date.parse(member.body.nextPromptAt) + 60_000));
+    await skipTo(t.env, new Date(Date.parse(member.body.nextPromptAt) + 60_000));
 
     const prompt = await waitFor(
       async () =>
         (
-          await database.db
+          await t.database.db
             .select()
             .from(messages)
             .where(and(eq(messages.memberId, m.id), eq(messages.kind, 'checkin_prompt')))
@@ -239,14 +227,14 @@ describe('goals in the daily prompt', () => {
       ]),
     );
 
-    await sandboxInbound(app)({
+    await sandboxInbound(t.app)({
       MessageSid: newMessageSid(),
       From: m.phone,
       To: OUR_NUMBER,
       Body: '1 Y 2 N',
     });
     const rows = await waitFor(async () => {
-      const r = await database.db.select().from(checkIns).where(eq(checkIns.memberId, m.id));
+      const r = await t.database.db.select().from(checkIns).where(eq(checkIns.memberId, m.id));
       return r.length === 2 && r;
     }, 'two check-ins');
     expect(rows.map((r) => [r.goalId, r.status]).sort()).toEqual([

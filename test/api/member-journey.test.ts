@@ -2,33 +2,20 @@
  * Member preferences, pause/resume, erasure, check-in history and progress through the API, against real
  * Postgres and a real Temporal server (time-skipping) with the real worker.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkIns, inboundMessages, members, messages } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { memberStateQuery } from '../../workflows/messages.js';
 import { addDays, localDate } from '../../workflows/lib/time.js';
-import { auth, json, testApp } from '../helpers/app.js';
-import type { createTestDatabase } from '../helpers/db.js';
+import { auth, json } from '../helpers/app.js';
 import { confirmMember, sandboxInbound } from '../helpers/members.js';
-import { timeSkippingStack } from '../helpers/stack.js';
+import { stackWithApp } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
-let app: ReturnType<typeof testApp>;
+/** The time-skipping server, a fresh database, the real workers and the app over them (helpers/stack.ts). */
+const t = stackWithApp();
 let seq = 0;
-
-beforeAll(async () => {
-  stack = await timeSkippingStack();
-  ({ env, database } = stack);
-  app = testApp(database.db, env.client);
-});
-afterAll(async () => {
-  await stack?.close();
-});
 
 interface MemberJson {
   id: string;
@@ -42,18 +29,18 @@ interface MemberJson {
 /** A member created through the API who has replied YES to the welcome text (prompts are scheduled). */
 async function create(tz = 'America/New_York', checkInTime = '19:00'): Promise<MemberJson> {
   const phone = `+1646555${String(1000 + seq++)}`;
-  const res = await app.request('/members', {
+  const res = await t.app.request('/members', {
     method: 'POST',
     headers: json,
     body: JSON.stringify({ name: 'Jo', phone, timezone: tz, checkInTime }),
   });
   expect(res.status).toBe(201);
   const member = (await res.json()) as MemberJson;
-  await confirmMember(env.client, { id: member.id, phone }, sandboxInbound(app));
+  await confirmMember(t.env.client, { id: member.id, phone }, sandboxInbound(t.app));
   return member;
 }
 const call = async (method: string, path: string, body?: unknown) => {
-  const res = await app.request(path, {
+  const res = await t.app.request(path, {
     method,
     headers: json,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -79,7 +66,7 @@ describe('PATCH /members/:id', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ timezone: 'Europe/Berlin', checkInTime: '07:15', tone: 'calm' });
     expect(localHHMM(res.body!.nextPromptAt as string, 'Europe/Berlin')).toBe('07:15');
-    const row = await database.db.query.members.findFirst({ where: eq(members.id, m.id) });
+    const row = await t.database.db.query.members.findFirst({ where: eq(members.id, m.id) });
     expect(row).toMatchObject({ timezone: 'Europe/Berlin', checkInTime: '07:15', tone: 'calm' });
   });
 
@@ -89,7 +76,7 @@ describe('PATCH /members/:id', () => {
     expect(bad.status).toBe(400);
     expect((bad.body!.errors as Array<{ field: string }>)[0]!.field).toBe('timezone');
     expect((await call('PATCH', `/members/${m.id}`, {})).status).toBe(400);
-    const row = await database.db.query.members.findFirst({ where: eq(members.id, m.id) });
+    const row = await t.database.db.query.members.findFirst({ where: eq(members.id, m.id) });
     expect(row?.timezone).toBe('America/New_York');
   });
 
@@ -98,7 +85,7 @@ describe('PATCH /members/:id', () => {
     const res = await call('PATCH', `/members/${m.id}`, { tone: 'tough_love', nudgeAfterMinutes: 0 });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ tone: 'tough_love', nudgeAfterMinutes: 0 });
-    const live = await env.client.workflow.getHandle(memberWorkflowId(m.id)).query(memberStateQuery);
+    const live = await t.env.client.workflow.getHandle(memberWorkflowId(m.id)).query(memberStateQuery);
     expect(live).toMatchObject({ tone: 'tough_love', nudgeAfterMinutes: 0 });
     for (const nudgeAfterMinutes of [-1, 1.5, '30']) {
       const bad = await call('PATCH', `/members/${m.id}`, { nudgeAfterMinutes });
@@ -117,7 +104,7 @@ describe('PATCH /members/:id', () => {
 describe('pause and resume', () => {
   it('pausing until a date moves the next prompt past it; resuming brings it back', async () => {
     const m = await create('Asia/Kolkata', '06:30');
-    const today = localDate(await env.currentTimeMs(), 'Asia/Kolkata');
+    const today = localDate(await t.env.currentTimeMs(), 'Asia/Kolkata');
     const until = addDays(today, 3);
     const paused = await call('POST', `/members/${m.id}/pause`, { until });
     expect(paused.status).toBe(200);
@@ -126,7 +113,7 @@ describe('pause and resume', () => {
     expect(localDate(Date.parse(paused.body!.nextPromptAt as string), 'Asia/Kolkata')).toBe(
       addDays(until, 1),
     );
-    const live = await env.client.workflow.getHandle(memberWorkflowId(m.id)).query(memberStateQuery);
+    const live = await t.env.client.workflow.getHandle(memberWorkflowId(m.id)).query(memberStateQuery);
     expect(live).toMatchObject({ status: 'paused', pausedUntil: until });
 
     const resumed = await call('POST', `/members/${m.id}/resume`);
@@ -164,7 +151,7 @@ describe('check-in history and progress', () => {
       'missed',
       'missed',
     ] as const;
-    await database.db.insert(checkIns).values(
+    await t.database.db.insert(checkIns).values(
       statuses.map((status, i) => ({
         memberId: m.id,
         localDate: addDays(today, i - 9),
@@ -172,7 +159,10 @@ describe('check-in history and progress', () => {
         reflection: status === 'done' ? `day ${i}` : null,
       })),
     );
-    await database.db.update(members).set({ currentStreak: 0, longestStreak: 7 }).where(eq(members.id, m.id));
+    await t.database.db
+      .update(members)
+      .set({ currentStreak: 0, longestStreak: 7 })
+      .where(eq(members.id, m.id));
 
     const page1 = await call('GET', `/members/${m.id}/check-ins?limit=4`);
     expect(page1.status).toBe(200);
@@ -203,11 +193,11 @@ describe('check-in history and progress', () => {
 describe('DELETE /members/:id (erasure)', () => {
   it('deletes the personal data, ends the workflow, and the member is gone', async () => {
     const m = await create();
-    const row = await database.db.query.members.findFirst({ where: eq(members.id, m.id) });
-    await database.db
+    const row = await t.database.db.query.members.findFirst({ where: eq(members.id, m.id) });
+    await t.database.db
       .insert(checkIns)
       .values({ memberId: m.id, localDate: '2027-01-01', status: 'done', reflection: 'felt great' });
-    await app.request('/webhooks/twilio/sms', {
+    await t.app.request('/webhooks/twilio/sms', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -219,26 +209,29 @@ describe('DELETE /members/:id (erasure)', () => {
     });
     await waitFor(
       async () =>
-        (await database.db.select().from(messages).where(eq(messages.memberId, m.id))).some(
+        (await t.database.db.select().from(messages).where(eq(messages.memberId, m.id))).some(
           (r) => r.kind === 'clarify',
         ),
       'a clarification',
     );
 
-    const res = await app.request(`/members/${m.id}`, { method: 'DELETE', headers: auth });
+    const res = await t.app.request(`/members/${m.id}`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(204);
-    expect(await database.db.select().from(members).where(eq(members.id, m.id))).toHaveLength(0);
-    expect(await database.db.select().from(checkIns).where(eq(checkIns.memberId, m.id))).toHaveLength(0);
-    expect(await database.db.select().from(messages).where(eq(messages.toPhone, row!.phone))).toHaveLength(0);
+    expect(await t.database.db.select().from(members).where(eq(members.id, m.id))).toHaveLength(0);
+    expect(await t.database.db.select().from(checkIns).where(eq(checkIns.memberId, m.id))).toHaveLength(0);
+    expect(await t.database.db.select().from(messages).where(eq(messages.toPhone, row!.phone))).toHaveLength(
+      0,
+    );
     expect(
-      await database.db.select().from(inboundMessages).where(eq(inboundMessages.fromPhone, row!.phone)),
+      await t.database.db.select().from(inboundMessages).where(eq(inboundMessages.fromPhone, row!.phone)),
     ).toHaveLength(0);
     await waitFor(
       async () =>
-        (await env.client.workflow.getHandle(memberWorkflowId(m.id)).describe()).status.name === 'COMPLETED',
+        (await t.env.client.workflow.getHandle(memberWorkflowId(m.id)).describe()).status.name ===
+        'COMPLETED',
       'workflow completed',
     );
     expect((await call('GET', `/members/${m.id}`)).status).toBe(404);
-    expect((await app.request(`/members/${m.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    expect((await t.app.request(`/members/${m.id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
   });
 });

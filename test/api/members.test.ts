@@ -1,36 +1,23 @@
 /** The REST API against real Postgres and a real Temporal server (time-skipping test server, real worker). */
 import { ServiceError, type Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inboundMessages, members } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { welcomeText } from '../../workflows/lib/goals.js';
 import { memberStateQuery } from '../../workflows/messages.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
 import { testApp, auth, json } from '../helpers/app.js';
-import type { createTestDatabase } from '../helpers/db.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
-import { timeSkippingStack } from '../helpers/stack.js';
+import { stackWithApp } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let stack: Awaited<ReturnType<typeof timeSkippingStack>>;
-let app: ReturnType<typeof testApp>;
-
-beforeAll(async () => {
-  stack = await timeSkippingStack();
-  ({ env, database } = stack);
-  app = testApp(database.db, env.client);
-});
-afterAll(async () => {
-  await stack?.close();
-});
+/** The time-skipping server, a fresh database, the real workers and the app over them (helpers/stack.ts). */
+const t = stackWithApp();
 
 const valid = { name: 'Ana', phone: '+14155550100', timezone: 'America/New_York', checkInTime: '19:00' };
 const post = (body: unknown, headers: Record<string, string> = json) =>
-  app.request('/members', {
+  t.app.request('/members', {
     method: 'POST',
     headers,
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -44,11 +31,11 @@ describe('authentication', () => {
       { authorization: 'Basic abc' },
     ];
     for (const headers of attempts) {
-      const res = await app.request('/members/3f1c2a4e-0000-4000-8000-000000000000', { headers });
+      const res = await t.app.request('/members/3f1c2a4e-0000-4000-8000-000000000000', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
-    const health = await app.request('/health');
+    const health = await t.app.request('/health');
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
       status: 'ok',
@@ -62,10 +49,10 @@ interface OutboxJson {
   messages: Array<{ kind: string; to: string; body: string; status: string }>;
 }
 const outbox = async (memberId: string) =>
-  ((await (await app.request(`/dev/outbox?memberId=${memberId}`, { headers: auth })).json()) as OutboxJson)
+  ((await (await t.app.request(`/dev/outbox?memberId=${memberId}`, { headers: auth })).json()) as OutboxJson)
     .messages;
 const getMember = async (id: string) =>
-  (await (await app.request(`/members/${id}`, { headers: auth })).json()) as {
+  (await (await t.app.request(`/members/${id}`, { headers: auth })).json()) as {
     status: string;
     nextPromptAt: string | null;
   };
@@ -77,9 +64,9 @@ describe('POST /members', () => {
     const body = (await res.json()) as { id: string; currentStreak: number };
     expect(res.headers.get('location')).toBe(`/members/${body.id}`);
     expect(body).toMatchObject({ ...valid, currentStreak: 0, status: 'pending_confirmation', risk: 'low' });
-    const row = await database.db.query.members.findFirst({ where: eq(members.id, body.id) });
+    const row = await t.database.db.query.members.findFirst({ where: eq(members.id, body.id) });
     expect(row).toMatchObject({ phone: valid.phone, status: 'pending_confirmation' });
-    const handle = env.client.workflow.getHandle(memberWorkflowId(body.id));
+    const handle = t.env.client.workflow.getHandle(memberWorkflowId(body.id));
     const desc = await handle.describe();
     expect(desc.status.name).toBe('RUNNING');
     // Searchable in the Web UI from the start.
@@ -97,10 +84,11 @@ describe('POST /members', () => {
     expect((await handle.query(memberStateQuery)).status).toBe('pending_confirmation');
 
     // YES by SMS → active, the row too, and the first prompt is at 19:00 New York time.
-    await confirmMember(env.client, { id: body.id, phone: valid.phone }, sandboxInbound(app));
+    await confirmMember(t.env.client, { id: body.id, phone: valid.phone }, sandboxInbound(t.app));
     await waitFor(
       async () =>
-        (await database.db.query.members.findFirst({ where: eq(members.id, body.id) }))?.status === 'active',
+        (await t.database.db.query.members.findFirst({ where: eq(members.id, body.id) }))?.status ===
+        'active',
       'the member row to be active',
     );
     const member = await getMember(body.id);
@@ -121,7 +109,7 @@ describe('POST /members', () => {
   it('anything but YES while pending gets a hint, and the member stays pending', async () => {
     const phone = '+14155550150';
     const created = (await (await post({ ...valid, phone })).json()) as { id: string };
-    await sandboxInbound(app)({
+    await sandboxInbound(t.app)({
       MessageSid: newMessageSid(),
       From: phone,
       To: OUR_NUMBER,
@@ -162,27 +150,29 @@ describe('POST /members', () => {
   it('409 when the phone number is already registered, and nothing else is written', async () => {
     const first = await post({ ...valid, phone: '+14155550110' });
     expect(first.status).toBe(201);
-    const before = await database.db.select().from(members);
+    const before = await t.database.db.select().from(members);
     const res = await post({ ...valid, name: 'Someone else', phone: '+14155550110' });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { errors: Array<{ field: string }> }).errors[0]?.field).toBe('phone');
-    expect(await database.db.select().from(members)).toHaveLength(before.length);
+    expect(await t.database.db.select().from(members)).toHaveLength(before.length);
   });
 
   it('rolls the row back when the workflow cannot be started (Temporal down): nothing half-written', async () => {
     const broken = {
       workflow: {
         start: () => Promise.reject(new ServiceError('14 UNAVAILABLE: connection refused')),
-        getHandle: env.client.workflow.getHandle.bind(env.client.workflow),
+        getHandle: t.env.client.workflow.getHandle.bind(t.env.client.workflow),
       },
     } as unknown as Client;
-    const res = await testApp(database.db, broken).request('/members', {
+    const res = await testApp(t.database.db, broken).request('/members', {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ ...valid, phone: '+14155550120' }),
     });
     expect(res.status).toBe(503);
-    expect(await database.db.select().from(members).where(eq(members.phone, '+14155550120'))).toHaveLength(0);
+    expect(await t.database.db.select().from(members).where(eq(members.phone, '+14155550120'))).toHaveLength(
+      0,
+    );
   });
 });
 
@@ -199,7 +189,7 @@ describe('GET /members (list)', () => {
       status,
       createdAt: at(n),
     });
-    await database.db
+    await t.database.db
       .insert(members)
       .values([
         row(1, 'high', 'active'),
@@ -209,7 +199,7 @@ describe('GET /members (list)', () => {
         row(5, 'high', 'active'),
       ]);
     const list = async (query: string) => {
-      const res = await app.request(`/members?${query}`, { headers: auth });
+      const res = await t.app.request(`/members?${query}`, { headers: auth });
       expect(res.status).toBe(200);
       return (await res.json()) as {
         members: Array<{ id: string; name: string; risk: string; status: string }>;
@@ -229,7 +219,7 @@ describe('GET /members (list)', () => {
     expect(pending.members.length).toBeGreaterThan(0);
     expect(pending.members.every((m) => m.status === 'pending_confirmation')).toBe(true);
 
-    const bad = await app.request('/members?risk=extreme', { headers: auth });
+    const bad = await t.app.request('/members?risk=extreme', { headers: auth });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: Array<{ field: string }> }).errors[0]?.field).toBe('risk');
   });
@@ -237,10 +227,10 @@ describe('GET /members (list)', () => {
 
 describe('GET /members/:id', () => {
   it('404 for an unknown member, 400 for an id that is not a UUID', async () => {
-    const missing = await app.request('/members/3f1c2a4e-0000-4000-8000-000000000000', { headers: auth });
+    const missing = await t.app.request('/members/3f1c2a4e-0000-4000-8000-000000000000', { headers: auth });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
-    const bad = await app.request('/members/42', { headers: auth });
+    const bad = await t.app.request('/members/42', { headers: auth });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: Array<{ field: string }> }).errors[0]?.field).toBe('id');
   });
@@ -257,12 +247,12 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
     const created = (await (await post({ ...valid, phone: '+14155550130' })).json()) as { id: string };
     const fields = { MessageSid: 'SM_retry_1', From: '+14155550130', To: '+15005550006', Body: 'Y' };
     for (let i = 0; i < 3; i++) {
-      const res = await app.request('/webhooks/twilio/sms', form(fields));
+      const res = await t.app.request('/webhooks/twilio/sms', form(fields));
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/xml');
       expect(await res.text()).toContain('<Response>');
     }
-    const rows = await database.db
+    const rows = await t.database.db
       .select()
       .from(inboundMessages)
       .where(eq(inboundMessages.providerSid, 'SM_retry_1'));
@@ -275,7 +265,7 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
     // The workflow got the signal exactly once. (A signal that arrives while a workflow task is running — the
     // new member's welcome — enters the history when that task completes, so wait for it, then look again.)
     const signalsInHistory = async () => {
-      const history = await env.client.workflow.getHandle(memberWorkflowId(created.id)).fetchHistory();
+      const history = await t.env.client.workflow.getHandle(memberWorkflowId(created.id)).fetchHistory();
       return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
     };
     await waitFor(async () => (await signalsInHistory()).length > 0, 'the reply signal in the history');
@@ -284,12 +274,12 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
   });
 
   it('keeps a message from an unknown number as unrouted', async () => {
-    const res = await app.request(
+    const res = await t.app.request(
       '/webhooks/twilio/sms',
       form({ MessageSid: 'SM_unknown', From: '+19995550000', To: '+15005550006', Body: 'hi' }),
     );
     expect(res.status).toBe(200);
-    const [row] = await database.db
+    const [row] = await t.database.db
       .select()
       .from(inboundMessages)
       .where(eq(inboundMessages.providerSid, 'SM_unknown'));
@@ -297,7 +287,7 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
   });
 
   it('400 naming the field when Twilio form fields are missing', async () => {
-    const res = await app.request('/webhooks/twilio/sms', form({ From: '+14155550130', Body: 'Y' }));
+    const res = await t.app.request('/webhooks/twilio/sms', form({ From: '+14155550130', Body: 'Y' }));
     expect(res.status).toBe(400);
   });
 });
@@ -305,9 +295,9 @@ describe('POST /webhooks/twilio/sms (sandbox: no Twilio credentials)', () => {
 describe('GET /dev/outbox', () => {
   it('lists what the sandbox provider "sent"', async () => {
     const created = (await (await post({ ...valid, phone: '+14155550140' })).json()) as { id: string };
-    await confirmMember(env.client, { id: created.id, phone: '+14155550140' }, sandboxInbound(app));
+    await confirmMember(t.env.client, { id: created.id, phone: '+14155550140' }, sandboxInbound(t.app));
     // An unclear reply makes the workflow answer at once, through the sandbox provider.
-    await app.request('/webhooks/twilio/sms', {
+    await t.app.request('/webhooks/twilio/sms', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({

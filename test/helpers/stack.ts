@@ -1,7 +1,9 @@
+import { afterAll, beforeAll } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import type { SmsProvider } from '../../activities/sms/provider.js';
 import { createWorkers } from '../../worker/worker.js';
+import { testApp } from './app.js';
 import { createTestDatabase } from './db.js';
 import { timeSkippingEnv } from './temporal.js';
 
@@ -27,4 +29,22 @@ export async function timeSkippingStack(opts: { sms?: SmsProvider } = {}) {
       await database.close();
     },
   };
+}
+
+export type TimeSkippingStack = Awaited<ReturnType<typeof timeSkippingStack>>;
+
+/**
+ * For one test file: the usual stack and the API app over it, started before the file's tests and closed after.
+ * Read its fields inside tests (they are set in `beforeAll`).
+ */
+export function stackWithApp(): TimeSkippingStack & { app: ReturnType<typeof testApp> } {
+  const t = {} as TimeSkippingStack & { app: ReturnType<typeof testApp> };
+  beforeAll(async () => {
+    const stack = await timeSkippingStack();
+    Object.assign(t, stack, { app: testApp(stack.database.db, stack.env.client) });
+  });
+  afterAll(async () => {
+    await t.close?.();
+  });
+  return t;
 }
