@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createActivities } from '../../activities/index.js';
+import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import type { SmsProvider } from '../../activities/sms/provider.js';
 import { createWorkers } from '../../worker/worker.js';
@@ -9,13 +9,14 @@ import { timeSkippingEnv } from './temporal.js';
 
 /**
  * The usual test stack: the time-skipping server, a fresh database, and the real workers (workflows + the paced
- * SMS queue) with the real activities — the sandbox SMS provider unless another is given.
+ * SMS queue) with the real activities — the sandbox SMS provider unless another is given, AI templates unless an
+ * OpenAI client is.
  */
-export async function timeSkippingStack(opts: { sms?: SmsProvider } = {}) {
+export async function timeSkippingStack(opts: { sms?: SmsProvider; ai?: ActivityDeps['ai'] } = {}) {
   const [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
   const worker = await createWorkers({
     connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: opts.sms ?? createSandboxProvider() }),
+    activities: createActivities({ db: database.db, sms: opts.sms ?? createSandboxProvider(), ai: opts.ai }),
     smsPerSecond: 1000,
   });
   const running = worker.run();

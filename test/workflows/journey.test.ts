@@ -14,11 +14,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { asc, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
 import { createTwilioProvider } from '../../activities/sms/twilio.js';
 import { memberProgress } from '../../db/analytics.js';
 import { checkIns, messages, riskEvents } from '../../db/schema.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { zonedTimeToUtc } from '../../workflows/lib/time.js';
 import { addGoalUpdate, memberStateQuery } from '../../workflows/messages.js';
@@ -26,49 +24,38 @@ import { MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attribut
 import { defaultResponder, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { json, testApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
 import { newMessageSid, OUR_NUMBER } from '../helpers/members.js';
 import { captureHistory } from '../helpers/histories.js';
-import { finishMember, skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import { timeSkippingStack, type TimeSkippingStack } from '../helpers/stack.js';
+import { finishMember, skipTo, waitFor } from '../helpers/temporal.js';
 
 const PUBLIC = 'https://crewline.example.com';
 const PHONE = '+14155550199';
 const NAME = 'Dana Whitfield';
 
+let stack: TimeSkippingStack;
 let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TimeSkippingStack['database'];
 let twilio: FakeTwilio;
 let openai: FakeOpenAI;
-let worker: Workers;
-let running: Promise<void>;
 let app: ReturnType<typeof testApp>;
 
 beforeAll(async () => {
-  [env, database, twilio, openai] = await Promise.all([
-    timeSkippingEnv(),
-    createTestDatabase(),
-    startFakeTwilio(),
-    startFakeOpenAI(),
-  ]);
+  [twilio, openai] = await Promise.all([startFakeTwilio(), startFakeOpenAI()]);
   const creds = {
     accountSid: twilio.accountSid,
     authToken: twilio.authToken,
     from: OUR_NUMBER,
     apiBaseUrl: twilio.baseUrl,
   };
-  worker = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({
-      db: database.db,
-      sms: createTwilioProvider({ ...creds, publicBaseUrl: PUBLIC }),
-      ai: {
-        openai: new OpenAI({ apiKey: 'sk-test', baseURL: openai.baseUrl, maxRetries: 0, timeout: 5_000 }),
-        model: 'gpt-4o-mini',
-      },
-    }),
-    smsPerSecond: 1000,
+  stack = await timeSkippingStack({
+    sms: createTwilioProvider({ ...creds, publicBaseUrl: PUBLIC }),
+    ai: {
+      openai: new OpenAI({ apiKey: 'sk-test', baseURL: openai.baseUrl, maxRetries: 0, timeout: 5_000 }),
+      model: 'gpt-4o-mini',
+    },
   });
-  running = worker.run();
+  ({ env, database } = stack);
   // Plans as the model would write them; every other text is the fake's default sentence.
   openai.respondWith((body, ...rest) =>
     body.response_format?.type === 'json_schema'
@@ -82,10 +69,7 @@ beforeAll(async () => {
   app = testApp(database.db, env.client, { twilio: creds, publicBaseUrl: PUBLIC });
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await database?.close();
+  await stack?.close();
   await twilio?.close();
   await openai?.close();
 });
