@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { memberProgress } from '../../db/analytics.js';
@@ -42,6 +42,14 @@ const createMember = z.object({
 
 export const idParam = z.object({ id: z.uuid('must be a member id (UUID)') });
 const localDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a local date YYYY-MM-DD');
+/** Check-ins page cursor: `YYYY-MM-DD.<goal id>` (the `nextBefore` of the previous page); a bare date = all of it. */
+const checkInCursor = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(\.\d{1,9})?$/, 'must be the nextBefore of the previous page (or a local date)')
+  .transform((v) => {
+    const [localDate, goal] = v.split('.');
+    return { localDate: localDate!, goalId: goal === undefined ? -1 : Number(goal) };
+  });
 const updateMember = z
   .object({
     timezone,
@@ -249,7 +257,10 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       validate('param', idParam),
       validate(
         'query',
-        z.object({ limit: z.coerce.number().int().min(1).max(100).default(30), before: localDay.optional() }),
+        z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(30),
+          before: checkInCursor.optional(),
+        }),
       ),
       async (c) => {
         const { id } = c.req.valid('param');
@@ -258,7 +269,14 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         const rows = await db
           .select()
           .from(checkIns)
-          .where(and(eq(checkIns.memberId, id), q.before ? lt(checkIns.localDate, q.before) : undefined))
+          .where(
+            and(
+              eq(checkIns.memberId, id),
+              q.before
+                ? sql`(${checkIns.localDate}, ${checkIns.goalId}) < (${q.before.localDate}::date, ${q.before.goalId})`
+                : undefined,
+            ),
+          )
           .orderBy(desc(checkIns.localDate), desc(checkIns.goalId))
           .limit(q.limit);
         return c.json({
@@ -270,7 +288,10 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
             mood: r.mood,
             recordedAt: r.recordedAt.toISOString(),
           })),
-          nextBefore: rows.length === q.limit ? rows[rows.length - 1]!.localDate : null,
+          nextBefore:
+            rows.length === q.limit
+              ? `${rows[rows.length - 1]!.localDate}.${rows[rows.length - 1]!.goalId}`
+              : null,
         });
       },
     )

@@ -188,6 +188,36 @@ describe('check-in history and progress', () => {
     expect(weeks.reduce((s, w) => s + w.due, 0)).toBe(10);
     expect(weeks.reduce((s, w) => s + w.done, 0)).toBe(7);
   });
+
+  it('pages through several goals per day without skipping or repeating a check-in', async () => {
+    const m = await create();
+    const today = localDate(Date.now(), 'America/New_York');
+    // Three days × three goals: a page of 4 ends in the middle of a day.
+    await t.database.db
+      .insert(checkIns)
+      .values(
+        [0, -1, -2].flatMap((d) =>
+          [1, 2, 3].map((goalId) => ({
+            memberId: m.id,
+            localDate: addDays(today, d),
+            goalId,
+            status: 'done' as const,
+          })),
+        ),
+      );
+    const seen: string[] = [];
+    let before: string | null = null;
+    for (let page = 0; page < 5; page++) {
+      const res = await call('GET', `/members/${m.id}/check-ins?limit=4${before ? `&before=${before}` : ''}`);
+      expect(res.status).toBe(200);
+      for (const c of res.body!.checkIns as Array<{ localDate: string; goalId: number }>)
+        seen.push(`${c.localDate}/${c.goalId}`);
+      before = res.body!.nextBefore as string | null;
+      if (!before) break;
+    }
+    expect(seen).toEqual([0, -1, -2].flatMap((d) => [3, 2, 1].map((g) => `${addDays(today, d)}/${g}`)));
+    expect((await call('GET', `/members/${m.id}/check-ins?before=yesterday`)).status).toBe(400);
+  });
 });
 
 describe('DELETE /members/:id (erasure)', () => {
