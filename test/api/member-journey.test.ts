@@ -193,18 +193,16 @@ describe('check-in history and progress', () => {
     const m = await create();
     const today = localDate(Date.now(), 'America/New_York');
     // Three days × three goals: a page of 4 ends in the middle of a day.
-    await t.database.db
-      .insert(checkIns)
-      .values(
-        [0, -1, -2].flatMap((d) =>
-          [1, 2, 3].map((goalId) => ({
-            memberId: m.id,
-            localDate: addDays(today, d),
-            goalId,
-            status: 'done' as const,
-          })),
-        ),
-      );
+    await t.database.db.insert(checkIns).values(
+      [0, -1, -2].flatMap((d) =>
+        [1, 2, 3].map((goalId) => ({
+          memberId: m.id,
+          localDate: addDays(today, d),
+          goalId,
+          status: 'done' as const,
+        })),
+      ),
+    );
     const seen: string[] = [];
     let before: string | null = null;
     for (let page = 0; page < 5; page++) {
