@@ -39,6 +39,13 @@ export interface SendSmsInput {
   window?: QuietHoursWindow | null;
   /** Replies to STOP/START/HELP: must reach a number that has just opted out, and are never deferred. */
   keywordReply?: boolean;
+  /**
+   * This text expects an answer (conversation routing): the sending workflow (its id, from the activity's
+   * context) is recorded as expecting replies from the recipient's phone that match `accepts` (e.g.
+   * `checkin_reply`) until `untilMs`. A later non-keyword inbound from that phone goes to the newest open
+   * expectation, else to the member's workflow, else it is stored as unrouted.
+   */
+  expectReply?: { accepts: string; untilMs: number };
 }
 
 export type SendSmsResult =
