@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { checkIns, goals, members, riskEvents } from '../db/schema.js';
-import type { GoalView, RiskChange } from '../workflows/messages.js';
+import type { GoalView, RiskChange } from '../workflows/member/definitions.js';
 
 export interface RecordCheckInInput {
   memberId: string;

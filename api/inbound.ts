@@ -10,10 +10,10 @@ import type { Db } from '../db/client.js';
 import { consentState, recordConsent } from '../db/consent.js';
 import { inboundMessages, members, type InboundMessage } from '../db/schema.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
-import { keywordWorkflow } from '../workflows/keyword.js';
+import { keywordWorkflow } from '../workflows/messaging/keyword.js';
 import { classifyInbound } from '../workflows/lib/keywords.js';
 import type { Brand } from '../workflows/lib/texts.js';
-import { consentSignal, replySignal } from '../workflows/messages.js';
+import { consentSignal, replySignal } from '../workflows/member/definitions.js';
 
 export interface InboundSms {
   messageSid: string;

@@ -22,7 +22,7 @@ import { temporalCliExecutable } from '../scripts/tools.js';
 import { startFakeTwilio } from '../test/fakes/twilio.js';
 import { startEmbeddedPostgres } from '../worker/infra.js';
 import { installRuntime } from '../worker/worker.js';
-import { bulkMessageWorkflow } from '../workflows/bulk.js';
+import { bulkMessageWorkflow } from '../workflows/messaging/bulk.js';
 import { bulkWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { countSegments } from '../workflows/lib/segments.js';
 

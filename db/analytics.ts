@@ -5,9 +5,8 @@
  * answered, not done otherwise.
  */
 import { sql } from 'drizzle-orm';
-import { weekStartOf } from '../workflows/lib/goals.js';
-import { progressOf, type DayOutcome, type DayStatus } from '../workflows/lib/risk.js';
-import { addDays } from '../workflows/lib/time.js';
+import { progressOf, type DayOutcome, type DayStatus } from '../workflows/member/risk.js';
+import { addDays, weekStartOf } from '../workflows/lib/time.js';
 import type { Db } from './client.js';
 
 /** Weeks (Monday-based) in the progress view. */

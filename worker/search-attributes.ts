@@ -9,7 +9,7 @@ import {
   encodeSearchAttributeIndexedValueType,
   type SearchAttributeKey,
 } from '@temporalio/common/lib/search-attributes.js';
-import { MEMBER_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 
 type Key = SearchAttributeKey<SearchAttributeType>;
 type TemporalConnection = Pick<Connection, 'operatorService' | 'workflowService'>;
@@ -29,14 +29,14 @@ const indexedType = (key: Key): number => encodeSearchAttributeIndexedValueType(
  * `--search-attribute CrewlineMemberId=Keyword …` for `temporal server start-dev`. The dev server applies them
  * only when it creates the namespace (a new database file), so `npm start` also calls `ensureSearchAttributes`.
  */
-export function devServerSearchAttributeArgs(keys: readonly Key[] = MEMBER_SEARCH_ATTRIBUTES): string[] {
+export function devServerSearchAttributeArgs(keys: readonly Key[] = SEARCH_ATTRIBUTES): string[] {
   return keys.flatMap((key) => ['--search-attribute', `${key.name}=${typeName(key)}`]);
 }
 
 /** The CLI command an operator runs to register `keys` by hand (one per type). */
 export function searchAttributeCreateCommand(
   namespace: string,
-  keys: readonly Key[] = MEMBER_SEARCH_ATTRIBUTES,
+  keys: readonly Key[] = SEARCH_ATTRIBUTES,
 ): string {
   const names = new Map<string, string[]>();
   for (const key of keys) names.set(typeName(key), [...(names.get(typeName(key)) ?? []), key.name]);
@@ -61,7 +61,7 @@ export function searchAttributeCreateCommand(
 export async function ensureSearchAttributes(
   connection: TemporalConnection,
   namespace: string,
-  keys: readonly Key[] = MEMBER_SEARCH_ATTRIBUTES,
+  keys: readonly Key[] = SEARCH_ATTRIBUTES,
   opts: { timeoutMs?: number } = {},
 ): Promise<string[]> {
   const command = searchAttributeCreateCommand(namespace, keys);

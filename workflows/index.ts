@@ -1,4 +1,5 @@
-export { bulkMessageWorkflow } from './bulk.js';
-export { keywordWorkflow } from './keyword.js';
-export { memberWorkflow } from './member.js';
-export { messageWorkflow } from './message.js';
+/** Every workflow the worker runs (its `workflowsPath`). `workflows/checks.ts` proves none is missing. */
+export { memberWorkflow } from './member/workflow.js';
+export { bulkMessageWorkflow } from './messaging/bulk.js';
+export { keywordWorkflow } from './messaging/keyword.js';
+export { messageWorkflow } from './messaging/message.js';

@@ -10,7 +10,7 @@ export function firstName(memberName: string): string {
   return Array.from(first).slice(0, 20).join('');
 }
 
-export { describeCadence, sessionsPerWeek } from '../../workflows/lib/goals.js';
+export { describeCadence, sessionsPerWeek } from '../../workflows/member/goals.js';
 
 /** Cuts `s` to at most `max` characters at a word boundary when possible (no ellipsis). */
 export function clip(s: string, max: number): string {

@@ -1,5 +1,5 @@
 /** Inputs and results of the AI activities (workflows import these as types only). */
-import type { GoalCadence } from '../../workflows/lib/keywords.js';
+import type { GoalCadence } from '../../workflows/member/goals.js';
 
 export type Tone = 'friendly' | 'tough_love' | 'calm';
 export const TONES: readonly Tone[] = ['friendly', 'tough_love', 'calm'];

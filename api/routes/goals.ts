@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { memberWorkflowId } from '../../workflows/ids.js';
-import { MAX_TITLE_LENGTH } from '../../workflows/lib/goals.js';
-import { addGoalUpdate, archiveGoalUpdate, memberStateQuery } from '../../workflows/messages.js';
+import { MAX_TITLE_LENGTH } from '../../workflows/member/goals.js';
+import { addGoalUpdate, archiveGoalUpdate, memberStateQuery } from '../../workflows/member/definitions.js';
 import type { AppDeps } from '../app.js';
 import { HttpProblem, validate } from '../problem.js';
 import { idParam, requireMemberRow } from './members.js';

@@ -7,15 +7,15 @@ import { checkIns, inboundMessages, members, messages } from '../../db/schema.js
 import { DEFAULT_MEMBER_SETTINGS } from '../../worker/config.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { isValidTimeZone, parseHHMM } from '../../workflows/lib/time.js';
-import { memberWorkflow } from '../../workflows/member.js';
+import { memberWorkflow } from '../../workflows/member/workflow.js';
 import {
   eraseSignal,
   memberStateQuery,
   updatePreferencesUpdate,
   type MemberPreferences,
   type MemberSnapshot,
-} from '../../workflows/messages.js';
-import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
+} from '../../workflows/member/definitions.js';
+import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/member/search-attributes.js';
 import { localDate } from '../../workflows/lib/time.js';
 import type { Db } from '../../db/client.js';
 import type { AppDeps } from '../app.js';

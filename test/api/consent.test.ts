@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inboundMessages, members, messages } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
-import { memberStateQuery } from '../../workflows/messages.js';
+import { memberStateQuery } from '../../workflows/member/definitions.js';
 import { auth, json } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';

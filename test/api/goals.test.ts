@@ -6,8 +6,8 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { checkIns, goals, messages } from '../../db/schema.js';
-import { promptText } from '../../workflows/lib/goals.js';
-import type { GoalView } from '../../workflows/messages.js';
+import { promptText } from '../../workflows/member/texts.js';
+import type { GoalView } from '../../workflows/member/definitions.js';
 import { json } from '../helpers/app.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';

@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { checkIns, inboundMessages, members, messages } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
-import { memberStateQuery } from '../../workflows/messages.js';
+import { memberStateQuery } from '../../workflows/member/definitions.js';
 import { addDays, localDate } from '../../workflows/lib/time.js';
 import { auth, json } from '../helpers/app.js';
 import { confirmMember, sandboxInbound } from '../helpers/members.js';

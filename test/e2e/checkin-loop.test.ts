@@ -16,9 +16,8 @@ import { freePort } from '../../worker/infra.js';
 import { createSmsProvider } from '../../worker/sms.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 
-import { confirmedText, welcomeText } from '../../workflows/lib/goals.js';
 import { localParts } from '../../workflows/lib/time.js';
-import { PROMPT_TEXT } from '../../workflows/member.js';
+import { confirmedText, PROMPT_TEXT, welcomeText } from '../../workflows/member/texts.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { API_KEY, BRAND } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';

@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { members, messages } from '../../db/schema.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { messageWorkflow } from '../../workflows/message.js';
+import { messageWorkflow } from '../../workflows/messaging/message.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { devServerEnv, waitFor } from '../helpers/temporal.js';

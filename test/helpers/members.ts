@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { memberWorkflowId } from '../../workflows/ids.js';
-import { memberStateQuery, type MemberSnapshot } from '../../workflows/messages.js';
+import { memberStateQuery, type MemberSnapshot } from '../../workflows/member/definitions.js';
 import { waitFor } from './temporal.js';
 
 export const OUR_NUMBER = '+15005550006';

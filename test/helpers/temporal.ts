@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { eraseSignal } from '../../workflows/messages.js';
-import { MEMBER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+import { eraseSignal } from '../../workflows/member/definitions.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { temporalCliExecutable, testServerExecutable } from '../../scripts/tools.js';
 import { ensureSearchAttributes } from '../../worker/search-attributes.js';
 
@@ -29,7 +29,7 @@ export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
       executable: await temporalCliExecutable(),
       ip: '127.0.0.1',
       extraArgs: ['--log-level', 'error'],
-      searchAttributes: [...MEMBER_SEARCH_ATTRIBUTES],
+      searchAttributes: [...SEARCH_ATTRIBUTES],
     },
   });
 }

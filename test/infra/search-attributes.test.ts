@@ -15,7 +15,7 @@ import {
   ensureSearchAttributes,
   searchAttributeCreateCommand,
 } from '../../worker/search-attributes.js';
-import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/search-attributes.js';
+import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/member/search-attributes.js';
 import { devServerEnv, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
 const TASK_QUEUE = 'search-attributes-test';

@@ -1,23 +1,25 @@
 import { describe, expect, it } from 'vitest';
+import { countSegments } from '../../workflows/lib/segments.js';
+import { weekStartOf } from '../../workflows/lib/time.js';
 import {
   applyCheckIn,
   cadenceError,
+  isDue,
+  type GoalCadence,
+  type GoalState,
+} from '../../workflows/member/goals.js';
+import {
   CLARIFY_TEXT,
   confirmedText,
   GOAL_HELP_TEXT,
   goalAddedText,
-  isDue,
   nudgeText,
   PROMPT_TEXT,
   promptText,
   REST_TEXT,
-  weekStartOf,
   welcomeText,
   WELCOME_REMINDER_TEXT,
-  type GoalState,
-} from '../../workflows/lib/goals.js';
-import type { GoalCadence } from '../../workflows/lib/keywords.js';
-import { countSegments } from '../../workflows/lib/segments.js';
+} from '../../workflows/member/texts.js';
 
 const goal = (cadence: GoalCadence, over: Partial<GoalState> = {}): GoalState => ({
   id: 1,

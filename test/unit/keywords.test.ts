@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInbound, parseCheckInReply, parseGoalCommand } from '../../workflows/lib/keywords.js';
+import { classifyInbound, parseCheckInReply } from '../../workflows/lib/keywords.js';
+import { parseGoalCommand } from '../../workflows/member/goals.js';
 
 describe('classifyInbound', () => {
   it.each([

@@ -5,7 +5,7 @@ import {
   progressOf,
   riskLevel,
   type DayOutcome,
-} from '../../workflows/lib/risk.js';
+} from '../../workflows/member/risk.js';
 
 const days = (start: string, statuses: DayOutcome['status'][]): DayOutcome[] =>
   statuses.map((status, i) => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SendSmsInput } from '../../activities/messaging.js';
 import { recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
-import { bulkMessageWorkflow } from '../../workflows/bulk.js';
+import { bulkMessageWorkflow } from '../../workflows/messaging/bulk.js';
 import { bulkWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { createTestDatabase } from '../helpers/db.js';
 import { timeSkippingStack } from '../helpers/stack.js';

@@ -10,7 +10,7 @@ import type { RecordCheckInInput, RecordDayInput } from '../../activities/member
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { memberWorkflow } from '../../workflows/member.js';
+import { memberWorkflow } from '../../workflows/member/workflow.js';
 import {
   addGoalUpdate,
   memberStateQuery,
@@ -18,7 +18,7 @@ import {
   subscribeRiskSignal,
   updatePreferencesUpdate,
   type RiskChange,
-} from '../../workflows/messages.js';
+} from '../../workflows/member/definitions.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, finishMember, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { messageWorkflow } from '../../workflows/message.js';
+import { messageWorkflow } from '../../workflows/messaging/message.js';
 import type { createTestDatabase } from '../helpers/db.js';
 import { timeSkippingStack } from '../helpers/stack.js';
 import { skipTo } from '../helpers/temporal.js';

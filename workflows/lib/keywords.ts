@@ -1,5 +1,5 @@
 /**
- * Inbound SMS parsing (pure: no imports). Input is first NFKC-normalised (full-width letters etc.) and matched
+ * Inbound SMS parsing shared by every conversational workflow (pure: no imports). Input is first NFKC-normalised (full-width letters etc.) and matched
  * case-insensitively.
  *
  * 1. classifyInbound — Twilio Advanced Opt-Out default keywords. The WHOLE message must be the keyword,
@@ -31,15 +31,6 @@
  *    - "yesterday" is only recognised as the first word (→ forYesterday: true).
  *    - Caveat: any text that starts with an ANSWER word parses ("no idea" → N, reflection "idea"; "Yes I ran"
  *      → Y). Only call this when a check-in is actually pending, after classifyInbound.
- *
- * 3. parseGoalCommand — "GOAL <title> <cadence>", cadence at the END of the message:
- *      daily      : "daily" | "every day" | "everyday" | "each day" | "7x week"
- *      times/week : N ("x" | "times") ["a" | "per" | "/" | "each" | "every"] ("week" | "wk" | "w") | N"x weekly"
- *                   | "once" / "twice" / "thrice" ["a" | "per"] "week"          (N = 1–6; 7 → daily)
- *      weekdays   : ["on" | "every"] day names (sun…sat, 3-letter or full or tues/thur/thurs), separated by
- *                   spaces , / & "and"; "weekdays" = Mon–Fri, "weekends" = Sat+Sun (all 7 → daily)
- *    Returns null when it is not a GOAL command, the title is empty, or no cadence is recognised (the caller
- *    should reply with usage help rather than guess).
  */
 
 export type InboundKind = 'opt_out' | 'opt_in' | 'help' | 'message';
@@ -60,7 +51,8 @@ const KEYWORDS = new Map<string, Exclude<InboundKind, 'message'>>([
 /** Keywords that may also be written as two words ("STOP ALL", "opt-out"). */
 const SPLITTABLE = new Set(['STOPALL', 'OPTOUT']);
 
-const normalize = (s: string): string => s.normalize('NFKC');
+/** NFKC normalisation (full-width letters etc.), shared by every inbound parser. */
+export const normalize = (s: string): string => s.normalize('NFKC');
 /** Strip leading/trailing characters that are neither letters nor digits (whitespace, punctuation, emoji). */
 const stripEdges = (s: string): string => s.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
 
@@ -158,74 +150,4 @@ export function parseCheckInReply(body: string): CheckInReply {
     ...(mood !== undefined && { mood }),
     ...(reflection && { reflection }),
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// GOAL command
-
-export type GoalCadence =
-  | { kind: 'daily' }
-  | { kind: 'times_per_week'; times: number }
-  | { kind: 'weekdays'; days: number[] /* 0 = Sunday, ascending */ };
-
-export interface GoalCommand {
-  title: string;
-  cadence: GoalCadence;
-}
-
-// prettier-ignore
-const DAY_NAMES: Record<string, number> = {
-  sun: 0, sunday: 0,
-  mon: 1, monday: 1,
-  tue: 2, tues: 2, tuesday: 2,
-  wed: 3, weds: 3, wednesday: 3,
-  thu: 4, thur: 4, thurs: 4, thursday: 4,
-  fri: 5, friday: 5,
-  sat: 6, saturday: 6,
-};
-const DAY_GROUPS: Record<string, number[]> = { weekdays: [1, 2, 3, 4, 5], weekends: [0, 6], weekend: [0, 6] };
-const WORD_TIMES: Record<string, number> = { once: 1, twice: 2, thrice: 3 };
-
-const RE_GOAL = /^goal(?![\p{L}\p{N}])[\s:,-]*(.*)$/isu;
-const RE_DAILY =
-  /(?:^|\s)(?:daily|every\s*day|each\s+day|7\s*(?:x|times)\s*(?:a|per|\/|each|every)?\s*(?:week|wk|w))$/iu;
-const RE_TIMES =
-  /(?:^|\s)(?:(\d+)\s*(?:x|times)\s*(?:(?:a|per|\/|each|every)?\s*(?:week|wk|w)|weekly)|(once|twice|thrice)\s*(?:a|per|\/|each|every)?\s*(?:week|wk))$/iu;
-const DAY_WORD = `(?:${[...Object.keys(DAY_NAMES), ...Object.keys(DAY_GROUPS)].sort((a, b) => b.length - a.length).join('|')})`;
-const RE_DAYS = new RegExp(
-  `(?:^|\\s)(?:(?:on|every)\\s+)?(${DAY_WORD}(?:(?:\\s*[,/&]\\s*|\\s+and\\s+|\\s+)${DAY_WORD})*)$`,
-  'iu',
-);
-
-const cleanTitle = (s: string): string => s.replace(/[\s,;:-]+$/u, '').trim();
-
-export function parseGoalCommand(body: string): GoalCommand | null {
-  const g = RE_GOAL.exec(
-    normalize(body)
-      .trim()
-      .replace(/[\s.!]+$/u, ''),
-  );
-  const text = g?.[1]?.trim();
-  if (!text) return null;
-
-  let cadence: GoalCadence | null = null;
-  let m: RegExpExecArray | null;
-  if ((m = RE_DAILY.exec(text))) {
-    cadence = { kind: 'daily' };
-  } else if ((m = RE_TIMES.exec(text))) {
-    const times = m[1] !== undefined ? Number(m[1]) : (WORD_TIMES[(m[2] ?? '').toLowerCase()] ?? 0);
-    if (times < 1 || times > 7) return null;
-    cadence = times === 7 ? { kind: 'daily' } : { kind: 'times_per_week', times };
-  } else if ((m = RE_DAYS.exec(text))) {
-    const set = new Set<number>();
-    for (const w of (m[1] ?? '').toLowerCase().match(new RegExp(DAY_WORD, 'giu')) ?? []) {
-      for (const d of DAY_GROUPS[w] ?? [DAY_NAMES[w] ?? -1]) if (d >= 0) set.add(d);
-    }
-    const days = [...set].sort((a, b) => a - b);
-    cadence = days.length === 7 ? { kind: 'daily' } : { kind: 'weekdays', days };
-  }
-  if (!cadence || !m) return null;
-
-  const title = cleanTitle(text.slice(0, m.index));
-  return title ? { title, cadence } : null;
 }

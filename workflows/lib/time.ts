@@ -279,3 +279,14 @@ export function nextAllowedInstant(
   }
   throw new Error(`nextAllowedInstant: no allowed time found after ${instantMs} in ${tz}`); // unreachable
 }
+
+/** 0 = Sunday … 6 = Saturday, from a local date "YYYY-MM-DD". */
+export function weekdayOf(date: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+}
+
+/** The Monday that starts the local week of `date`. */
+export function weekStartOf(date: string): string {
+  return addDays(date, -((weekdayOf(date) + 6) % 7));
+}

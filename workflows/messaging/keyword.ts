@@ -4,10 +4,10 @@
  * Its id comes from the inbound message, so a redelivered webhook or the inbox drainer cannot start it twice.
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { memberWorkflowId } from './ids.js';
-import { sendMessage } from './lib/outbound.js';
-import { keywordReply, type Brand } from './lib/texts.js';
-import { consentSignal } from './messages.js';
+import { memberWorkflowId } from '../ids.js';
+import { consentSignal } from '../lib/conversation.js';
+import { sendMessage } from '../lib/outbound.js';
+import { keywordReply, type Brand } from '../lib/texts.js';
 
 export interface KeywordInput {
   inboundId: number;

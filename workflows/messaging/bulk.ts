@@ -5,9 +5,9 @@
  * fans out over several of these.
  */
 import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { BatchItemResult, SendSmsInput } from '../activities/messaging.js';
-import { SMS_TASK_QUEUE } from './ids.js';
+import type { createActivities } from '../../activities/index.js';
+import type { BatchItemResult, SendSmsInput } from '../../activities/messaging.js';
+import { SMS_TASK_QUEUE } from '../ids.js';
 
 type Activities = ReturnType<typeof createActivities>;
 

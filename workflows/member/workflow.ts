@@ -25,33 +25,34 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { DayEntry } from '../activities/members.js';
+import type { createActivities } from '../../activities/index.js';
+import type { DayEntry } from '../../activities/members.js';
 import {
   applyCheckIn,
   cadenceError,
+  DEFAULT_GOAL_ID,
+  isDue,
+  MAX_TITLE_LENGTH,
+  parseGoalCommand,
+  type GoalState,
+} from './goals.js';
+import {
   CLARIFY_TEXT,
   confirmedText,
-  DEFAULT_GOAL_ID,
   GOAL_HELP_TEXT,
   goalAddedText,
   goalRejectedText,
-  isDue,
-  MAX_TITLE_LENGTH,
   NUDGE_WINDOW,
   nudgeText,
   PROMPT_TEXT,
   promptText,
   REST_TEXT,
-  weekdayOf,
-  weekStartOf,
   welcomeText,
   WELCOME_REMINDER_TEXT,
-  type GoalState,
-} from './lib/goals.js';
-import { classifyInbound, parseCheckInReply, parseGoalCommand } from './lib/keywords.js';
-import { sendMessage } from './lib/outbound.js';
-import { progressOf, type DayOutcome, type RiskLevel } from './lib/risk.js';
+} from './texts.js';
+import { classifyInbound, parseCheckInReply } from '../lib/keywords.js';
+import { sendMessage } from '../lib/outbound.js';
+import { progressOf, type DayOutcome, type RiskLevel } from './risk.js';
 import {
   addDays,
   isValidTimeZone,
@@ -60,7 +61,9 @@ import {
   nextLocalTime,
   parseHHMM,
   startOfNextLocalDay,
-} from './lib/time.js';
+  weekdayOf,
+  weekStartOf,
+} from '../lib/time.js';
 import {
   addGoalUpdate,
   archiveGoalUpdate,
@@ -80,10 +83,8 @@ import {
   type MemberSnapshot,
   type RiskChange,
   type Tone,
-} from './messages.js';
+} from './definitions.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from './search-attributes.js';
-
-export { PROMPT_TEXT };
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -2,14 +2,15 @@
  * Adherence and risk, from a member's daily outcomes. Pure: used by the API's progress view and by workflows.
  * Rest and paused days are neither due nor missed.
  */
-import { addDays } from './time.js';
+import { addDays } from '../lib/time.js';
+import type { CheckInStatus, RiskLevel } from './values.js';
 
-export type DayStatus = 'done' | 'not_done' | 'missed' | 'rest';
+export type DayStatus = CheckInStatus;
 export interface DayOutcome {
   localDate: string;
   status: DayStatus;
 }
-export type RiskLevel = 'low' | 'medium' | 'high';
+export type { RiskLevel };
 
 /** Share of due days done among the `days` local dates ending with `today`; null when nothing was due. */
 export function adherence(outcomes: readonly DayOutcome[], today: string, days: number): number | null {

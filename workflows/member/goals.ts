@@ -1,5 +1,5 @@
 /**
- * Goals, cadences, streak rules and the member's SMS texts (pure: used by the member workflow and tests).
+ * Goals, cadences, goal streak rules and the GOAL command (pure: used by the member workflow and tests).
  *
  * Cadences:
  *  - daily: due every day;
@@ -10,9 +10,9 @@
  * k-times-a-week goal's streak only breaks once the week's target can no longer be reached (flexibility is the
  * point of such a goal). Rest and paused days are never due, so they never break a streak.
  */
-import type { GoalView } from '../messages.js';
-import type { GoalCadence } from './keywords.js';
-import { addDays } from './time.js';
+import type { GoalView } from './definitions.js';
+import { normalize } from '../lib/keywords.js';
+import { weekdayOf, weekStartOf } from '../lib/time.js';
 
 /** The implicit daily habit of a member without goals (check-ins before goals existed use it too). */
 export const DEFAULT_GOAL_ID = 0;
@@ -22,17 +22,6 @@ export const MAX_TITLE_LENGTH = 80;
 export interface GoalState extends GoalView {
   /** Done check-ins in the current local week (Monday-based), for k-times-a-week goals. */
   week: { start: string; done: number };
-}
-
-/** 0 = Sunday … 6 = Saturday, from a local date "YYYY-MM-DD". */
-export function weekdayOf(date: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-}
-
-/** The Monday that starts the local week of `date`. */
-export function weekStartOf(date: string): string {
-  return addDays(date, -((weekdayOf(date) + 6) % 7));
 }
 
 /** Days left in the week after `date` (Sunday → 0). */
@@ -130,52 +119,80 @@ export function describeCadence(cadence: GoalCadence): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Texts (every one fits 2 SMS segments; tests check the budgets)
+// GOAL command
+//
+// parseGoalCommand — "GOAL <title> <cadence>", cadence at the END of the message:
+//      daily      : "daily" | "every day" | "everyday" | "each day" | "7x week"
+//      times/week : N ("x" | "times") ["a" | "per" | "/" | "each" | "every"] ("week" | "wk" | "w") | N"x weekly"
+//                   | "once" / "twice" / "thrice" ["a" | "per"] "week"          (N = 1–6; 7 → daily)
+//      weekdays   : ["on" | "every"] day names (sun…sat, 3-letter or full or tues/thur/thurs), separated by
+//                   spaces , / & "and"; "weekdays" = Mon–Fri, "weekends" = Sat+Sun (all 7 → daily)
+//    Returns null when it is not a GOAL command, the title is empty, or no cadence is recognised (the caller
+//    should reply with usage help rather than guess).
 
-export const PROMPT_TEXT =
-  'Crewline check-in: did you keep your habit today? Reply Y or N, and add a note if you like (e.g. "N tired").';
+export type GoalCadence =
+  | { kind: 'daily' }
+  | { kind: 'times_per_week'; times: number }
+  | { kind: 'weekdays'; days: number[] /* 0 = Sunday, ascending */ };
 
-/** The check-in prompt for the goals due today (numbered as the member should answer them). */
-export function promptText(due: ReadonlyArray<{ id: number; title: string }>): string {
-  if (due.length === 0 || (due.length === 1 && due[0]!.id === DEFAULT_GOAL_ID)) return PROMPT_TEXT;
-  if (due.length === 1)
-    return `Crewline check-in: ${clip(due[0]!.title, 60)} today? Reply Y or N, add a note if you like.`;
-  const list = due.map((g, i) => `${i + 1}) ${clip(g.title, 30)}`).join(' ');
-  return `Crewline check-in: ${list}. Reply e.g. "1 Y 2 N" (or Y for all), add a note if you like.`;
+export interface GoalCommand {
+  title: string;
+  cadence: GoalCadence;
 }
 
-export function nudgeText(due: number): string {
-  return due > 1
-    ? 'Quick reminder: how did today go? Reply e.g. "1 Y 2 N" before midnight to keep your streaks.'
-    : 'Quick reminder: did you keep your habit today? Reply Y or N before midnight to keep your streak.';
-}
+// prettier-ignore
+const DAY_NAMES: Record<string, number> = {
+  sun: 0, sunday: 0,
+  mon: 1, monday: 1,
+  tue: 2, tues: 2, tuesday: 2,
+  wed: 3, weds: 3, wednesday: 3,
+  thu: 4, thur: 4, thurs: 4, thursday: 4,
+  fri: 5, friday: 5,
+  sat: 6, saturday: 6,
+};
+const DAY_GROUPS: Record<string, number[]> = { weekdays: [1, 2, 3, 4, 5], weekends: [0, 6], weekend: [0, 6] };
+const WORD_TIMES: Record<string, number> = { once: 1, twice: 2, thrice: 3 };
 
-export function welcomeText(checkInTime: string): string {
-  return `Welcome to Crewline! We will text you a daily check-in at ${checkInTime}. Reply YES to start. Msg & data rates may apply. Reply HELP for help, STOP to opt out.`;
-}
-export const WELCOME_REMINDER_TEXT =
-  'Crewline: your habit check-ins are ready when you are. Reply YES to start, or STOP to opt out.';
-export function confirmedText(checkInTime: string): string {
-  return `You are in! Your first check-in comes at ${checkInTime}. Add a goal any time: text e.g. "GOAL run 3x week".`;
-}
-export const CLARIFY_TEXT =
-  'Sorry, I did not get that. Reply Y if you kept your habit today or N if not (a note is welcome: "N tired").';
-export const GOAL_HELP_TEXT =
-  'To add a goal, text GOAL, what you want to do and how often, e.g. "GOAL run 3x week", "GOAL stretch daily", "GOAL gym mon wed fri".';
-export function goalAddedText(goal: GoalState): string {
-  const habit = goal.plan?.dailyHabits[0];
-  return clip(
-    `Goal added: ${clip(goal.title, 50)} (${describeCadence(goal.cadence)}).${habit ? ` Start small: ${habit}` : ''}`,
-    300,
+const RE_GOAL = /^goal(?![\p{L}\p{N}])[\s:,-]*(.*)$/isu;
+const RE_DAILY =
+  /(?:^|\s)(?:daily|every\s*day|each\s+day|7\s*(?:x|times)\s*(?:a|per|\/|each|every)?\s*(?:week|wk|w))$/iu;
+const RE_TIMES =
+  /(?:^|\s)(?:(\d+)\s*(?:x|times)\s*(?:(?:a|per|\/|each|every)?\s*(?:week|wk|w)|weekly)|(once|twice|thrice)\s*(?:a|per|\/|each|every)?\s*(?:week|wk))$/iu;
+const DAY_WORD = `(?:${[...Object.keys(DAY_NAMES), ...Object.keys(DAY_GROUPS)].sort((a, b) => b.length - a.length).join('|')})`;
+const RE_DAYS = new RegExp(
+  `(?:^|\\s)(?:(?:on|every)\\s+)?(${DAY_WORD}(?:(?:\\s*[,/&]\\s*|\\s+and\\s+|\\s+)${DAY_WORD})*)$`,
+  'iu',
+);
+
+const cleanTitle = (s: string): string => s.replace(/[\s,;:-]+$/u, '').trim();
+
+export function parseGoalCommand(body: string): GoalCommand | null {
+  const g = RE_GOAL.exec(
+    normalize(body)
+      .trim()
+      .replace(/[\s.!]+$/u, ''),
   );
-}
-export function goalRejectedText(reason: string): string {
-  return clip(`Could not add that goal: ${reason}.`, 150);
-}
-/** Nudges are never sent outside this local window (TCPA hours), whatever the purpose's default. */
-export const NUDGE_WINDOW = { start: '08:00', end: '21:00' } as const;
-export const REST_TEXT = 'Rest day noted. Your streak is safe. See you tomorrow.';
+  const text = g?.[1]?.trim();
+  if (!text) return null;
 
-function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 3).trimEnd()}...`;
+  let cadence: GoalCadence | null = null;
+  let m: RegExpExecArray | null;
+  if ((m = RE_DAILY.exec(text))) {
+    cadence = { kind: 'daily' };
+  } else if ((m = RE_TIMES.exec(text))) {
+    const times = m[1] !== undefined ? Number(m[1]) : (WORD_TIMES[(m[2] ?? '').toLowerCase()] ?? 0);
+    if (times < 1 || times > 7) return null;
+    cadence = times === 7 ? { kind: 'daily' } : { kind: 'times_per_week', times };
+  } else if ((m = RE_DAYS.exec(text))) {
+    const set = new Set<number>();
+    for (const w of (m[1] ?? '').toLowerCase().match(new RegExp(DAY_WORD, 'giu')) ?? []) {
+      for (const d of DAY_GROUPS[w] ?? [DAY_NAMES[w] ?? -1]) if (d >= 0) set.add(d);
+    }
+    const days = [...set].sort((a, b) => a - b);
+    cadence = days.length === 7 ? { kind: 'daily' } : { kind: 'weekdays', days };
+  }
+  if (!cadence || !m) return null;
+
+  const title = cleanTitle(text.slice(0, m.index));
+  return title ? { title, cadence } : null;
 }

@@ -1,20 +1,15 @@
 /**
- * Signal, query and update definitions. Side-effect free, so the API imports this file too.
+ * The member workflow's signals, queries, updates and their payload types. Side-effect free, so the API imports
+ * this file too. The conversation signals every conversational workflow handles (`reply`, `consent`) come from
+ * `workflows/lib/conversation.ts` and are re-exported here for the member's callers.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Plan } from '../activities/ai/types.js';
-import type { GoalCadence } from './lib/keywords.js';
-import type { RiskLevel } from './lib/risk.js';
+import type { Plan } from '../../activities/ai/types.js';
+import type { GoalCadence } from './goals.js';
+import type { CheckInStatus, GoalStatus, MemberStatus, RiskLevel, Tone } from './values.js';
 
-export type Tone = 'friendly' | 'tough_love' | 'calm';
-export type { GoalCadence, Plan, RiskLevel };
-
-export interface InboundReply {
-  /** inbound_messages.id: the business key used to deduplicate redeliveries. */
-  inboundId: number;
-  body: string;
-  receivedAtMs: number;
-}
+export type { GoalCadence, Plan, RiskLevel, Tone };
+export { consentSignal, replySignal, type ConsentChange, type InboundReply } from '../lib/conversation.js';
 
 export interface MemberPreferences {
   timezone?: string;
@@ -35,7 +30,7 @@ export interface GoalView {
   id: number;
   title: string;
   cadence: GoalCadence;
-  status: 'active' | 'archived';
+  status: GoalStatus;
   /** Local date the goal was created on. */
   createdOn: string;
   currentStreak: number;
@@ -47,7 +42,7 @@ export interface GoalView {
 
 export interface MemberSnapshot {
   memberId: string;
-  status: 'pending_confirmation' | 'active' | 'paused' | 'opted_out' | 'erased';
+  status: MemberStatus;
   timezone: string;
   checkInTime: string;
   tone: Tone;
@@ -56,7 +51,7 @@ export interface MemberSnapshot {
   /** Day streak: days on which every due goal was done. */
   currentStreak: number;
   longestStreak: number;
-  lastCheckIn: { localDate: string; status: 'done' | 'not_done' | 'missed' | 'rest' } | null;
+  lastCheckIn: { localDate: string; status: CheckInStatus } | null;
   /** The prompt waiting for a reply, with the goals still unanswered (ids; 0 = the default habit). */
   openPrompt: { localDate: string; goalIds: number[]; nudgeAt: string | null } | null;
   nextPromptAt: string | null;
@@ -77,13 +72,7 @@ export interface RiskChange {
   consecutiveMisses: number;
 }
 
-export const replySignal = defineSignal<[InboundReply]>('reply');
 export const preferencesSignal = defineSignal<[MemberPreferences]>('preferences');
-export interface ConsentChange {
-  optedOut: boolean;
-  inboundId?: number;
-}
-export const consentSignal = defineSignal<[ConsentChange]>('consent');
 /** Change preferences or pause/resume; returns the new state (the pending timer is re-armed at once). */
 export const updatePreferencesUpdate = defineUpdate<MemberSnapshot, [MemberPreferences]>('updatePreferences');
 /** Add a goal: validated (count, title, cadence), an AI plan generated and stored; returns the goal. */
