@@ -18,7 +18,25 @@ export interface ActivityDeps {
   ai?: { openai: OpenAI | null; model: string; dailyBudgetMicroUsd?: number };
 }
 
-/** Every activity, built from its dependencies. Workflows import only the type of this. */
+/**
+ * Activity groups. Each workflow proxies a group typed by its own factory (`workflows/lib/activity-options.ts`),
+ * so a member proxy cannot reach AI activities. Activities are registered by name in one flat map, so no two
+ * factories may define the same name: `NoSharedNames` fails to compile if they do.
+ */
+type Names<F extends (...args: never[]) => object> = keyof ReturnType<F>;
+type Messaging = Names<typeof createMessagingActivities>;
+type Members = Names<typeof createMemberActivities>;
+type Ai = Names<typeof createAiActivities>;
+type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
+type Assert<T extends true> = T;
+/** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
+export type NoSharedNames = [
+  Assert<Disjoint<Messaging, Members>>,
+  Assert<Disjoint<Messaging, Ai>>,
+  Assert<Disjoint<Members, Ai>>,
+];
+
+/** Every activity, built from its dependencies (the worker registers this map). */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessagingActivities(deps),

@@ -1,18 +1,18 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { checkIns, goals, members, riskEvents } from '../db/schema.js';
+import { invalidInput } from '../workflows/lib/failures.js';
 import type { GoalView, RiskChange } from '../workflows/member/definitions.js';
 
-export interface RecordCheckInInput {
-  memberId: string;
-  goalId: number;
-  localDate: string;
-  status: 'done' | 'not_done' | 'missed' | 'rest';
-  reflection: string | null;
-  mood: number | null;
-  inboundMessageId: number | null;
-  currentStreak: number;
-  longestStreak: number;
+/**
+ * Text Postgres can never store: NUL bytes (text columns refuse them) and lone UTF-16 surrogates (not UTF-8).
+ * Such input fails for good, so it is refused as InvalidInput (non-retryable) instead of retried forever.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+function assertStorable(field: string, text: string | null | undefined): void {
+  if (text != null && UNSTORABLE.test(text))
+    throw invalidInput(field, 'contains characters that cannot be stored');
 }
 
 export interface DayEntry {
@@ -37,48 +37,13 @@ export interface RecordDayInput {
 export function createMemberActivities(deps: { db: Db }) {
   const { db } = deps;
   return {
-    /** Idempotent: one row per member, goal and local date; the streak columns mirror the workflow's state. */
-    async recordCheckIn(input: RecordCheckInInput): Promise<void> {
-      await db.transaction(async (tx) => {
-        const values = {
-          memberId: input.memberId,
-          goalId: input.goalId,
-          localDate: input.localDate,
-          status: input.status,
-          reflection: input.reflection,
-          mood: input.mood,
-          inboundMessageId: input.inboundMessageId,
-        };
-        await tx
-          .insert(checkIns)
-          .values(values)
-          .onConflictDoUpdate({
-            target: [checkIns.memberId, checkIns.goalId, checkIns.localDate],
-            set: {
-              status: values.status,
-              reflection: values.reflection,
-              mood: values.mood,
-              inboundMessageId: values.inboundMessageId,
-            },
-          });
-        await tx
-          .update(members)
-          .set({
-            currentStreak: input.currentStreak,
-            longestStreak: input.longestStreak,
-            lastCheckInDate: input.status === 'missed' ? undefined : input.localDate,
-            updatedAt: new Date(),
-          })
-          .where(eq(members.id, input.memberId));
-      });
-    },
-
     /**
      * One local day's check-ins for several goals in one transaction. Idempotent (one row per member, goal and
      * local date); a later answer for the same goal and day (a late "yesterday Y") replaces the earlier one.
      */
     async recordDay(input: RecordDayInput): Promise<void> {
       if (input.entries.length === 0) return;
+      for (const e of input.entries) assertStorable('reflection', e.reflection);
       await db.transaction(async (tx) => {
         await tx
           .insert(checkIns)
@@ -112,6 +77,13 @@ export function createMemberActivities(deps: { db: Db }) {
     /** Mirrors a goal (and its plan) from the workflow; idempotent upsert. */
     async storeGoal(input: { memberId: string; goal: GoalView }): Promise<void> {
       const { goal } = input;
+      assertStorable('title', goal.title);
+      for (const [i, line] of [
+        ...(goal.plan?.milestones ?? []),
+        ...(goal.plan?.dailyHabits ?? []),
+        goal.plan?.weeklyTarget,
+      ].entries())
+        assertStorable(`plan[${i}]`, line);
       const values = {
         title: goal.title,
         cadence: goal.cadence as unknown as Record<string, unknown>,

@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordCheckInInput, RecordDayInput } from '../../activities/members.js';
+import type { DayEntry, RecordDayInput } from '../../activities/members.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
@@ -27,16 +27,20 @@ interface Sent extends SendSmsInput {
   at: string;
 }
 const sent: Sent[] = [];
-const checkIns: Array<RecordCheckInInput & { at: string }> = [];
+interface CheckIn extends DayEntry {
+  memberId: string;
+  localDate: string;
+  currentStreak: number;
+  longestStreak: number;
+  at: string;
+}
+const checkIns: CheckIn[] = [];
 const scheduledAt = () => new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
 
 const activities = {
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     sent.push({ ...input, memberId: 'memberId' in input.to ? input.to.memberId : null, at: scheduledAt() });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
-  },
-  async recordCheckIn(input: RecordCheckInInput): Promise<void> {
-    checkIns.push({ ...input, at: scheduledAt() });
   },
   async recordDay(input: RecordDayInput): Promise<void> {
     for (const e of input.entries) {

@@ -4,27 +4,11 @@
  * A permanent provider failure (unsubscribed, invalid number) ends as `failed` instead of failing the workflow.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
-import type { createActivities } from '../../activities/index.js';
-import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
-import { SMS_TASK_QUEUE } from '../ids.js';
+import type { createMessagingActivities, SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
+import { SMS_SEND } from './activity-options.js';
 
-type Activities = ReturnType<typeof createActivities>;
-
-/**
- * Sending SMS, on the sender pool's rate-limited task queue: retried with backoff on transient provider errors
- * (a provider 429 therefore slows this message down instead of failing it); permanent ones are non-retryable.
- */
-const { sendSms } = proxyActivities<Activities>({
-  taskQueue: SMS_TASK_QUEUE,
-  // Includes the wait for a pacing slot (bounded by the sender workers' concurrency).
-  startToCloseTimeout: '60 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 30,
-  },
-});
+/** The messaging activities only (typed by their own factory), with the one SMS retry policy. */
+const { sendSms } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_SEND);
 
 export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string };
 

@@ -290,3 +290,13 @@ export function weekdayOf(date: string): number {
 export function weekStartOf(date: string): string {
   return addDays(date, -((weekdayOf(date) + 6) % 7));
 }
+
+/** A real calendar date "YYYY-MM-DD" (2026-02-30 is not). */
+export function isLocalDate(s: unknown): s is string {
+  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  try {
+    return addDays(s, 0) === s;
+  } catch {
+    return false;
+  }
+}

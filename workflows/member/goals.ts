@@ -10,8 +10,10 @@
  * k-times-a-week goal's streak only breaks once the week's target can no longer be reached (flexibility is the
  * point of such a goal). Rest and paused days are never due, so they never break a streak.
  */
-import type { GoalView } from './definitions.js';
+import type { FieldError } from '../lib/failures.js';
 import { normalize } from '../lib/keywords.js';
+import type { GoalInput, GoalView } from './definitions.js';
+import { streakAfter } from './days.js';
 import { weekdayOf, weekStartOf } from '../lib/time.js';
 
 /** The implicit daily habit of a member without goals (check-ins before goals existed use it too). */
@@ -70,17 +72,54 @@ export function isDue(goal: GoalState, date: string): boolean {
 export function applyCheckIn(goal: GoalState, date: string, done: boolean): void {
   const week = weekStartOf(date);
   if (goal.week.start !== week) goal.week = { start: week, done: 0 };
-  if (done) {
-    goal.week.done++;
-    goal.currentStreak++;
-    goal.longestStreak = Math.max(goal.longestStreak, goal.currentStreak);
-    return;
-  }
-  if (goal.cadence.kind === 'times_per_week') {
-    const needed = goal.cadence.times - goal.week.done;
-    if (needed <= daysLeftInWeek(date)) return; // still reachable this week
-  }
-  goal.currentStreak = 0;
+  if (done) goal.week.done++;
+  // A k-times-a-week goal's "no" breaks nothing while the week's target is still reachable: a rest for it.
+  const reachable =
+    goal.cadence.kind === 'times_per_week' && goal.cadence.times - goal.week.done <= daysLeftInWeek(date);
+  Object.assign(goal, streakAfter(goal, done ? 'done' : reachable ? 'rest' : 'not_done'));
+}
+
+/**
+ * Why a goal cannot be added (the field and the reason, for `invalidInput` and the SMS answer), or null.
+ * Titles: 1–80 characters after trimming, no control characters (NUL and friends cannot be stored or texted).
+ */
+export function goalProblem(
+  goal: GoalInput,
+  ctx: { erased: boolean; activeGoals: number; maxActiveGoals: number },
+): FieldError | null {
+  if (ctx.erased) return { field: 'member', message: 'erased' };
+  const title = typeof goal?.title === 'string' ? goal.title.trim() : '';
+  if (!title) return { field: 'title', message: 'is required' };
+  if (title.length > MAX_TITLE_LENGTH)
+    return { field: 'title', message: `at most ${MAX_TITLE_LENGTH} characters` };
+  if (/\p{Cc}/u.test(title)) return { field: 'title', message: 'must not contain control characters' };
+  const cadenceProblem = goal.cadence ? cadenceError(goal.cadence) : 'is required';
+  if (cadenceProblem) return { field: 'cadence', message: cadenceProblem };
+  if (ctx.activeGoals >= ctx.maxActiveGoals)
+    return { field: 'goals', message: `at most ${ctx.maxActiveGoals} active goals; archive one first` };
+  return null;
+}
+
+/** The goals due on `day`, in prompt order; a member without active goals has the default daily habit. */
+export function dueOn(active: readonly GoalState[], day: string): Array<{ id: number; title: string }> {
+  if (active.length === 0) return [{ id: DEFAULT_GOAL_ID, title: '' }];
+  return active.filter((g) => isDue(g, day));
+}
+
+/** A new goal (no plan yet) on the member's local `today`. */
+export function newGoal(id: number, goal: GoalInput, today: string): GoalState {
+  return {
+    id,
+    title: goal.title.trim(),
+    cadence: goal.cadence,
+    status: 'active',
+    createdOn: today,
+    currentStreak: 0,
+    longestStreak: 0,
+    plan: null,
+    planSource: null,
+    week: { start: weekStartOf(today), done: 0 },
+  };
 }
 
 const DAY_ABBR = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -3,6 +3,7 @@
  * Rest and paused days are neither due nor missed.
  */
 import { addDays } from '../lib/time.js';
+import type { RiskChange } from './definitions.js';
 import type { CheckInStatus, RiskLevel } from './values.js';
 
 export type DayStatus = CheckInStatus;
@@ -67,5 +68,24 @@ export function progressOf(outcomes: readonly DayOutcome[], today: string) {
     adherence: { d7: a7, d30: a30, d90: a90 },
     consecutiveMisses: misses,
     risk: riskLevel({ adherence7: a7, adherence30: a30, consecutiveMisses: misses, due7, due30 }),
+  };
+}
+
+/** The member's risk as of `today` from its day record; a change from `from` (else null) to publish. */
+export function riskChange(
+  memberId: string,
+  days: readonly DayOutcome[],
+  from: RiskLevel,
+  today: string,
+): RiskChange | null {
+  const p = progressOf(days, today);
+  if (p.risk === from) return null;
+  return {
+    memberId,
+    from,
+    to: p.risk,
+    localDate: today,
+    adherence7: p.adherence.d7,
+    consecutiveMisses: p.consecutiveMisses,
   };
 }

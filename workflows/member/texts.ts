@@ -43,10 +43,25 @@ export function goalAddedText(goal: GoalState): string {
 export function goalRejectedText(reason: string): string {
   return clip(`Could not add that goal: ${reason}.`, 150);
 }
-/** Nudges are never sent outside this local window (TCPA hours), whatever the purpose's default. */
-export const NUDGE_WINDOW = { start: '08:00', end: '21:00' } as const;
 export const REST_TEXT = 'Rest day noted. Your streak is safe. See you tomorrow.';
 
 function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 3).trimEnd()}...`;
+}
+
+export const CONFIRM_HINT_TEXT = 'Reply YES to start your Crewline check-ins, or STOP to opt out.';
+
+/** A goal number the prompt did not list. */
+export function unknownGoalText(goal: number, listed: number): string {
+  return `Goal ${goal}? Today's check-in has ${listed} goal${listed === 1 ? '' : 's'}: reply e.g. "1 Y${listed > 1 ? ' 2 N' : ''}".`;
+}
+
+/** Some of today's goals answered, others still open (numbers as the prompt listed them). */
+export function partialAckText(openNumbers: readonly number[]): string {
+  const open = openNumbers.join(', ');
+  return `Noted. Still open today: goal ${open}. Reply e.g. "${openNumbers[0]} Y".`;
+}
+
+export function lateAckText(done: boolean, streak: number): string {
+  return done ? `Got it, yesterday counts. Streak: ${streak}.` : 'Got it, noted for yesterday.';
 }

@@ -5,23 +5,10 @@
  * fans out over several of these.
  */
 import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { createActivities } from '../../activities/index.js';
-import type { BatchItemResult, SendSmsInput } from '../../activities/messaging.js';
-import { SMS_TASK_QUEUE } from '../ids.js';
+import type { BatchItemResult, createMessagingActivities, SendSmsInput } from '../../activities/messaging.js';
+import { SMS_BATCH } from '../lib/activity-options.js';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const { sendSmsBatch } = proxyActivities<Activities>({
-  taskQueue: SMS_TASK_QUEUE,
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 30,
-  },
-});
+const { sendSmsBatch } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_BATCH);
 
 export interface BulkInput {
   items: SendSmsInput[];

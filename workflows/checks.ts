@@ -1,0 +1,25 @@
+/**
+ * Compile-time checks of the workflow registry (type-level only: nothing here runs or is bundled).
+ *
+ * Every module that defines workflows is listed in `WorkflowModules`; every exported `…Workflow` function of
+ * those modules must be exported by `workflows/index.ts` (the worker's `workflowsPath`) under the same name, or
+ * `tsc` fails here naming it. A new entity adds its `workflow.ts` to the list.
+ */
+import type * as Registered from './index.js';
+import type * as Member from './member/workflow.js';
+import type * as Bulk from './messaging/bulk.js';
+import type * as Keyword from './messaging/keyword.js';
+import type * as Message from './messaging/message.js';
+
+type WorkflowModules = typeof Member | typeof Bulk | typeof Keyword | typeof Message;
+
+/** The exported workflow functions of a module (by convention, named `…Workflow`). */
+type WorkflowNames<M> = M extends unknown ? Extract<keyof M, `${string}Workflow`> : never;
+
+type Unregistered = Exclude<WorkflowNames<WorkflowModules>, keyof typeof Registered>;
+type Assert<T extends true> = T;
+
+/** Fails to compile (naming the workflow) when a workflow function is not exported to the worker. */
+export type EveryWorkflowRegistered = Assert<
+  [Unregistered] extends [never] ? true : { notExportedFromWorkflowsIndex: Unregistered }
+>;
