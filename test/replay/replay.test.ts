@@ -1,6 +1,8 @@
 /**
- * Determinism guard: every history committed under test/histories/ (captured from real runs) must replay
- * against the current workflow code. A change that alters running histories needs `patched()`.
+ * The compatibility contract: every history committed under test/histories/ (captured from real runs, of every
+ * entity and messaging workflow) must replay against the current workflow code. The workflow type comes from
+ * each history's start event. A change that breaks one needs `patched()` (or worker versioning) — README,
+ * "Workflow versioning".
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,29 +10,39 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { workflowsPath } from '../../worker/worker.js';
+import * as registered from '../../workflows/index.js';
 import { historiesDir } from '../helpers/histories.js';
 
 const files = (await readdir(historiesDir)).filter((f) => f.endsWith('.json')).sort();
+const histories = await Promise.all(
+  files.map(async (f) => {
+    const history = historyFromJSON(JSON.parse(await readFile(path.join(historiesDir, f), 'utf8')));
+    const type =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '(no start event)';
+    return { file: f, workflowId: path.basename(f, '.json'), type, history };
+  }),
+);
 
 describe('replay of committed histories', () => {
-  it('has histories to replay', () => {
-    expect(files.length).toBeGreaterThan(0);
+  it('has histories of the member and of the messaging workflows, each of a workflow the worker runs', () => {
+    const types = new Set(histories.map((h) => h.type));
+    expect(types).toContain('memberWorkflow');
+    expect(types).toContain('messageWorkflow');
+    expect(types).toContain('bulkMessageWorkflow');
+    for (const h of histories) expect(Object.keys(registered), h.file).toContain(h.type);
   });
 
   it('replays every history without nondeterminism', async () => {
-    const histories = await Promise.all(
-      files.map(async (f) => ({
-        workflowId: path.basename(f, '.json'),
-        history: historyFromJSON(JSON.parse(await readFile(path.join(historiesDir, f), 'utf8'))),
-      })),
-    );
+    const replayed: string[] = [];
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
       { workflowsPath, replayName: 'ci-replay' },
-      histories,
+      histories.map(({ workflowId, history }) => ({ workflowId, history })),
     )) {
+      replayed.push(result.workflowId);
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
+    expect(replayed.sort()).toEqual(histories.map((h) => h.workflowId).sort());
   }, 120_000);
 });

@@ -13,6 +13,7 @@ import { members, messages } from '../../db/schema.js';
 import { bulkMessageWorkflow } from '../../workflows/messaging/bulk.js';
 import { bulkWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { createTestDatabase } from '../helpers/db.js';
+import { captureHistory } from '../helpers/histories.js';
 import { timeSkippingStack } from '../helpers/stack.js';
 import { skipTo } from '../helpers/temporal.js';
 
@@ -68,6 +69,7 @@ it('sends 120 texts in batches, drops the unconsented, defers quiet hours to 08:
 
   await skipTo(env, '2027-04-01T12:01:00Z'); // 08:01 EDT
   const summary = await client.workflow.getHandle(first.workflowId).result();
+  await captureHistory('messaging-bulk', client.workflow.getHandle(first.workflowId));
   expect(summary).toMatchObject({ sent: 100, dropped: 20, failed: 0, deferralRounds: 1 });
   const rows = await database.db.select().from(messages).where(like(messages.idempotencyKey, 'bulk-test:%'));
   expect(rows.filter((r) => r.status === 'delivered')).toHaveLength(100);

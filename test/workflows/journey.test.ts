@@ -331,6 +331,6 @@ it('a 30-day journey: the exact texts, streaks, adherence and risk', { timeout: 
     expect(r.raw).not.toContain('Whitfield');
     expect(r.raw).not.toContain('Dana');
   }
-  await captureHistory('member-journey-v2', handle);
+  await captureHistory('member-journey', handle);
   await finishMember(handle);
 });

@@ -242,7 +242,7 @@ describe('member workflow: replies, streaks and misses', () => {
       `member:${memberId}:checkin:2027-12-03`,
       `member:${memberId}:checkin:2027-12-04`,
     ]);
-    await captureHistory('member-streak-v2', handle);
+    await captureHistory('member-streak', handle);
     await finishMember(handle);
   });
 
@@ -256,7 +256,7 @@ describe('member workflow: replies, streaks and misses', () => {
     await waitFor(() => sent.some((s) => s.memberId === memberId && s.kind === 'clarify'), 'clarification');
     expect(checkInsFor(memberId)).toHaveLength(0);
     expect((await handle.query(memberStateQuery)).openPrompt).toMatchObject({ localDate: '2027-12-10' });
-    await captureHistory('member-clarify-v2', handle);
+    await captureHistory('member-clarify', handle);
     await finishMember(handle);
   });
 });

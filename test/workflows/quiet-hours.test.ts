@@ -12,6 +12,7 @@ import { members, messages } from '../../db/schema.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { messageWorkflow } from '../../workflows/messaging/message.js';
 import type { createTestDatabase } from '../helpers/db.js';
+import { captureHistory } from '../helpers/histories.js';
 import { timeSkippingStack } from '../helpers/stack.js';
 import { skipTo } from '../helpers/temporal.js';
 
@@ -179,6 +180,7 @@ describe('Florida (FTSA): at most 3 marketing texts per 24 h, 08:00–20:00', ()
     const handle = await sendMarketing(memberId, 'test:fl:late');
     await skipTo(env, '2027-12-10T13:01:00Z');
     expect((await resultOf(handle)).outcome).toBe('sent');
+    await captureHistory('messaging-message-deferred', handle);
     const at = Date.parse((await sentAt('test:fl:late'))!);
     expect(at - Date.parse('2027-12-10T13:00:00Z')).toBeGreaterThanOrEqual(0);
     expect(at - Date.parse('2027-12-10T13:00:00Z')).toBeLessThan(5_000);
