@@ -24,4 +24,5 @@ export const MEMBER_DEFAULTS = {
   nudgeAfterMinutes: 120,
 } as const;
 
-export const isTone = (v: unknown): v is Tone => typeof v === 'string' && (TONES as readonly string[]).includes(v);
+export const isTone = (v: unknown): v is Tone =>
+  typeof v === 'string' && (TONES as readonly string[]).includes(v);

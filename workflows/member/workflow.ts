@@ -5,27 +5,19 @@
  *
  * Rules live in pure modules: `schedule.ts` (when: next prompt, nudge, summary, THE next wake), `days.ts` (day
  * outcomes and THE streak rule), `goals.ts`, `replies.ts` (what a text means), `risk.ts`, `changes.ts` (signals,
- * updates, validators), `state.ts`, and `texts.ts` (every SMS text). No personal data in the input or state.
+ * updates, validators), `state.ts`, and `texts.ts` (every SMS text); every activity call is in `effects.ts`.
+ * No personal data in the input or state.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   log,
-  proxyActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createAiActivities } from '../../activities/ai/index.js';
-import type { DayEntry, createMemberActivities } from '../../activities/members.js';
-import type { SendSmsInput } from '../../activities/messaging.js';
-import { AI, DB_WRITE } from '../lib/activity-options.js';
 import { fieldErrorsOf } from '../lib/failures.js';
 import { Lock } from '../lib/lock.js';
-import { sendMessage } from '../lib/outbound.js';
 import { localDate, startOfNextLocalDay } from '../lib/time.js';
 import {
   applyConsent,
@@ -41,7 +33,7 @@ import {
   validateGoal,
   validatePreferences,
 } from './changes.js';
-import { answerDay, answerLate, closeDay, weekTotals, withOutcome } from './days.js';
+import { answerDay, answerLate, closeDay, withOutcome } from './days.js';
 import {
   addGoalUpdate,
   archiveGoalUpdate,
@@ -50,31 +42,25 @@ import {
   memberStateQuery,
   preferencesSignal,
   replySignal,
-  riskChangedSignal,
   subscribeRiskSignal,
   unsubscribeRiskSignal,
   updatePreferencesUpdate,
   type GoalInput,
-  type GoalView,
   type InboundReply,
 } from './definitions.js';
-import { dueOn, newGoal, type GoalState } from './goals.js';
+import { memberEffects } from './effects.js';
+import { dueOn, type GoalState } from './goals.js';
 import { decideReply } from './replies.js';
-import { riskChange } from './risk.js';
 import {
-  CONFIRM_EXPECTED_MS,
   nextPromptAt,
   nextSummaryAt,
   nextWake,
   nudgeAt,
   NUDGE_WINDOW,
+  type MemberEvent,
 } from './schedule.js';
-import type { MemberEvent } from './schedule.js';
-import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from './search-attributes.js';
 import {
   activeGoals,
-  currentDetails,
-  effectiveStatus,
   goalView,
   initialState,
   isPausedOn,
@@ -101,11 +87,6 @@ import { MEMBER_DEFAULTS } from './values.js';
 
 export type { MemberState, MemberWorkflowInput, OpenPrompt } from './state.js';
 
-/** Postgres writes of the member (check-ins, goals, risk, status): the member group only. */
-const db = proxyActivities<ReturnType<typeof createMemberActivities>>(DB_WRITE);
-/** AI texts (plan, motivation, weekly summary, moderation): the AI group only. */
-const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
-
 /** Continue-as-new after this many prompts even if the server has not suggested it yet. */
 const MAX_DAYS_PER_RUN = 60;
 
@@ -113,6 +94,8 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   const { memberId } = input;
   const maxActiveGoals = input.maxActiveGoals ?? MEMBER_DEFAULTS.maxActiveGoals;
   const state = initialState(input, Date.now());
+  /** Texts, records, AI, risk publication, visibility (effects.ts). */
+  const fx = memberEffects(memberId, state);
   /** Steps of the process and handlers that await activities take turns. */
   const lock = new Lock();
   /** Bumped by every handler: the wait for the next event wakes on it. */
@@ -136,16 +119,20 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     (prefs) => changed(snapshot(memberId, applyPreferences(state, prefs, now()), now())),
     { validator: (prefs) => validatePreferences(state, prefs, now()) },
   );
-  setHandler(addGoalUpdate, (goal) => lock.run(async () => changed(await addGoal(goal))), {
+  setHandler(addGoalUpdate, (goal) => lock.run(async () => changed(goalView(await addGoal(goal)))), {
     validator: (goal) => validateGoal(state, goal, maxActiveGoals),
   });
-  setHandler(archiveGoalUpdate, ({ goalId }) => lock.run(async () => changed(await archive(goalId))), {
-    validator: ({ goalId }) => validateArchive(state, goalId),
-  });
+  setHandler(
+    archiveGoalUpdate,
+    ({ goalId }) => lock.run(async () => changed(await fx.storeGoal(archiveGoal(state, goalId)))),
+    {
+      validator: ({ goalId }) => validateArchive(state, goalId),
+    },
+  );
 
   // ---- 1. onboarding: the welcome; nothing else is sent until YES (one reminder after 24 h) ------------------
   if (state.onboarding && !input.state) {
-    await lock.run(() => send('welcome', 'welcome', welcomeText(state.checkInTime), expectConfirm()));
+    await lock.run(() => fx.send('welcome', 'welcome', welcomeText(state.checkInTime), fx.expectConfirm()));
   }
 
   // ---- 2. the member's days: replies first, then whatever is due, in the order it falls due -----------------
@@ -166,7 +153,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       if (state.pendingReplies.length === 0) await continueAsNew<typeof memberWorkflow>({ ...input, state });
       continue;
     }
-    publish();
+    fx.publish();
     const seen = changes;
     await condition(
       () => state.pendingReplies.length > 0 || changes !== seen,
@@ -193,7 +180,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
 
   async function remind(): Promise<void> {
     state.onboarding!.reminded = true;
-    await send('welcome_reminder', 'welcome_reminder', WELCOME_REMINDER_TEXT, expectConfirm());
+    await fx.send('welcome_reminder', 'welcome_reminder', WELCOME_REMINDER_TEXT, fx.expectConfirm());
   }
 
   /** The check-in at the local check-in time, listing the goals due today. */
@@ -221,7 +208,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       nudgeAtMs: nudgeAt(atMs, deadlineMs, state.timezone, state.nudgeAfterMinutes),
     };
     promptsThisRun++;
-    await send(`checkin:${day}`, 'checkin_prompt', promptText(due), {
+    await fx.send(`checkin:${day}`, 'checkin_prompt', promptText(due), {
       expectReply: { accepts: 'checkin_reply', untilMs: deadlineMs },
     });
     rearmPrompt();
@@ -232,7 +219,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     const open = state.openPrompt!;
     open.nudgeAtMs = null;
     if (state.status !== 'active' || open.pendingGoalIds.length === 0) return;
-    await send(`nudge:${open.localDate}`, 'nudge', nudgeText(open.pendingGoalIds.length), {
+    await fx.send(`nudge:${open.localDate}`, 'nudge', nudgeText(open.pendingGoalIds.length), {
       window: NUDGE_WINDOW,
     });
   }
@@ -240,8 +227,8 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   /** The end of the prompted day (goals still open are missed) or a REST: streaks, the day record, risk. */
   async function endDay(closing: 'missed' | 'rest', inboundId: number | null): Promise<void> {
     const day = state.openPrompt!.localDate;
-    await saveDay(day, closeDay(state, closing, inboundId));
-    await evaluateRisk();
+    await fx.recordDay(day, closeDay(state, closing, inboundId));
+    await fx.evaluateRisk();
   }
 
   /** Local Sunday 18:00: adherence and one suggestion (not in a week with nothing due, nor while paused). */
@@ -249,19 +236,13 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     state.nextSummaryAtMs = nextSummaryAt(state.timezone, now());
     const today = localDate(atMs, state.timezone);
     if (state.status !== 'active' || isPausedOn(state, today)) return;
-    const { weekStart, done, due } = weekTotals(state.days, today);
-    if (due === 0) return;
-    const summary = await ai.writeWeeklySummary({
-      memberId,
-      tone: state.tone,
-      weekStart,
-      adherence7: done / due,
-      done,
-      due,
-      currentStreak: state.currentStreak,
-      longestStreak: state.longestStreak,
-    });
-    await send(`weekly:${weekStart}`, 'weekly_summary', summary.text);
+    await fx.weeklySummary(today);
+  }
+
+  /** An API goal, checked again under the lock (a goal by SMS may have taken the last free place meanwhile). */
+  function addGoal(goal: GoalInput): Promise<GoalState> {
+    validateGoal(state, goal, maxActiveGoals);
+    return fx.addGoal(goal);
   }
 
   // ---- replies ------------------------------------------------------------------------------------------
@@ -277,24 +258,24 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         state.status = 'active';
         state.onboarding = null;
         rearm(state, now());
-        await db.setMemberStatus({ memberId, status: 'active' });
-        return send('confirmed', 'confirmed', confirmedText(state.checkInTime));
+        await fx.confirmed();
+        return fx.send('confirmed', 'confirmed', confirmedText(state.checkInTime));
       case 'confirm_hint':
-        return answer(r, 'confirm_hint', CONFIRM_HINT_TEXT);
+        return fx.answer(r, 'confirm_hint', CONFIRM_HINT_TEXT);
       case 'goal_help':
-        return answer(r, 'goal_help', GOAL_HELP_TEXT);
+        return fx.answer(r, 'goal_help', GOAL_HELP_TEXT);
       case 'goal_rejected':
-        return answer(r, 'goal_rejected', goalRejectedText(d.reason));
+        return fx.answer(r, 'goal_rejected', goalRejectedText(d.reason));
       case 'add_goal': {
-        let goal: GoalView;
+        let goal: GoalState;
         try {
-          goal = await addGoal(d.goal);
+          goal = await fx.addGoal(d.goal);
         } catch (err) {
           const refused = fieldErrorsOf(err);
           if (!refused) throw err;
-          return answer(r, 'goal_rejected', goalRejectedText(`${refused[0]!.field}: cannot be stored`));
+          return fx.answer(r, 'goal_rejected', goalRejectedText(`${refused[0]!.field}: cannot be stored`));
         }
-        return answer(r, 'goal_added', goalAddedText(state.goals.find((g) => g.id === goal.id)!));
+        return fx.answer(r, 'goal_added', goalAddedText(goal));
       }
       case 'rest':
         if (state.openPrompt) await endDay('rest', r.inboundId);
@@ -302,7 +283,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
           state.pausedUntil = localDate(now(), state.timezone); // today's prompt is not sent
           rearmPrompt();
         }
-        return answer(r, 'rest_ack', REST_TEXT);
+        return fx.answer(r, 'rest_ack', REST_TEXT);
       case 'media_only':
       case 'not_counted':
         log.info('reply kept in the inbox only, not counted', {
@@ -312,175 +293,35 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         });
         return;
       case 'clarify':
-        return answer(r, 'clarify', CLARIFY_TEXT);
+        return fx.answer(r, 'clarify', CLARIFY_TEXT);
       case 'unknown_goal':
-        return answer(r, 'clarify', unknownGoalText(d.number, d.listed));
+        return fx.answer(r, 'clarify', unknownGoalText(d.number, d.listed));
       case 'late': {
         const day = state.lastMissed!.localDate;
-        await saveDay(day, answerLate(state, d.done, r.inboundId, d));
-        await evaluateRisk();
-        return answer(r, 'late_ack', lateAckText(d.done, state.currentStreak));
+        await fx.recordDay(day, answerLate(state, d.done, r.inboundId, d));
+        await fx.evaluateRisk();
+        return fx.answer(r, 'late_ack', lateAckText(d.done, state.currentStreak));
       }
       case 'answers': {
         const open = state.openPrompt!;
-        const shareable = d.reflection
-          ? (await ai.moderateReflection({ memberId, text: d.reflection })).shareable
-          : null;
+        const shareable = await fx.shareable(d.reflection);
         if (state.openPrompt !== open) {
           log.info('check-in closed while the reply was moderated', { memberId, inboundId: r.inboundId });
           return;
         }
         const result = answerDay(state, d.byGoal, r.inboundId, { ...d, shareable });
-        await saveDay(open.localDate, result.entries);
+        await fx.recordDay(open.localDate, result.entries);
         if (!result.complete) {
           const numbers = open.pendingGoalIds.map((id) => open.goalIds.indexOf(id) + 1);
-          return answer(r, 'partial_ack', partialAckText(numbers));
+          return fx.answer(r, 'partial_ack', partialAckText(numbers));
         }
-        await evaluateRisk();
-        return acknowledge(open.localDate, d.reflection);
+        await fx.evaluateRisk();
+        return fx.acknowledge(open.localDate, d.reflection);
       }
     }
   }
 
-  /** The answer to a completed check-in: AI motivation in the member's tone from the last days. */
-  async function acknowledge(day: string, reflection: string | undefined): Promise<void> {
-    const recent = state.days.slice(-7).map((d) => ({
-      localDate: d.localDate,
-      status: d.status,
-      reflection: d.localDate === day ? (reflection ?? null) : null,
-    }));
-    const motivation = await ai.writeMotivation({
-      memberId,
-      tone: state.tone,
-      streak: state.currentStreak,
-      recent,
-    });
-    await send(`ack:${day}`, 'checkin_ack', motivation.text);
-  }
-
-  // ---- goals --------------------------------------------------------------------------------------------
-  /**
-   * A goal with its AI plan, stored. A goal Postgres refuses for good (InvalidInput: characters it cannot
-   * store) is dropped again and the refusal thrown (the update fails naming the field; an SMS gets an answer).
-   */
-  async function addGoal(input: GoalInput): Promise<GoalView> {
-    const g: GoalState = newGoal(state.nextGoalId, input, localDate(now(), state.timezone));
-    state.nextGoalId = g.id + 1;
-    state.goals = [...state.goals, g];
-    const { plan, prompt } = await ai.generatePlan({
-      memberId,
-      goal: { title: g.title, cadence: g.cadence },
-      tone: state.tone,
-    });
-    g.plan = plan;
-    g.planSource = prompt;
-    try {
-      await db.storeGoal({ memberId, goal: goalView(g) });
-    } catch (err) {
-      const refused = fieldErrorsOf(err);
-      if (refused) {
-        state.goals = state.goals.filter((x) => x !== g);
-        log.warn('goal refused by the store; dropped', {
-          memberId,
-          goalId: g.id,
-          fields: refused.map((f) => f.field),
-        });
-      }
-      throw err;
-    }
-    return goalView(g);
-  }
-
-  async function archive(goalId: number): Promise<GoalView> {
-    const goal = archiveGoal(state, goalId);
-    await db.storeGoal({ memberId, goal: goalView(goal) });
-    return goalView(goal);
-  }
-
-  // ---- recording, risk, visibility -----------------------------------------------------------------------
-  /**
-   * One day's check-ins with the day streak as it now stands. Input the store refuses for good (e.g. a
-   * reflection it cannot hold) is logged by ids and skipped: the member's process carries on.
-   */
-  async function saveDay(day: string, entries: DayEntry[]): Promise<void> {
-    try {
-      await db.recordDay({
-        memberId,
-        localDate: day,
-        entries,
-        currentStreak: state.currentStreak,
-        longestStreak: state.longestStreak,
-      });
-    } catch (err) {
-      const refused = fieldErrorsOf(err);
-      if (!refused) throw err;
-      log.warn('check-ins refused by the store; not recorded', {
-        memberId,
-        localDate: day,
-        fields: refused.map((f) => f.field),
-      });
-    }
-  }
-
-  /** Risk from the day record; a change is stored, published and signalled to subscribers. */
-  async function evaluateRisk(): Promise<void> {
-    const change = riskChange(memberId, state.days, state.risk, localDate(now(), state.timezone));
-    if (!change) return;
-    state.risk = change.to;
-    log.info('risk level changed', { memberId, from: change.from, to: change.to });
-    await db.recordRiskChange(change);
-    for (const workflowId of state.riskSubscribers) {
-      try {
-        await getExternalWorkflowHandle(workflowId).signal(riskChangedSignal, change);
-      } catch {
-        log.warn('risk subscriber is gone; unsubscribed', { workflowId });
-        unsubscribeRisk(state, { workflowId });
-      }
-    }
-  }
-
-  function publish(): void {
-    setCurrentDetails(currentDetails(state, now()));
-    const info = workflowInfo().typedSearchAttributes;
-    // Search attributes are kept up to date when the run was started with them (the API does).
-    if (info.get(MEMBER_ID_SA) === undefined) return;
-    const status = effectiveStatus(state, now());
-    if (info.get(MEMBER_STATUS_SA) === status && info.get(RISK_LEVEL_SA) === state.risk) return;
-    upsertSearchAttributes([
-      { key: MEMBER_STATUS_SA, value: status },
-      { key: RISK_LEVEL_SA, value: state.risk },
-    ]);
-  }
-
-  // ---- sending ------------------------------------------------------------------------------------------
   function rearmPrompt(): void {
     state.nextPromptAtMs = nextPromptAt(state, now());
-  }
-
-  /** The welcome and its reminder expect the member's YES for a week. */
-  function expectConfirm(): Pick<SendSmsInput, 'expectReply'> {
-    return { expectReply: { accepts: 'confirm', untilMs: now() + CONFIRM_EXPECTED_MS } };
-  }
-
-  /** A transactional text to the member, keyed `member:<id>:<key>`. */
-  async function send(
-    key: string,
-    kind: string,
-    body: string,
-    extra: Pick<SendSmsInput, 'window' | 'expectReply'> = {},
-  ): Promise<void> {
-    await sendMessage({
-      idempotencyKey: `member:${memberId}:${key}`,
-      to: { memberId },
-      kind,
-      purpose: 'transactional',
-      body,
-      ...extra,
-    });
-  }
-
-  /** The answer to one inbound text, keyed by it. */
-  function answer(r: InboundReply, kind: string, body: string): Promise<void> {
-    return send(`${kind}:${r.inboundId}`, kind, body);
   }
 }
