@@ -35,6 +35,9 @@ interface CheckIn extends DayEntry {
   at: string;
 }
 const checkIns: CheckIn[] = [];
+/** AI plan requests in the order they started; `planGate` holds them until a test opens it. */
+const planCalls: Array<{ memberId: string; title: string; done: boolean }> = [];
+let planGate: Promise<void> = Promise.resolve();
 const scheduledAt = () => new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
 
 const activities = {
@@ -68,7 +71,11 @@ const activities = {
       text: `${input.done}/${input.due} this week.`,
     };
   },
-  async generatePlan() {
+  async generatePlan(input: { memberId: string; goal: { title: string } }) {
+    planCalls.push({ memberId: input.memberId, title: input.goal.title, done: false });
+    const call = planCalls.at(-1)!;
+    await planGate;
+    call.done = true;
     return {
       source: 'template',
       prompt: 'plan.template@1',
@@ -538,5 +545,42 @@ describe('member workflow: goals and risk publication', () => {
     ]);
     await finishMember(handle);
     await finishMember(listener);
+  });
+});
+
+describe('member workflow: handlers take turns with the process', () => {
+  it('a goal texted while an API goal is still being planned waits for it: one plan at a time, ids in order', async () => {
+    const memberId = 'one-at-a-time';
+    await skipTo(env, '2028-08-01T12:00:00Z');
+    const handle = await startMember(memberId, 'America/New_York', '19:00');
+    let open!: () => void;
+    planGate = new Promise((r) => (open = r));
+    const calls = () => planCalls.filter((c) => c.memberId === memberId);
+
+    const byApi = handle.executeUpdate(addGoalUpdate, {
+      args: [{ title: 'swim', cadence: { kind: 'daily' } }],
+    });
+    await waitFor(() => calls().length === 1, 'the API goal planning');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'GOAL read daily', receivedAtMs: 0 });
+    await settle();
+    // The texted goal is not planned while the API goal's plan is in flight.
+    expect(calls()).toEqual([{ memberId, title: 'swim', done: false }]);
+
+    open();
+    expect(await byApi).toMatchObject({ id: 1, title: 'swim' });
+    await waitFor(
+      () => sent.some((s) => s.memberId === memberId && s.kind === 'goal_added'),
+      'the texted goal',
+    );
+    expect(calls().map((c) => [c.title, c.done])).toEqual([
+      ['swim', true],
+      ['read', true],
+    ]);
+    expect((await handle.query(memberStateQuery)).goals.map((g) => [g.id, g.title])).toEqual([
+      [1, 'swim'],
+      [2, 'read'],
+    ]);
+    planGate = Promise.resolve();
+    await finishMember(handle);
   });
 });
