@@ -19,6 +19,11 @@ import {
   REST_TEXT,
   welcomeText,
   WELCOME_REMINDER_TEXT,
+  welcomeReminderText,
+  confirmHintText,
+  partialAckText,
+  lateAckText,
+  unknownGoalText,
 } from '../../workflows/member/texts.js';
 
 const goal = (cadence: GoalCadence, over: Partial<GoalState> = {}): GoalState => ({
@@ -116,7 +121,13 @@ describe('texts', () => {
       nudgeText(1),
       nudgeText(3),
       welcomeText('19:00'),
+      welcomeText('19:00', 'JOIN'),
       WELCOME_REMINDER_TEXT,
+      welcomeReminderText('JOIN'),
+      confirmHintText('JOIN'),
+      partialAckText([2, 3]),
+      lateAckText(true, 120),
+      unknownGoalText(12, 3),
       confirmedText('07:30'),
       CLARIFY_TEXT,
       GOAL_HELP_TEXT,

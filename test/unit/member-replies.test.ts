@@ -41,6 +41,15 @@ describe('decideReply', () => {
       expect(decideReply(s, reply(body), ctx).kind).toBe('confirm_hint');
   });
 
+  it('onboarding with a confirm word of its own (Twilio manages YES): that word confirms, and YES still does', () => {
+    const s = member({ status: 'pending_confirmation' });
+    const join = { ...ctx, confirmWord: 'JOIN' };
+    for (const body of ['JOIN', ' join! ', 'Join.', 'YES'])
+      expect(decideReply(s, reply(body), join).kind, body).toBe('confirm');
+    for (const body of ['joining', 'JOIN me'])
+      expect(decideReply(s, reply(body), join).kind, body).toBe('confirm_hint');
+  });
+
   it('GOAL: usage help, a rejection naming the field, or the goal', () => {
     const s = member();
     expect(decideReply(s, reply('GOAL something vague'), ctx)).toEqual({ kind: 'goal_help' });

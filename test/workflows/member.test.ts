@@ -10,6 +10,7 @@ import type { DayEntry, RecordDayInput } from '../../activities/members.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { startOfNextLocalDay } from '../../workflows/lib/time.js';
 import { memberWorkflow } from '../../workflows/member/workflow.js';
 import {
   addGoalUpdate,
@@ -170,6 +171,11 @@ describe('member workflow: daily prompt at the local check-in time', () => {
       );
       expectNear(prompt!.at, expected);
       expect(prompt!.purpose).toBe('transactional');
+      // Conversation routing: the prompt expects a check-in reply until the end of that local day.
+      expect(prompt!.expectReply).toEqual({
+        accepts: 'checkin_reply',
+        untilMs: startOfNextLocalDay(Date.parse(expected), tz),
+      });
       await finishMember(handle);
     });
   }
@@ -447,6 +453,30 @@ describe('member workflow: onboarding', () => {
     expect(live.nextPromptAt).toBe('2028-05-06T01:00:00.000Z'); // 19:00 MDT the same day
     await skipTo(env, '2028-05-06T01:00:30Z');
     await waitFor(() => promptsFor(memberId).length === 1, 'first prompt');
+    await finishMember(handle);
+  });
+});
+
+describe('member workflow: onboarding where Twilio manages YES', () => {
+  it('asks for a confirm word of its own, and that word confirms', async () => {
+    const memberId = 'joiner';
+    await skipTo(env, '2028-05-20T15:00:00Z');
+    const handle = await env.client.workflow.start(memberWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: memberWorkflowId(memberId),
+      args: [{ memberId, timezone: 'UTC', checkInTime: '19:00', onboarding: true, confirmWord: 'JOIN' }],
+    });
+    const texts = () => sent.filter((s) => s.memberId === memberId);
+    await waitFor(() => texts().length === 1, 'welcome');
+    expect(texts()[0]!.body).toContain('Reply JOIN to start.');
+    expect(texts()[0]!.expectReply).toMatchObject({ accepts: 'confirm' });
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'ok?', receivedAtMs: 0 });
+    await waitFor(() => texts().length === 2, 'hint');
+    expect(texts()[1]!.body).toBe('Reply JOIN to start your Crewline check-ins, or STOP to opt out.');
+    await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'join', receivedAtMs: 0 });
+    await waitFor(() => texts().length === 3, 'confirmation');
+    expect(texts()[2]!.kind).toBe('confirmed');
+    expect((await handle.query(memberStateQuery)).status).toBe('active');
     await finishMember(handle);
   });
 });

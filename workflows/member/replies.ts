@@ -3,7 +3,7 @@
  * acts on it. Keywords (STOP/START/HELP) never get here: the webhook and the keyword workflow handle them.
  */
 import { addDays, localDate } from '../lib/time.js';
-import { classifyInbound, parseCheckInReply } from '../lib/keywords.js';
+import { classifyInbound, normalize, parseCheckInReply } from '../lib/keywords.js';
 import type { InboundReply } from './definitions.js';
 import { goalProblem, parseGoalCommand, type GoalCommand } from './goals.js';
 import { activeGoals, type MemberState } from './state.js';
@@ -37,17 +37,23 @@ export type ReplyDecision =
 
 const REST_WORDS = /^\s*(?:rest|rest\s*day|day\s*off)[\s.!]*$/iu;
 const GOAL_WORD = /^\s*goal(?![\p{L}\p{N}])/iu;
+/** The whole text is `word` (any case; surrounding spaces and punctuation ignored). */
+const isWord = (body: string, word: string) =>
+  normalize(body)
+    .replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '')
+    .toUpperCase() === normalize(word).toUpperCase();
 
 export function decideReply(
   state: MemberState,
   reply: InboundReply,
-  ctx: { nowMs: number; maxActiveGoals: number },
+  ctx: { nowMs: number; maxActiveGoals: number; confirmWord?: string },
 ): ReplyDecision {
   const body = reply.body;
   if (state.status === 'pending_confirmation') {
     const k = classifyInbound(body);
     const single = parseCheckInReply(body);
     const yes =
+      (ctx.confirmWord !== undefined && isWord(body, ctx.confirmWord)) ||
       (k.kind === 'opt_in' && k.keyword !== 'UNSTOP') ||
       (single.ok &&
         single.answers.length === 1 &&

@@ -77,6 +77,11 @@ export interface MemberWorkflowInput {
   tone?: Tone;
   /** New members: welcome text, nothing else until they reply YES, one reminder after 24 h. */
   onboarding?: boolean;
+  /**
+   * The word that confirms onboarding (default YES; YES, Y and START always do). Where Twilio manages opt-in
+   * keywords, YES is Twilio's own (it answers it itself), so the starter passes a word of its own, e.g. JOIN.
+   */
+  confirmWord?: string;
   /** Active goals at most (default MEMBER_DEFAULTS.maxActiveGoals). */
   maxActiveGoals?: number;
   /** Minutes after the prompt before one nudge (default MEMBER_DEFAULTS.nudgeAfterMinutes; 0 = none). */

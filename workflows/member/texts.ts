@@ -21,11 +21,14 @@ export function nudgeText(due: number): string {
     : 'Quick reminder: did you keep your habit today? Reply Y or N before midnight to keep your streak.';
 }
 
-export function welcomeText(checkInTime: string): string {
-  return `Welcome to Crewline! We will text you a daily check-in at ${checkInTime}. Reply YES to start. Msg & data rates may apply. Reply HELP for help, STOP to opt out.`;
+/** `word` confirms onboarding: YES unless Twilio manages opt-in keywords (YES is one of Twilio's own). */
+export function welcomeText(checkInTime: string, word = 'YES'): string {
+  return `Welcome to Crewline! We will text you a daily check-in at ${checkInTime}. Reply ${word} to start. Msg & data rates may apply. Reply HELP for help, STOP to opt out.`;
 }
-export const WELCOME_REMINDER_TEXT =
-  'Crewline: your habit check-ins are ready when you are. Reply YES to start, or STOP to opt out.';
+export function welcomeReminderText(word = 'YES'): string {
+  return `Crewline: your habit check-ins are ready when you are. Reply ${word} to start, or STOP to opt out.`;
+}
+export const WELCOME_REMINDER_TEXT = welcomeReminderText();
 export function confirmedText(checkInTime: string): string {
   return `You are in! Your first check-in comes at ${checkInTime}. Add a goal any time: text e.g. "GOAL run 3x week".`;
 }
@@ -49,7 +52,10 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 3).trimEnd()}...`;
 }
 
-export const CONFIRM_HINT_TEXT = 'Reply YES to start your Crewline check-ins, or STOP to opt out.';
+export function confirmHintText(word = 'YES'): string {
+  return `Reply ${word} to start your Crewline check-ins, or STOP to opt out.`;
+}
+export const CONFIRM_HINT_TEXT = confirmHintText();
 
 /** A goal number the prompt did not list. */
 export function unknownGoalText(goal: number, listed: number): string {

@@ -69,7 +69,7 @@ import {
 } from './state.js';
 import {
   CLARIFY_TEXT,
-  CONFIRM_HINT_TEXT,
+  confirmHintText,
   confirmedText,
   GOAL_HELP_TEXT,
   goalAddedText,
@@ -81,7 +81,7 @@ import {
   REST_TEXT,
   unknownGoalText,
   welcomeText,
-  WELCOME_REMINDER_TEXT,
+  welcomeReminderText,
 } from './texts.js';
 import { MEMBER_DEFAULTS } from './values.js';
 
@@ -93,6 +93,7 @@ const MAX_DAYS_PER_RUN = 60;
 export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> {
   const { memberId } = input;
   const maxActiveGoals = input.maxActiveGoals ?? MEMBER_DEFAULTS.maxActiveGoals;
+  const confirmWord = input.confirmWord ?? 'YES';
   const state = initialState(input, Date.now());
   /** Texts, records, AI, risk publication, visibility (effects.ts). */
   const fx = memberEffects(memberId, state);
@@ -132,7 +133,9 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
 
   // ---- 1. onboarding: the welcome; nothing else is sent until YES (one reminder after 24 h) ------------------
   if (state.onboarding && !input.state) {
-    await lock.run(() => fx.send('welcome', 'welcome', welcomeText(state.checkInTime), fx.expectConfirm()));
+    await lock.run(() =>
+      fx.send('welcome', 'welcome', welcomeText(state.checkInTime, confirmWord), fx.expectConfirm()),
+    );
   }
 
   // ---- 2. the member's days: replies first, then whatever is due, in the order it falls due -----------------
@@ -180,7 +183,12 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
 
   async function remind(): Promise<void> {
     state.onboarding!.reminded = true;
-    await fx.send('welcome_reminder', 'welcome_reminder', WELCOME_REMINDER_TEXT, fx.expectConfirm());
+    await fx.send(
+      'welcome_reminder',
+      'welcome_reminder',
+      welcomeReminderText(confirmWord),
+      fx.expectConfirm(),
+    );
   }
 
   /** The check-in at the local check-in time, listing the goals due today. */
@@ -252,7 +260,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
 
   async function handleReply(r: InboundReply): Promise<void> {
     markHandled(state, r.inboundId);
-    const d = decideReply(state, r, { nowMs: now(), maxActiveGoals });
+    const d = decideReply(state, r, { nowMs: now(), maxActiveGoals, confirmWord: input.confirmWord });
     switch (d.kind) {
       case 'confirm':
         state.status = 'active';
@@ -261,7 +269,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         await fx.confirmed();
         return fx.send('confirmed', 'confirmed', confirmedText(state.checkInTime));
       case 'confirm_hint':
-        return fx.answer(r, 'confirm_hint', CONFIRM_HINT_TEXT);
+        return fx.answer(r, 'confirm_hint', confirmHintText(confirmWord));
       case 'goal_help':
         return fx.answer(r, 'goal_help', GOAL_HELP_TEXT);
       case 'goal_rejected':
