@@ -1,8 +1,9 @@
 /** Inputs and results of the AI activities (workflows import these as types only). */
 import type { GoalCadence } from '../../workflows/member/goals.js';
+import type { Tone } from '../../workflows/member/values.js';
 
-export type Tone = 'friendly' | 'tough_love' | 'calm';
-export const TONES: readonly Tone[] = ['friendly', 'tough_love', 'calm'];
+/** Tones are defined once, with the member's values. */
+export { TONES, type Tone } from '../../workflows/member/values.js';
 
 export type Cadence = GoalCadence;
 
