@@ -35,7 +35,8 @@ export function nextPromptAt(s: PromptInputs, fromMs: number): number {
     (s.pausedUntil != null && day <= s.pausedUntil) || (s.lastPromptDate !== null && day <= s.lastPromptDate);
   let next = nextLocalTime(fromMs, hhmm, s.timezone);
   while (skip(localDate(next, s.timezone))) {
-    next = nextLocalTime(startOfNextLocalDay(next, s.timezone), hhmm, s.timezone);
+    // From the last instant of that day, so a 00:00 check-in the next day is not skipped.
+    next = nextLocalTime(startOfNextLocalDay(next, s.timezone) - 1, hhmm, s.timezone);
   }
   return next;
 }
