@@ -25,7 +25,8 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   /** `members` (new members' workflow settings) falls back to the configuration defaults. */
-  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'> & Partial<Pick<Config, 'members'>>;
+  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'> &
+    Partial<Pick<Config, 'members' | 'optOutManagedBy'>>;
   logger: Logger;
 }
 
