@@ -162,6 +162,8 @@ export interface FakeTwilio {
   readonly acceptedAt: number[];
   /** Twilio's own answers to keywords, oldest first. */
   readonly autoReplies: FakeAutoReply[];
+  /** Switch the keyword handling (as changing the number's Messaging Service settings would). */
+  configureOptOut(mode: FakeOptOutHandling, extraKeywords?: FakeTwilioOptions['extraKeywords']): void;
   /** Whether Twilio blocks creates from `from` to `to` (the person texted STOP and not START since). */
   isBlocked(from: string, to: string): boolean;
   /**
@@ -296,15 +298,20 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   const accountSid = opts.accountSid ?? 'AC' + 'f'.repeat(32);
   const authToken = opts.authToken ?? 'fake-twilio-auth-token';
   const mps = opts.mps;
-  const optOutHandling: FakeOptOutHandling = opts.optOut ?? 'default';
-  const keywords: Record<'STOP' | 'START' | 'HELP', string[]> = {
-    STOP: [...TWILIO_KEYWORDS.STOP],
-    START: [...TWILIO_KEYWORDS.START],
-    HELP: [...TWILIO_KEYWORDS.HELP],
-  };
-  if (optOutHandling === 'advanced')
-    for (const t of ['STOP', 'START', 'HELP'] as const)
-      for (const k of opts.extraKeywords?.[t] ?? []) keywords[t].push(k.toUpperCase());
+  let optOutHandling: FakeOptOutHandling = 'default';
+  let keywords: Record<'STOP' | 'START' | 'HELP', string[]> = { STOP: [], START: [], HELP: [] };
+  function configureOptOut(mode: FakeOptOutHandling, extra: FakeTwilioOptions['extraKeywords'] = {}) {
+    optOutHandling = mode;
+    keywords = {
+      STOP: [...TWILIO_KEYWORDS.STOP],
+      START: [...TWILIO_KEYWORDS.START],
+      HELP: [...TWILIO_KEYWORDS.HELP],
+    };
+    if (mode === 'advanced')
+      for (const t of ['STOP', 'START', 'HELP'] as const)
+        for (const k of extra[t] ?? []) keywords[t].push(k.toUpperCase());
+  }
+  configureOptOut(opts.optOut ?? 'default', opts.extraKeywords);
   /** Blocked (our number | their number) pairs. */
   let blocked = new Set<string>();
   let autoReplies: FakeAutoReply[] = [];
@@ -623,6 +630,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     get autoReplies() {
       return autoReplies;
     },
+    configureOptOut,
     isBlocked(from, to) {
       return blocked.has(pair(from, to));
     },
