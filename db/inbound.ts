@@ -18,9 +18,8 @@ export const ROUTING_LEASE_MS = 30_000;
  * surrogates) are dropped; everything else is kept exactly as received.
  */
 export function sanitizeText(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s
-    .replace(/\u0000/g, '')
+    .replaceAll('\u0000', '')
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
 }
 
