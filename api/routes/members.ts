@@ -3,7 +3,7 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { memberProgress } from '../../db/analytics.js';
-import { eraseMember, setMemberStatus } from '../../db/members.js';
+import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
 import { checkIns, members } from '../../db/schema.js';
 import { DEFAULT_MEMBER_SETTINGS } from '../../worker/config.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
@@ -159,10 +159,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       try {
         // Row and workflow together: if the workflow cannot be started the row is rolled back.
         const member = await db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(members)
-            .values({ id, ...input, status: 'pending_confirmation' })
-            .returning();
+          const row = await insertMember(tx, { id, ...input, status: 'pending_confirmation' });
           // A welcome text asks "Reply YES to start"; nothing else is sent until the member confirms.
           await temporal.workflow.start(memberWorkflow, {
             taskQueue: TASK_QUEUE,
@@ -186,7 +183,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
             staticSummary: `Member ${id}`,
             staticDetails: `Daily check-in at ${input.checkInTime} ${input.timezone}`,
           });
-          return row!;
+          return row;
         });
         logger.info({ memberId: id }, 'member created');
         return c.json(toMemberJson(member, null), 201, { location: `/members/${id}` });
@@ -212,11 +209,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       // The workflow (which holds the tone and the nudge delay) validates and re-arms its timers; only then
       // is the row changed.
       const live = await updateWorkflow(id, prefs);
-      const [row] = await db
-        .update(members)
-        .set({ ...rowFields, updatedAt: new Date() })
-        .where(eq(members.id, id))
-        .returning();
+      const row = await updateMemberProfile(db, id, rowFields);
       return c.json(toMemberJson(row!, live));
     })
     .post(
