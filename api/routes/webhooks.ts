@@ -43,7 +43,9 @@ function formProblem(c: Context, error: z.ZodError) {
  * nothing else runs. Without Twilio (sandbox), requests are accepted unsigned for local development.
  */
 export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
-  const optOutManagedBy = config.optOutManagedBy ?? (config.twilio ? 'twilio' : 'crewline');
+  // loadConfig always sets it (default twilio with Twilio configured); an app built by hand without it keeps
+  // Crewline-managed keywords.
+  const optOutManagedBy = config.optOutManagedBy ?? 'crewline';
   async function verifiedForm(c: Context): Promise<Record<string, string> | Response> {
     let raw: Record<string, unknown>;
     try {
