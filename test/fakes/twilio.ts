@@ -189,7 +189,10 @@ export interface FakeTwilio {
   slowAcceptNext(n: number, ms: number): void;
   /** Every accepted create answers after `ms` (0 = off). */
   slowAcceptAll(ms: number): void;
-  /** Clears messages, requests, inbound, counters and every pending fault. Credentials and port stay. */
+  /**
+   * Clears messages, requests, inbound, counters, every pending fault, the block list and Twilio's answers, and
+   * restores the opt-out handling it was started with. Credentials and port stay.
+   */
   reset(): void;
 
   /**
@@ -685,6 +688,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       acceptedAt = [];
       blocked = new Set();
       autoReplies = [];
+      configureOptOut(opts.optOut ?? 'default', opts.extraKeywords);
       tokens = mps ?? 0;
       tokensAt = Date.now();
       failQueue = [];
