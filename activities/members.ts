@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { mirrorStreaks, setMemberStatus, setRiskLevel } from '../db/members.js';
 import { checkIns, goals, members, riskEvents } from '../db/schema.js';
 import { invalidInput } from '../workflows/lib/failures.js';
 import type { GoalView, RiskChange } from '../workflows/member/definitions.js';
@@ -60,17 +61,11 @@ export function createMemberActivities(deps: { db: Db }) {
             },
           });
         const answered = input.entries.some((e) => e.status === 'done' || e.status === 'not_done');
-        await tx
-          .update(members)
-          .set({
-            currentStreak: input.currentStreak,
-            longestStreak: input.longestStreak,
-            ...(answered && {
-              lastCheckInDate: sql`greatest(${members.lastCheckInDate}, ${input.localDate}::date)`,
-            }),
-            updatedAt: new Date(),
-          })
-          .where(eq(members.id, input.memberId));
+        await mirrorStreaks(tx, input.memberId, {
+          currentStreak: input.currentStreak,
+          longestStreak: input.longestStreak,
+          answeredDate: answered ? input.localDate : null,
+        });
       });
     },
 
@@ -112,10 +107,7 @@ export function createMemberActivities(deps: { db: Db }) {
             consecutiveMisses: change.consecutiveMisses,
           })
           .onConflictDoNothing();
-        await tx
-          .update(members)
-          .set({ riskLevel: change.to, updatedAt: new Date() })
-          .where(eq(members.id, change.memberId));
+        await setRiskLevel(tx, change.memberId, change.to);
       });
     },
 
@@ -124,10 +116,7 @@ export function createMemberActivities(deps: { db: Db }) {
       memberId: string;
       status: 'active' | 'pending_confirmation';
     }): Promise<void> {
-      await db
-        .update(members)
-        .set({ status: input.status, updatedAt: new Date() })
-        .where(eq(members.id, input.memberId));
+      await setMemberStatus(db, input.memberId, input.status);
     },
   };
 }

@@ -13,10 +13,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
+import { recordExpectation } from '../db/inbound.js';
 import { inboundMessages, members, messages, type Message } from '../db/schema.js';
 import { statusRank } from '../db/status.js';
 import {
   DEFAULT_POLICY,
+  effectivePolicy,
   evaluateTiming,
   type CompliancePolicy,
   type Purpose,
@@ -24,6 +26,7 @@ import {
 } from '../workflows/lib/compliance.js';
 import { countSegments } from '../workflows/lib/segments.js';
 import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provider.js';
+import { validityPeriodSeconds } from './sms/validity.js';
 
 /** Who to text. Never a phone number: workflow histories must not hold personal data. */
 export type Recipient = { memberId: string } | { replyToInboundId: number };
@@ -65,6 +68,7 @@ const HANDED_OVER = new Set([
   'sent',
   'delivered',
   'undelivered',
+  'partially_delivered',
   'read',
   'failed_at_carrier',
 ]);
@@ -99,6 +103,20 @@ function activityNow(): number {
     // called outside an activity (e.g. a unit test of the function itself)
   }
   return Math.max(scheduled, Date.now());
+}
+
+/** The business id of the workflow that called this activity (conversation routing), if any. */
+function callingWorkflowId(): string | null {
+  try {
+    return Context.current().info.workflowExecution?.workflowId ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Twilio 21611 (the sender's queue is full): wait a minute, doubling per attempt, at most 30 minutes. */
+export function queueFullDelayMs(attempt: number): number {
+  return Math.min(30 * 60_000, 60_000 * 2 ** Math.max(0, attempt - 1));
 }
 
 export function createMessagingActivities(deps: MessagingDeps) {
@@ -144,7 +162,12 @@ export function createMessagingActivities(deps: MessagingDeps) {
     return { outcome: 'dropped', messageId: row?.id ?? null, reason };
   }
 
-  function rowValues(input: SendSmsInput, phone: string, memberId: string | null) {
+  function rowValues(
+    input: SendSmsInput,
+    phone: string,
+    memberId: string | null,
+    validitySeconds: number | null = null,
+  ) {
     return {
       idempotencyKey: input.idempotencyKey,
       memberId,
@@ -154,6 +177,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
       purpose: input.purpose,
       provider: sms.name,
       segments: countSegments(input.body).segments,
+      validitySeconds,
     };
   }
 
@@ -213,11 +237,31 @@ export function createMessagingActivities(deps: MessagingDeps) {
         });
         if (timing.action === 'defer') return { kind: 'defer', timing } as const;
       }
+      const window =
+        input.window !== undefined ? input.window : effectivePolicy(policy, input.purpose, phone).window;
+      const validitySeconds = validityPeriodSeconds({
+        kind: input.kind,
+        keywordReply: input.keywordReply,
+        nowMs,
+        timezone,
+        window,
+      });
+      // Conversation routing: who expects the answer, recorded with the outbox row (same transaction).
+      const workflowId = input.expectReply ? callingWorkflowId() : null;
+      if (input.expectReply && workflowId) {
+        await recordExpectation(tx, {
+          phone,
+          workflowId,
+          accepts: input.expectReply.accepts,
+          expiresAt: new Date(input.expectReply.untilMs),
+          idempotencyKey: input.idempotencyKey,
+        });
+      }
       // Claim: the row exists (status `attempting`, sent_at = now) before the provider is called.
       const [row] = await tx
         .insert(messages)
         .values({
-          ...rowValues(input, phone, memberId),
+          ...rowValues(input, phone, memberId, validitySeconds),
           status: 'attempting',
           attempts: 1,
           sentAt: new Date(nowMs),
@@ -228,6 +272,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
             status: 'attempting',
             attempts: sql`${messages.attempts} + 1`,
             sentAt: new Date(nowMs),
+            validitySeconds,
             updatedAt: new Date(),
           },
           setWhere: sql`${messages.providerSid} is null and ${messages.status} in ('pending', 'deferred')`,
@@ -278,7 +323,13 @@ export function createMessagingActivities(deps: MessagingDeps) {
   }
 
   function outbound(row: Message): OutboundSms {
-    return { outboxId: row.id, idempotencyKey: row.idempotencyKey, to: row.toPhone, body: row.body };
+    return {
+      outboxId: row.id,
+      idempotencyKey: row.idempotencyKey,
+      to: row.toPhone,
+      body: row.body,
+      ...(row.validitySeconds !== null && { validitySeconds: row.validitySeconds }),
+    };
   }
 
   /**
@@ -320,12 +371,27 @@ export function createMessagingActivities(deps: MessagingDeps) {
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       const { failureClass, code } = err;
-      if (failureClass === 'transient') {
-        // Certainly not processed (e.g. 429): back to pending; Temporal retries with backoff.
+      if (failureClass === 'transient' || failureClass === 'queue_full') {
+        // Certainly not processed (e.g. 429): back to pending; Temporal retries with backoff. A full sender
+        // queue (21611) will not drain in seconds: the next attempt waits minutes, doubling.
         await db
           .update(messages)
           .set({ status: 'pending', errorCode: code, updatedAt: new Date() })
           .where(eq(messages.id, row.id));
+        if (failureClass === 'queue_full') {
+          const attempt = Context.current().info.attempt;
+          Context.current().log.warn('sms sender queue full; retrying later', {
+            messageId: row.id,
+            code,
+            attempt,
+          });
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: 'ProviderQueueFull',
+            details: [{ code }],
+            nextRetryDelay: queueFullDelayMs(attempt),
+          });
+        }
         throw ApplicationFailure.retryable(err.message, 'ProviderTransient', { code });
       }
       if (failureClass === 'ambiguous') {
@@ -345,6 +411,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
       }
       if (failureClass === 'invalid_number')
         await suppress(db, row.toPhone, 'invalid_number', 'provider', String(code));
+      // region_blocked (21408): the account lacks permission for that country — the number is fine, so it is
+      // not suppressed; the message fails with its code (GET /messages shows it) and the log names the code.
       await db
         .update(messages)
         .set({

@@ -17,6 +17,7 @@ import { consentRouter } from './routes/consent.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
 import { healthRouter } from './routes/health.js';
+import { inboxRouter } from './routes/inbox.js';
 import { membersRouter } from './routes/members.js';
 import { messagesRouter } from './routes/messages.js';
 import { webhooksRouter } from './routes/webhooks.js';
@@ -25,7 +26,8 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   /** `members` (new members' workflow settings) falls back to the configuration defaults. */
-  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'> & Partial<Pick<Config, 'members'>>;
+  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'> &
+    Partial<Pick<Config, 'members' | 'optOutManagedBy'>>;
   logger: Logger;
 }
 
@@ -75,6 +77,7 @@ export function createApp(deps: AppDeps) {
   app.route('/members', membersRouter(deps));
   app.route('/messages', messagesRouter(deps));
   app.route('/consent', consentRouter(deps));
+  app.route('/inbox', inboxRouter(deps));
   app.route('/webhooks/twilio', webhooksRouter(deps));
   app.route('/dev', devRouter(deps));
 

@@ -1,183 +1,236 @@
 /**
- * The inbound half of the messaging core. Persist first (deduplicated on MessageSid), apply compliance keywords
- * to the consent ledger at once (Postgres only, so it holds even when Temporal is down), then route:
- * keywords to an `inbound-<id>` workflow, anything else to the workflow that owns the conversation.
- * What cannot be routed now stays `pending` and the worker's inbox drainer delivers it later, oldest first.
+ * The inbound half of the messaging core. Persist first (deduplicated on MessageSid, characters Postgres cannot
+ * carry stripped), apply compliance keywords to the consent ledger at once (Postgres only, so it holds even when
+ * Temporal is down; once per keyword, idempotent on the inbound id), then route:
+ *
+ * - a keyword (STOP/START/HELP family, or Twilio's `OptOutType`, which overrides our own classifier) starts the
+ *   `inbound-<id>` keyword workflow, which tells EVERY workflow holding the phone (db/inbound.ts
+ *   `conversationHolders`) and sends Crewline's one confirmation unless Twilio answered it itself;
+ * - any other text goes to the newest open conversation expectation for the phone (a workflow that sent a text
+ *   with `expectReply`), else to the member's workflow, else it is kept as `unrouted` (GET /inbox).
+ *
+ * A text is routed at most once: the route is claimed atomically in Postgres before any signal. What cannot be
+ * routed now (Temporal down) goes back to `pending`; the inbox drainer (api/inbox-drainer.ts) delivers it later,
+ * and a newer text from the same phone waits behind an older undelivered one.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { consentState, recordConsent } from '../db/consent.js';
-import { inboundMessages, members, type InboundMessage } from '../db/schema.js';
+import { recordConsent, consentState } from '../db/consent.js';
+import {
+  claimRouting,
+  conversationHolders,
+  finishRouting,
+  hasOlderInFlight,
+  insertInbound,
+  newestOpenExpectation,
+  releaseRouting,
+  sanitizeText,
+  undeliveredInbound,
+} from '../db/inbound.js';
+import { applyConsentToMember, findMemberByPhone } from '../db/members.js';
+import { consentEvents, type InboundMessage } from '../db/schema.js';
+import type { OptOutManagedBy } from '../activities/sms/provider.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
-import { classifyInbound } from '../workflows/lib/keywords.js';
+import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
+import { classifyInbound, type InboundKind } from '../workflows/lib/keywords.js';
 import type { Brand } from '../workflows/lib/texts.js';
-import { consentSignal, replySignal } from '../workflows/member/definitions.js';
 
 export interface InboundSms {
   messageSid: string;
   from: string;
   to: string;
   body: string;
+  /** Twilio's NumMedia (MMS). */
+  numMedia?: number;
+  /** Twilio's OptOutType (STOP | START | HELP), sent for numbers with Advanced Opt-Out. */
+  optOutType?: string | null;
 }
 
 export interface InboundDeps {
   db: Db;
   temporal: Client;
   brand: Brand;
+  /** Who answers keywords (SMS_OPT_OUT_MANAGED_BY); default crewline. */
+  optOutManagedBy?: OptOutManagedBy;
 }
 
+export type RouteOutcome = 'routed' | 'unrouted' | 'pending' | 'claimed_elsewhere';
+
 const SIGNAL_DEADLINE_MS = 3_000;
+
+const OPT_OUT_TYPES: Record<string, Exclude<InboundKind, 'message'>> = {
+  STOP: 'opt_out',
+  START: 'opt_in',
+  HELP: 'help',
+};
+
+/**
+ * Whether Twilio answered this keyword itself (twilio-managed mode): it does for an `OptOutType` (Advanced
+ * Opt-Out, any configured language) and, on a plain number, for a message that is exactly one of its default
+ * keywords (single word, any case). A text our own classifier reads as a keyword but Twilio does not ("opt-out",
+ * "STOP ALL", "Stop.") gets Crewline's confirmation, so the person is never left without one.
+ */
+export function twilioAnswersItself(body: string, optOutType: string | null | undefined): boolean {
+  if (optOutType && OPT_OUT_TYPES[optOutType.toUpperCase()]) return true;
+  return /^\s*(STOP|STOPALL|UNSUBSCRIBE|CANCEL|END|QUIT|REVOKE|OPTOUT|START|YES|UNSTOP|HELP|INFO)\s*$/i.test(
+    body,
+  );
+}
 
 export async function ingestInbound(
   db: Db,
   sms: InboundSms,
 ): Promise<{ row: InboundMessage; duplicate: boolean }> {
-  const member = await db.query.members.findFirst({
-    where: eq(members.phone, sms.from),
-    columns: { id: true },
-  });
-  const classified = classifyInbound(sms.body);
-  const keyword = classified.keyword;
-  let kind = classified.kind;
-  // YES is an opt-in keyword only for a number that is opted out; otherwise it belongs to the conversation
-  // (e.g. "Reply YES to start"). START and UNSTOP always opt in.
-  if (kind === 'opt_in' && keyword === 'YES' && !(await consentState(db, sms.from)).optedOut)
+  const body = sanitizeText(sms.body);
+  const from = sanitizeText(sms.from);
+  const optOutType = sms.optOutType ? sanitizeText(sms.optOutType).toUpperCase() : null;
+  const member = await findMemberByPhone(db, from);
+  const classified = classifyInbound(body);
+  let kind: InboundKind = classified.kind;
+  let keyword = classified.keyword ?? null;
+  const fromTwilio = optOutType ? OPT_OUT_TYPES[optOutType] : undefined;
+  if (fromTwilio) {
+    // Twilio's Advanced Opt-Out recognised it (e.g. "ARRET"): its verdict wins over our English classifier.
+    kind = fromTwilio;
+    keyword ??= optOutType;
+  } else if (kind === 'opt_in' && keyword === 'YES' && !(await consentState(db, from)).optedOut) {
+    // YES is an opt-in keyword only for a number that is opted out; otherwise it belongs to the conversation
+    // ("Reply YES to start"). START and UNSTOP always opt in.
     kind = 'message';
-  const inserted = await db
-    .insert(inboundMessages)
-    .values({
-      providerSid: sms.messageSid,
-      fromPhone: sms.from,
-      toPhone: sms.to,
-      body: sms.body,
-      memberId: member?.id ?? null,
-      kind,
-      keyword: keyword ?? null,
-      routeStatus: member || kind !== 'message' ? 'pending' : 'unrouted',
-    })
-    .onConflictDoNothing({ target: inboundMessages.providerSid })
-    .returning();
-  const row =
-    inserted[0] ??
-    (await db.query.inboundMessages.findFirst({ where: eq(inboundMessages.providerSid, sms.messageSid) }));
-  if (!row) throw new Error('inbound message vanished after conflict');
+    keyword = null;
+  }
+  const { row, duplicate } = await insertInbound(db, {
+    providerSid: sanitizeText(sms.messageSid),
+    fromPhone: from,
+    toPhone: sanitizeText(sms.to),
+    body,
+    numMedia: Math.max(0, Math.min(sms.numMedia ?? 0, 100)),
+    optOutType,
+    memberId: member?.id ?? null,
+    kind,
+    keyword,
+  });
   if (row.kind === 'opt_out' || row.kind === 'opt_in') await applyKeywordConsent(db, row);
-  return { row, duplicate: !inserted[0] };
+  return { row, duplicate };
 }
 
-/** Ledger + suppression + member status, idempotent on the inbound id. */
-async function applyKeywordConsent(db: Db, row: InboundMessage): Promise<{ changed: boolean }> {
+/**
+ * Ledger + suppression + member status: the one place a keyword changes consent. Idempotent on the inbound id
+ * (a redelivered webhook records nothing new and gets the first answer back).
+ */
+async function applyKeywordConsent(db: Db, row: InboundMessage): Promise<void> {
   const optOut = row.kind === 'opt_out';
-  const { changed } = await recordConsent(db, {
+  await recordConsent(db, {
     phone: row.fromPhone,
     purpose: 'all',
     action: optOut ? 'opt_out' : 'opt_in',
     source: 'sms_keyword',
-    evidence: { inboundMessageId: row.id, providerSid: row.providerSid, keyword: row.keyword },
+    evidence: {
+      inboundMessageId: row.id,
+      providerSid: row.providerSid,
+      keyword: row.keyword,
+      ...(row.optOutType && { optOutType: row.optOutType }),
+    },
     dedupeKey: `inbound:${row.id}`,
   });
-  if (row.memberId) {
-    await db
-      .update(members)
-      .set({ status: optOut ? 'opted_out' : 'active', updatedAt: new Date() })
-      .where(and(eq(members.id, row.memberId), sql`${members.status} <> 'erased'`));
-  }
-  return { changed };
+  await applyConsentToMember(db, row.fromPhone, optOut);
 }
 
-export type RouteOutcome = 'routed' | 'unrouted' | 'pending';
+/** Whether this keyword changed the number's consent (read back, never applied a second time). */
+async function keywordChangedConsent(db: Db, row: InboundMessage): Promise<boolean> {
+  const [event] = await db
+    .select({ changed: consentEvents.changed })
+    .from(consentEvents)
+    .where(eq(consentEvents.dedupeKey, `inbound:${row.id}`));
+  return event?.changed ?? false;
+}
+
+const bounded = <T>(temporal: Client, fn: () => Promise<T>) =>
+  // Bounded: the webhook must answer Twilio quickly even when Temporal is down.
+  temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, fn);
 
 export async function routeInbound(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
-  const { db, temporal } = deps;
-  if (row.routeStatus !== 'pending') return row.routeStatus;
+  const { db } = deps;
+  if (row.routeStatus === 'routed' || row.routeStatus === 'unrouted') return row.routeStatus;
   // Keep each number's texts in order: while an older one waits for the drainer, this one waits too.
-  const [older] = await db
-    .select({ id: inboundMessages.id })
-    .from(inboundMessages)
-    .where(
-      and(
-        eq(inboundMessages.fromPhone, row.fromPhone),
-        eq(inboundMessages.routeStatus, 'pending'),
-        lt(inboundMessages.id, row.id),
-      ),
-    )
-    .limit(1);
-  if (older) return 'pending';
-  let workflowId: string;
+  if (await hasOlderInFlight(db, row)) return 'pending';
+  const claimed = await claimRouting(db, row.id);
+  if (!claimed) return 'claimed_elsewhere'; // a concurrent duplicate (or the drainer) routes it
   try {
-    if (row.kind === 'message') {
-      if (!row.memberId) return markRoute(db, row, 'unrouted', null);
-      workflowId = memberWorkflowId(row.memberId);
-      // Bounded: the webhook must answer Twilio quickly even when Temporal is down.
-      await temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-        temporal.workflow.getHandle(workflowId).signal(replySignal, {
-          inboundId: row.id,
-          body: row.body,
-          receivedAtMs: row.receivedAt.getTime(),
-        }),
-      );
-    } else {
-      workflowId = inboundWorkflowId(row.id);
-      const reply = row.kind === 'help' ? true : (await applyKeywordConsent(db, row)).changed;
-      await temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-        temporal.workflow.start(keywordWorkflow, {
-          taskQueue: TASK_QUEUE,
-          workflowId,
-          args: [
-            {
-              inboundId: row.id,
-              kind: row.kind as 'opt_out' | 'opt_in' | 'help',
-              memberId: row.memberId,
-              reply,
-              brand: deps.brand,
-            },
-          ],
-          staticSummary: `Keyword ${row.keyword ?? row.kind} (inbound ${row.id})`,
-        }),
-      );
-    }
+    const target =
+      claimed.kind === 'message' ? await routeMessage(deps, claimed) : await routeKeyword(deps, claimed);
+    await finishRouting(db, claimed.id, target ? 'routed' : 'unrouted', target);
+    return target ? 'routed' : 'unrouted';
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError)
-      return markRoute(db, row, 'routed', inboundWorkflowId(row.id));
-    if (err instanceof WorkflowNotFoundError) return markRoute(db, row, 'unrouted', null);
-    await db
-      .update(inboundMessages)
-      .set({ routeAttempts: sql`${inboundMessages.routeAttempts} + 1` })
-      .where(eq(inboundMessages.id, row.id));
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      await finishRouting(db, claimed.id, 'routed', inboundWorkflowId(claimed.id));
+      return 'routed';
+    }
+    await releaseRouting(db, claimed.id);
     return 'pending';
   }
-  return markRoute(db, row, 'routed', workflowId);
 }
 
-async function markRoute(
-  db: Db,
-  row: InboundMessage,
-  status: 'routed' | 'unrouted',
-  routedTo: string | null,
-): Promise<RouteOutcome> {
-  await db
-    .update(inboundMessages)
-    .set({
-      routeStatus: status,
-      routedTo,
-      routedAt: status === 'routed' ? new Date() : null,
-      routeAttempts: sql`${inboundMessages.routeAttempts} + 1`,
-    })
-    .where(and(eq(inboundMessages.id, row.id), eq(inboundMessages.routeStatus, 'pending')));
-  return status;
+/** The workflow that got the text, or null (kept as unrouted). */
+async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<string | null> {
+  // A media-only MMS has no words for a conversation to read: kept (with its media count) for operators, and
+  // never answered "I did not get that".
+  if (row.body.trim() === '' && row.numMedia > 0) return null;
+  const expectation = await newestOpenExpectation(deps.db, row.fromPhone, row.receivedAt);
+  const candidates: { workflowId: string; accepts?: string }[] = [];
+  if (expectation) candidates.push({ workflowId: expectation.workflowId, accepts: expectation.accepts });
+  if (row.memberId && expectation?.workflowId !== memberWorkflowId(row.memberId))
+    candidates.push({ workflowId: memberWorkflowId(row.memberId) });
+  for (const c of candidates) {
+    const reply: InboundReply = {
+      inboundId: row.id,
+      body: row.body,
+      receivedAtMs: row.receivedAt.getTime(),
+      ...(c.accepts !== undefined && { accepts: c.accepts }),
+      ...(row.numMedia > 0 && { numMedia: row.numMedia }),
+    };
+    try {
+      await bounded(deps.temporal, () =>
+        deps.temporal.workflow.getHandle(c.workflowId).signal(replySignal, reply),
+      );
+      return c.workflowId;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) continue; // that conversation has ended: next candidate
+      throw err;
+    }
+  }
+  return null;
+}
+
+async function routeKeyword(deps: InboundDeps, row: InboundMessage): Promise<string> {
+  const { db, temporal } = deps;
+  const kind = row.kind as 'opt_out' | 'opt_in' | 'help';
+  const twilioManaged = (deps.optOutManagedBy ?? 'crewline') === 'twilio';
+  const reply =
+    twilioManaged && twilioAnswersItself(row.body, row.optOutType)
+      ? false // Twilio blocked/unblocked the number and answered: a second confirmation would double it
+      : kind === 'help'
+        ? true
+        : await keywordChangedConsent(db, row);
+  const workflowIds = kind === 'help' ? [] : await conversationHolders(db, row.fromPhone, row.receivedAt);
+  const workflowId = inboundWorkflowId(row.id);
+  await bounded(temporal, () =>
+    temporal.workflow.start(keywordWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ inboundId: row.id, kind, workflowIds, reply, brand: deps.brand }],
+      staticSummary: `Keyword ${row.keyword ?? row.kind} (inbound ${row.id})`,
+    }),
+  );
+  return workflowId;
 }
 
 /** Deliver messages that could not be routed when they arrived (Temporal was down). Oldest first. */
 export async function drainInbox(deps: InboundDeps, opts: { olderThanMs?: number; limit?: number } = {}) {
   const cutoff = new Date(Date.now() - (opts.olderThanMs ?? 2_000));
-  const pending = await deps.db
-    .select()
-    .from(inboundMessages)
-    .where(and(eq(inboundMessages.routeStatus, 'pending'), lt(inboundMessages.receivedAt, cutoff)))
-    .orderBy(asc(inboundMessages.id))
-    .limit(opts.limit ?? 100);
+  const pending = await undeliveredInbound(deps.db, cutoff, opts.limit ?? 100);
   let routed = 0;
   for (const row of pending) {
     const outcome = await routeInbound(deps, row);
@@ -188,25 +241,23 @@ export async function drainInbox(deps: InboundDeps, opts: { olderThanMs?: number
 }
 
 /**
- * Consent changed outside SMS (API, import): update the member row and tell the member's workflow. Best effort —
- * the send gate reads consent from Postgres, so a missed signal can never let a text through.
+ * Consent changed outside SMS (API, import): update the member row and tell every workflow holding the phone.
+ * Best effort — the send gate reads consent from Postgres, so a missed signal can never let a text through.
  */
 export async function notifyConsentChange(
   deps: { db: Db; temporal: Client; logger: { warn: (o: object, m: string) => void } },
   phone: string,
   optedOut: boolean,
 ): Promise<void> {
-  const member = await deps.db.query.members.findFirst({ where: eq(members.phone, phone) });
-  if (!member || member.status === 'erased') return;
-  await deps.db
-    .update(members)
-    .set({ status: optedOut ? 'opted_out' : 'active', updatedAt: new Date() })
-    .where(eq(members.id, member.id));
-  try {
-    await deps.temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-      deps.temporal.workflow.getHandle(memberWorkflowId(member.id)).signal(consentSignal, { optedOut }),
-    );
-  } catch (err) {
-    deps.logger.warn({ memberId: member.id, err: (err as Error).message }, 'consent signal not delivered');
+  await applyConsentToMember(deps.db, phone, optedOut);
+  const holders = await conversationHolders(deps.db, phone, new Date());
+  for (const workflowId of holders) {
+    try {
+      await bounded(deps.temporal, () =>
+        deps.temporal.workflow.getHandle(workflowId).signal(consentSignal, { optedOut }),
+      );
+    } catch (err) {
+      deps.logger.warn({ workflowId, err: (err as Error).name }, 'consent signal not delivered');
+    }
   }
 }

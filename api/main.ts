@@ -6,6 +6,7 @@ import { createLogger } from '../worker/logger.js';
 import { onShutdown, requireExternal } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createApp } from './app.js';
+import { startInboxDrainer } from './inbox-drainer.js';
 import { listen } from './server.js';
 
 const config = loadConfig();
@@ -17,10 +18,15 @@ const connection = await Connection.connect({ address: temporalAddress });
 const added = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const stopDrainer = startInboxDrainer(
+  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
+  logger,
+);
 const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
 logger.info({ url: http.url }, 'API listening');
 onShutdown(logger, async () => {
   await http.close();
+  await stopDrainer();
   await connection.close();
   await closeDb();
 });

@@ -20,6 +20,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import {
+  CHECK_IN_STATUSES,
+  GOAL_STATUSES,
+  MEMBER_STATUSES,
+  RISK_LEVELS,
+  TONES,
+} from '../workflows/member/values.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -31,16 +38,11 @@ export const members = pgTable('members', {
   timezone: text('timezone').notNull(),
   /** Local wall-clock time of the daily check-in prompt, "HH:MM". */
   checkInTime: text('check_in_time').notNull(),
-  tone: text('tone', { enum: ['friendly', 'tough_love', 'calm'] })
-    .notNull()
-    .default('friendly'),
-  status: text('status', { enum: ['pending_confirmation', 'active', 'paused', 'opted_out', 'erased'] })
-    .notNull()
-    .default('active'),
+  tone: text('tone', { enum: TONES }).notNull().default('friendly'),
+  /** Written only through db/members.ts. */
+  status: text('status', { enum: MEMBER_STATUSES }).notNull().default('active'),
   /** Mirrors the member workflow's risk level (low | medium | high), for listing and filtering. */
-  riskLevel: text('risk_level', { enum: ['low', 'medium', 'high'] })
-    .notNull()
-    .default('low'),
+  riskLevel: text('risk_level', { enum: RISK_LEVELS }).notNull().default('low'),
   currentStreak: integer('current_streak').notNull().default(0),
   longestStreak: integer('longest_streak').notNull().default(0),
   lastCheckInDate: date('last_check_in_date'),
@@ -59,7 +61,7 @@ export const checkIns = pgTable(
     goalId: integer('goal_id').notNull().default(0),
     /** The member's local date this check-in is for. */
     localDate: date('local_date').notNull(),
-    status: text('status', { enum: ['done', 'not_done', 'missed', 'rest'] }).notNull(),
+    status: text('status', { enum: CHECK_IN_STATUSES }).notNull(),
     reflection: text('reflection'),
     mood: smallint('mood'),
     /** Whether the reflection passed moderation and may be shared (crews); null = nothing to share. */
@@ -81,9 +83,7 @@ export const goals = pgTable(
     title: text('title').notNull(),
     /** { kind: 'daily' } | { kind: 'times_per_week', times } | { kind: 'weekdays', days } */
     cadence: jsonb('cadence').$type<Record<string, unknown>>().notNull(),
-    status: text('status', { enum: ['active', 'archived'] })
-      .notNull()
-      .default('active'),
+    status: text('status', { enum: GOAL_STATUSES }).notNull().default('active'),
     /** The AI plan (milestones, daily habits, weekly target) and what produced it (`<prompt>@<version>`). */
     plan: jsonb('plan').$type<Record<string, unknown>>(),
     planSource: text('plan_source'),
@@ -136,6 +136,8 @@ export const messages = pgTable(
     segments: integer('segments').notNull().default(1),
     errorCode: integer('error_code'),
     errorMessage: text('error_message'),
+    /** Twilio ValidityPeriod sent with it (seconds): a text still queued after that fails instead of arriving late. */
+    validitySeconds: integer('validity_seconds'),
     attempts: integer('attempts').notNull().default(0),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
@@ -155,17 +157,27 @@ export const inboundMessages = pgTable(
     providerSid: text('provider_sid').notNull().unique(),
     fromPhone: text('from_phone').notNull(),
     toPhone: text('to_phone').notNull(),
+    /** As received, minus characters Postgres cannot carry (NUL, lone surrogates); '' for a media-only MMS. */
     body: text('body').notNull(),
+    /** Media items (MMS) that came with it (Twilio's NumMedia). */
+    numMedia: integer('num_media').notNull().default(0),
+    /** Twilio's OptOutType (STOP | START | HELP) when the number's Messaging Service has Advanced Opt-Out. */
+    optOutType: text('opt_out_type'),
     memberId: uuid('member_id').references(() => members.id, { onDelete: 'set null' }),
     /** What the text is: a compliance keyword (handled by us) or a message for the owning workflow. */
     kind: text('kind', { enum: ['opt_out', 'opt_in', 'help', 'message'] })
       .notNull()
       .default('message'),
     keyword: text('keyword'),
-    /** pending: not yet delivered to a workflow; routed; unrouted: no workflow owns it. */
-    routeStatus: text('route_status', { enum: ['pending', 'routed', 'unrouted'] })
+    /**
+     * pending: not yet delivered to a workflow; routing: claimed by one process that is signalling now (a
+     * duplicate webhook cannot claim it too); routed; unrouted: no workflow owns it (listed by GET /inbox).
+     */
+    routeStatus: text('route_status', { enum: ['pending', 'routing', 'routed', 'unrouted'] })
       .notNull()
       .default('pending'),
+    /** When the routing claim was taken: a claim older than its lease (a crashed process) may be taken again. */
+    routeClaimedAt: timestamp('route_claimed_at', { withTimezone: true }),
     routedTo: text('routed_to'),
     routeAttempts: integer('route_attempts').notNull().default(0),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
@@ -174,8 +186,31 @@ export const inboundMessages = pgTable(
   (t) => [
     index('inbound_pending_idx')
       .on(t.receivedAt)
-      .where(sql`route_status = 'pending'`),
+      .where(sql`route_status in ('pending', 'routing')`),
+    index('inbound_from_idx').on(t.fromPhone, t.id),
   ],
+);
+
+/**
+ * Conversation routing: a text that expects an answer records who expects it. A non-keyword inbound from `phone`
+ * goes to the newest open (unexpired) expectation's workflow; STOP/START reach every workflow with an open one.
+ * Written only through db/inbound.ts (by the sendSms activity, in the transaction that claims the outbox row).
+ */
+export const conversationExpectations = pgTable(
+  'conversation_expectations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    phone: text('phone').notNull(),
+    /** A business workflow id (`member-<id>`, `crew-<id>`, …), never a run id. */
+    workflowId: text('workflow_id').notNull(),
+    /** What the expecting workflow accepts (e.g. `checkin_reply`), passed along in the reply signal. */
+    accepts: text('accepts').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** The expecting send's idempotency key: a retried send records its expectation once. */
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('expectations_phone_idx').on(t.phone, t.expiresAt)],
 );
 
 /** Numbers we must not text: opt-outs, carrier-reported unsubscribes/blocks, invalid or non-mobile numbers. */

@@ -19,8 +19,10 @@ const RANK: Record<string, number> = {
   canceled: 5,
   failed: 5,
   undelivered: 5,
-  delivered: 6,
-  read: 7,
+  // Some parts of a multi-part message reached the handset (Twilio's partially_delivered): final, below delivered.
+  partially_delivered: 6,
+  delivered: 7,
+  read: 8,
 };
 
 export const statusRank = (status: string): number => RANK[status] ?? -1;

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
+import { startInboxDrainer } from '../api/inbox-drainer.js';
 import { listen } from '../api/server.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
@@ -20,7 +21,7 @@ import {
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
-import { createWorkerFromConfig, installRuntime, startInboxDrainer } from '../worker/worker.js';
+import { createWorkerFromConfig, installRuntime } from '../worker/worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline');
@@ -64,7 +65,10 @@ const connection = await Connection.connect({ address: temporalAddress });
 const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
+const stopDrainer = startInboxDrainer(
+  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
+  logger,
+);
 const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
 const workerRun = worker.run();
 

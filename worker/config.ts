@@ -2,14 +2,22 @@
  * The one place that reads process.env. Everything else receives a validated `Config`.
  */
 import { z } from 'zod';
+import { OPT_OUT_MANAGERS, type OptOutManagedBy } from '../activities/sms/provider.js';
 import { checkKeywordReplies } from '../workflows/lib/texts.js';
+import { MEMBER_DEFAULTS } from '../workflows/member/values.js';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
 
-/** MAX_ACTIVE_GOALS / NUDGE_AFTER_MINUTES defaults (also used when a caller builds its config by hand). */
-export const DEFAULT_MEMBER_SETTINGS = { maxActiveGoals: 3, nudgeAfterMinutes: 120 } as const;
+/**
+ * MAX_ACTIVE_GOALS / NUDGE_AFTER_MINUTES defaults: MEMBER_DEFAULTS (workflows/member/values.ts). The alias stays
+ * only while api/routes/members.ts and test/unit/config.test.ts still import it.
+ */
+export const DEFAULT_MEMBER_SETTINGS = {
+  maxActiveGoals: MEMBER_DEFAULTS.maxActiveGoals,
+  nudgeAfterMinutes: MEMBER_DEFAULTS.nudgeAfterMinutes,
+} as const;
 
 const schema = z
   .object({
@@ -43,6 +51,12 @@ const schema = z
         .regex(/^\+[1-9]\d{6,14}$/)
         .optional(),
     ),
+    /**
+     * Who answers STOP/START/HELP: `twilio` (the number's default or Advanced Opt-Out handling blocks, answers and
+     * refuses later sends with 21610; Crewline records consent and sends no confirmation of its own) or
+     * `crewline` (opt-out handling turned off at Twilio, and the sandbox). Default: twilio when Twilio is set.
+     */
+    SMS_OPT_OUT_MANAGED_BY: z.preprocess(emptyToUndefined, z.enum(OPT_OUT_MANAGERS).optional()),
     /** Only for tests and local fakes: where the twilio SDK sends its REST calls. */
     TWILIO_API_BASE_URL: optionalUrl,
     OPENAI_API_KEY: optionalString,
@@ -55,14 +69,14 @@ const schema = z
     SUPPORT_CONTACT: z.string().min(3).max(60).default('help@crewline.app'),
     DEFAULT_TIMEZONE: z.string().default('America/New_York'),
     /** Goals a member may have active at once (new members' workflows are started with it). */
-    MAX_ACTIVE_GOALS: z.coerce.number().int().min(1).max(10).default(DEFAULT_MEMBER_SETTINGS.maxActiveGoals),
+    MAX_ACTIVE_GOALS: z.coerce.number().int().min(1).max(10).default(MEMBER_DEFAULTS.maxActiveGoals),
     /** Minutes after an unanswered check-in prompt before one reminder; 0 = no reminders. */
     NUDGE_AFTER_MINUTES: z.coerce
       .number()
       .int()
       .min(0)
       .max(24 * 60)
-      .default(DEFAULT_MEMBER_SETTINGS.nudgeAfterMinutes),
+      .default(MEMBER_DEFAULTS.nudgeAfterMinutes),
     QUIET_HOURS_MARKETING: z
       .string()
       .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
@@ -86,12 +100,37 @@ const schema = z
           'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (sandbox SMS)',
       });
     }
+    if (twilio.every(Boolean)) {
+      // Twilio signs webhooks over this URL and posts status callbacks to it: a default of localhost would make
+      // every webhook fail its signature check and every callback go nowhere.
+      if (!c.PUBLIC_BASE_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PUBLIC_BASE_URL'],
+          message:
+            'required with Twilio: the https URL Twilio reaches this API at (e.g. https://sms.example.com)',
+        });
+      } else if (!c.PUBLIC_BASE_URL.startsWith('https://')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PUBLIC_BASE_URL'],
+          message: 'must be an https URL with Twilio (Twilio calls webhooks over https)',
+        });
+      }
+    } else if (c.SMS_OPT_OUT_MANAGED_BY === 'twilio') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMS_OPT_OUT_MANAGED_BY'],
+        message: 'twilio needs Twilio configured (TWILIO_*); the sandbox is crewline-managed',
+      });
+    }
     if (c.NODE_ENV === 'production' && !c.API_KEYS?.length) {
       ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: 'required in production' });
     }
   });
 
 export type RawConfig = z.infer<typeof schema>;
+export type { OptOutManagedBy };
 
 export interface Config {
   env: RawConfig['NODE_ENV'];
@@ -105,6 +144,8 @@ export interface Config {
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
+  /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY). */
+  optOutManagedBy: OptOutManagedBy;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   brand: { name: string; support: string };
   /** Sender pacing in segments per second (long code 1, toll-free 3, short code 100 unless SMS_MPS is set). */
@@ -168,6 +209,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             apiBaseUrl: c.TWILIO_API_BASE_URL,
           }
         : undefined,
+    optOutManagedBy:
+      c.SMS_OPT_OUT_MANAGED_BY ?? (c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN ? 'twilio' : 'crewline'),
     openai: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL, model: c.OPENAI_MODEL },
     brand: { name: c.BRAND_NAME, support: c.SUPPORT_CONTACT },
     smsPerSecond: c.SMS_MPS ?? DEFAULT_MPS[c.SMS_SENDER_TYPE],

@@ -1,11 +1,14 @@
-/** Runs only the Temporal worker (and the inbox drainer) against an existing cluster and Postgres. */
-import { Client, Connection } from '@temporalio/client';
+/**
+ * Runs only the Temporal worker against an existing cluster and Postgres. (The inbox drainer runs with the API:
+ * `npm run api`.)
+ */
+import { Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdown, requireExternal } from './process.js';
 import { ensureSearchAttributes } from './search-attributes.js';
-import { createWorkerFromConfig, installRuntime, startInboxDrainer } from './worker.js';
+import { createWorkerFromConfig, installRuntime } from './worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-worker');
@@ -16,10 +19,7 @@ const { worker, connection } = await createWorkerFromConfig(config, db, temporal
 const clientConnection = await Connection.connect({ address: temporalAddress });
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
-const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-const stopDrainer = startInboxDrainer({ db, temporal, brand: config.brand }, logger);
 onShutdown(logger, async () => {
-  await stopDrainer();
   // The SDK's runtime may already have begun shutdown on the same signal.
   if (worker.getState() === 'RUNNING') worker.shutdown();
 });

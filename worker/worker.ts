@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { drainInbox, type InboundDeps } from '../api/inbound.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
 import type { Db } from '../db/client.js';
@@ -77,28 +76,6 @@ export async function createWorker(deps: WorkerDeps) {
     smsPerSecond: deps.smsPerSecond,
   });
   return { worker, connection };
-}
-
-/** Delivers inbound replies that arrived while Temporal was unreachable. */
-export function startInboxDrainer(deps: InboundDeps, logger: Logger, everyMs = 5_000) {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = async () => {
-    try {
-      const { routed } = await drainInbox(deps);
-      if (routed) logger.info({ routed }, 'inbox drained');
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'inbox drain failed');
-    }
-  };
-  const timer = setInterval(() => {
-    if (!stopped) running = running.then(tick);
-  }, everyMs);
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
 }
 
 /** The worker as configured: SMS provider (credentials checked first), compliance policy, pacing, AI. */

@@ -1,3 +1,11 @@
+/**
+ * Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY): `twilio` — the number's opt-out handling (default or
+ * Advanced Opt-Out) blocks, answers and refuses later sends with 21610, Crewline only records consent; `crewline`
+ * — Twilio's handling is off (or the sandbox), Crewline confirms each change itself.
+ */
+export const OPT_OUT_MANAGERS = ['twilio', 'crewline'] as const;
+export type OptOutManagedBy = (typeof OPT_OUT_MANAGERS)[number];
+
 /** The SMS provider port. Twilio (official SDK) in production, a Postgres-backed sandbox without credentials. */
 export interface OutboundSms {
   /** outbox row id; carried in the status callback URL so callbacks can be tied back to the row. */
@@ -5,6 +13,8 @@ export interface OutboundSms {
   idempotencyKey: string;
   to: string;
   body: string;
+  /** Twilio ValidityPeriod (seconds): still queued after that, the text fails (30036) instead of arriving late. */
+  validitySeconds?: number;
 }
 
 export interface ProviderResult {
@@ -32,10 +42,14 @@ export interface SmsProvider {
 
 /**
  * How a provider failure must be handled. `permanent`: never retry (would fail again or the person must not be
- * texted). `transient`: the request was certainly not processed; safe to retry. `ambiguous`: the provider may have
- * accepted it; reconcile before any resend.
+ * texted). `transient`: the request was certainly not processed; safe to retry. `queue_full`: transient, but the
+ * sender's queue at the provider is full (Twilio 21611): retry much later, with a growing delay.
+ * `region_blocked`: the account may not text that region (Twilio 21408): an account setting, so the message fails
+ * without marking the number, and operators see the code. `ambiguous`: the provider may have accepted it;
+ * reconcile before any resend.
  */
-export type FailureClass = 'suppress' | 'invalid_number' | 'permanent' | 'transient' | 'ambiguous';
+export type FailureClass =
+  'suppress' | 'invalid_number' | 'region_blocked' | 'permanent' | 'queue_full' | 'transient' | 'ambiguous';
 
 export class ProviderError extends Error {
   constructor(

@@ -36,7 +36,9 @@ export function classifyTwilioError(err: unknown): ProviderError {
   const message = e.message ?? String(err);
   let cls: FailureClass;
   if (code === 21610) cls = 'suppress';
-  else if (code === 21211 || code === 21614 || code === 21612 || code === 21408) cls = 'invalid_number';
+  else if (code === 21211 || code === 21614 || code === 21612) cls = 'invalid_number';
+  else if (code === 21408) cls = 'region_blocked';
+  else if (code === 21611) cls = 'queue_full';
   else if (status === 429 || code === 20429) cls = 'transient';
   else if (status !== null && status >= 500) cls = 'ambiguous';
   else if (status !== null && status >= 400) cls = 'permanent';
@@ -64,6 +66,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
           from: opts.from,
           body: msg.body,
           statusCallback: `${opts.publicBaseUrl}/webhooks/twilio/status?outboxId=${msg.outboxId}`,
+          ...(msg.validitySeconds !== undefined && { validityPeriod: msg.validitySeconds }),
         });
         return toResult(m);
       } catch (err) {

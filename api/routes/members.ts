@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { memberProgress } from '../../db/analytics.js';
-import { checkIns, inboundMessages, members, messages } from '../../db/schema.js';
+import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
+import { checkIns, members } from '../../db/schema.js';
 import { DEFAULT_MEMBER_SETTINGS } from '../../worker/config.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { isValidTimeZone, parseHHMM } from '../../workflows/lib/time.js';
@@ -82,7 +83,7 @@ export async function requireMemberRow(db: Db, id: string) {
 }
 
 /** The row's lifecycle status as the workflow reports it ('erased' never overwrites a row: it is deleted). */
-const rowStatus = (live: MemberSnapshot): typeof members.$inferSelect.status =>
+const rowStatus = (live: MemberSnapshot): Exclude<typeof members.$inferSelect.status, 'erased'> =>
   live.status === 'erased' ? 'active' : live.status;
 
 const isUniqueViolation = (err: unknown) =>
@@ -110,11 +111,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
   async function setPause(id: string, until: string | null) {
     await requireMember(id);
     const live = await updateWorkflow(id, { pausedUntil: until });
-    const [row] = await db
-      .update(members)
-      .set({ status: rowStatus(live), updatedAt: new Date() })
-      .where(eq(members.id, id))
-      .returning();
+    const row = await setMemberStatus(db, id, rowStatus(live));
     return toMemberJson(row!, live);
   }
 
@@ -162,10 +159,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       try {
         // Row and workflow together: if the workflow cannot be started the row is rolled back.
         const member = await db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(members)
-            .values({ id, ...input, status: 'pending_confirmation' })
-            .returning();
+          const row = await insertMember(tx, { id, ...input, status: 'pending_confirmation' });
           // A welcome text asks "Reply YES to start"; nothing else is sent until the member confirms.
           await temporal.workflow.start(memberWorkflow, {
             taskQueue: TASK_QUEUE,
@@ -189,7 +183,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
             staticSummary: `Member ${id}`,
             staticDetails: `Daily check-in at ${input.checkInTime} ${input.timezone}`,
           });
-          return row!;
+          return row;
         });
         logger.info({ memberId: id }, 'member created');
         return c.json(toMemberJson(member, null), 201, { location: `/members/${id}` });
@@ -215,11 +209,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       // The workflow (which holds the tone and the nudge delay) validates and re-arms its timers; only then
       // is the row changed.
       const live = await updateWorkflow(id, prefs);
-      const [row] = await db
-        .update(members)
-        .set({ ...rowFields, updatedAt: new Date() })
-        .where(eq(members.id, id))
-        .returning();
+      const row = await updateMemberProfile(db, id, rowFields);
       return c.json(toMemberJson(row!, live));
     })
     .post(
@@ -236,13 +226,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       const member = await requireMember(id);
       // Erasure: the member's personal data goes (profile, check-ins and reflections, texts in and out); the
       // consent ledger and suppression list keep the number, as the law requires to honour an opt-out.
-      await db.transaction(async (tx) => {
-        await tx.delete(messages).where(or(eq(messages.memberId, id), eq(messages.toPhone, member.phone)));
-        await tx
-          .delete(inboundMessages)
-          .where(or(eq(inboundMessages.memberId, id), eq(inboundMessages.fromPhone, member.phone)));
-        await tx.delete(members).where(eq(members.id, id)); // check-ins and AI usage cascade
-      });
+      await eraseMember(db, member); // check-ins and AI usage cascade
       await temporal.workflow
         .getHandle(memberWorkflowId(id))
         .signal(eraseSignal)

@@ -47,7 +47,9 @@ beforeAll(async () => {
     smsPerSecond: 1000,
   });
   running = worker.run();
-  app = testApp(database.db, env.client, { twilio, publicBaseUrl: PUBLIC });
+  // Crewline-managed keywords: a Twilio number with its opt-out handling turned off (test/api/opt-out-modes.test.ts
+  // covers the Twilio-managed default).
+  app = testApp(database.db, env.client, { twilio, publicBaseUrl: PUBLIC, optOutManagedBy: 'crewline' });
 });
 afterAll(async () => {
   worker?.shutdown();

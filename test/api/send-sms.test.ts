@@ -10,7 +10,7 @@ import { createActivities } from '../../activities/index.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createTwilioProvider } from '../../activities/sms/twilio.js';
 import { consentHistory, consentState, recordConsent } from '../../db/consent.js';
-import { members, messages } from '../../db/schema.js';
+import { conversationExpectations, members, messages } from '../../db/schema.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { createTestDatabase } from '../helpers/db.js';
 
@@ -145,6 +145,136 @@ describe('provider failures are classified', () => {
     const failure = await expectFailure(attempt(input(m.id, `k:${code}`)));
     expect(failure).toMatchObject({ nonRetryable: true, type: 'Provider_invalid_number' });
     expect((await consentState(database.db, m.phone)).suppressed).toContain('invalid_number');
+  });
+});
+
+describe('Twilio error classes beyond the number', () => {
+  it('21611 (sender queue full) is retried later, with a growing delay, and never suppresses', async () => {
+    const m = await newMember();
+    fake.failNext(2, { status: 400, code: 21611, message: 'queue full' });
+    const first = await expectFailure(attempt(input(m.id, 'k:21611'), 1));
+    expect(first).toMatchObject({ nonRetryable: false, type: 'ProviderQueueFull' });
+    const second = await expectFailure(attempt(input(m.id, 'k:21611'), 2));
+    // Minutes, not the 2 s of an ordinary retry: Twilio's queue holds hours of a sender's texts.
+    expect(first.nextRetryDelay).toBe(60_000);
+    expect(second.nextRetryDelay).toBe(120_000);
+    expect(await row('k:21611')).toMatchObject({ status: 'pending', errorCode: 21611 });
+    expect((await consentState(database.db, m.phone)).suppressed).toEqual([]);
+    expect((await attempt(input(m.id, 'k:21611'), 3)).outcome).toBe('sent');
+    expect(fake.byTo(m.phone)).toHaveLength(1);
+  });
+
+  it('21408 (no permission for that region) fails the message with its code but keeps the number', async () => {
+    const m = await newMember();
+    fake.failNext(1, { status: 400, code: 21408, message: 'region not enabled' });
+    const failure = await expectFailure(attempt(input(m.id, 'k:21408')));
+    expect(failure).toMatchObject({ nonRetryable: true, type: 'Provider_region_blocked' });
+    // Operators see it on the message (GET /messages/:id shows status, errorCode and errorMessage).
+    const r = await row('k:21408');
+    expect(r).toMatchObject({ status: 'failed', errorCode: 21408 });
+    expect(r!.errorMessage).toMatch(/^region_blocked/);
+    expect((await consentState(database.db, m.phone)).suppressed).toEqual([]);
+    // Once the account setting is fixed, the number is texted again.
+    expect((await attempt(input(m.id, 'k:21408:after'))).outcome).toBe('sent');
+  });
+
+  it("Twilio's own block (the person texted STOP at Twilio) surfaces as 21610 and suppresses", async () => {
+    const m = await newMember();
+    await fake.postInbound(`${fake.baseUrl}/webhook-not-listening`, {
+      From: m.phone,
+      To: '+15005550006',
+      Body: 'stop',
+    });
+    expect(fake.isBlocked('+15005550006', m.phone)).toBe(true);
+    expect(fake.autoReplies).toMatchObject([{ to: m.phone, type: 'STOP' }]);
+    const failure = await expectFailure(attempt(input(m.id, 'k:blocked')));
+    expect(failure).toMatchObject({ nonRetryable: true, type: 'Provider_suppress' });
+    expect((await consentState(database.db, m.phone)).suppressed).toContain('carrier_unsubscribed');
+    expect(fake.byTo(m.phone)).toHaveLength(0);
+  });
+});
+
+describe('ValidityPeriod from the purpose of the text', () => {
+  // Instants after today, so the activity's clock (the later of the attempt's schedule time and now) is them.
+  const NY_NOON = Date.parse('2030-01-15T17:00:00Z'); // 12:00 in New York (EST)
+  const at = (i: SendSmsInput, nowMs: number) =>
+    new MockActivityEnvironment({ attempt: 1, currentAttemptScheduledTimestampMs: nowMs }).run(
+      acts.sendSms,
+      i,
+    );
+
+  it('a keyword reply is valid 15 minutes; a prompt at most 4 hours', async () => {
+    const m = await newMember();
+    await attempt({ ...input(m.id, 'k:v:kw'), kind: 'opt_out_reply', keywordReply: true });
+    await attempt(input(m.id, 'k:v:prompt'));
+    const [kw, prompt] = fake.byTo(m.phone);
+    expect(kw!.validityPeriod).toBe(900);
+    expect(prompt!.validityPeriod).toBeLessThanOrEqual(4 * 3600);
+    expect((await row('k:v:prompt'))!.validitySeconds).toBe(prompt!.validityPeriod);
+  });
+
+  it('a prompt never outlives the local day; a text in a window never outlives the window', async () => {
+    const m = await newMember();
+    // 22:30 in New York: a check-in prompt queued now must not arrive after midnight.
+    await at(input(m.id, 'k:v:late'), Date.parse('2030-01-16T03:30:00Z'));
+    expect(fake.byTo(m.phone)[0]!.validityPeriod).toBe(90 * 60);
+    // A nudge with a 08:00–21:00 window at 12:00: at most 4 h; at 20:00: at most the hour left.
+    const nudge = { ...input(m.id, 'k:v:nudge'), kind: 'nudge', window: { start: '08:00', end: '21:00' } };
+    await at(nudge, NY_NOON);
+    await at({ ...nudge, idempotencyKey: 'k:v:nudge2' }, Date.parse('2030-01-16T01:00:00Z'));
+    expect(fake.byTo(m.phone)[1]!.validityPeriod).toBe(4 * 3600);
+    expect(fake.byTo(m.phone)[2]!.validityPeriod).toBe(3600);
+  });
+
+  it('the fake fails what is still queued past its validity with 30036, as Twilio does', async () => {
+    const m = await newMember();
+    await attempt({ ...input(m.id, 'k:v:expire'), kind: 'opt_in_reply', keywordReply: true });
+    const [msg] = fake.byTo(m.phone);
+    expect(fake.expireQueued(msg!.createdAt.getTime() + 899_000)).toHaveLength(0);
+    expect(fake.expireQueued(msg!.createdAt.getTime() + 900_000)).toEqual([
+      expect.objectContaining({ status: 'failed', errorCode: 30036 }),
+    ]);
+  });
+});
+
+describe('a text that expects an answer', () => {
+  it('records who expects it (the calling workflow id), with the outbox row, once per key', async () => {
+    const m = await newMember();
+    const untilMs = Date.now() + 3_600_000;
+    const send = (n: number): Promise<SendSmsResult> =>
+      new MockActivityEnvironment({
+        attempt: n,
+        workflowExecution: { workflowId: 'crew-7', runId: `run-${n}` },
+      }).run(acts.sendSms, { ...input(m.id, 'k:expect'), expectReply: { accepts: 'crew_vote', untilMs } });
+    expect((await send(1)).outcome).toBe('sent');
+    expect((await send(2)).outcome).toBe('already_sent');
+    const rows = await database.db
+      .select()
+      .from(conversationExpectations)
+      .where(eq(conversationExpectations.phone, m.phone));
+    expect(rows).toEqual([
+      expect.objectContaining({
+        workflowId: 'crew-7',
+        accepts: 'crew_vote',
+        idempotencyKey: 'k:expect',
+        expiresAt: new Date(untilMs),
+      }),
+    ]);
+  });
+
+  it('a dropped text records no expectation', async () => {
+    const m = await newMember();
+    await recordConsent(database.db, { phone: m.phone, purpose: 'all', action: 'opt_out', source: 'api' });
+    await new MockActivityEnvironment({ workflowExecution: { workflowId: 'crew-8', runId: 'r' } }).run(
+      acts.sendSms,
+      { ...input(m.id, 'k:expect:dropped'), expectReply: { accepts: 'x', untilMs: Date.now() + 60_000 } },
+    );
+    expect(
+      await database.db
+        .select()
+        .from(conversationExpectations)
+        .where(eq(conversationExpectations.phone, m.phone)),
+    ).toEqual([]);
   });
 });
 

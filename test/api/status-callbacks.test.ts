@@ -173,6 +173,42 @@ describe('out-of-order delivery reports', () => {
   });
 });
 
+describe('partially_delivered (some parts of a multi-part text reached the handset)', () => {
+  it('is applied after sent, is not overwritten by a late sent, and a later delivered still wins', async () => {
+    const row = await outbound({ providerSid: 'SM_partial', status: 'queued' });
+    expect((await callback({ MessageSid: 'SM_partial', MessageStatus: 'sent' })).status).toBe(204);
+    expect((await callback({ MessageSid: 'SM_partial', MessageStatus: 'partially_delivered' })).status).toBe(
+      204,
+    );
+    expect((await getMessage(row.id)).status).toBe('partially_delivered');
+    expect((await callback({ MessageSid: 'SM_partial', MessageStatus: 'sent' })).status).toBe(204);
+    expect((await getMessage(row.id)).status).toBe('partially_delivered');
+    expect((await callback({ MessageSid: 'SM_partial', MessageStatus: 'delivered' })).status).toBe(204);
+    const m = await getMessage(row.id);
+    expect(m.status).toBe('delivered');
+    expect(m.timeline.map((e) => [e.status, e.applied])).toEqual([
+      ['created', undefined],
+      ['sent', true],
+      ['partially_delivered', true],
+      ['sent', false],
+      ['delivered', true],
+    ]);
+  });
+});
+
+describe('hostile callbacks', () => {
+  it('a NUL byte in the sid or an outboxId beyond any bigint is a 204 that changes nothing, never a 500', async () => {
+    const before = await totalEvents();
+    for (const query of ['?outboxId=99999999999999999999999', '?outboxId=-1', '?outboxId=1e3']) {
+      const res = await callback({ MessageSid: 'SM\u0000nul', MessageStatus: 'delivered' }, query);
+      expect(res.status).toBe(204);
+    }
+    expect(await totalEvents()).toBe(before);
+    const weird = await callback({ MessageSid: 'SM_x', MessageStatus: 'delivered', ErrorCode: '1e99' });
+    expect(weird.status).toBe(400);
+  });
+});
+
 describe('error codes that say something about the number', () => {
   it('undelivered with 30006 (landline/unreachable) suppresses the number as invalid_number', async () => {
     const phone = '+14155557001';

@@ -15,7 +15,8 @@ import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import { createApp } from '../../api/app.js';
 import { inboundMessages, messages } from '../../db/schema.js';
 import { freePort, startTemporalDevServer, type RunningTemporal } from '../../worker/infra.js';
-import { startInboxDrainer, createWorkers, type Workers } from '../../worker/worker.js';
+import { startInboxDrainer } from '../../api/inbox-drainer.js';
+import { createWorkers, type Workers } from '../../worker/worker.js';
 
 import { API_KEY, BRAND, json } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';

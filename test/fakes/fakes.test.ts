@@ -305,6 +305,50 @@ describe('fake twilio', () => {
       expect((await fake.postInbound(url, { From: ALICE, To: FROM, Body: 'x' }, 'wrong')).status).toBe(403);
       expect(fake.inbound).toHaveLength(2);
     });
+
+    it("models Twilio's default opt-out: block per pair, its own answers, 21610, and START lifting it", async () => {
+      const url = `${receiverUrl}/webhooks/twilio/inbound`;
+      await fake.postInbound(url, { From: ALICE, To: FROM, Body: ' Stop ' });
+      // The webhook is still posted, without OptOutType on a plain number.
+      expect(received[0]!.params.Body).toBe(' Stop ');
+      expect(received[0]!.params).not.toHaveProperty('OptOutType');
+      expect(fake.autoReplies).toMatchObject([{ to: ALICE, from: FROM, type: 'STOP' }]);
+      const blocked = await rejection(client.messages.create({ to: ALICE, from: FROM, body: 'hi' }));
+      expect(blocked).toMatchObject({ status: 400, code: 21610 });
+      // Another recipient, and another sender, are not blocked.
+      await expect(client.messages.create({ to: BOB, from: FROM, body: 'hi' })).resolves.toBeTruthy();
+      expect(fake.isBlocked('+15550002222', ALICE)).toBe(false);
+      // Not exactly one keyword: no block, no answer.
+      await fake.postInbound(url, { From: BOB, To: FROM, Body: 'STOP please' });
+      expect(fake.isBlocked(FROM, BOB)).toBe(false);
+      await fake.postInbound(url, { From: ALICE, To: FROM, Body: 'yes' });
+      expect(fake.isBlocked(FROM, ALICE)).toBe(false);
+      expect(fake.autoReplies.map((r) => r.type)).toEqual(['STOP', 'START']);
+      await expect(client.messages.create({ to: ALICE, from: FROM, body: 'hi' })).resolves.toBeTruthy();
+    });
+
+    it('with Advanced Opt-Out adds OptOutType and its extra keywords; "off" does nothing', async () => {
+      const url = `${receiverUrl}/webhooks/twilio/inbound`;
+      fake.configureOptOut('advanced', { STOP: ['arret'] });
+      await fake.postInbound(url, { From: ALICE, To: FROM, Body: 'ARRET' });
+      await fake.postInbound(url, { From: BOB, To: FROM, Body: 'info' });
+      expect(received.map((r) => r.params.OptOutType)).toEqual(['STOP', 'HELP']);
+      expect(fake.isBlocked(FROM, ALICE)).toBe(true);
+      fake.configureOptOut('off');
+      await fake.postInbound(url, { From: BOB, To: FROM, Body: 'STOP' });
+      expect(fake.isBlocked(FROM, BOB)).toBe(false);
+      expect(received[2]!.params).not.toHaveProperty('OptOutType');
+    });
+
+    it('keeps ValidityPeriod (default 36,000 s) and refuses one out of range', async () => {
+      const m = await client.messages.create({ to: ALICE, from: FROM, body: 'v', validityPeriod: 600 });
+      expect(fake.get(m.sid)!.validityPeriod).toBe(600);
+      const d = await client.messages.create({ to: ALICE, from: FROM, body: 'd' });
+      expect(fake.get(d.sid)!.validityPeriod).toBe(36_000);
+      expect(
+        await rejection(client.messages.create({ to: ALICE, from: FROM, body: 'x', validityPeriod: 36_001 })),
+      ).toMatchObject({ status: 400 });
+    });
   });
 });
 

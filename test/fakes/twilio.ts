@@ -19,6 +19,17 @@
  * - fetch: `GET …/Messages/{Sid}.json`, 404 with code 20404 when unknown.
  * - errors: `{ code, message, more_info, status }`; the SDK turns them into a RestException with `.status`
  *   (HTTP) and `.code` (Twilio code). A destroyed connection surfaces as an axios error with no `.status`.
+ *
+ * Opt-out handling, as Twilio does it on a long code (help.twilio.com "Twilio support for opt-out keywords"):
+ * an inbound that is exactly one opt-out word (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT; any
+ * case, surrounding whitespace) blocks the (our number, their number) pair, Twilio answers it itself, and the
+ * webhook is still posted; every later create to that pair is refused with HTTP 400 / 21610. START, YES, UNSTOP
+ * lift the block, with Twilio's own answer; HELP, INFO get Twilio's help answer. Twilio's own answers are kept in
+ * `autoReplies` (they never pass through the Messages API). With `optOut: 'advanced'` (a Messaging Service with
+ * Advanced Opt-Out) the webhook also carries `OptOutType` (STOP | START | HELP), and extra keywords per type
+ * (e.g. ARRET) are recognised; `optOut: 'off'` turns it all off (a number with opt-out handling disabled).
+ * `ValidityPeriod` (1–36,000 s) is kept on each message; `expireQueued()` fails what is still queued past it
+ * with 30036, as Twilio does.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -49,7 +60,21 @@ export interface FakeMessage {
   errorCode: number | null;
   /** The raw form parameters of the create request. */
   params: Record<string, string | string[]>;
+  /** ValidityPeriod in seconds (Twilio's default 36,000 when not given). */
+  validityPeriod: number;
 }
+
+/** An answer Twilio itself sent to a keyword (not created through the Messages API). */
+export interface FakeAutoReply {
+  to: string;
+  from: string;
+  keyword: string;
+  type: 'STOP' | 'START' | 'HELP';
+  body: string;
+  at: number;
+}
+
+export type FakeOptOutHandling = 'default' | 'advanced' | 'off';
 
 export interface FakeInbound {
   url: string;
@@ -98,7 +123,26 @@ export interface FakeTwilioOptions {
    * 429 / 20429. (Real Twilio queues instead; a sender that paces itself never sees a 429 here.)
    */
   mps?: number;
+  /** Twilio's keyword handling: 'default' (a plain long code), 'advanced' (Advanced Opt-Out), 'off'. */
+  optOut?: FakeOptOutHandling;
+  /** Advanced Opt-Out only: extra keywords per type (e.g. `{ STOP: ['ARRET'] }`). */
+  extraKeywords?: Partial<Record<'STOP' | 'START' | 'HELP', string[]>>;
 }
+
+/** Twilio's default keyword lists (single word, any case). */
+export const TWILIO_KEYWORDS: Record<'STOP' | 'START' | 'HELP', readonly string[]> = {
+  STOP: ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],
+  START: ['START', 'YES', 'UNSTOP'],
+  HELP: ['HELP', 'INFO'],
+};
+
+/** Twilio's own answers (its documented defaults, abridged). */
+export const TWILIO_AUTO_REPLIES: Record<'STOP' | 'START' | 'HELP', string> = {
+  STOP: 'You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.',
+  START:
+    'You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply.',
+  HELP: 'Reply STOP to unsubscribe. Msg&Data Rates May Apply.',
+};
 
 export interface FakeTwilio {
   readonly baseUrl: string;
@@ -116,6 +160,17 @@ export interface FakeTwilio {
   readonly rejected429: number;
   /** Epoch ms of every accepted create, in order (for throughput measurements). */
   readonly acceptedAt: number[];
+  /** Twilio's own answers to keywords, oldest first. */
+  readonly autoReplies: FakeAutoReply[];
+  /** Switch the keyword handling (as changing the number's Messaging Service settings would). */
+  configureOptOut(mode: FakeOptOutHandling, extraKeywords?: FakeTwilioOptions['extraKeywords']): void;
+  /** Whether Twilio blocks creates from `from` to `to` (the person texted STOP and not START since). */
+  isBlocked(from: string, to: string): boolean;
+  /**
+   * Messages still queued/accepted whose ValidityPeriod has run out at `atMs` become `failed` with 30036 (as
+   * Twilio fails them instead of delivering late). Returns them.
+   */
+  expireQueued(atMs?: number): FakeMessage[];
   /** Messages whose body includes `match` (string) or matches it (RegExp). */
   byBody(match: string | RegExp): FakeMessage[];
   /** Messages sent to `to`. */
@@ -134,7 +189,10 @@ export interface FakeTwilio {
   slowAcceptNext(n: number, ms: number): void;
   /** Every accepted create answers after `ms` (0 = off). */
   slowAcceptAll(ms: number): void;
-  /** Clears messages, requests, inbound, counters and every pending fault. Credentials and port stay. */
+  /**
+   * Clears messages, requests, inbound, counters, every pending fault, the block list and Twilio's answers, and
+   * restores the opt-out handling it was started with. Credentials and port stay.
+   */
   reset(): void;
 
   /**
@@ -163,11 +221,12 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   20500: 'An internal server error has occurred',
   20503: 'Service Unavailable',
   21211: "The 'To' number is not a valid phone number.",
-  21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
   21602: 'Message body is required.',
   21603: "A 'From' phone number is required.",
   21604: "A 'To' phone number is required.",
+  21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
   21610: 'Attempt to send to unsubscribed recipient',
+  21611: 'This From number has exceeded the maximum number of queued messages',
   21612: "The 'To' phone number is not currently reachable via SMS.",
   21614: "'To' number is not a valid mobile number",
   21617: 'The concatenated message body exceeds the 1600 character limit.',
@@ -242,6 +301,31 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
   const accountSid = opts.accountSid ?? 'AC' + 'f'.repeat(32);
   const authToken = opts.authToken ?? 'fake-twilio-auth-token';
   const mps = opts.mps;
+  let optOutHandling: FakeOptOutHandling = 'default';
+  let keywords: Record<'STOP' | 'START' | 'HELP', string[]> = { STOP: [], START: [], HELP: [] };
+  function configureOptOut(mode: FakeOptOutHandling, extra: FakeTwilioOptions['extraKeywords'] = {}) {
+    optOutHandling = mode;
+    keywords = {
+      STOP: [...TWILIO_KEYWORDS.STOP],
+      START: [...TWILIO_KEYWORDS.START],
+      HELP: [...TWILIO_KEYWORDS.HELP],
+    };
+    if (mode === 'advanced')
+      for (const t of ['STOP', 'START', 'HELP'] as const)
+        for (const k of extra[t] ?? []) keywords[t].push(k.toUpperCase());
+  }
+  configureOptOut(opts.optOut ?? 'default', opts.extraKeywords);
+  /** Blocked (our number | their number) pairs. */
+  let blocked = new Set<string>();
+  let autoReplies: FakeAutoReply[] = [];
+  const pair = (ours: string, theirs: string) => `${ours}|${theirs}`;
+  /** Which keyword type Twilio sees in an inbound body (exactly one word, any case), if any. */
+  const keywordType = (body: string): 'STOP' | 'START' | 'HELP' | null => {
+    if (optOutHandling === 'off') return null;
+    const word = body.trim().toUpperCase();
+    for (const t of ['STOP', 'START', 'HELP'] as const) if (keywords[t].includes(word)) return t;
+    return null;
+  };
 
   let messages: FakeMessage[] = [];
   let requests: FakeTwilioRequest[] = [];
@@ -345,6 +429,14 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       return fail(res, rec, 400, 21602);
     if (body.length > 1600) return fail(res, rec, 400, 21617);
 
+    // Twilio's block list: the person texted STOP to this sender.
+    const sender = from ?? messagingServiceSid ?? '';
+    if (blocked.has(pair(sender, to))) return fail(res, rec, 400, 21610);
+    const validityRaw = first(params.ValidityPeriod);
+    const validityPeriod = validityRaw === undefined ? 36_000 : Number(validityRaw);
+    if (!Number.isInteger(validityPeriod) || validityPeriod < 1 || validityPeriod > 36_000)
+      return fail(res, rec, 400, 21620, 'ValidityPeriod must be between 1 and 36000 seconds');
+
     const numSegments = countSegmentsForFake(body);
     const now = Date.now();
     if (mps !== undefined) {
@@ -374,6 +466,7 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       sentAt: null,
       errorCode: null,
       params,
+      validityPeriod,
     };
     order.set(m, seq++);
     messages.push(m);
@@ -537,6 +630,26 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
     get acceptedAt() {
       return acceptedAt;
     },
+    get autoReplies() {
+      return autoReplies;
+    },
+    configureOptOut,
+    isBlocked(from, to) {
+      return blocked.has(pair(from, to));
+    },
+    expireQueued(atMs = Date.now()) {
+      const expired = messages.filter(
+        (m) =>
+          (m.status === 'queued' || m.status === 'accepted') &&
+          m.createdAt.getTime() + m.validityPeriod * 1000 <= atMs,
+      );
+      for (const m of expired) {
+        m.status = 'failed';
+        m.errorCode = 30036;
+        m.updatedAt = new Date(atMs);
+      }
+      return expired;
+    },
     byBody(match) {
       return messages.filter((m) =>
         typeof match === 'string' ? m.body.includes(match) : match.test(m.body),
@@ -573,6 +686,9 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       creates = 0;
       rejected429 = 0;
       acceptedAt = [];
+      blocked = new Set();
+      autoReplies = [];
+      configureOptOut(opts.optOut ?? 'default', opts.extraKeywords);
       tokens = mps ?? 0;
       tokensAt = Date.now();
       failQueue = [];
@@ -626,6 +742,21 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
         ApiVersion: API_VERSION,
       };
       for (const [k, v] of Object.entries(p)) if (v !== undefined) params[k] = v;
+      // Twilio's own keyword handling happens first (even without a webhook), then the webhook is posted.
+      const type = keywordType(p.Body);
+      if (type) {
+        if (type === 'STOP') blocked.add(pair(p.To, p.From));
+        if (type === 'START') blocked.delete(pair(p.To, p.From));
+        autoReplies.push({
+          to: p.From,
+          from: p.To,
+          keyword: p.Body.trim().toUpperCase(),
+          type,
+          body: TWILIO_AUTO_REPLIES[type],
+          at: Date.now(),
+        });
+        if (optOutHandling === 'advanced' && params.OptOutType === undefined) params.OptOutType = type;
+      }
       const r = await postSigned(url, params, token);
       inbound.push({ url, params, status: r.status, text: r.text, at: Date.now() });
       return r;

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MEMBER_SETTINGS, loadConfig } from '../../worker/config.js';
+import { ConfigError, loadConfig } from '../../worker/config.js';
+import { MEMBER_DEFAULTS } from '../../workflows/member/values.js';
 
 describe('member settings in the configuration', () => {
   it('defaults to 3 active goals and a nudge after 120 minutes', () => {
     expect(loadConfig({}).members).toEqual({ maxActiveGoals: 3, nudgeAfterMinutes: 120 });
-    expect(loadConfig({}).members).toEqual(DEFAULT_MEMBER_SETTINGS);
+    expect(loadConfig({}).members).toEqual({
+      maxActiveGoals: MEMBER_DEFAULTS.maxActiveGoals,
+      nudgeAfterMinutes: MEMBER_DEFAULTS.nudgeAfterMinutes,
+    });
   });
 
   it('reads MAX_ACTIVE_GOALS and NUDGE_AFTER_MINUTES (0 = no nudges)', () => {
@@ -22,5 +26,52 @@ describe('member settings in the configuration', () => {
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
+const TWILIO = {
+  TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
+  TWILIO_AUTH_TOKEN: 'token-token-token',
+  TWILIO_FROM_NUMBER: '+15005550006',
+};
+
+describe('Twilio needs a public https URL', () => {
+  it('fails fast without PUBLIC_BASE_URL, naming it', () => {
+    expect(() => loadConfig(TWILIO)).toThrow(ConfigError);
+    expect(() => loadConfig(TWILIO)).toThrow(/PUBLIC_BASE_URL: required with Twilio/);
+  });
+
+  it('fails fast on an http URL', () => {
+    expect(() => loadConfig({ ...TWILIO, PUBLIC_BASE_URL: 'http://sms.example.com' })).toThrow(
+      /PUBLIC_BASE_URL: must be an https URL/,
+    );
+  });
+
+  it('accepts an https URL; the sandbox needs none', () => {
+    expect(loadConfig({ ...TWILIO, PUBLIC_BASE_URL: 'https://sms.example.com/' }).publicBaseUrl).toBe(
+      'https://sms.example.com',
+    );
+    expect(loadConfig({}).publicBaseUrl).toBe('http://localhost:3000');
+  });
+});
+
+describe('SMS_OPT_OUT_MANAGED_BY', () => {
+  const withTwilio = { ...TWILIO, PUBLIC_BASE_URL: 'https://sms.example.com' };
+  it('defaults to twilio with Twilio configured, crewline in the sandbox', () => {
+    expect(loadConfig(withTwilio).optOutManagedBy).toBe('twilio');
+    expect(loadConfig({}).optOutManagedBy).toBe('crewline');
+  });
+
+  it('can hand keywords to Crewline on a Twilio number with opt-out handling turned off', () => {
+    expect(loadConfig({ ...withTwilio, SMS_OPT_OUT_MANAGED_BY: 'crewline' }).optOutManagedBy).toBe(
+      'crewline',
+    );
+  });
+
+  it('refuses twilio without Twilio, and unknown values', () => {
+    expect(() => loadConfig({ SMS_OPT_OUT_MANAGED_BY: 'twilio' })).toThrow(/SMS_OPT_OUT_MANAGED_BY/);
+    expect(() => loadConfig({ ...withTwilio, SMS_OPT_OUT_MANAGED_BY: 'carrier' })).toThrow(
+      /SMS_OPT_OUT_MANAGED_BY/,
+    );
   });
 });

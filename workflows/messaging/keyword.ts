@@ -1,10 +1,11 @@
 /**
- * `inbound-<inbound id>`: handles one compliance keyword (STOP / START / HELP family) after the webhook has
- * recorded it in the consent ledger: tells the workflows that text this number, and sends exactly one reply.
- * Its id comes from the inbound message, so a redelivered webhook or the inbox drainer cannot start it twice.
+ * `inbound-<inbound id>`: handles one compliance keyword (STOP / START / HELP family, or Twilio's OptOutType)
+ * after the webhook has recorded it in the consent ledger: tells every workflow that holds this number (the
+ * member's, and any crew, campaign or match with an open conversation — found in Postgres by the router), and
+ * sends at most one reply. Its id comes from the inbound message, so a redelivered webhook or the inbox drainer
+ * cannot start it twice.
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { memberWorkflowId } from '../ids.js';
 import { consentSignal } from '../lib/conversation.js';
 import { sendMessage } from '../lib/outbound.js';
 import { keywordReply, type Brand } from '../lib/texts.js';
@@ -12,22 +13,27 @@ import { keywordReply, type Brand } from '../lib/texts.js';
 export interface KeywordInput {
   inboundId: number;
   kind: 'opt_out' | 'opt_in' | 'help';
-  /** Member with this number, if any (more workflow kinds join as they arrive: crews, matches, campaigns). */
-  memberId: string | null;
-  /** False when the keyword changed nothing (a second STOP): no second confirmation. HELP always replies. */
+  /** Business ids of the workflows holding this number (e.g. `member-<id>`); each gets the consent signal. */
+  workflowIds: string[];
+  /**
+   * False when the keyword changed nothing (a second STOP) or Twilio answered it itself (Twilio-managed
+   * opt-out): no confirmation from Crewline. HELP is answered unless Twilio did.
+   */
   reply: boolean;
   brand: Brand;
 }
 
 export async function keywordWorkflow(input: KeywordInput): Promise<string> {
-  if (input.memberId && input.kind !== 'help') {
-    try {
-      await getExternalWorkflowHandle(memberWorkflowId(input.memberId)).signal(consentSignal, {
-        optedOut: input.kind === 'opt_out',
-        inboundId: input.inboundId,
-      });
-    } catch {
-      // The member's workflow has ended: nothing to tell. The send gate reads consent from Postgres anyway.
+  if (input.kind !== 'help') {
+    for (const workflowId of input.workflowIds) {
+      try {
+        await getExternalWorkflowHandle(workflowId).signal(consentSignal, {
+          optedOut: input.kind === 'opt_out',
+          inboundId: input.inboundId,
+        });
+      } catch {
+        // That workflow has ended: nothing to tell. The send gate reads consent from Postgres anyway.
+      }
     }
   }
   if (!input.reply) return 'no_reply';
