@@ -1,21 +1,57 @@
 import { createRequire } from 'node:module';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/common';
+import { makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { drainInbox, type InboundDeps } from '../api/inbound.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
 import type { Db } from '../db/client.js';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import { sanitizingActivityInterceptors } from './interceptors.js';
+import { createLogger, temporalLogger, type Logger } from './logger.js';
 import { compliancePolicy, createSmsProvider } from './sms.js';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');
 
-/** The SDK's own logs: warnings and errors only, unless LOG_LEVEL asks for debug. Call once per process. */
-export function installRuntime(logLevel: string): void {
-  const level = logLevel === 'debug' || logLevel === 'trace' ? 'DEBUG' : 'WARN';
-  Runtime.install({ logger: new DefaultLogger(level) });
+let sdkLogs: { logger: Logger; level: LogLevel; benign: readonly string[] } | undefined;
+
+/** SDK warnings about what this project does on purpose: logged at debug. */
+const BENIGN_SDK_WARNINGS = [
+  // The paced SMS worker polls activities only.
+  'No workflows registered, not polling for workflow tasks',
+];
+
+/** The SDK level for a LOG_LEVEL: warnings and errors only, unless LOG_LEVEL asks for debug (or trace). */
+export function sdkLogLevel(logLevel: string): LogLevel {
+  return logLevel === 'trace' ? 'TRACE' : logLevel === 'debug' ? 'DEBUG' : 'WARN';
+}
+
+/**
+ * The Temporal SDK's own logs (worker lifecycle, "Activity failed" warnings, workflow `log`, and the native
+ * core's logs, forwarded) go through `logger` — the pino logger with its redaction — instead of the SDK's
+ * default console logger, which prints errors with their full messages. Warnings and errors only, unless
+ * LOG_LEVEL asks for debug. The first call installs the Runtime (before any connection or worker is made);
+ * a later call sends the SDK's lines to another logger (tests capture them).
+ */
+export function installRuntime(
+  logLevel: string,
+  logger: Logger = createLogger(logLevel, 'temporal'),
+  opts: { benignWarnings?: readonly string[] } = {},
+): void {
+  const level = sdkLogLevel(logLevel);
+  const first = !sdkLogs;
+  sdkLogs = { logger, level, benign: [...BENIGN_SDK_WARNINGS, ...(opts.benignWarnings ?? [])] };
+  if (!first) return;
+  Runtime.install({
+    logger: temporalLogger(() => sdkLogs!),
+    telemetryOptions: {
+      logging: {
+        forward: {},
+        filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }),
+      },
+    },
+  });
 }
 
 export interface WorkerDeps extends ActivityDeps {
@@ -38,19 +74,23 @@ export async function createWorkers(opts: {
   namespace?: string;
   activities: object;
   smsPerSecond: number;
+  /** Tests only: a workflow module that re-exports workflows/index.ts plus probes of its own. */
+  workflowsPath?: string;
 }): Promise<Workers> {
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
-    workflowsPath,
+    workflowsPath: opts.workflowsPath ?? workflowsPath,
     activities: opts.activities,
+    interceptors: { activity: [sanitizingActivityInterceptors] },
   });
   const sms = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: SMS_TASK_QUEUE,
     activities: opts.activities,
+    interceptors: { activity: [sanitizingActivityInterceptors] },
     // A coarse server-side guard with headroom; the exact spacing is the Postgres slot reservation in sendSms.
     maxTaskQueueActivitiesPerSecond: opts.smsPerSecond * 2,
     // Activities waiting for their slot hold an execution slot: this bounds the wait, and the rest of the
@@ -88,7 +128,7 @@ export function startInboxDrainer(deps: InboundDeps, logger: Logger, everyMs = 5
       const { routed } = await drainInbox(deps);
       if (routed) logger.info({ routed }, 'inbox drained');
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'inbox drain failed');
+      logger.warn({ err }, 'inbox drain failed');
     }
   };
   const timer = setInterval(() => {
