@@ -8,7 +8,9 @@ import { safeErrorSummary, scrubText } from '../db/errors.js';
  * - values under personal keys (phone, from, to, body, name, email, title, text…) become "[redacted]";
  * - an Error anywhere becomes its safe summary (db/errors.ts: name, code, scrubbed message; a database error
  *   only its SQLSTATE and object names, never the query, its parameters or Postgres's `detail`);
- * - every other string, and the message itself, is scrubbed of phone numbers and e-mail addresses.
+ * - every other string, and the message itself, is scrubbed of phone numbers and e-mail addresses; a string
+ *   holding drizzle's query text ("Failed query: … params: …", e.g. an error's message or stack logged as a
+ *   plain string) is withheld whole.
  */
 const PERSONAL_KEYS = new Set(
   [
@@ -35,13 +37,30 @@ const PERSONAL_KEYS = new Set(
 
 const REDACTED = '[redacted]';
 
+/** drizzle's "Failed query: <sql>\nparams: <values>", as a message or at the head of a stack. */
+const QUERY_TEXT = /Failed query:|\nparams: /;
+export const WITHHELD = '[database query text withheld]';
+
+/** A plain object that is an error by shape (e.g. `{ name, message, stack }` built by hand). */
+function errorLike(v: Record<string, unknown>): boolean {
+  return typeof v.message === 'string' && (typeof v.stack === 'string' || typeof v.name === 'string');
+}
+
 export function sanitizeLogValue(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return scrubText(value, 2_000);
+  if (typeof value === 'string') return QUERY_TEXT.test(value) ? WITHHELD : scrubText(value, 2_000);
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return safeErrorSummary(value);
   if (depth >= 6) return '[nested]';
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => sanitizeLogValue(v, depth + 1));
   if (value instanceof Date) return value;
+  if (errorLike(value as Record<string, unknown>)) {
+    const e = value as Record<string, unknown>;
+    return {
+      ...(typeof e.name === 'string' && { name: scrubText(e.name, 100) }),
+      message: sanitizeLogValue(e.message),
+      ...(typeof e.code === 'string' && { code: scrubText(e.code, 64) }),
+    };
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     out[k] = PERSONAL_KEYS.has(k.toLowerCase()) && v != null ? REDACTED : sanitizeLogValue(v, depth + 1);
@@ -54,6 +73,8 @@ export function createLogger(level: string, name = 'crewline', destination?: Des
     {
       name,
       level,
+      // The formatter below turns errors into safe summaries; pino's own err serializer would only re-wrap them.
+      serializers: { err: (v: unknown) => v, error: (v: unknown) => v },
       formatters: {
         log: (obj) => sanitizeLogValue(obj) as Record<string, unknown>,
       },
@@ -61,7 +82,7 @@ export function createLogger(level: string, name = 'crewline', destination?: Des
         // The message (and any printf-style argument) is scrubbed like every other string.
         logMethod(args, method) {
           const clean = args.map((a, i) =>
-            typeof a === 'string' ? scrubText(a, 2_000) : i === 0 ? a : sanitizeLogValue(a),
+            typeof a === 'string' || i > 0 ? sanitizeLogValue(a) : a,
           ) as Parameters<typeof method>;
           return method.apply(this, clean);
         },

@@ -228,4 +228,21 @@ describe('createLogger', () => {
     });
     expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'retrying [number]' });
   });
+
+  it("withholds drizzle's query text even when an error was flattened into a plain object or a string", async () => {
+    const { logger, lines } = captureLogger();
+    const dbErr = (await failure(() =>
+      database.db.insert(members).values(member({ name: `${NAME} 5` })),
+    )) as Error;
+    expect(dbErr.message).toContain(PHONE);
+    logger.error(
+      { err: { name: dbErr.name, message: dbErr.message, stack: dbErr.stack } },
+      'unhandled error',
+    );
+    logger.warn({ err: dbErr.message }, 'inbox drain failed');
+    const all = lines.join('\n');
+    expect(all).not.toContain(PHONE);
+    expect(all).not.toContain(NAME);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ err: { message: '[database query text withheld]' } });
+  });
 });
