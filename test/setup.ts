@@ -5,7 +5,7 @@
  */
 import { testLogLevel } from './helpers/logs.js';
 import { createLogger } from '../worker/logger.js';
-import { installRuntime } from '../worker/worker.js';
+import { installRuntime } from '../worker/runtime.js';
 
 installRuntime(testLogLevel(), createLogger(testLogLevel(), 'test'), {
   // The Java time-skipping test server advertises no capabilities; production servers do.

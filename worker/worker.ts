@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
-import type { LogLevel } from '@temporalio/common';
-import { makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { drainInbox, type InboundDeps } from '../api/inbound.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
@@ -8,51 +7,14 @@ import { createOpenAIClient } from '../activities/ai/index.js';
 import type { Db } from '../db/client.js';
 import type { Config } from './config.js';
 import { sanitizingActivityInterceptors } from './interceptors.js';
-import { createLogger, temporalLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import { compliancePolicy, createSmsProvider } from './sms.js';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');
 
-let sdkLogs: { logger: Logger; level: LogLevel; benign: readonly string[] } | undefined;
-
-/** SDK warnings about what this project does on purpose: logged at debug. */
-const BENIGN_SDK_WARNINGS = [
-  // The paced SMS worker polls activities only.
-  'No workflows registered, not polling for workflow tasks',
-];
-
-/** The SDK level for a LOG_LEVEL: warnings and errors only, unless LOG_LEVEL asks for debug (or trace). */
-export function sdkLogLevel(logLevel: string): LogLevel {
-  return logLevel === 'trace' ? 'TRACE' : logLevel === 'debug' ? 'DEBUG' : 'WARN';
-}
-
-/**
- * The Temporal SDK's own logs (worker lifecycle, "Activity failed" warnings, workflow `log`, and the native
- * core's logs, forwarded) go through `logger` — the pino logger with its redaction — instead of the SDK's
- * default console logger, which prints errors with their full messages. Warnings and errors only, unless
- * LOG_LEVEL asks for debug. The first call installs the Runtime (before any connection or worker is made);
- * a later call sends the SDK's lines to another logger (tests capture them).
- */
-export function installRuntime(
-  logLevel: string,
-  logger: Logger = createLogger(logLevel, 'temporal'),
-  opts: { benignWarnings?: readonly string[] } = {},
-): void {
-  const level = sdkLogLevel(logLevel);
-  const first = !sdkLogs;
-  sdkLogs = { logger, level, benign: [...BENIGN_SDK_WARNINGS, ...(opts.benignWarnings ?? [])] };
-  if (!first) return;
-  Runtime.install({
-    logger: temporalLogger(() => sdkLogs!),
-    telemetryOptions: {
-      logging: {
-        forward: {},
-        filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }),
-      },
-    },
-  });
-}
+/** The SDK's logs through the project's logger (worker/runtime.ts); re-exported for the entry points. */
+export { installRuntime, sdkLogLevel } from './runtime.js';
 
 export interface WorkerDeps extends ActivityDeps {
   temporalAddress: string;

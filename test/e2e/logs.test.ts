@@ -15,7 +15,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDb, type Db } from '../../db/client.js';
 import { goals, members } from '../../db/schema.js';
-import { installRuntime } from '../../worker/worker.js';
+import { installRuntime } from '../../worker/runtime.js';
 import { json, testApp } from '../helpers/app.js';
 import { captureLogger, testLogLevel } from '../helpers/logs.js';
 import { newMessageSid, OUR_NUMBER } from '../helpers/members.js';
