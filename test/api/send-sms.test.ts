@@ -3,7 +3,6 @@
  * provider failures classified (retry what is safe, never what can double-send), ambiguous creates reconciled.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
@@ -12,6 +11,7 @@ import { createTwilioProvider } from '../../activities/sms/twilio.js';
 import { consentHistory, consentState, recordConsent } from '../../db/consent.js';
 import { members, messages } from '../../db/schema.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
+import { activityEnvironment } from '../helpers/activity.js';
 import { createTestDatabase } from '../helpers/db.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -53,7 +53,7 @@ const input = (memberId: string, key: string): SendSmsInput => ({
 });
 /** One activity attempt, as Temporal would run it. */
 const attempt = (i: SendSmsInput, n = 1): Promise<SendSmsResult> =>
-  new MockActivityEnvironment({ attempt: n }).run(acts.sendSms, i);
+  activityEnvironment({ attempt: n }).run(acts.sendSms, i);
 const row = (key: string) =>
   database.db.query.messages.findFirst({ where: eq(messages.idempotencyKey, key) });
 
