@@ -25,17 +25,19 @@ import { createWorkerFromConfig, installRuntime } from '../worker/worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline');
-installRuntime(config.logLevel);
+installRuntime(config.logLevel, logger);
 const say = (msg: string) => process.stdout.write(`[crewline] ${msg}\n`);
 
 let pg: RunningPostgres | undefined;
 let temporalServer: RunningTemporal | undefined;
 
+const pgDir = path.resolve(config.dataDir, 'postgres');
+const temporalDb = path.resolve(config.dataDir, 'temporal.db');
 let databaseUrl = config.databaseUrl;
 if (!databaseUrl) {
-  say('starting embedded PostgreSQL (data in .data/postgres)…');
+  say(`starting embedded PostgreSQL (data in ${pgDir})…`);
   pg = await startEmbeddedPostgres({
-    dir: path.join(config.dataDir, 'postgres'),
+    dir: pgDir,
     persistent: true,
     ownSignals: true, // onShutdown below stops it, after the worker and the API
   });
@@ -43,9 +45,9 @@ if (!databaseUrl) {
 }
 let temporalAddress = config.temporal.address;
 if (!temporalAddress) {
-  say('starting Temporal dev server (data in .data/temporal.db)…');
+  say(`starting Temporal dev server (data in ${temporalDb})…`);
   temporalServer = await startTemporalDevServer({
-    dbFile: path.join(config.dataDir, 'temporal.db'),
+    dbFile: temporalDb,
     port: config.temporal.devPort,
     uiPort: config.temporal.uiPort,
     namespace: config.temporal.namespace,
@@ -75,6 +77,16 @@ const workerRun = worker.run();
 say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
 say(`Temporal Web UI:  ${temporalServer ? temporalServer.uiUrl : '(external cluster: use its UI)'}`);
 say(`Temporal:         ${temporalAddress}, namespace ${config.temporal.namespace}`);
+say(
+  `PostgreSQL data:  ${
+    pg
+      ? pg.linkedFrom
+        ? `${pg.dataDir}  (${pg.linkedFrom} links here: PostgreSQL runs as the postgres user, which cannot reach a private DATA_DIR)`
+        : pg.dataDir
+      : '(external: DATABASE_URL)'
+  }`,
+);
+say(`Temporal data:    ${temporalServer ? temporalDb : '(external cluster)'}`);
 say(`SMS:              ${config.twilio ? 'Twilio' : `sandbox (GET ${http.url}/dev/outbox)`}`);
 if (config.apiKeys.includes(DEV_API_KEY))
   say(`API key:          ${DEV_API_KEY}  (development default; set API_KEYS)`);
@@ -94,6 +106,6 @@ onShutdown(logger, async () => {
   say('stopped.');
 });
 await workerRun.catch((err: unknown) => {
-  logger.error({ err: (err as Error).message }, 'worker failed');
+  logger.error({ err }, 'worker failed');
   process.kill(process.pid, 'SIGTERM');
 });

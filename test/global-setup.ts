@@ -13,7 +13,9 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(path.join(tmpdir(), 'crewline-pg-'));
-  await chmod(dir, 0o755); // initdb runs as the postgres user when we are root
+  // Our own throwaway directory: as root, initdb runs as the postgres user, and a reachable directory keeps the
+  // test cluster here (a private one would be placed under /var/lib/crewline; test/infra/private-data-dir).
+  await chmod(dir, 0o755);
   const pg = await startEmbeddedPostgres({
     dir: path.join(dir, 'data'),
     persistent: false,

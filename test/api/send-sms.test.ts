@@ -3,7 +3,6 @@
  * provider failures classified (retry what is safe, never what can double-send), ambiguous creates reconciled.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
@@ -12,6 +11,7 @@ import { createTwilioProvider } from '../../activities/sms/twilio.js';
 import { consentHistory, consentState, recordConsent } from '../../db/consent.js';
 import { conversationExpectations, members, messages } from '../../db/schema.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
+import { activityEnvironment } from '../helpers/activity.js';
 import { createTestDatabase } from '../helpers/db.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -53,7 +53,7 @@ const input = (memberId: string, key: string): SendSmsInput => ({
 });
 /** One activity attempt, as Temporal would run it. */
 const attempt = (i: SendSmsInput, n = 1): Promise<SendSmsResult> =>
-  new MockActivityEnvironment({ attempt: n }).run(acts.sendSms, i);
+  activityEnvironment({ attempt: n }).run(acts.sendSms, i);
 const row = (key: string) =>
   database.db.query.messages.findFirst({ where: eq(messages.idempotencyKey, key) });
 
@@ -198,7 +198,7 @@ describe('ValidityPeriod from the purpose of the text', () => {
   // Instants after today, so the activity's clock (the later of the attempt's schedule time and now) is them.
   const NY_NOON = Date.parse('2030-01-15T17:00:00Z'); // 12:00 in New York (EST)
   const at = (i: SendSmsInput, nowMs: number) =>
-    new MockActivityEnvironment({ attempt: 1, currentAttemptScheduledTimestampMs: nowMs }).run(
+    activityEnvironment({ attempt: 1, currentAttemptScheduledTimestampMs: nowMs }).run(
       acts.sendSms,
       i,
     );
@@ -242,7 +242,7 @@ describe('a text that expects an answer', () => {
     const m = await newMember();
     const untilMs = Date.now() + 3_600_000;
     const send = (n: number): Promise<SendSmsResult> =>
-      new MockActivityEnvironment({
+      activityEnvironment({
         attempt: n,
         workflowExecution: { workflowId: 'crew-7', runId: `run-${n}` },
       }).run(acts.sendSms, { ...input(m.id, 'k:expect'), expectReply: { accepts: 'crew_vote', untilMs } });
@@ -265,7 +265,7 @@ describe('a text that expects an answer', () => {
   it('a dropped text records no expectation', async () => {
     const m = await newMember();
     await recordConsent(database.db, { phone: m.phone, purpose: 'all', action: 'opt_out', source: 'api' });
-    await new MockActivityEnvironment({ workflowExecution: { workflowId: 'crew-8', runId: 'r' } }).run(
+    await activityEnvironment({ workflowExecution: { workflowId: 'crew-8', runId: 'r' } }).run(
       acts.sendSms,
       { ...input(m.id, 'k:expect:dropped'), expectReply: { accepts: 'x', untilMs: Date.now() + 60_000 } },
     );

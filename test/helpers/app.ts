@@ -8,11 +8,16 @@ export const API_KEY = 'test-api-key-123456';
 export const auth = { authorization: `Bearer ${API_KEY}` };
 export const json = { ...auth, 'content-type': 'application/json' };
 
-export function testApp(db: Db, temporal: Client, config: Partial<AppDeps['config']> = {}) {
+export function testApp(
+  db: Db,
+  temporal: Client,
+  config: Partial<AppDeps['config']> = {},
+  logger: AppDeps['logger'] = pino({ level: 'silent' }),
+) {
   return createApp({
     db,
     temporal,
-    logger: pino({ level: 'silent' }),
+    logger,
     config: {
       apiKeys: [API_KEY],
       publicBaseUrl: 'http://localhost:3000',

@@ -5,6 +5,8 @@ import type { SmsProvider } from '../../activities/sms/provider.js';
 import { createWorkers } from '../../worker/worker.js';
 import { testApp } from './app.js';
 import { createTestDatabase } from './db.js';
+
+type Database = Awaited<ReturnType<typeof createTestDatabase>>;
 import { timeSkippingEnv } from './temporal.js';
 
 /**
@@ -12,12 +14,25 @@ import { timeSkippingEnv } from './temporal.js';
  * SMS queue) with the real activities — the sandbox SMS provider unless another is given, AI templates unless an
  * OpenAI client is.
  */
-export async function timeSkippingStack(opts: { sms?: SmsProvider; ai?: ActivityDeps['ai'] } = {}) {
+export async function timeSkippingStack(
+  opts: {
+    sms?: SmsProvider;
+    ai?: ActivityDeps['ai'];
+    /** Test-only activities registered beside the real ones (they get the test database). */
+    extraActivities?: (db: Database['db']) => object;
+    /** A module re-exporting workflows/index.ts plus test workflows. */
+    workflowsPath?: string;
+  } = {},
+) {
   const [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
   const worker = await createWorkers({
     connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: opts.sms ?? createSandboxProvider(), ai: opts.ai }),
+    activities: {
+      ...createActivities({ db: database.db, sms: opts.sms ?? createSandboxProvider(), ai: opts.ai }),
+      ...opts.extraActivities?.(database.db),
+    },
     smsPerSecond: 1000,
+    ...(opts.workflowsPath && { workflowsPath: opts.workflowsPath }),
   });
   const running = worker.run();
   return {

@@ -10,9 +10,10 @@ import { ensureSearchAttributes } from '../../worker/search-attributes.js';
  * registered (through its OperatorService.AddSearchAttributes; it takes no flag for them).
  */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: await testServerExecutable() },
-  });
+  const executable = await testServerExecutable();
+  const env = await startingAgain(() =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable } }),
+  );
   try {
     await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
   } catch (err) {
@@ -24,14 +25,33 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 
 /** The real Temporal CLI dev server (the one `npm start` runs), started with the member search attributes. */
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: await temporalCliExecutable(),
-      ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error'],
-      searchAttributes: [...SEARCH_ATTRIBUTES],
-    },
-  });
+  const executable = await temporalCliExecutable();
+  return startingAgain(() =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        ip: '127.0.0.1',
+        extraArgs: ['--log-level', 'error'],
+        searchAttributes: [...SEARCH_ATTRIBUTES],
+      },
+    }),
+  );
+}
+
+/**
+ * The SDK gives an ephemeral server 5 s to listen; a JVM starting on a busy 2-core machine can take longer.
+ * The SDK stops a server that missed the deadline, so starting another is safe: up to 3 tries.
+ */
+async function startingAgain(
+  start: () => Promise<TestWorkflowEnvironment>,
+): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !/did not start within/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** Advance the time-skipping server's clock to an absolute instant. */
