@@ -198,10 +198,7 @@ describe('ValidityPeriod from the purpose of the text', () => {
   // Instants after today, so the activity's clock (the later of the attempt's schedule time and now) is them.
   const NY_NOON = Date.parse('2030-01-15T17:00:00Z'); // 12:00 in New York (EST)
   const at = (i: SendSmsInput, nowMs: number) =>
-    activityEnvironment({ attempt: 1, currentAttemptScheduledTimestampMs: nowMs }).run(
-      acts.sendSms,
-      i,
-    );
+    activityEnvironment({ attempt: 1, currentAttemptScheduledTimestampMs: nowMs }).run(acts.sendSms, i);
 
   it('a keyword reply is valid 15 minutes; a prompt at most 4 hours', async () => {
     const m = await newMember();
@@ -265,10 +262,10 @@ describe('a text that expects an answer', () => {
   it('a dropped text records no expectation', async () => {
     const m = await newMember();
     await recordConsent(database.db, { phone: m.phone, purpose: 'all', action: 'opt_out', source: 'api' });
-    await activityEnvironment({ workflowExecution: { workflowId: 'crew-8', runId: 'r' } }).run(
-      acts.sendSms,
-      { ...input(m.id, 'k:expect:dropped'), expectReply: { accepts: 'x', untilMs: Date.now() + 60_000 } },
-    );
+    await activityEnvironment({ workflowExecution: { workflowId: 'crew-8', runId: 'r' } }).run(acts.sendSms, {
+      ...input(m.id, 'k:expect:dropped'),
+      expectReply: { accepts: 'x', untilMs: Date.now() + 60_000 },
+    });
     expect(
       await database.db
         .select()
