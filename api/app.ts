@@ -160,7 +160,7 @@ export function createApp(deps: AppDeps) {
         status: 422,
         detail: errors
           ? errors.map((e) => `${e.field}: ${e.message}`).join('; ')
-          : 'The workflow refused the change.',
+          : (err.cause?.message ?? 'The workflow refused the change.'),
         ...(errors && { errors }),
       });
     }

@@ -106,26 +106,30 @@ export const MAX_BIGINT_ID = Number.MAX_SAFE_INTEGER;
 export const intId = (what: string, max: number = MAX_INT_ID) =>
   z
     .string()
-    .regex(/^\d{1,16}$/, `must be ${what} (a positive whole number)`)
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1, `must be ${what} (a positive whole number)`)
-        .max(max, `must be ${what} (at most ${max})`),
-    )
+    .transform((v, ctx) => {
+      const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+      if (!(Number.isSafeInteger(n) && n >= 1 && n <= max)) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} (a whole number from 1 to ${max})` });
+        return z.NEVER;
+      }
+      return n;
+    })
     .openapi({ type: 'string', pattern: '^\\d{1,16}$', description: `${what}, 1–${max}` });
 
 /** `limit` of a list: digits, 1..max, default when absent. */
 export const limit = (defaultValue: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(1, `must be at least 1`).max(max, `must be at most ${max}`))
     .optional()
-    .transform((v) => v ?? defaultValue)
+    .transform((v, ctx) => {
+      if (v === undefined) return defaultValue;
+      const n = /^\d{1,4}$/.test(v) ? Number(v) : NaN;
+      if (!(n >= 1 && n <= max)) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    })
     .openapi({
       type: 'string',
       pattern: '^\\d{1,4}$',
