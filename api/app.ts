@@ -165,7 +165,7 @@ export function createApp(deps: AppDeps) {
       });
     }
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      deps.logger.warn({ err: err.name }, 'workflow update timed out');
+      deps.logger.warn({ errorName: err.name }, 'workflow update timed out');
       return problem(c, {
         title: 'Service unavailable',
         status: 503,
@@ -174,7 +174,7 @@ export function createApp(deps: AppDeps) {
       });
     }
     if (err instanceof ServiceError) {
-      deps.logger.warn({ err: err.name }, 'temporal unavailable');
+      deps.logger.warn({ errorName: err.name }, 'temporal unavailable');
       return problem(c, {
         title: 'Service unavailable',
         status: 503,
@@ -185,7 +185,8 @@ export function createApp(deps: AppDeps) {
     const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
     deps.logger.error(
       {
-        err: { name: err.name, ...(typeof code === 'string' && { code }) },
+        errorName: err.name,
+        ...(typeof code === 'string' && { errorCode: code }),
         method: c.req.method,
         route: c.req.routePath,
       },

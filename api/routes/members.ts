@@ -97,6 +97,14 @@ const checkInCursor = z
     description: 'the nextBefore of the previous page (`YYYY-MM-DD.<goal id>`), or a local date',
   });
 
+/** Longest pause: a year (the workflow walks the paused days; a pause until the year 8201 is a typo, not a plan). */
+export const MAX_PAUSE_DAYS = 366;
+const pauseUntil = localDate.refine((d) => {
+  // A day past the horizon in UTC covers every zone (no zone is more than a day ahead of UTC).
+  const horizon = new Date(Date.now() + (MAX_PAUSE_DAYS + 1) * 86_400_000).toISOString().slice(0, 10);
+  return d <= horizon;
+}, `must be at most ${MAX_PAUSE_DAYS} days from today`);
+
 const CheckInsQuery = z.object({ limit: limit(30, 100), before: checkInCursor.optional() });
 
 // ---- response schemas
@@ -228,7 +236,7 @@ const pauseRoute = createRoute({
   method: 'post',
   path: '/{id}/pause',
   summary: 'Pause through a local date: no prompts, no misses, streak kept',
-  request: { ...memberRoute.request, body: jsonBody(z.object({ until: localDate }).openapi('Pause')) },
+  request: { ...memberRoute.request, body: jsonBody(z.object({ until: pauseUntil }).openapi('Pause')) },
   responses: {
     200: jsonResponse(MemberJson, 'The paused member'),
     ...problems(404, 422, 503, ...BODY_PROBLEMS),
@@ -285,11 +293,12 @@ const getRoute = createRoute({
 
 // ---- handlers
 
+const gone = (id: string) => new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
+
 /** The member row (404 problem if there is none or it was erased). */
 export async function requireMemberRow(db: Db, id: string) {
   const member = await db.query.members.findFirst({ where: eq(members.id, id) });
-  if (!member || member.status === 'erased')
-    throw new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
+  if (!member || member.status === 'erased') throw gone(id);
   return member;
 }
 
@@ -314,7 +323,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       .getHandle(memberWorkflowId(id))
       .query(memberStateQuery)
       .catch((err: unknown) => {
-        logger.warn({ memberId: id, err: (err as Error).name }, 'member state query failed');
+        logger.warn({ memberId: id, errorName: (err as Error).name }, 'member state query failed');
         return null;
       });
 
@@ -327,7 +336,8 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       .set({ status: rowStatus(live), updatedAt: new Date() })
       .where(eq(members.id, id))
       .returning();
-    return toMemberJson(row!, live);
+    if (!row) throw gone(id); // erased meanwhile
+    return toMemberJson(row, live);
   }
 
   return createRouter()
@@ -437,7 +447,8 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         .set({ ...rowFields, updatedAt: new Date() })
         .where(eq(members.id, id))
         .returning();
-      return c.json(toMemberJson(row!, live), 200);
+      if (!row) throw gone(id); // erased meanwhile
+      return c.json(toMemberJson(row, live), 200);
     })
     .openapi(pauseRoute, async (c) =>
       c.json(await setPause(c.req.valid('param').id, c.req.valid('json').until), 200),
@@ -459,7 +470,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         .getHandle(memberWorkflowId(id))
         .signal(eraseSignal)
         .catch((err: unknown) =>
-          logger.warn({ memberId: id, err: (err as Error).name }, 'erase signal not delivered'),
+          logger.warn({ memberId: id, errorName: (err as Error).name }, 'erase signal not delivered'),
         );
       logger.info({ memberId: id }, 'member erased');
       return c.body(null, 204);
@@ -501,7 +512,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       const { id } = c.req.valid('param');
       const member = await requireMember(id);
       const progress = await memberProgress(db, id, localDateOf(Date.now(), member.timezone));
-      if (!progress) throw new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
+      if (!progress) throw gone(id);
       return c.json(progress, 200);
     })
     .openapi(getRoute, async (c) => {
