@@ -114,7 +114,7 @@ export const intId = (what: string, max: number = MAX_INT_ID) =>
       }
       return n;
     })
-    .openapi({ type: 'string', pattern: '^\\d{1,16}$', description: `${what}, 1–${max}` });
+    .openapi({ type: 'integer', minimum: 1, maximum: max, description: `${what}, 1–${max}` });
 
 /** `limit` of a list: digits, 1..max, default when absent. */
 export const limit = (defaultValue: number, max: number) =>
@@ -131,8 +131,10 @@ export const limit = (defaultValue: number, max: number) =>
       return n;
     })
     .openapi({
-      type: 'string',
-      pattern: '^\\d{1,4}$',
+      type: 'integer',
+      minimum: 1,
+      maximum: max,
+      default: defaultValue,
       description: `page size, 1–${max} (default ${defaultValue})`,
     });
 
