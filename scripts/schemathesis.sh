@@ -47,11 +47,13 @@ API_KEY="schemathesis-$(date +%s)-$RANDOM"
 LOG="$DATA_DIR/app.log"
 APP_PID=''
 
+# The app runs in a process group of its own (setsid) whose leader is the node process itself: SIGTERM lets it
+# stop the API, the worker, Temporal and PostgreSQL in order; whatever is left after 30 s is killed with its group.
 stop_app() {
   if [ -n "$APP_PID" ] && kill -0 "$APP_PID" 2>/dev/null; then
     kill -TERM "$APP_PID" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$APP_PID" 2>/dev/null || true
+    kill -KILL -- "-$APP_PID" 2>/dev/null || true
   fi
   rm -rf "$DATA_DIR"
 }
@@ -63,7 +65,7 @@ env -u DATABASE_URL -u TEMPORAL_ADDRESS -u TWILIO_ACCOUNT_SID -u TWILIO_AUTH_TOK
   -u OPENAI_API_KEY -u NODE_ENV \
   DATA_DIR="$DATA_DIR" PORT="$PORT" HOST=127.0.0.1 API_KEYS="$API_KEY" LOG_LEVEL=warn \
   TEMPORAL_DEV_PORT="$(free_port)" TEMPORAL_UI_PORT="$(free_port)" \
-  npx tsx scripts/start.ts >"$LOG" 2>&1 &
+  setsid node --import tsx scripts/start.ts >"$LOG" 2>&1 &
 APP_PID=$!
 
 URL="http://127.0.0.1:$PORT"
