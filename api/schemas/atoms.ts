@@ -32,7 +32,13 @@ export function text(max: number, opts: { min?: number } = {}) {
         .min(opts.min ?? 1, 'is required')
         .max(max, `at most ${max} characters`),
     )
-    .openapi({ type: 'string', minLength: opts.min ?? 1, maxLength: max });
+    .openapi({
+      type: 'string',
+      minLength: opts.min ?? 1,
+      maxLength: max,
+      // Documents the refusal of control characters (tab, line feed and carriage return are allowed).
+      pattern: '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$',
+    });
 }
 
 export const e164 = z
