@@ -14,6 +14,8 @@ export interface AppConfig {
   /** Twilio credentials; undefined = sandbox (webhooks accepted unsigned). */
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
   brand: { name: string; support: string };
+  /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY); unset: Twilio when configured, else Crewline. */
+  optOutManagedBy?: 'twilio' | 'crewline';
   /** New members' workflow settings; MEMBER_DEFAULTS (workflows/member/values.ts) when absent. */
   members?: { maxActiveGoals: number; nudgeAfterMinutes: number };
 }

@@ -67,7 +67,8 @@ describe('GET /openapi.json', () => {
           continue;
         }
         if (path === '/health') continue;
-        expect(op.security, `${method} ${path}`).toBeUndefined(); // the document's default: bearer
+        // The document's default (bearer), or bearer named on the operation.
+        expect(op.security ?? [{ bearerAuth: [] }], `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
         const bad = op.responses['400'] as { content: Record<string, unknown> } | undefined;
         expect(Object.keys(bad?.content ?? {}), `${method} ${path} 400`).toEqual([
           'application/problem+json',
