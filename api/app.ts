@@ -116,27 +116,27 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problem(c, err.problem);
     if (err instanceof HTTPException) {
-      if (err.status === 400 && /json/i.test(err.message)) {
+      if (err.status === 400) {
+        // A body the parser could not read (Hono's validators throw before ours run). Not its text: it can quote
+        // the body.
+        const message = /json/i.test(err.message) ? 'is not valid JSON' : 'could not be parsed';
         return problem(c, {
           title: 'Invalid request',
           status: 400,
-          detail: 'body: is not valid JSON',
-          errors: [{ field: 'body', message: 'is not valid JSON' }],
+          detail: `body: ${message}`,
+          errors: [{ field: 'body', message }],
         });
       }
       if (err.status === 415) {
         return problem(c, {
           title: 'Unsupported media type',
           status: 415,
-          detail: 'Send the body as application/json.',
-          errors: [{ field: 'content-type', message: 'must be application/json' }],
+          detail:
+            'This operation takes another content type (application/json unless /openapi.json says otherwise).',
+          errors: [{ field: 'content-type', message: 'is not accepted by this operation' }],
         });
       }
-      return problem(c, {
-        title: err.status === 400 ? 'Invalid request' : 'Error',
-        status: err.status,
-        detail: err.message,
-      });
+      return problem(c, { title: 'Error', status: err.status, detail: err.message });
     }
     if (err instanceof WorkflowNotFoundError) {
       return problem(c, {
