@@ -7,7 +7,8 @@
 # headers or body the document does not declare. Stops the stack and removes the data directory afterwards.
 #
 #   bash scripts/schemathesis.sh                       # what `npm test` runs
-#   ST_MAX_EXAMPLES=200 bash scripts/schemathesis.sh   # more examples per operation
+#   ST_MAX_EXAMPLES=200 ST_SEED=$RANDOM bash scripts/schemathesis.sh   # more examples, another seed
+#   bash scripts/schemathesis.sh --include-path-regex '^/members'     # extra arguments go to schemathesis run
 #
 # Schemathesis is installed once into a virtualenv in the toolchain cache (CREWLINE_TOOLS_DIR, default
 # ~/.cache/crewline/schemathesis-venv); needs python3 with the venv module.
@@ -90,8 +91,8 @@ set +e
 "$VENV/bin/schemathesis" --config-file "$DATA_DIR/schemathesis.toml" run "$URL/openapi.json" \
   --header "Authorization: Bearer $API_KEY" \
   --checks "$CHECKS" \
-  --phases examples,coverage,fuzzing \
-  --max-examples "${ST_MAX_EXAMPLES:-25}" \
+  --phases examples,coverage,fuzzing,stateful \
+  --max-examples "${ST_MAX_EXAMPLES:-50}" \
   --seed "${ST_SEED:-1}" \
   --workers 2 \
   --request-timeout 20 \
