@@ -1,7 +1,7 @@
 # Crewline: one image for the worker (default), the API and the migration job.
 #   docker build -t crewline .
 #   docker run crewline                     # worker
-#   docker run -p 3000:3000 crewline npm run api
+#   docker run -p 3000:3000 crewline npm run api     # scripts/api.ts: the HTTP API only
 #   docker run crewline npm run migrate
 FROM node:20-bookworm-slim
 

@@ -1,17 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
+import { Scalar } from '@scalar/hono-api-reference';
 import {
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
 } from '@temporalio/client';
-import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
-import type { Config } from '../worker/config.js';
+import type { AppDeps } from './deps.js';
+import { BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { consentRouter } from './routes/consent.js';
 import { devRouter } from './routes/dev.js';
@@ -21,15 +20,16 @@ import { inboxRouter } from './routes/inbox.js';
 import { membersRouter } from './routes/members.js';
 import { messagesRouter } from './routes/messages.js';
 import { webhooksRouter } from './routes/webhooks.js';
+import { fieldErrorsOf } from './workflows.js';
 
-export interface AppDeps {
-  db: Db;
-  temporal: Client;
-  /** `members` (new members' workflow settings) falls back to the configuration defaults. */
-  config: Pick<Config, 'apiKeys' | 'publicBaseUrl' | 'twilio' | 'brand'> &
-    Partial<Pick<Config, 'members' | 'optOutManagedBy'>>;
-  logger: Logger;
-}
+export type { AppConfig, AppDeps } from './deps.js';
+
+/** Largest request body accepted (every body the API takes is a small JSON object or a Twilio form). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Paths served without an API key: health, the API's own description, and the provider webhooks (signed). */
+export const isPublicPath = (path: string): boolean =>
+  path === '/health' || path === '/openapi.json' || path === '/docs' || path.startsWith('/webhooks/');
 
 function keyMatches(given: string, keys: string[]): boolean {
   const a = Buffer.from(given);
@@ -39,8 +39,17 @@ function keyMatches(given: string, keys: string[]): boolean {
   });
 }
 
+const OPENAPI_INFO = {
+  title: 'Crewline API',
+  version: '1.0.0',
+  description:
+    'SMS-first accountability backend. Every route but /health, /openapi.json, /docs and the Twilio webhooks ' +
+    'needs `Authorization: Bearer <API key>`. Errors are RFC 9457 `application/problem+json`; a 400 or 422 ' +
+    'names each field in `errors[]`.',
+};
+
 export function createApp(deps: AppDeps) {
-  const app = new Hono();
+  const app = createRouter();
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -56,10 +65,22 @@ export function createApp(deps: AppDeps) {
     );
   });
 
-  // API key on everything except health and the provider webhooks (those are signed instead).
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        problem(c, {
+          title: 'Payload too large',
+          status: 413,
+          detail: `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+        }),
+    }),
+  );
+
+  // API key on everything except the public paths (the provider webhooks are signed instead).
   app.use('*', async (c, next) => {
-    const path = c.req.path;
-    if (path === '/health' || path.startsWith('/webhooks/')) return next();
+    if (isPublicPath(c.req.path)) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match?.[1] || !keyMatches(match[1].trim(), deps.config.apiKeys)) {
@@ -72,6 +93,12 @@ export function createApp(deps: AppDeps) {
     return next();
   });
 
+  app.openAPIRegistry.registerComponent('securitySchemes', BEARER, {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key from API_KEYS',
+  });
+
   app.route('/health', healthRouter(deps));
   app.route('/members/:id/goals', goalsRouter(deps));
   app.route('/members', membersRouter(deps));
@@ -81,6 +108,9 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/twilio', webhooksRouter(deps));
   app.route('/dev', devRouter(deps));
 
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Crewline API' }));
+
   app.notFound((c) =>
     problem(c, { title: 'Not found', status: 404, detail: `No route for ${c.req.method} ${c.req.path}` }),
   );
@@ -88,12 +118,27 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problem(c, err.problem);
     if (err instanceof HTTPException) {
-      // e.g. a body that is not valid JSON, rejected by Hono's validator before ours runs.
-      return problem(c, {
-        title: err.status === 400 ? 'Invalid request' : 'Error',
-        status: err.status,
-        detail: err.message,
-      });
+      if (err.status === 400) {
+        // A body the parser could not read (Hono's validators throw before ours run). Not its text: it can quote
+        // the body.
+        const message = /json/i.test(err.message) ? 'is not valid JSON' : 'could not be parsed';
+        return problem(c, {
+          title: 'Invalid request',
+          status: 400,
+          detail: `body: ${message}`,
+          errors: [{ field: 'body', message }],
+        });
+      }
+      if (err.status === 415) {
+        return problem(c, {
+          title: 'Unsupported media type',
+          status: 415,
+          detail:
+            'This operation takes another content type (application/json unless /openapi.json says otherwise).',
+          errors: [{ field: 'content-type', message: 'is not accepted by this operation' }],
+        });
+      }
+      return problem(c, { title: 'Error', status: err.status, detail: err.message });
     }
     if (err instanceof WorkflowNotFoundError) {
       return problem(c, {
@@ -110,18 +155,19 @@ export function createApp(deps: AppDeps) {
       });
     }
     if (err instanceof WorkflowUpdateFailedError) {
-      // The workflow's validators reject with "<field>: <reason>" (e.g. "title: is required").
-      const detail = err.cause?.message ?? err.message;
-      const named = /^([A-Za-z][\w.]*):\s*([\s\S]+)$/.exec(detail);
+      // The workflow's validators reject with a typed failure (workflows/lib/failures.ts) naming the field.
+      const errors = fieldErrorsOf(err);
       return problem(c, {
         title: 'Rejected',
         status: 422,
-        detail,
-        ...(named && { errors: [{ field: named[1]!, message: named[2]! }] }),
+        detail: errors
+          ? errors.map((e) => `${e.field}: ${e.message}`).join('; ')
+          : (err.cause?.message ?? 'The workflow refused the change.'),
+        ...(errors && { errors }),
       });
     }
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      deps.logger.warn({ err: err.message }, 'workflow update timed out');
+      deps.logger.warn({ errorName: err.name }, 'workflow update timed out');
       return problem(c, {
         title: 'Service unavailable',
         status: 503,
@@ -130,16 +176,46 @@ export function createApp(deps: AppDeps) {
       });
     }
     if (err instanceof ServiceError) {
-      deps.logger.warn({ err: err.message }, 'temporal unavailable');
+      deps.logger.warn({ errorName: err.name }, 'temporal unavailable');
       return problem(c, {
         title: 'Service unavailable',
         status: 503,
         detail: 'The workflow service is unreachable; nothing was saved. Try again.',
       });
     }
-    deps.logger.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
+    // Never the message or the stack's first line: a database error quotes the failed query's values.
+    const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+    deps.logger.error(
+      {
+        errorName: err.name,
+        ...(typeof code === 'string' && { errorCode: code }),
+        method: c.req.method,
+        route: c.req.routePath,
+      },
+      'unhandled error',
+    );
     return problem(c, { title: 'Internal error', status: 500, detail: 'Something went wrong on our side.' });
   });
 
   return app;
+}
+
+/**
+ * The OpenAPI 3.1 document of every route mounted with `createRoute`: bearer auth by default, none on the public
+ * paths (health, the webhooks — which Twilio signs instead).
+ */
+export function openApiDocument(app: ReturnType<typeof createRouter>) {
+  const doc = app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: OPENAPI_INFO,
+    security: [{ [BEARER]: [] }],
+  });
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    if (!isPublicPath(path.replace(/\{[^}]+\}/g, 'x'))) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const op = item[method];
+      if (op) op.security = [];
+    }
+  }
+  return doc;
 }

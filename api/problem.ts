@@ -1,7 +1,6 @@
 import { zValidator } from '@hono/zod-validator';
-import type { Context } from 'hono';
+import type { Context, ValidationTargets } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ValidationTargets } from 'hono';
 import type { z } from 'zod';
 
 /** RFC 9457 problem details. */
@@ -14,9 +13,11 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
 export function problem(c: Context, p: Problem): Response {
   return c.newResponse(JSON.stringify({ type: 'about:blank', ...p }), p.status as ContentfulStatusCode, {
-    'content-type': 'application/problem+json',
+    'content-type': PROBLEM_CONTENT_TYPE,
   });
 }
 
@@ -26,24 +27,33 @@ export class HttpProblem extends Error {
   }
 }
 
-/** zod validation whose failures are 400 problem+json naming every offending field. */
+/** 400 naming every offending field (`fallbackField` for an issue on the whole target, e.g. `body`). */
+export function invalidRequest(
+  c: Context,
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+  fallbackField: string,
+): Response {
+  const errors = error.issues.map((i) => ({
+    field: i.path.length ? i.path.map(String).join('.') : fallbackField,
+    message: i.message,
+  }));
+  return problem(c, {
+    title: 'Invalid request',
+    status: 400,
+    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    errors,
+  });
+}
+
+/**
+ * zod validation for a plain Hono route, with the same 400 problem+json as the OpenAPI routes' hook. Prefer
+ * declaring routes with `createRoute` (api/openapi.ts) so they appear in the OpenAPI document.
+ */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(
   target: Target,
   schema: T,
 ) {
-  return zValidator(target, schema, (result, c) => {
-    if (!result.success) {
-      const errors = result.error.issues.map((i) => ({
-        field: i.path.length ? i.path.join('.') : target,
-        message: i.message,
-      }));
-      return problem(c, {
-        title: 'Invalid request',
-        status: 400,
-        detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-        errors,
-      });
-    }
-    return undefined;
-  });
+  return zValidator(target, schema, (result, c) =>
+    result.success ? undefined : invalidRequest(c, result.error, target === 'json' ? 'body' : target),
+  );
 }

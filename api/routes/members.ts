@@ -1,59 +1,63 @@
 import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
-import { Hono } from 'hono';
-import { z } from 'zod';
 import { memberProgress } from '../../db/analytics.js';
+import type { Db } from '../../db/client.js';
 import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
 import { checkIns, members } from '../../db/schema.js';
-import { DEFAULT_MEMBER_SETTINGS } from '../../worker/config.js';
-import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { isValidTimeZone, parseHHMM } from '../../workflows/lib/time.js';
-import { memberWorkflow } from '../../workflows/member/workflow.js';
+import type { AppDeps } from '../deps.js';
+import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
+import { page } from '../pagination.js';
+import { HttpProblem } from '../problem.js';
 import {
+  e164,
+  hhmm,
+  isRealDate,
+  limit,
+  localDate,
+  MAX_INT_ID,
+  memberIdParam,
+  text,
+  timeZone,
+  uuid,
+} from '../schemas/atoms.js';
+import {
+  CHECK_IN_STATUSES,
   eraseSignal,
+  localDateOf,
+  MEMBER_DEFAULTS,
+  MEMBER_ID_SA,
+  MEMBER_STATUS_SA,
+  MEMBER_STATUSES,
+  MEMBER_WORKFLOW_TYPE,
   memberStateQuery,
+  memberWorkflowId,
+  RISK_LEVEL_SA,
+  RISK_LEVELS,
+  TASK_QUEUE,
+  TONES,
   updatePreferencesUpdate,
   type MemberPreferences,
   type MemberSnapshot,
-} from '../../workflows/member/definitions.js';
-import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/member/search-attributes.js';
-import { localDate } from '../../workflows/lib/time.js';
-import type { Db } from '../../db/client.js';
-import type { AppDeps } from '../app.js';
-import { HttpProblem, validate } from '../problem.js';
+  type MemberWorkflowInput,
+} from '../workflows.js';
 
-export const e164 = z
-  .string()
-  .regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +14155550123');
-export const timezone = z
-  .string()
-  .refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York');
-export const hhmm = z
-  .string()
-  .refine((s) => parseHHMM(s) !== null, 'must be a local time "HH:MM" (00:00–23:59)');
+// ---- request schemas
 
-const tone = z.enum(['friendly', 'tough_love', 'calm']);
-const createMember = z.object({
-  name: z.string().trim().min(1, 'is required').max(100),
-  phone: e164,
-  timezone,
-  checkInTime: hhmm,
-  tone: tone.default('friendly'),
-});
-
-export const idParam = z.object({ id: z.uuid('must be a member id (UUID)') });
-const localDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a local date YYYY-MM-DD');
-/** Check-ins page cursor: `YYYY-MM-DD.<goal id>` (the `nextBefore` of the previous page); a bare date = all of it. */
-const checkInCursor = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(\.\d{1,9})?$/, 'must be the nextBefore of the previous page (or a local date)')
-  .transform((v) => {
-    const [localDate, goal] = v.split('.');
-    return { localDate: localDate!, goalId: goal === undefined ? -1 : Number(goal) };
-  });
-const updateMember = z
+const tone = z.enum(TONES);
+const CreateMember = z
   .object({
-    timezone,
+    name: text(100),
+    phone: e164,
+    timezone: timeZone,
+    checkInTime: hhmm,
+    tone: tone.default(MEMBER_DEFAULTS.tone),
+  })
+  .openapi('CreateMember');
+
+const UpdateMember = z
+  .object({
+    timezone: timeZone,
     checkInTime: hhmm,
     tone,
     nudgeAfterMinutes: z
@@ -65,20 +69,237 @@ const updateMember = z
   .partial()
   .refine((b) => Object.keys(b).length > 0, {
     message: 'send at least one of timezone, checkInTime, tone, nudgeAfterMinutes',
-  });
-const listMembers = z.object({
-  risk: z.enum(['low', 'medium', 'high']).optional(),
-  status: z.enum(['pending_confirmation', 'active', 'paused', 'opted_out']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .openapi('UpdateMember', { minProperties: 1 });
+
+const ListMembersQuery = z.object({
+  risk: z.enum(RISK_LEVELS).optional(),
+  status: z.enum(MEMBER_STATUSES.filter((s) => s !== 'erased') as [string, ...string[]]).optional(),
+  limit: limit(50, 100),
   /** Cursor: the `nextBefore` of the previous page (a member id). */
-  before: z.uuid('must be the nextBefore of the previous page').optional(),
+  before: uuid('the nextBefore of the previous page').optional(),
 });
+
+/** Check-ins page cursor: `YYYY-MM-DD.<goal id>` (the `nextBefore` of the previous page); a bare date = all of it. */
+const CHECK_IN_CURSOR = /^(\d{4}-\d{2}-\d{2})(?:\.(\d{1,10}))?$/;
+const checkInCursor = z
+  .string()
+  .refine((v) => {
+    const m = CHECK_IN_CURSOR.exec(v);
+    return m !== null && isRealDate(m[1]!) && (m[2] === undefined || Number(m[2]) <= MAX_INT_ID);
+  }, 'must be the nextBefore of the previous page (or a local date)')
+  .transform((v) => {
+    const [, day, goal] = CHECK_IN_CURSOR.exec(v)!;
+    return { localDate: day!, goalId: goal === undefined ? -1 : Number(goal) };
+  })
+  .openapi({
+    type: 'string',
+    pattern: CHECK_IN_CURSOR.source,
+    description: 'the nextBefore of the previous page (`YYYY-MM-DD.<goal id>`), or a local date',
+  });
+
+/** Longest pause: a year (the workflow walks the paused days; a pause until the year 8201 is a typo, not a plan). */
+export const MAX_PAUSE_DAYS = 366;
+const pauseUntil = localDate.refine((d) => {
+  // A day past the horizon in UTC covers every zone (no zone is more than a day ahead of UTC).
+  const horizon = new Date(Date.now() + (MAX_PAUSE_DAYS + 1) * 86_400_000).toISOString().slice(0, 10);
+  return d <= horizon;
+}, `must be at most ${MAX_PAUSE_DAYS} days from today`);
+
+const CheckInsQuery = z.object({ limit: limit(30, 100), before: checkInCursor.optional() });
+
+// ---- response schemas
+
+const MemberListItem = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    phone: z.string(),
+    timezone: z.string(),
+    checkInTime: z.string(),
+    tone: z.enum(TONES),
+    status: z.enum(MEMBER_STATUSES),
+    risk: z.enum(RISK_LEVELS),
+    currentStreak: z.number().int(),
+    longestStreak: z.number().int(),
+    lastCheckInDate: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('MemberListItem');
+
+const MemberJson = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    phone: z.string(),
+    timezone: z.string(),
+    checkInTime: z.string(),
+    tone: z.enum(TONES),
+    status: z.enum(MEMBER_STATUSES),
+    risk: z.enum(RISK_LEVELS),
+    currentStreak: z.number().int(),
+    longestStreak: z.number().int(),
+    lastCheckIn: z.object({ localDate: z.string(), status: z.enum(CHECK_IN_STATUSES).optional() }).nullable(),
+    nextPromptAt: z.string().nullable(),
+    nextWeeklySummaryAt: z.string().nullable(),
+    nudgeAfterMinutes: z.number().int().nullable(),
+    pausedUntil: z.string().nullable(),
+    openPrompt: z
+      .object({
+        localDate: z.string(),
+        goalIds: z.array(z.number().int()),
+        nudgeAt: z.string().nullable(),
+      })
+      .nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Member', {
+    description: 'A member: the stored profile and, while Temporal answers, live workflow state',
+  });
+
+const CheckInJson = z
+  .object({
+    localDate: z.string(),
+    goalId: z.number().int(),
+    status: z.enum(CHECK_IN_STATUSES),
+    reflection: z.string().nullable(),
+    mood: z.number().int().nullable(),
+    recordedAt: z.string(),
+  })
+  .openapi('CheckIn');
+
+const ProgressJson = z
+  .object({
+    memberId: z.string(),
+    today: z.string(),
+    currentStreak: z.number().int(),
+    longestStreak: z.number().int(),
+    adherence: z.object({
+      d7: z.number().nullable(),
+      d30: z.number().nullable(),
+      d90: z.number().nullable(),
+    }),
+    consecutiveMisses: z.number().int(),
+    risk: z.enum(RISK_LEVELS),
+    weeks: z.array(z.object({ weekStart: z.string(), done: z.number().int(), due: z.number().int() })),
+  })
+  .openapi('Progress');
+
+// ---- routes
+
+const tags = ['Members'];
+const memberRoute = { tags, request: { params: memberIdParam } } as const;
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'List members (newest first)',
+  request: { query: ListMembersQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ members: z.array(MemberListItem), nextBefore: z.string().nullable() }),
+      'A page of members; pass nextBefore as before for the next one',
+    ),
+    ...problems(),
+  },
+});
+
+const createMemberRoute = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary: 'Create a member and start their workflow (a welcome text asks them to reply YES)',
+  request: { body: jsonBody(CreateMember) },
+  responses: {
+    201: {
+      ...jsonResponse(MemberJson, 'Created'),
+      headers: z.object({ location: z.string().openapi({ description: '/members/<id>' }) }),
+    },
+    ...problems(409, 503, ...BODY_PROBLEMS),
+  },
+});
+
+const updateRoute = createRoute({
+  ...memberRoute,
+  method: 'patch',
+  path: '/{id}',
+  summary: 'Change zone, check-in time, tone or nudge delay (a workflow update: timers re-armed at once)',
+  request: { ...memberRoute.request, body: jsonBody(UpdateMember) },
+  responses: {
+    200: jsonResponse(MemberJson, 'The member after the change'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+
+const pauseRoute = createRoute({
+  ...memberRoute,
+  method: 'post',
+  path: '/{id}/pause',
+  summary: 'Pause through a local date: no prompts, no misses, streak kept',
+  request: { ...memberRoute.request, body: jsonBody(z.object({ until: pauseUntil }).openapi('Pause')) },
+  responses: {
+    200: jsonResponse(MemberJson, 'The paused member'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+
+const resumeRoute = createRoute({
+  ...memberRoute,
+  method: 'post',
+  path: '/{id}/resume',
+  summary: 'End a pause now',
+  responses: { 200: jsonResponse(MemberJson, 'The resumed member'), ...problems(404, 422, 503) },
+});
+
+const eraseRoute = createRoute({
+  ...memberRoute,
+  method: 'delete',
+  path: '/{id}',
+  summary:
+    'Erase a member: profile, check-ins, texts and AI usage deleted; consent ledger kept; workflow ends',
+  responses: { 204: { description: 'Erased' }, ...problems(404) },
+});
+
+const checkInsRoute = createRoute({
+  ...memberRoute,
+  method: 'get',
+  path: '/{id}/check-ins',
+  summary: "The member's check-ins, newest first",
+  request: { ...memberRoute.request, query: CheckInsQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ checkIns: z.array(CheckInJson), nextBefore: z.string().nullable() }),
+      'A page of check-ins; pass nextBefore as before for the next one',
+    ),
+    ...problems(404),
+  },
+});
+
+const progressRoute = createRoute({
+  ...memberRoute,
+  method: 'get',
+  path: '/{id}/progress',
+  summary: 'Adherence over 7/30/90 days, streaks, consecutive misses, risk, weekly aggregates',
+  responses: { 200: jsonResponse(ProgressJson, 'Progress'), ...problems(404) },
+});
+
+const getRoute = createRoute({
+  ...memberRoute,
+  method: 'get',
+  path: '/{id}',
+  summary: 'One member: profile, status, risk, streak, next prompt (live from the workflow)',
+  responses: { 200: jsonResponse(MemberJson, 'The member'), ...problems(404) },
+});
+
+// ---- handlers
+
+const gone = (id: string) => new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
 
 /** The member row (404 problem if there is none or it was erased). */
 export async function requireMemberRow(db: Db, id: string) {
   const member = await db.query.members.findFirst({ where: eq(members.id, id) });
-  if (!member || member.status === 'erased')
-    throw new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
+  if (!member || member.status === 'erased') throw gone(id);
   return member;
 }
 
@@ -91,9 +312,9 @@ const isUniqueViolation = (err: unknown) =>
   (err as { cause?: { code?: string } }).cause?.code === '23505';
 
 export function membersRouter({ db, temporal, logger, config }: AppDeps) {
-  const settings = config.members ?? DEFAULT_MEMBER_SETTINGS;
+  const settings = config.members ?? MEMBER_DEFAULTS;
   const requireMember = (id: string) => requireMemberRow(db, id);
-  /** A Temporal update: the workflow validates (→ 422 with its reason) and answers with its new state. */
+  /** A Temporal update: the workflow validates (→ 422 naming the field) and answers with its new state. */
   const updateWorkflow = (id: string, prefs: MemberPreferences) =>
     temporal.workflow
       .getHandle(memberWorkflowId(id))
@@ -103,7 +324,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       .getHandle(memberWorkflowId(id))
       .query(memberStateQuery)
       .catch((err: unknown) => {
-        logger.warn({ memberId: id, err: (err as Error).message }, 'member state query failed');
+        logger.warn({ memberId: id, errorName: (err as Error).name }, 'member state query failed');
         return null;
       });
 
@@ -112,11 +333,12 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
     await requireMember(id);
     const live = await updateWorkflow(id, { pausedUntil: until });
     const row = await setMemberStatus(db, id, rowStatus(live));
-    return toMemberJson(row!, live);
+    if (!row) throw gone(id); // erased meanwhile
+    return toMemberJson(row, live);
   }
 
-  return new Hono()
-    .get('/', validate('query', listMembers), async (c) => {
+  return createRouter()
+    .openapi(listRoute, async (c) => {
       // From Postgres (status and risk level are mirrored there by the member workflow's activities).
       const q = c.req.valid('query');
       const rows = await db
@@ -126,7 +348,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
           and(
             ne(members.status, 'erased'),
             q.risk ? eq(members.riskLevel, q.risk) : undefined,
-            q.status ? eq(members.status, q.status) : undefined,
+            q.status ? eq(members.status, q.status as 'active') : undefined,
             q.before
               ? sql`(${members.createdAt}, ${members.id}) < (select m.created_at, m.id from members m where m.id = ${q.before})`
               : undefined,
@@ -134,25 +356,29 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         )
         .orderBy(desc(members.createdAt), desc(members.id))
         .limit(q.limit);
-      return c.json({
-        members: rows.map((m) => ({
-          id: m.id,
-          name: m.name,
-          phone: m.phone,
-          timezone: m.timezone,
-          checkInTime: m.checkInTime,
-          tone: m.tone,
-          status: m.status,
-          risk: m.riskLevel,
-          currentStreak: m.currentStreak,
-          longestStreak: m.longestStreak,
-          lastCheckInDate: m.lastCheckInDate,
-          createdAt: m.createdAt.toISOString(),
-        })),
-        nextBefore: rows.length === q.limit ? rows[rows.length - 1]!.id : null,
-      });
+      const { items, nextBefore } = page(rows, q.limit, (m) => m.id);
+      return c.json(
+        {
+          members: items.map((m) => ({
+            id: m.id,
+            name: m.name,
+            phone: m.phone,
+            timezone: m.timezone,
+            checkInTime: m.checkInTime,
+            tone: m.tone,
+            status: m.status,
+            risk: m.riskLevel,
+            currentStreak: m.currentStreak,
+            longestStreak: m.longestStreak,
+            lastCheckInDate: m.lastCheckInDate,
+            createdAt: m.createdAt.toISOString(),
+          })),
+          nextBefore,
+        },
+        200,
+      );
     })
-    .post('/', validate('json', createMember), async (c) => {
+    .openapi(createMemberRoute, async (c) => {
       const input = c.req.valid('json');
       const id = randomUUID();
       const workflowId = memberWorkflowId(id);
@@ -161,20 +387,21 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         const member = await db.transaction(async (tx) => {
           const row = await insertMember(tx, { id, ...input, status: 'pending_confirmation' });
           // A welcome text asks "Reply YES to start"; nothing else is sent until the member confirms.
-          await temporal.workflow.start(memberWorkflow, {
+          const args: [MemberWorkflowInput] = [
+            {
+              memberId: id,
+              timezone: input.timezone,
+              checkInTime: input.checkInTime,
+              tone: input.tone,
+              onboarding: true,
+              maxActiveGoals: settings.maxActiveGoals,
+              nudgeAfterMinutes: settings.nudgeAfterMinutes,
+            },
+          ];
+          await temporal.workflow.start(MEMBER_WORKFLOW_TYPE, {
             taskQueue: TASK_QUEUE,
             workflowId,
-            args: [
-              {
-                memberId: id,
-                timezone: input.timezone,
-                checkInTime: input.checkInTime,
-                tone: input.tone,
-                onboarding: true,
-                maxActiveGoals: settings.maxActiveGoals,
-                nudgeAfterMinutes: settings.nudgeAfterMinutes,
-              },
-            ],
+            args,
             typedSearchAttributes: [
               { key: MEMBER_ID_SA, value: id },
               { key: MEMBER_STATUS_SA, value: 'pending_confirmation' },
@@ -199,7 +426,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         throw err;
       }
     })
-    .patch('/:id', validate('param', idParam), validate('json', updateMember), async (c) => {
+    .openapi(updateRoute, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       await requireMember(id);
@@ -210,18 +437,14 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       // is the row changed.
       const live = await updateWorkflow(id, prefs);
       const row = await updateMemberProfile(db, id, rowFields);
-      return c.json(toMemberJson(row!, live));
+      if (!row) throw gone(id); // erased meanwhile
+      return c.json(toMemberJson(row, live), 200);
     })
-    .post(
-      '/:id/pause',
-      validate('param', idParam),
-      validate('json', z.object({ until: localDay })),
-      async (c) => c.json(await setPause(c.req.valid('param').id, c.req.valid('json').until)),
+    .openapi(pauseRoute, async (c) =>
+      c.json(await setPause(c.req.valid('param').id, c.req.valid('json').until), 200),
     )
-    .post('/:id/resume', validate('param', idParam), async (c) =>
-      c.json(await setPause(c.req.valid('param').id, null)),
-    )
-    .delete('/:id', validate('param', idParam), async (c) => {
+    .openapi(resumeRoute, async (c) => c.json(await setPause(c.req.valid('param').id, null), 200))
+    .openapi(eraseRoute, async (c) => {
       const { id } = c.req.valid('param');
       const member = await requireMember(id);
       // Erasure: the member's personal data goes (profile, check-ins and reflections, texts in and out); the
@@ -231,40 +454,32 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         .getHandle(memberWorkflowId(id))
         .signal(eraseSignal)
         .catch((err: unknown) =>
-          logger.warn({ memberId: id, err: (err as Error).message }, 'erase signal not delivered'),
+          logger.warn({ memberId: id, errorName: (err as Error).name }, 'erase signal not delivered'),
         );
       logger.info({ memberId: id }, 'member erased');
       return c.body(null, 204);
     })
-    .get(
-      '/:id/check-ins',
-      validate('param', idParam),
-      validate(
-        'query',
-        z.object({
-          limit: z.coerce.number().int().min(1).max(100).default(30),
-          before: checkInCursor.optional(),
-        }),
-      ),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        const q = c.req.valid('query');
-        await requireMember(id);
-        const rows = await db
-          .select()
-          .from(checkIns)
-          .where(
-            and(
-              eq(checkIns.memberId, id),
-              q.before
-                ? sql`(${checkIns.localDate}, ${checkIns.goalId}) < (${q.before.localDate}::date, ${q.before.goalId})`
-                : undefined,
-            ),
-          )
-          .orderBy(desc(checkIns.localDate), desc(checkIns.goalId))
-          .limit(q.limit);
-        return c.json({
-          checkIns: rows.map((r) => ({
+    .openapi(checkInsRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      await requireMember(id);
+      const rows = await db
+        .select()
+        .from(checkIns)
+        .where(
+          and(
+            eq(checkIns.memberId, id),
+            q.before
+              ? sql`(${checkIns.localDate}, ${checkIns.goalId}) < (${q.before.localDate}::date, ${q.before.goalId})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(checkIns.localDate), desc(checkIns.goalId))
+        .limit(q.limit);
+      const { items, nextBefore } = page(rows, q.limit, (r) => `${r.localDate}.${r.goalId}`);
+      return c.json(
+        {
+          checkIns: items.map((r) => ({
             localDate: r.localDate,
             goalId: r.goalId,
             status: r.status,
@@ -272,24 +487,23 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
             mood: r.mood,
             recordedAt: r.recordedAt.toISOString(),
           })),
-          nextBefore:
-            rows.length === q.limit
-              ? `${rows[rows.length - 1]!.localDate}.${rows[rows.length - 1]!.goalId}`
-              : null,
-        });
-      },
-    )
-    .get('/:id/progress', validate('param', idParam), async (c) => {
+          nextBefore,
+        },
+        200,
+      );
+    })
+    .openapi(progressRoute, async (c) => {
       const { id } = c.req.valid('param');
       const member = await requireMember(id);
-      const progress = await memberProgress(db, id, localDate(Date.now(), member.timezone));
-      return c.json(progress);
+      const progress = await memberProgress(db, id, localDateOf(Date.now(), member.timezone));
+      if (!progress) throw gone(id);
+      return c.json(progress, 200);
     })
-    .get('/:id', validate('param', idParam), async (c) => {
+    .openapi(getRoute, async (c) => {
       const { id } = c.req.valid('param');
       const member = await requireMember(id);
       // Live state from the workflow; the stored row still answers if Temporal is unreachable.
-      return c.json(toMemberJson(member, await queryLive(id)));
+      return c.json(toMemberJson(member, await queryLive(id)), 200);
     });
 }
 

@@ -1,27 +1,112 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, lt, ne, type SQL } from 'drizzle-orm';
-import { Hono } from 'hono';
-import { z } from 'zod';
 import { inboundMessages, messages, messageStatusEvents } from '../../db/schema.js';
-import type { AppDeps } from '../app.js';
-import { HttpProblem, validate } from '../problem.js';
+import type { AppDeps } from '../deps.js';
+import { createRouter, jsonResponse, problems } from '../openapi.js';
+import { page } from '../pagination.js';
+import { HttpProblem } from '../problem.js';
+import { boolFlag, intId, limit, MAX_BIGINT_ID, text, uuid } from '../schemas/atoms.js';
 
-const listQuery = z.object({
+const ListQuery = z.object({
   direction: z.enum(['outbound', 'inbound']).default('outbound'),
   /** outbound: provider status (queued, sent, delivered, failed, dropped…); inbound: pending|routed|unrouted. */
-  status: z.string().trim().min(1).max(30).optional(),
-  memberId: z.uuid().optional(),
-  campaignId: z.string().trim().min(1).max(100).optional(),
+  status: text(30).optional(),
+  memberId: uuid('a member id').optional(),
+  campaignId: text(100).optional(),
   /** inbound only: true = delivered to a workflow, false = pending or unrouted. */
-  routed: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  routed: boolFlag.optional(),
+  limit: limit(50, 200),
   /** Cursor: the `nextBefore` of the previous page. */
-  before: z.coerce.number().int().positive().optional(),
+  before: intId('the nextBefore of the previous page', MAX_BIGINT_ID).optional(),
+});
+
+const OutboundJson = z
+  .object({
+    id: z.number().int(),
+    direction: z.literal('outbound'),
+    idempotencyKey: z.string(),
+    memberId: z.string().nullable(),
+    campaignId: z.string().nullable(),
+    to: z.string(),
+    kind: z.string(),
+    purpose: z.string(),
+    body: z.string(),
+    segments: z.number().int(),
+    provider: z.string(),
+    providerSid: z.string().nullable(),
+    status: z.string(),
+    errorCode: z.number().int().nullable(),
+    errorMessage: z.string().nullable(),
+    attempts: z.number().int(),
+    createdAt: z.string(),
+    sentAt: z.string().nullable(),
+  })
+  .openapi('OutboundMessage');
+
+const InboundJson = z
+  .object({
+    id: z.number().int(),
+    direction: z.literal('inbound'),
+    providerSid: z.string(),
+    from: z.string(),
+    to: z.string(),
+    body: z.string(),
+    memberId: z.string().nullable(),
+    kind: z.string(),
+    keyword: z.string().nullable(),
+    routeStatus: z.string(),
+    routedTo: z.string().nullable(),
+    receivedAt: z.string(),
+  })
+  .openapi('InboundMessage');
+
+const TimelineEntry = z.object({
+  status: z.string(),
+  at: z.string(),
+  errorCode: z.number().int().nullable().optional(),
+  applied: z.boolean().optional(),
+});
+
+const tags = ['Messages'];
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  summary: 'Every text in and out, newest first',
+  request: { query: ListQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        messages: z.array(z.union([OutboundJson, InboundJson])),
+        nextBefore: z.number().int().nullable(),
+      }),
+      'A page of messages; pass nextBefore as before for the next one',
+    ),
+    ...problems(),
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  summary: 'One outbound message with its status timeline (applied: false marks late reports)',
+  request: {
+    params: z.object({
+      id: intId('an outbound message id', MAX_BIGINT_ID).openapi({ param: { name: 'id', in: 'path' } }),
+    }),
+  },
+  responses: {
+    200: jsonResponse(OutboundJson.extend({ timeline: z.array(TimelineEntry) }), 'The message'),
+    ...problems(404),
+  },
 });
 
 /** Operator views of the messaging core: every text in and out, and one message's status timeline. */
 export function messagesRouter({ db }: AppDeps) {
-  return new Hono()
-    .get('/', validate('query', listQuery), async (c) => {
+  return createRouter()
+    .openapi(listRoute, async (c) => {
       const q = c.req.valid('query');
       if (q.direction === 'inbound') {
         const where: (SQL | undefined)[] = [
@@ -39,23 +124,27 @@ export function messagesRouter({ db }: AppDeps) {
           .where(and(...where))
           .orderBy(desc(inboundMessages.id))
           .limit(q.limit);
-        return c.json({
-          messages: rows.map((r) => ({
-            id: r.id,
-            direction: 'inbound',
-            providerSid: r.providerSid,
-            from: r.fromPhone,
-            to: r.toPhone,
-            body: r.body,
-            memberId: r.memberId,
-            kind: r.kind,
-            keyword: r.keyword,
-            routeStatus: r.routeStatus,
-            routedTo: r.routedTo,
-            receivedAt: r.receivedAt.toISOString(),
-          })),
-          nextBefore: rows.length === q.limit ? rows[rows.length - 1]!.id : null,
-        });
+        const { items, nextBefore } = page(rows, q.limit, (r) => r.id);
+        return c.json(
+          {
+            messages: items.map((r) => ({
+              id: r.id,
+              direction: 'inbound' as const,
+              providerSid: r.providerSid,
+              from: r.fromPhone,
+              to: r.toPhone,
+              body: r.body,
+              memberId: r.memberId,
+              kind: r.kind,
+              keyword: r.keyword,
+              routeStatus: r.routeStatus,
+              routedTo: r.routedTo,
+              receivedAt: r.receivedAt.toISOString(),
+            })),
+            nextBefore,
+          },
+          200,
+        );
       }
       const rows = await db
         .select()
@@ -70,12 +159,10 @@ export function messagesRouter({ db }: AppDeps) {
         )
         .orderBy(desc(messages.id))
         .limit(q.limit);
-      return c.json({
-        messages: rows.map(outboundJson),
-        nextBefore: rows.length === q.limit ? rows[rows.length - 1]!.id : null,
-      });
+      const { items, nextBefore } = page(rows, q.limit, (r) => r.id);
+      return c.json({ messages: items.map(outboundJson), nextBefore }, 200);
     })
-    .get('/:id', validate('param', z.object({ id: z.coerce.number().int().positive() })), async (c) => {
+    .openapi(getRoute, async (c) => {
       const { id } = c.req.valid('param');
       const row = await db.query.messages.findFirst({ where: eq(messages.id, id) });
       if (!row)
@@ -85,25 +172,28 @@ export function messagesRouter({ db }: AppDeps) {
         .from(messageStatusEvents)
         .where(eq(messageStatusEvents.messageId, id))
         .orderBy(asc(messageStatusEvents.id));
-      return c.json({
-        ...outboundJson(row),
-        timeline: [
-          { status: 'created', at: row.createdAt.toISOString() },
-          ...events.map((e) => ({
-            status: e.status,
-            errorCode: e.errorCode,
-            applied: e.applied === 1,
-            at: e.receivedAt.toISOString(),
-          })),
-        ],
-      });
+      return c.json(
+        {
+          ...outboundJson(row),
+          timeline: [
+            { status: 'created', at: row.createdAt.toISOString() },
+            ...events.map((e) => ({
+              status: e.status,
+              errorCode: e.errorCode,
+              applied: e.applied === 1,
+              at: e.receivedAt.toISOString(),
+            })),
+          ],
+        },
+        200,
+      );
     });
 }
 
 function outboundJson(m: typeof messages.$inferSelect) {
   return {
     id: m.id,
-    direction: 'outbound',
+    direction: 'outbound' as const,
     idempotencyKey: m.idempotencyKey,
     memberId: m.memberId,
     campaignId: m.campaignId,

@@ -1,79 +1,121 @@
-import { Hono, type Context } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import twilio from 'twilio';
-import { z } from 'zod';
 import { sanitizeText } from '../../db/inbound.js';
 import { applyStatusReport } from '../../db/status.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { ingestInbound, routeInbound } from '../inbound.js';
+import { createRouter, problems } from '../openapi.js';
 import { problem } from '../problem.js';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+const FORM = 'application/x-www-form-urlencoded';
 
-const inboundForm = z.object({
-  MessageSid: z.string().min(1).max(64),
-  From: z.string().min(1).max(64),
-  To: z.string().min(1).max(64),
-  // Twilio's body limit is 1,600 characters; anything longer is not from Twilio. Empty for a media-only MMS.
-  Body: z.string().max(10_000).default(''),
-  /** Media items of an MMS; a value that is not a count is read as none (never a 500). */
-  NumMedia: z.coerce.number().int().min(0).max(100).catch(0).default(0),
-  /** Advanced Opt-Out: STOP | START | HELP when the Messaging Service recognised a keyword (any language). */
-  OptOutType: z.string().max(16).optional(),
-});
-
-const statusForm = z.object({
-  MessageSid: z.string().min(1).max(64),
-  MessageStatus: z.string().min(1).max(32),
-  ErrorCode: z.coerce.number().int().min(0).max(1_000_000).optional(),
-});
-
-function formProblem(c: Context, error: z.ZodError) {
-  const errors = error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
-  return problem(c, {
-    title: 'Invalid request',
-    status: 400,
-    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-    errors,
+const InboundForm = z
+  .object({
+    MessageSid: z.string().min(1).max(64),
+    From: z.string().min(1).max(64),
+    To: z.string().min(1).max(64),
+    // Twilio's body limit is 1,600 characters; anything longer is not from Twilio. Empty for a media-only MMS.
+    Body: z.string().max(10_000).default(''),
+    /** Media items of an MMS; a value that is not a count is read as none (never a 500). */
+    NumMedia: z.coerce.number().int().min(0).max(100).catch(0).default(0).openapi({
+      type: 'string',
+      description: 'media items (0–100); a value that is not a count reads as 0',
+    }),
+    /** Advanced Opt-Out: STOP | START | HELP when the Messaging Service recognised a keyword (any language). */
+    OptOutType: z.string().max(16).optional(),
+  })
+  .openapi('TwilioInboundSms', {
+    description: "Twilio's incoming-message webhook (other fields are ignored)",
   });
-}
+
+const StatusForm = z
+  .object({
+    MessageSid: z.string().min(1).max(64),
+    MessageStatus: z.string().min(1).max(32),
+    ErrorCode: z.coerce.number().int().min(0).max(1_000_000).optional().openapi({ type: 'integer' }),
+  })
+  .openapi('TwilioStatusCallback', { description: "Twilio's status callback (other fields are ignored)" });
+
+const tags = ['Twilio webhooks'];
+/** Twilio signs its requests instead of sending an API key (checked when Twilio is configured). */
+const security: Array<Record<string, string[]>> = [];
 
 /**
  * Twilio webhooks. With Twilio configured, every request must carry a valid X-Twilio-Signature computed over the
  * configured public URL (never the Host or X-Forwarded-* headers, which a client controls): invalid → 403 and
- * nothing else runs. Without Twilio (sandbox), requests are accepted unsigned for local development.
+ * nothing else runs (the check is route middleware, so it runs before validation). Without Twilio (sandbox),
+ * requests are accepted unsigned for local development.
  */
 export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
   // loadConfig always sets it (default twilio with Twilio configured); an app built by hand without it keeps
   // Crewline-managed keywords.
   const optOutManagedBy = config.optOutManagedBy ?? 'crewline';
-  async function verifiedForm(c: Context): Promise<Record<string, string> | Response> {
-    let raw: Record<string, unknown>;
+
+  const verifySignature: MiddlewareHandler = async (c, next) => {
+    if (!config.twilio) return next();
+    let raw: Record<string, unknown> = {};
     try {
       raw = await c.req.parseBody({ all: false });
     } catch {
-      return problem(c, { title: 'Invalid request', status: 400, detail: 'The body is not a form.' });
+      // A body that is not a form cannot carry a valid signature over form parameters.
     }
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') params[k] = v;
-    if (config.twilio) {
-      const url = new URL(c.req.url);
-      const publicUrl = `${config.publicBaseUrl}${url.pathname}${url.search}`;
-      const signature = c.req.header('x-twilio-signature');
-      if (!signature || !twilio.validateRequest(config.twilio.authToken, signature, publicUrl, params)) {
-        logger.warn({ path: url.pathname, hasSignature: Boolean(signature) }, 'twilio signature rejected');
-        return problem(c, { title: 'Forbidden', status: 403, detail: 'Invalid Twilio signature.' });
-      }
+    const url = new URL(c.req.url);
+    const publicUrl = `${config.publicBaseUrl}${url.pathname}${url.search}`;
+    const signature = c.req.header('x-twilio-signature');
+    if (!signature || !twilio.validateRequest(config.twilio.authToken, signature, publicUrl, params)) {
+      logger.warn({ path: url.pathname, hasSignature: Boolean(signature) }, 'twilio signature rejected');
+      return problem(c, { title: 'Forbidden', status: 403, detail: 'Invalid Twilio signature.' });
     }
-    return params;
-  }
+    return next();
+  };
 
-  return new Hono()
-    .post('/sms', async (c) => {
-      const params = await verifiedForm(c);
-      if (params instanceof Response) return params;
-      const parsed = inboundForm.safeParse(params);
-      if (!parsed.success) return formProblem(c, parsed.error);
-      const f = parsed.data;
+  const smsRoute = createRoute({
+    method: 'post',
+    path: '/sms',
+    tags,
+    security,
+    summary: 'Incoming SMS/MMS (Twilio messaging webhook): stored, deduplicated on MessageSid, then routed',
+    middleware: [verifySignature] as const,
+    request: { body: { required: true, content: { [FORM]: { schema: InboundForm } } } },
+    responses: {
+      200: {
+        description: 'Empty TwiML: any answer is sent by the workflows, not in the webhook response',
+        content: { 'text/xml': { schema: z.string() } },
+      },
+      ...problems(403, 413, 415),
+    },
+  });
+
+  const statusRoute = createRoute({
+    method: 'post',
+    path: '/status',
+    tags,
+    security,
+    summary: 'Delivery status callback (Twilio): moves the outbox row forward, keeps every report',
+    middleware: [verifySignature] as const,
+    request: {
+      query: z.object({
+        outboxId: z
+          .string()
+          .max(32)
+          .optional()
+          .openapi({ description: 'our outbox row id (set on every send)' }),
+      }),
+      body: { required: true, content: { [FORM]: { schema: StatusForm } } },
+    },
+    responses: {
+      204: { description: 'Recorded (also for a report about a message we do not know)' },
+      ...problems(403, 413, 415),
+    },
+  });
+
+  return createRouter()
+    .openapi(smsRoute, async (c) => {
+      const f = c.req.valid('form');
       const { row, duplicate } = await ingestInbound(db, {
         messageSid: f.MessageSid,
         from: f.From,
@@ -89,24 +131,18 @@ export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
       );
       return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml' });
     })
-    .post('/status', async (c) => {
-      const params = await verifiedForm(c);
-      if (params instanceof Response) return params;
-      const parsed = statusForm.safeParse(params);
-      if (!parsed.success) return formProblem(c, parsed.error);
-      const outboxParam = c.req.query('outboxId');
+    .openapi(statusRoute, async (c) => {
+      const f = c.req.valid('form');
+      const outboxParam = c.req.valid('query').outboxId;
       // Our own outbox ids fit in 15 digits; anything else is not ours (and must not reach a bigint column).
       const outboxId = outboxParam && /^\d{1,15}$/.test(outboxParam) ? Number(outboxParam) : null;
       const outcome = await applyStatusReport(db, {
         outboxId,
-        sid: sanitizeText(parsed.data.MessageSid),
-        status: sanitizeText(parsed.data.MessageStatus).toLowerCase(),
-        errorCode: parsed.data.ErrorCode ?? null,
+        sid: sanitizeText(f.MessageSid),
+        status: sanitizeText(f.MessageStatus).toLowerCase(),
+        errorCode: f.ErrorCode ?? null,
       });
-      logger.info(
-        { outboxId, status: parsed.data.MessageStatus, errorCode: parsed.data.ErrorCode, outcome },
-        'status callback',
-      );
+      logger.info({ outboxId, status: f.MessageStatus, errorCode: f.ErrorCode, outcome }, 'status callback');
       // 204 for every well-formed report, known or not: a non-2xx would only make Twilio retry.
       return c.body(null, 204);
     });

@@ -1,13 +1,17 @@
-/** Runs only the HTTP API against an existing Temporal cluster and Postgres (production style). */
+/**
+ * Runs only the HTTP API against an existing Temporal cluster and Postgres (production style). A composition
+ * root: it wires the worker-side modules (config, logger, process, search attributes) into `createApp`, so api/
+ * itself imports nothing from worker/.
+ */
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { loadConfig } from '../worker/config.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown, requireExternal } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
-import { createApp } from './app.js';
-import { startInboxDrainer } from './inbox-drainer.js';
-import { listen } from './server.js';
+import { createApp } from '../api/app.js';
+import { startInboxDrainer } from '../api/inbox-drainer.js';
+import { listen } from '../api/server.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-api');

@@ -1,0 +1,32 @@
+/**
+ * Everything the API uses from workflows/, in one place: ids, the task queue, the member's message definitions
+ * (side-effect free), its search attributes and values. The API never imports workflow implementations; it starts
+ * the member workflow by its type name.
+ */
+export { memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
+export { MAX_TITLE_LENGTH } from '../workflows/member/goals.js';
+export {
+  addGoalUpdate,
+  archiveGoalUpdate,
+  eraseSignal,
+  memberStateQuery,
+  updatePreferencesUpdate,
+  type GoalView,
+  type MemberPreferences,
+  type MemberSnapshot,
+} from '../workflows/member/definitions.js';
+export { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../workflows/member/search-attributes.js';
+export {
+  CHECK_IN_STATUSES,
+  GOAL_STATUSES,
+  MEMBER_DEFAULTS,
+  MEMBER_STATUSES,
+  RISK_LEVELS,
+  TONES,
+} from '../workflows/member/values.js';
+export { fieldErrorsOf } from '../workflows/lib/failures.js';
+export { localDate as localDateOf } from '../workflows/lib/time.js';
+
+/** The member workflow's type name (its exported function name in workflows/). */
+export const MEMBER_WORKFLOW_TYPE = 'memberWorkflow';
+export type { MemberWorkflowInput } from '../workflows/member/state.js';
