@@ -23,6 +23,7 @@ export {
   MEMBER_STATUSES,
   RISK_LEVELS,
   TONES,
+  TWILIO_MODE_CONFIRM_WORD,
 } from '../workflows/member/values.js';
 export { fieldErrorsOf } from '../workflows/lib/failures.js';
 export { localDate as localDateOf } from '../workflows/lib/time.js';

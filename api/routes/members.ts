@@ -40,6 +40,7 @@ import {
   type MemberPreferences,
   type MemberSnapshot,
   type MemberWorkflowInput,
+  TWILIO_MODE_CONFIRM_WORD,
 } from '../workflows.js';
 
 // ---- request schemas
@@ -394,6 +395,9 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
               checkInTime: input.checkInTime,
               tone: input.tone,
               onboarding: true,
+              // Twilio answers YES itself (a default opt-in keyword) when it manages opt-outs: ask for a word
+              // it does not act on, so the member gets one answer (YES still confirms).
+              ...(config.optOutManagedBy === 'twilio' && { confirmWord: TWILIO_MODE_CONFIRM_WORD }),
               maxActiveGoals: settings.maxActiveGoals,
               nudgeAfterMinutes: settings.nudgeAfterMinutes,
             },

@@ -16,12 +16,13 @@ import { consentHistory, consentState } from '../../db/consent.js';
 import { inboundMessages, members } from '../../db/schema.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { confirmedText } from '../../workflows/member/texts.js';
+import { confirmedText, welcomeText } from '../../workflows/member/texts.js';
+import { TWILIO_MODE_CONFIRM_WORD } from '../../workflows/member/values.js';
 import { keywordReply } from '../../workflows/lib/texts.js';
 import { memberWorkflow } from '../../workflows/member/workflow.js';
 import { memberStateQuery } from '../../workflows/member/definitions.js';
 import { startFakeTwilio, TWILIO_AUTO_REPLIES, type FakeTwilio } from '../fakes/twilio.js';
-import { BRAND, testApp } from '../helpers/app.js';
+import { auth, BRAND, testApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
@@ -183,6 +184,24 @@ describe('Twilio-managed (a plain long code: Twilio blocks, answers, refuses wit
     expect(await rowStatus(m.id)).toBe('active');
     await settle();
     expect(fake.byTo(phone).filter((x) => x.body === keywordReply('opt_in', BRAND))).toEqual([]);
+  });
+  it('a member created through the API is asked to reply GO (not a Twilio keyword); GO confirms, Twilio stays silent', async () => {
+    const phone = newPhone();
+    const res = await fetch(`${urls.twilio}/members`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'G', phone, timezone: 'America/New_York', checkInTime: '19:00' }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(() => fake.byTo(phone).length === 1, 'the welcome text');
+    expect(fake.byTo(phone)[0]!.body).toBe(welcomeText('19:00', TWILIO_MODE_CONFIRM_WORD));
+    await text('twilio', phone, TWILIO_MODE_CONFIRM_WORD);
+    await waitFor(async () => (await liveStatus(id)) === 'active', 'the member confirmed');
+    await waitFor(() => fake.byTo(phone).some((x) => x.body === confirmedText('19:00')), 'the confirmation');
+    await settle();
+    expect(fake.autoReplies.filter((r) => r.to === phone)).toEqual([]);
+    expect(fake.byTo(phone)).toHaveLength(2);
   });
 });
 

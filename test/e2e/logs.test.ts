@@ -178,9 +178,10 @@ it('a member flow with bad input and failing database activities logs no phone, 
   const lines = capture.lines;
   expect(lines.some((l) => l.includes('"msg":"request"'))).toBe(true);
   const failures = () => lines.filter((l) => l.includes('"msg":"Activity failed"'));
-  // storeGoal, three probes and two failed attempts of the flaky one. With the native core's logs forwarded,
+  // Three probes and two failed attempts of the flaky one (the NUL goal title is refused at the API's edge, so
+  // no storeGoal runs). With the native core's logs forwarded,
   // the SDK merges every line in time order through a short buffer: they arrive a moment after the fact.
-  const failed = await waitFor(() => failures().length >= 6 && failures(), 'the SDK failure warnings');
+  const failed = await waitFor(() => failures().length >= 5 && failures(), 'the SDK failure warnings');
   expect(failed.some((l) => l.includes('23505') && l.includes('members_phone_unique'))).toBe(true);
   expect(failed.some((l) => l.includes('22021'))).toBe(true);
   expect(failed.some((l) => l.includes('ECONNREFUSED'))).toBe(true);

@@ -26,3 +26,9 @@ export const MEMBER_DEFAULTS = {
 
 export const isTone = (v: unknown): v is Tone =>
   typeof v === 'string' && (TONES as readonly string[]).includes(v);
+
+/**
+ * The onboarding word when Twilio manages opt-out keywords: YES is one of Twilio's default opt-in keywords, so
+ * Twilio would answer it with its own text as well. GO is not a Twilio keyword; YES still confirms.
+ */
+export const TWILIO_MODE_CONFIRM_WORD = 'GO';
