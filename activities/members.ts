@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { mirrorStreaks, setMemberStatus, setRiskLevel } from '../db/members.js';
-import { checkIns, goals, members, riskEvents } from '../db/schema.js';
+import { checkIns, goals, riskEvents } from '../db/schema.js';
 import { invalidInput } from '../workflows/lib/failures.js';
 import type { GoalView, RiskChange } from '../workflows/member/definitions.js';
 

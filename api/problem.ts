@@ -30,13 +30,16 @@ export class HttpProblem extends Error {
 /** 400 naming every offending field (`fallbackField` for an issue on the whole target, e.g. `body`). */
 export function invalidRequest(
   c: Context,
-  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string; keys?: string[] }> },
   fallbackField: string,
 ): Response {
-  const errors = error.issues.map((i) => ({
-    field: i.path.length ? i.path.map(String).join('.') : fallbackField,
-    message: i.message,
-  }));
+  const errors = error.issues.flatMap((i) => {
+    const at = i.path.map(String);
+    // A parameter the operation does not know (e.g. a misspelt `memberid`): named, rather than silently ignored.
+    if (i.code === 'unrecognized_keys' && i.keys?.length)
+      return i.keys.map((k) => ({ field: [...at, k].join('.'), message: 'is not a known parameter' }));
+    return [{ field: at.length ? at.join('.') : fallbackField, message: i.message }];
+  });
   return problem(c, {
     title: 'Invalid request',
     status: 400,

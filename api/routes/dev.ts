@@ -25,7 +25,7 @@ const outboxRoute = createRoute({
   tags: ['Development'],
   summary: 'The sandbox SMS provider\'s "sent" messages (what would have been texted without Twilio)',
   request: {
-    query: z.object({
+    query: z.strictObject({
       memberId: uuid('a member id').optional(),
       limit: limit(50, 200),
       before: intId('the nextBefore of the previous page', MAX_BIGINT_ID).optional(),

@@ -88,7 +88,7 @@ const listRoute = createRoute({
   summary: "The member's goals with their streaks and plans (live from the workflow)",
   request: {
     params: memberIdParam,
-    query: z.object({ status: z.enum([...GOAL_STATUSES, 'all']).default('all') }),
+    query: z.strictObject({ status: z.enum([...GOAL_STATUSES, 'all']).default('all') }),
   },
   responses: {
     200: jsonResponse(z.object({ goals: z.array(GoalJson) }), 'Goals'),

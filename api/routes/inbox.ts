@@ -10,7 +10,7 @@ import { problem } from '../problem.js';
 
 const ROUTE_STATUSES = ['unrouted', 'pending', 'routing', 'routed'] as const;
 
-const InboxQuery = z.object({
+const InboxQuery = z.strictObject({
   status: z.enum(ROUTE_STATUSES).default('unrouted').openapi({
     description:
       'unrouted: no workflow owns it; pending: waiting for Temporal (delivered by the drainer); routing: being delivered now; routed',

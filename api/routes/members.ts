@@ -73,7 +73,7 @@ const UpdateMember = z
   })
   .openapi('UpdateMember', { minProperties: 1 });
 
-const ListMembersQuery = z.object({
+const ListMembersQuery = z.strictObject({
   risk: z.enum(RISK_LEVELS).optional(),
   status: z.enum(MEMBER_STATUSES.filter((s) => s !== 'erased') as [string, ...string[]]).optional(),
   limit: limit(50, 100),
@@ -107,7 +107,7 @@ const pauseUntil = localDate.refine((d) => {
   return d <= horizon;
 }, `must be at most ${MAX_PAUSE_DAYS} days from today`);
 
-const CheckInsQuery = z.object({ limit: limit(30, 100), before: checkInCursor.optional() });
+const CheckInsQuery = z.strictObject({ limit: limit(30, 100), before: checkInCursor.optional() });
 
 // ---- response schemas
 

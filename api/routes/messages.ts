@@ -7,7 +7,7 @@ import { page } from '../pagination.js';
 import { HttpProblem } from '../problem.js';
 import { boolFlag, intId, limit, MAX_BIGINT_ID, text, uuid } from '../schemas/atoms.js';
 
-const ListQuery = z.object({
+const ListQuery = z.strictObject({
   direction: z.enum(['outbound', 'inbound']).default('outbound'),
   /** outbound: provider status (queued, sent, delivered, failed, dropped…); inbound: pending|routed|unrouted. */
   status: text(30).optional(),

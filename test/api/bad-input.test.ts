@@ -193,6 +193,10 @@ describe('dates that do not exist, ids and limits out of range', () => {
     ['/members?limit=101', 'limit'],
     ['/members?before=not-a-uuid', 'before'],
     ['/members/3f1c2a4e-0000-4000-8000-000000000000/goals/99999999999', 'goalId'],
+    // A misspelt filter is named instead of silently ignored (which would list everything).
+    ['/dev/outbox?memberid=3f1c2a4e-0000-4000-8000-000000000000', 'memberid'],
+    ['/members?Status=active', 'Status'],
+    ['/messages?limits=5', 'limits'],
   ])('GET %s → 400 naming %s', async (path, field) => {
     const res = await send('GET', path, undefined, auth);
     expect(res.status).toBe(400);
