@@ -127,7 +127,11 @@ const CreateChallenge = z
       .int('must be a whole number')
       .min(1, `must be 1–${MAX_CHALLENGE_DAYS}`)
       .max(MAX_CHALLENGE_DAYS, `must be 1–${MAX_CHALLENGE_DAYS}`),
-    startDate: localDate,
+    startDate: localDate.refine((d) => {
+      // From yesterday (a zone behind UTC may still be on it) to a year ahead.
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+      return d >= day(-1) && d <= day(366);
+    }, 'must be from today to a year ahead'),
     minSize: z
       .number()
       .int('must be a whole number')

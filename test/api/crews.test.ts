@@ -41,6 +41,8 @@ async function member(timezone = 'America/New_York') {
 }
 
 const consent = { pulses: true, reflections: false };
+/** A start date well ahead: the challenge stays in its start gate during the test. */
+const START = new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10);
 interface Crew {
   id: string;
   joinCode: string;
@@ -175,13 +177,17 @@ describe('crew challenges', () => {
       startDate: '2027-02-30',
     });
     expect(bad.status).toBe(400);
+    const badFields = (bad.body as unknown as { errors: Array<{ field: string }> }).errors.map(
+      (e) => e.field,
+    );
+    expect(badFields.sort()).toEqual(['days', 'startDate']);
     const created = await call<{ challengeId: string; status: string }>(
       'POST',
       `/crews/${crew.id}/challenges`,
       {
         title: 'Walks',
         days: 30,
-        startDate: '2099-01-01',
+        startDate: START,
         minSize: 5,
       },
     );
@@ -202,7 +208,7 @@ describe('crew challenges', () => {
     );
     const early = await call<{ errors: Array<{ field: string }> }>('POST', `${path}/answers`, {
       memberId: a.id,
-      localDate: '2099-01-01',
+      localDate: START,
       done: true,
     });
     expect(early.status).toBe(422);
