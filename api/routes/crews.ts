@@ -316,6 +316,28 @@ const createChallengeRoute = createRoute({
   },
 });
 
+const ChallengeListItem = z
+  .object({
+    challengeId: z.string(),
+    title: z.string(),
+    days: z.number().int(),
+    startDate: z.string(),
+    minSize: z.number().int(),
+    createdAt: z.string(),
+  })
+  .openapi('CrewChallengeListItem', { description: 'As created; GET /challenges/{id} has the live state' });
+const listChallengesRoute = createRoute({
+  method: 'get',
+  path: '/{id}/challenges',
+  tags,
+  summary: "A crew's challenges, newest first",
+  request: { params: crewIdParam },
+  responses: {
+    200: jsonResponse(z.object({ challenges: z.array(ChallengeListItem) }), "The crew's challenges"),
+    ...problems(404),
+  },
+});
+
 export function crewsRouter(deps: AppDeps) {
   const { db, temporal } = deps;
   return createRouter()
@@ -399,6 +421,24 @@ export function crewsRouter(deps: AppDeps) {
         temporal.workflow.getHandle(wf).signal(leaveChallengeSignal, { memberId }),
       );
       return c.json(membershipJson(left), 200);
+    })
+    .openapi(listChallengesRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await findCrew(db, id))) throw notFound('crew', 'id');
+      const rows = await challengesOfCrew(db, id);
+      return c.json(
+        {
+          challenges: rows.map((r) => ({
+            challengeId: r.id,
+            title: r.title,
+            days: r.days,
+            startDate: r.startDate,
+            minSize: r.minSize,
+            createdAt: r.createdAt.toISOString(),
+          })),
+        },
+        200,
+      );
     })
     .openapi(createChallengeRoute, async (c) => {
       const { id } = c.req.valid('param');

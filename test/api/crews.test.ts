@@ -195,6 +195,13 @@ describe('crew challenges', () => {
     expect(created.body.status).toBe('gathering');
     const path = `/challenges/${created.body.challengeId}`;
     expect(created.location).toBe(path);
+    const listed = await call<{ challenges: Array<{ challengeId: string; days: number }> }>(
+      'GET',
+      `/crews/${crew.id}/challenges`,
+    );
+    expect(listed.body.challenges).toEqual([
+      expect.objectContaining({ challengeId: created.body.challengeId, days: 30, startDate: START }),
+    ]);
     const a = await member('Asia/Tokyo');
     expect((await call('POST', `/crews/${crew.id}/members`, { memberId: a.id, consent })).status).toBe(201);
     await waitFor(

@@ -5,13 +5,7 @@
  */
 import { invalidInput } from '../lib/failures.js';
 import { addDays, isLocalDate, zonedTimeToUtc } from '../lib/time.js';
-import {
-  LATE_GRACE_MS,
-  MAX_DAYS,
-  MIN_DAYS,
-  type CrewChallengeInput,
-  type PulseAnswerInput,
-} from './definitions.js';
+import { LATE_GRACE_MS, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
 import { cellKey, decideRelease, membersOfCells, type PulseAnswer } from './pulse.js';
 import type { ChallengeState } from './state.js';
 
@@ -63,11 +57,6 @@ export function validateAnswer(
   if (a.energy != null && !(Number.isInteger(a.energy) && a.energy >= 1 && a.energy <= 5))
     throw invalidInput('energy', 'must be a whole number from 1 to 5');
   return day;
-}
-
-export function validateDays(days: number): void {
-  if (!Number.isInteger(days) || days < MIN_DAYS || days > MAX_DAYS)
-    throw invalidInput('days', `must be ${MIN_DAYS}–${MAX_DAYS}`);
 }
 
 /** The answers of one day, as pulse cells. */
