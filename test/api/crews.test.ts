@@ -12,7 +12,7 @@ import { insertMember } from '../../db/members.js';
 import { consentEvents } from '../../db/schema.js';
 import { json } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
-import { waitFor } from '../helpers/temporal.js';
+import { skipTo, waitFor } from '../helpers/temporal.js';
 
 const t = stackWithApp();
 let seq = 0;
@@ -227,5 +227,49 @@ describe('crew challenges', () => {
       async () => (await call<{ status: string }>('GET', path)).body.status === 'cancelled',
       'the cancellation',
     );
+  });
+});
+
+describe('crew challenge answers by API', () => {
+  it('duplicate answers posted concurrently count once in the published pulse', async () => {
+    const org = await member('UTC');
+    const crew = (await newCrew(org.id, { joinable: true, maxSize: 10, timezone: 'UTC' })).body;
+    const others = [await member('UTC'), await member('UTC'), await member('UTC'), await member('UTC')];
+    for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
+    const now = await t.env.currentTimeMs();
+    const today = new Date(now).toISOString().slice(0, 10);
+    const created = await call<{ challengeId: string }>('POST', `/crews/${crew.id}/challenges`, {
+      title: 'Stretch',
+      days: 1,
+      startDate: today,
+      minSize: 5,
+    });
+    const path = `/challenges/${created.body.challengeId}`;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'active',
+      'the start',
+    );
+    // Every member's answer posted twice at the same moment (a client retrying).
+    const posts = [org, ...others].flatMap((m, i) =>
+      [0, 1].map(() =>
+        call('POST', `${path}/answers`, { memberId: m.id, localDate: today, done: i !== 0, energy: 3 }),
+      ),
+    );
+    const answered = await Promise.all(posts);
+    expect(answered.map((a) => a.status)).toEqual(Array(10).fill(200));
+    // The day closes at the next UTC midnight plus the 24 h grace; the challenge then closes itself.
+    await skipTo(t.env, new Date(Date.parse(`${today}T00:00:00Z`) + 2 * 86_400_000 + 60_000));
+    const done = await waitFor(async () => {
+      const v = await call<{ status: string; pulses: unknown[] }>('GET', path);
+      return v.body.status === 'completed' && v.body;
+    }, 'the self-close');
+    expect(done.pulses).toEqual([
+      {
+        day: 1,
+        published: true,
+        figures: { responded: 5, done: 4, energyCount: 5, energySum: 15 },
+        suppressed: null,
+      },
+    ]);
   });
 });
