@@ -13,6 +13,7 @@ import type { AppDeps } from './deps.js';
 import { BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { consentRouter } from './routes/consent.js';
+import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
 import { healthRouter } from './routes/health.js';
@@ -101,6 +102,9 @@ export function createApp(deps: AppDeps) {
 
   app.route('/health', healthRouter(deps));
   app.route('/members/:id/goals', goalsRouter(deps));
+  app.route('/members/:id/crews', memberCrewsRouter(deps));
+  app.route('/crews', crewsRouter(deps));
+  app.route('/challenges', challengesRouter(deps));
   app.route('/members', membersRouter(deps));
   app.route('/messages', messagesRouter(deps));
   app.route('/consent', consentRouter(deps));

@@ -31,3 +31,20 @@ export { localDate as localDateOf } from '../workflows/lib/time.js';
 /** The member workflow's type name (its exported function name in workflows/). */
 export const MEMBER_WORKFLOW_TYPE = 'memberWorkflow';
 export type { MemberWorkflowInput } from '../workflows/member/state.js';
+
+export { crewChallengeWorkflowId } from '../workflows/ids.js';
+export {
+  answerUpdate,
+  cancelChallengeSignal,
+  CHALLENGE_STATUSES,
+  challengeStateQuery,
+  joinChallengeSignal,
+  leaveChallengeSignal,
+  MAX_DAYS as MAX_CHALLENGE_DAYS,
+  type ChallengeView,
+  type CrewChallengeInput,
+} from '../workflows/crew-challenge/definitions.js';
+export { MIN_K as MIN_PULSE_K } from '../workflows/crew-challenge/pulse.js';
+export { CHALLENGE_STATUS_SA, CREW_ID_SA } from '../workflows/crew-challenge/search-attributes.js';
+/** The crew challenge workflow's type name. */
+export const CREW_CHALLENGE_WORKFLOW_TYPE = 'crewChallengeWorkflow';

@@ -36,6 +36,39 @@ export interface ConsentState {
 /** Reasons lifted when the person opts back in (they texted START, so the carrier block is lifted too). */
 const LIFTED_BY_OPT_IN: SuppressionReason[] = ['opt_out', 'carrier_unsubscribed'];
 
+/** Consent to share within a crew (anonymised pulses, reflections): recorded per crew, never a texting permission. */
+export const SHARING_PURPOSES: ConsentPurpose[] = ['crew_pulses', 'crew_reflections'];
+
+/**
+ * Record a member's consent to share (or its withdrawal) within one crew, with its evidence (the crew, the member,
+ * how it was given). Idempotent on `dedupeKey` (a retried join records its consent once). Runs in the caller's
+ * transaction, so the membership and its consent are written together.
+ */
+export async function recordSharingConsent(
+  db: Conn,
+  args: {
+    phone: string;
+    purpose: 'crew_pulses' | 'crew_reflections';
+    action: 'opt_in' | 'opt_out';
+    source: ConsentSource;
+    evidence: Record<string, unknown>;
+    dedupeKey: string;
+  },
+): Promise<void> {
+  await db
+    .insert(consentEvents)
+    .values({
+      phone: args.phone,
+      purpose: args.purpose,
+      action: args.action,
+      source: args.source,
+      evidence: args.evidence,
+      dedupeKey: args.dedupeKey,
+      changed: true,
+    })
+    .onConflictDoNothing({ target: consentEvents.dedupeKey });
+}
+
 export async function consentState(db: Conn, phone: string): Promise<ConsentState> {
   const [supp, events] = await Promise.all([
     db.select().from(suppressions).where(eq(suppressions.phone, phone)),
@@ -43,6 +76,7 @@ export async function consentState(db: Conn, phone: string): Promise<ConsentStat
   ]);
   let marketing = false;
   for (const e of events) {
+    if (SHARING_PURPOSES.includes(e.purpose)) continue; // crew sharing consent: not about texting the number
     if (e.purpose === 'marketing') marketing = e.action === 'opt_in';
     // A global opt-out revokes marketing consent; a global opt-in (START) does not grant it back. A transactional
     // opt-out is a global one too (recordConsent suppresses the number as `opt_out` for both), so it revokes

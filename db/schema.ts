@@ -235,7 +235,10 @@ export const consentEvents = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     phone: text('phone').notNull(),
-    purpose: text('purpose', { enum: ['transactional', 'marketing', 'all'] }).notNull(),
+    /** crew_pulses / crew_reflections: consent to share anonymised crew pulses / reflections (evidence names the crew). */
+    purpose: text('purpose', {
+      enum: ['transactional', 'marketing', 'all', 'crew_pulses', 'crew_reflections'],
+    }).notNull(),
     action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),
     source: text('source', { enum: ['sms_keyword', 'api', 'import', 'carrier', 'signup'] }).notNull(),
     /** e.g. { inboundMessageId, keyword } or { apiClient, note } or { messageId, errorCode }. */
@@ -328,3 +331,4 @@ export const smsPacing = pgTable('sms_pacing', {
   /** When the last send was actually released: a late send pushes the next one back, never into a burst. */
   lastSentAt: timestamp('last_sent_at', { withTimezone: true }),
 });
+export * from './crew-schema.js';

@@ -1,6 +1,8 @@
 /** Task queue and workflow ids, built in one place from business ids. Pure: imported by workflows and the API. */
 export const TASK_QUEUE = 'crewline';
 
+export const crewChallengeWorkflowId = (challengeId: string): string => `crew-challenge-${challengeId}`;
+
 export const memberWorkflowId = (memberId: string): string => `member-${memberId}`;
 
 /** One workflow per inbound compliance keyword (STOP/START/HELP). */

@@ -1,4 +1,5 @@
 /** Every workflow the worker runs (its `workflowsPath`). `workflows/checks.ts` proves none is missing. */
+export { crewChallengeWorkflow } from './crew-challenge/workflow.js';
 export { memberWorkflow } from './member/workflow.js';
 export { bulkMessageWorkflow } from './messaging/bulk.js';
 export { keywordWorkflow } from './messaging/keyword.js';

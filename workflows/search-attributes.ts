@@ -5,6 +5,10 @@
  * `workflows/<entity>/search-attributes.ts`; a new entity adds its list here.
  */
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import { CREW_CHALLENGE_SEARCH_ATTRIBUTES } from './crew-challenge/search-attributes.js';
 import { MEMBER_SEARCH_ATTRIBUTES } from './member/search-attributes.js';
 
-export const SEARCH_ATTRIBUTES: ReadonlyArray<SearchAttributeKey<'KEYWORD'>> = [...MEMBER_SEARCH_ATTRIBUTES];
+export const SEARCH_ATTRIBUTES: ReadonlyArray<SearchAttributeKey<'KEYWORD'>> = [
+  ...MEMBER_SEARCH_ATTRIBUTES,
+  ...CREW_CHALLENGE_SEARCH_ATTRIBUTES,
+];

@@ -66,10 +66,15 @@ it('derives the dev server flags and the operator command from MEMBER_SEARCH_ATT
     'CrewlineMemberStatus=Keyword',
     '--search-attribute',
     'CrewlineRiskLevel=Keyword',
+    '--search-attribute',
+    'CrewlineCrewId=Keyword',
+    '--search-attribute',
+    'CrewlineChallengeStatus=Keyword',
   ]);
   expect(searchAttributeCreateCommand('default')).toBe(
     'temporal operator search-attribute create --namespace default ' +
-      '--name CrewlineMemberId --name CrewlineMemberStatus --name CrewlineRiskLevel --type Keyword',
+      '--name CrewlineMemberId --name CrewlineMemberStatus --name CrewlineRiskLevel ' +
+      '--name CrewlineCrewId --name CrewlineChallengeStatus --type Keyword',
   );
 });
 
@@ -92,14 +97,22 @@ function restrictedConnection(known: string[]) {
 }
 
 describe('without permission to register', () => {
-  const all = ['CrewlineMemberId', 'CrewlineMemberStatus', 'CrewlineRiskLevel'];
+  const all = [
+    'CrewlineMemberId',
+    'CrewlineMemberStatus',
+    'CrewlineRiskLevel',
+    'CrewlineCrewId',
+    'CrewlineChallengeStatus',
+  ];
 
   it('starts when the attributes are there (probed with a visibility query)', async () => {
     expect(await ensureSearchAttributes(restrictedConnection(all), 'prod')).toEqual([]);
   });
 
   it('fails with the missing names and the command to run', async () => {
-    await expect(ensureSearchAttributes(restrictedConnection(all.slice(0, 2)), 'prod')).rejects.toThrow(
+    await expect(
+      ensureSearchAttributes(restrictedConnection([...all.slice(0, 2), ...all.slice(3)]), 'prod'),
+    ).rejects.toThrow(
       'CrewlineRiskLevel missing and not permitted to register them. Register them once with: ' +
         'temporal operator search-attribute create --namespace prod',
     );
@@ -190,6 +203,8 @@ describe('a server without the attributes (an existing cluster, or an old .data/
       'CrewlineMemberId',
       'CrewlineMemberStatus',
       'CrewlineRiskLevel',
+      'CrewlineCrewId',
+      'CrewlineChallengeStatus',
     ]);
     const handle = await startMember(env.client, id, 'active', 'medium');
     await expectAttributes(handle, id, 'active', 'medium');

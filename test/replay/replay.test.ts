@@ -29,6 +29,7 @@ describe('replay of committed histories', () => {
     expect(types).toContain('memberWorkflow');
     expect(types).toContain('messageWorkflow');
     expect(types).toContain('bulkMessageWorkflow');
+    expect(types).toContain('crewChallengeWorkflow');
     for (const h of histories) expect(Object.keys(registered), h.file).toContain(h.type);
   });
 

@@ -1,0 +1,275 @@
+/**
+ * The crews API against real Postgres and the time-skipping server with the real worker: create (organiser =
+ * first member), list joinable, read, join (invite code, size, explicit consent recorded in the consent ledger
+ * with its evidence), leave (consent withdrawn), a member's crews, and challenges (started as workflows that are
+ * told of joins and leaves; answers refused by the workflow's validator → 422).
+ */
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { consentState } from '../../db/consent.js';
+import { insertMember } from '../../db/members.js';
+import { consentEvents } from '../../db/schema.js';
+import { json } from '../helpers/app.js';
+import { stackWithApp } from '../helpers/stack.js';
+import { skipTo, waitFor } from '../helpers/temporal.js';
+
+const t = stackWithApp();
+let seq = 0;
+
+const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
+  const res = await t.app.request(path, {
+    method,
+    headers: json,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as T };
+};
+
+async function member(timezone = 'America/New_York') {
+  const id = randomUUID();
+  const phone = `+1646555${String(4000 + seq++)}`;
+  await insertMember(t.database.db, {
+    id,
+    name: 'Kim',
+    phone,
+    timezone,
+    checkInTime: '19:00',
+    status: 'active',
+  });
+  return { id, phone };
+}
+
+const consent = { pulses: true, reflections: false };
+/** A start date well ahead: the challenge stays in its start gate during the test. */
+const START = new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10);
+interface Crew {
+  id: string;
+  joinCode: string;
+  memberCount: number;
+  members: Array<{ memberId: string; role: string }>;
+}
+const newCrew = (organiserMemberId: string, extra: Record<string, unknown> = {}) =>
+  call<Crew>('POST', '/crews', {
+    name: 'Morning walkers',
+    purpose: '10-minute walks every day',
+    maxSize: 5,
+    joinable: false,
+    timezone: 'US/Eastern',
+    organiserMemberId,
+    consent,
+    ...extra,
+  });
+
+describe('crews', () => {
+  it('refuses bad input naming each field (size 3–30, k ≥ 5, explicit pulse consent)', async () => {
+    const m = await member();
+    const res = await newCrew(m.id, {
+      maxSize: 31,
+      pulseK: 4,
+      consent: { pulses: false, reflections: true },
+    });
+    expect(res.status).toBe(400);
+    const fields = (res.body as unknown as { errors: Array<{ field: string }> }).errors
+      .map((e) => e.field)
+      .sort();
+    expect(fields).toEqual(['consent.pulses', 'maxSize', 'pulseK']);
+  });
+
+  it('creates an invite-only crew whose organiser is its first member, with consent in the ledger', async () => {
+    const org = await member();
+    const res = await newCrew(org.id, { requestId: 'req-1' });
+    expect(res.status).toBe(201);
+    expect(res.location).toBe(`/crews/${res.body.id}`);
+    expect(res.body).toMatchObject({
+      timezone: 'America/New_York',
+      pulseK: 5,
+      memberCount: 1,
+      joinable: false,
+    });
+    expect(res.body.joinCode).toMatch(/^[A-Z2-9]{6}$/);
+    expect(res.body.members).toEqual([expect.objectContaining({ memberId: org.id, role: 'organiser' })]);
+    const ledger = await t.database.db.select().from(consentEvents).where(eq(consentEvents.phone, org.phone));
+    expect(ledger).toEqual([
+      expect.objectContaining({
+        purpose: 'crew_pulses',
+        action: 'opt_in',
+        source: 'api',
+        evidence: expect.objectContaining({
+          crewId: res.body.id,
+          memberId: org.id,
+          via: 'api',
+          reference: 'req-1',
+        }),
+      }),
+    ]);
+    // Sharing consent is not a texting permission: marketing stays off, transactional on.
+    expect(await consentState(t.database.db, org.phone)).toMatchObject({
+      transactional: true,
+      marketing: false,
+    });
+    // Invite-only crews are not listed; joinable ones are, with their size.
+    const open = await newCrew(org.id, { joinable: true, name: 'Open crew' });
+    const list = await call<{ crews: Array<{ id: string; memberCount: number }> }>('GET', '/crews?limit=100');
+    expect(list.body.crews.map((c) => c.id)).toContain(open.body.id);
+    expect(list.body.crews.map((c) => c.id)).not.toContain(res.body.id);
+  });
+
+  it('joins with the code (403 without), once (200 again), up to the size (409), and leaves', async () => {
+    const org = await member();
+    const crew = (await newCrew(org.id, { maxSize: 3 })).body;
+    const [a, b, c] = [await member('Europe/Berlin'), await member(), await member()];
+    const join = (m: { id: string }, extra: Record<string, unknown> = {}) =>
+      call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent, ...extra });
+    expect((await join(a)).status).toBe(403);
+    const joined = await join(a, {
+      joinCode: crew.joinCode.toLowerCase(),
+      consent: { pulses: true, reflections: true },
+    });
+    expect(joined.status).toBe(201);
+    expect(joined.body).toMatchObject({
+      role: 'member',
+      sharePulses: true,
+      shareReflections: true,
+      leftAt: null,
+    });
+    expect((await join(a, { joinCode: crew.joinCode })).status).toBe(200);
+    expect((await join(b, { joinCode: crew.joinCode })).status).toBe(201);
+    const full = await join(c, { joinCode: crew.joinCode });
+    expect(full.status).toBe(409);
+    expect((await call('POST', `/crews/${randomUUID()}/members`, { memberId: a.id, consent })).status).toBe(
+      404,
+    );
+
+    const mine = await call<{ crews: Array<{ crew: { id: string }; membership: { role: string } }> }>(
+      'GET',
+      `/members/${a.id}/crews`,
+    );
+    expect(mine.body.crews.map((x) => [x.crew.id, x.membership.role])).toEqual([[crew.id, 'member']]);
+
+    const left = await call<{ leftAt: string | null }>('DELETE', `/crews/${crew.id}/members/${a.id}`);
+    expect(left.status).toBe(200);
+    expect(left.body.leftAt).not.toBeNull();
+    expect((await call('DELETE', `/crews/${crew.id}/members/${a.id}`)).status).toBe(404);
+    const after = await call<Crew>('GET', `/crews/${crew.id}`);
+    expect(after.body.members.map((m) => m.memberId).sort()).toEqual([org.id, b.id].sort());
+    // Both consents given at the join are withdrawn in the ledger, with the crew as evidence.
+    const ledger = await t.database.db.select().from(consentEvents).where(eq(consentEvents.phone, a.phone));
+    expect(ledger.map((e) => `${e.purpose}:${e.action}`)).toEqual([
+      'crew_pulses:opt_in',
+      'crew_reflections:opt_in',
+      'crew_pulses:opt_out',
+      'crew_reflections:opt_out',
+    ]);
+    expect(ledger[2]!.evidence).toMatchObject({ crewId: crew.id, reason: 'left the crew' });
+    // The place is free again.
+    expect((await join(c, { joinCode: crew.joinCode })).status).toBe(201);
+  });
+});
+
+describe('crew challenges', () => {
+  it('starts a challenge workflow that is told of joins and leaves; answers before the start are refused', async () => {
+    const org = await member();
+    const crew = (await newCrew(org.id, { joinable: true, maxSize: 10 })).body;
+    const bad = await call('POST', `/crews/${crew.id}/challenges`, {
+      title: 'Walks',
+      days: 91,
+      startDate: '2027-02-30',
+    });
+    expect(bad.status).toBe(400);
+    const badFields = (bad.body as unknown as { errors: Array<{ field: string }> }).errors.map(
+      (e) => e.field,
+    );
+    expect(badFields.sort()).toEqual(['days', 'startDate']);
+    const created = await call<{ challengeId: string; status: string }>(
+      'POST',
+      `/crews/${crew.id}/challenges`,
+      {
+        title: 'Walks',
+        days: 30,
+        startDate: START,
+        minSize: 5,
+      },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe('gathering');
+    const path = `/challenges/${created.body.challengeId}`;
+    expect(created.location).toBe(path);
+    const listed = await call<{ challenges: Array<{ challengeId: string; days: number }> }>(
+      'GET',
+      `/crews/${crew.id}/challenges`,
+    );
+    expect(listed.body.challenges).toEqual([
+      expect.objectContaining({ challengeId: created.body.challengeId, days: 30, startDate: START }),
+    ]);
+    const a = await member('Asia/Tokyo');
+    expect((await call('POST', `/crews/${crew.id}/members`, { memberId: a.id, consent })).status).toBe(201);
+    await waitFor(
+      async () => (await call<{ memberCount: number }>('GET', path)).body.memberCount === 2,
+      'the join',
+    );
+    await call('DELETE', `/crews/${crew.id}/members/${org.id}`);
+    await waitFor(
+      async () => (await call<{ memberCount: number }>('GET', path)).body.memberCount === 1,
+      'the leave',
+    );
+    const early = await call<{ errors: Array<{ field: string }> }>('POST', `${path}/answers`, {
+      memberId: a.id,
+      localDate: START,
+      done: true,
+    });
+    expect(early.status).toBe(422);
+    expect(early.body.errors[0]!.field).toBe('status');
+    expect((await call('GET', `/challenges/${randomUUID()}`)).status).toBe(404);
+    const cancelled = await call('POST', `${path}/cancel`, { reason: 'organiser changed plans' });
+    expect(cancelled.status).toBe(202);
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'cancelled',
+      'the cancellation',
+    );
+  });
+});
+
+describe('crew challenge answers by API', () => {
+  it('duplicate answers posted concurrently count once in the published pulse', async () => {
+    const org = await member('UTC');
+    const crew = (await newCrew(org.id, { joinable: true, maxSize: 10, timezone: 'UTC' })).body;
+    const others = [await member('UTC'), await member('UTC'), await member('UTC'), await member('UTC')];
+    for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
+    const now = await t.env.currentTimeMs();
+    const today = new Date(now).toISOString().slice(0, 10);
+    const created = await call<{ challengeId: string }>('POST', `/crews/${crew.id}/challenges`, {
+      title: 'Stretch',
+      days: 1,
+      startDate: today,
+      minSize: 5,
+    });
+    const path = `/challenges/${created.body.challengeId}`;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'active',
+      'the start',
+    );
+    // Every member's answer posted twice at the same moment (a client retrying).
+    const posts = [org, ...others].flatMap((m, i) =>
+      [0, 1].map(() =>
+        call('POST', `${path}/answers`, { memberId: m.id, localDate: today, done: i !== 0, energy: 3 }),
+      ),
+    );
+    const answered = await Promise.all(posts);
+    expect(answered.map((a) => a.status)).toEqual(Array(10).fill(200));
+    // The day closes at the next UTC midnight plus the 24 h grace; the challenge then closes itself.
+    await skipTo(t.env, new Date(Date.parse(`${today}T00:00:00Z`) + 2 * 86_400_000 + 60_000));
+    const done = await waitFor(async () => {
+      const v = await call<{ status: string; pulses: unknown[] }>('GET', path);
+      return v.body.status === 'completed' && v.body;
+    }, 'the self-close');
+    expect(done.pulses).toEqual([
+      {
+        day: 1,
+        published: true,
+        figures: { responded: 5, done: 4, energyCount: 5, energySum: 15 },
+        suppressed: null,
+      },
+    ]);
+  });
+});

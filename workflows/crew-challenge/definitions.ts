@@ -1,0 +1,87 @@
+/**
+ * The crew challenge workflow's signals, queries, updates and payload types. Side-effect free: the API imports it.
+ * The conversation signals (`reply`, `consent`) come from `workflows/lib/conversation.ts`.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PulseFigures } from './pulse.js';
+
+export { consentSignal, replySignal } from '../lib/conversation.js';
+
+export const CHALLENGE_STATUSES = ['gathering', 'active', 'completed', 'cancelled'] as const;
+export type ChallengeStatus = (typeof CHALLENGE_STATUSES)[number];
+
+/** Challenges last 1–90 days. */
+export const MIN_DAYS = 1;
+export const MAX_DAYS = 90;
+/** A late answer for a day is accepted until 24 h after the end of that day in the member's zone. */
+export const LATE_GRACE_MS = 24 * 60 * 60 * 1000;
+/** Below the minimum size at the start: the invite window is extended once by this many days. */
+export const DEFAULT_EXTEND_DAYS = 2;
+
+export interface ChallengeMember {
+  memberId: string;
+  /** IANA zone: the member's days are their own local days. */
+  timezone: string;
+}
+
+export interface CrewChallengeInput {
+  challengeId: string;
+  crewId: string;
+  title: string;
+  days: number;
+  /** Day 1 as a local date (each member's own zone). */
+  startDate: string;
+  /** The crew's zone: the start gate is at its local midnight of the start date. */
+  timezone: string;
+  minSize: number;
+  /** k of the crew pulse (≥ 5). */
+  k: number;
+  extendDays?: number;
+  /** Members already in the crew when the challenge was created. */
+  members: ChallengeMember[];
+}
+
+export interface PulseAnswerInput {
+  memberId: string;
+  /** The member's local date the answer is for (today, or yesterday within the grace). */
+  localDate: string;
+  done: boolean;
+  /** 1–5, optional. */
+  energy?: number | null;
+}
+
+export interface PulseView {
+  /** 1-based challenge day. */
+  day: number;
+  published: boolean;
+  /** Present when published. */
+  figures: PulseFigures | null;
+  /** Why it was withheld: fewer than k answered, or its difference with an earlier release would be. */
+  suppressed: 'below_k' | 'difference_below_k' | null;
+}
+
+export interface ChallengeView {
+  challengeId: string;
+  crewId: string;
+  title: string;
+  status: ChallengeStatus;
+  days: number;
+  startDate: string;
+  extended: boolean;
+  minSize: number;
+  k: number;
+  memberCount: number;
+  /** When the challenge closes itself (end of the last member's last local day plus the grace). */
+  endsAt: string | null;
+  pulses: PulseView[];
+  summary: string | null;
+  cancelReason: string | null;
+}
+
+export const joinChallengeSignal = defineSignal<[ChallengeMember]>('joinChallenge');
+export const leaveChallengeSignal = defineSignal<[{ memberId: string }]>('leaveChallenge');
+/** Operator or organiser cancels: members are told, the workflow ends. */
+export const cancelChallengeSignal = defineSignal<[{ reason: string }]>('cancelChallenge');
+/** A pulse answer: validated (member, day inside the challenge and the grace, energy 1–5); the latest counts. */
+export const answerUpdate = defineUpdate<{ day: number; counted: boolean }, [PulseAnswerInput]>('answer');
+export const challengeStateQuery = defineQuery<ChallengeView>('challengeState');

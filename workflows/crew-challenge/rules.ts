@@ -1,0 +1,97 @@
+/**
+ * The challenge's rules, pure: the start gate, each member's local days (DST-safe: days begin at local
+ * midnight, whatever the offset), the 24 h late grace, the self-close instant, the answer validator and the
+ * end-summary totals.
+ */
+import { invalidInput } from '../lib/failures.js';
+import { addDays, isLocalDate, zonedTimeToUtc } from '../lib/time.js';
+import { LATE_GRACE_MS, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
+import { cellKey, decideRelease, membersOfCells, type PulseAnswer } from './pulse.js';
+import type { ChallengeState } from './state.js';
+
+const MS_PER_DAY = 86_400_000;
+
+/** Whole days from `from` to `to` (local dates). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / MS_PER_DAY);
+}
+
+/** The start gate: local midnight of the start date in the crew's zone. */
+export const startGateAt = (s: ChallengeState, crewTimezone: string): number =>
+  zonedTimeToUtc(s.startDate, 0, 0, crewTimezone);
+
+/** The instant the member's local day `day` (0-based) ends: the next local midnight in their zone. */
+export const dayEndMs = (s: ChallengeState, timezone: string, day: number): number =>
+  zonedTimeToUtc(addDays(s.startDate, day + 1), 0, 0, timezone);
+
+/**
+ * When day `day`'s pulse is decided: the end of that day for the LAST member (every member ever in the
+ * challenge) plus the late grace — no answer for it can arrive after that.
+ */
+export function pulseCloseAt(s: ChallengeState, day: number): number {
+  const ends = Object.values(s.members).map((m) => dayEndMs(s, m.timezone, day));
+  return Math.max(...ends) + LATE_GRACE_MS;
+}
+
+/** The challenge closes itself when its last day's pulse closes. */
+export const endsAt = (s: ChallengeState, input: Pick<CrewChallengeInput, 'days'>): number | null =>
+  Object.keys(s.members).length === 0 ? null : pulseCloseAt(s, input.days - 1);
+
+/** Validator of `answer`: throws invalidInput naming the field; returns the 0-based day. */
+export function validateAnswer(
+  s: ChallengeState,
+  input: Pick<CrewChallengeInput, 'days'>,
+  a: PulseAnswerInput,
+  nowMs: number,
+): number {
+  if (s.status !== 'active') throw invalidInput('status', `the challenge is ${s.status}`);
+  const m = s.members[a.memberId];
+  if (!m || m.leftAtMs !== null) throw invalidInput('memberId', 'is not in this challenge');
+  if (!isLocalDate(a.localDate)) throw invalidInput('localDate', 'must be a local date YYYY-MM-DD');
+  const day = daysBetween(s.startDate, a.localDate);
+  if (day < 0 || day >= input.days) throw invalidInput('localDate', 'is outside the challenge');
+  if (zonedTimeToUtc(a.localDate, 0, 0, m.timezone) > nowMs)
+    throw invalidInput('localDate', 'has not begun yet in the member’s zone');
+  if (nowMs >= dayEndMs(s, m.timezone, day) + LATE_GRACE_MS)
+    throw invalidInput('localDate', 'the 24 h grace for that day has passed');
+  if (a.energy != null && !(Number.isInteger(a.energy) && a.energy >= 1 && a.energy <= 5))
+    throw invalidInput('energy', 'must be a whole number from 1 to 5');
+  return day;
+}
+
+/** The answers of one day, as pulse cells. */
+export function answersOfDay(s: ChallengeState, day: number): PulseAnswer[] {
+  return Object.entries(s.answers)
+    .map(([key, a]) => ({
+      memberId: key.slice(0, key.lastIndexOf('|')),
+      day: Number(key.slice(key.lastIndexOf('|') + 1)),
+      ...a,
+    }))
+    .filter((a) => a.day === day)
+    .sort((x, y) => (x.memberId < y.memberId ? -1 : 1));
+}
+
+/**
+ * The end summary's totals. The whole challenge's total is itself a release: its difference with the published
+ * day pulses is the withheld days' answers, so when those describe fewer than k members the summary reports the
+ * total of the published days only ("at least").
+ */
+export function summaryTotals(s: ChallengeState, days: number, k: number) {
+  const all: PulseAnswer[] = [];
+  for (let d = 0; d < days; d++) all.push(...answersOfDay(s, d));
+  const decision = decideRelease('total', all, s.ledger, k);
+  const publishedDays = s.pulses.filter((p) => p.published);
+  // Beyond pairs: the total minus the SUM of the published days is the withheld days' answers.
+  const withheld = all.filter((a) => !s.pulses[a.day]?.published);
+  const withheldMembers = membersOfCells(withheld.map(cellKey));
+  if (decision.published && (withheldMembers === 0 || withheldMembers >= k))
+    return {
+      ...decision.release.figures,
+      atLeast: false,
+      publishedDays: publishedDays.length,
+      release: decision.release,
+    };
+  const done = publishedDays.reduce((n, p) => n + p.figures!.done, 0);
+  const responded = publishedDays.reduce((n, p) => n + p.figures!.responded, 0);
+  return { done, responded, atLeast: true, publishedDays: publishedDays.length, release: null };
+}

@@ -1,0 +1,200 @@
+/**
+ * The crew challenge workflow (`crew-challenge-<id>`): a time-boxed challenge of one crew that closes itself.
+ * Read it from the top: the handlers (one line each, into the pure modules of this folder), then the process in
+ * the order it happens — the start gate (extend once, then cancel), one crew pulse per challenge day decided when
+ * the last member's local day plus the 24 h grace is over, and the end summary. Rules: `rules.ts` (days, grace,
+ * close instant, validator, totals), `pulse.ts` (k-anonymity and complementary suppression); texts: `texts.ts`.
+ * No personal data in the input or state: member ids and zones only.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { sendMessage } from '../lib/outbound.js';
+import { addDays } from '../lib/time.js';
+import {
+  answerUpdate,
+  cancelChallengeSignal,
+  challengeStateQuery,
+  consentSignal,
+  DEFAULT_EXTEND_DAYS,
+  joinChallengeSignal,
+  leaveChallengeSignal,
+  replySignal,
+  type ChallengeView,
+  type CrewChallengeInput,
+} from './definitions.js';
+import { decideRelease, cellKey } from './pulse.js';
+import { answersOfDay, endsAt, pulseCloseAt, startGateAt, summaryTotals, validateAnswer } from './rules.js';
+import { CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
+import { currentMembers, initialState, view, type ChallengeState } from './state.js';
+import { cancelledText, extendedText, pulseText, summaryText } from './texts.js';
+
+export type { ChallengeState } from './state.js';
+
+export async function crewChallengeWorkflow(
+  input: CrewChallengeInput & { state?: ChallengeState },
+): Promise<ChallengeView> {
+  const { challengeId } = input;
+  const now = () => Date.now();
+  const state = input.state ?? initialState(input, now());
+  let changes = 0;
+  const touch = (): void => void changes++;
+  const snapshot = () => view(input, state, endsAt(state, input));
+  const open = () => state.status === 'gathering' || state.status === 'active';
+
+  // ---- handlers -------------------------------------------------------------------------------------------
+  setHandler(challengeStateQuery, snapshot);
+  setHandler(joinChallengeSignal, (m) => {
+    if (!open()) return;
+    const before = state.members[m.memberId];
+    state.members[m.memberId] = {
+      ...m,
+      joinedAtMs: now(),
+      leftAtMs: null,
+      optedOut: before?.optedOut ?? false,
+    };
+    touch();
+  });
+  setHandler(leaveChallengeSignal, ({ memberId }) => {
+    const m = state.members[memberId];
+    if (!m || m.leftAtMs !== null) return;
+    m.leftAtMs = now();
+    touch();
+  });
+  setHandler(cancelChallengeSignal, ({ reason }) => {
+    if (!open() || state.cancelRequested) return;
+    state.cancelRequested = reason;
+    touch();
+  });
+  // The challenge asks no questions by SMS (pulse answers come by API): replies routed here are only logged.
+  setHandler(replySignal, (r) =>
+    log.info('reply not expected by a crew challenge', { challengeId, inboundId: r.inboundId }),
+  );
+  // The send gate drops texts to opted-out numbers; nothing to change here.
+  setHandler(consentSignal, () => undefined);
+  setHandler(
+    answerUpdate,
+    (a) => {
+      const day = validateAnswer(state, input, a, now());
+      state.answers[cellKey({ memberId: a.memberId, day })] = { done: a.done, energy: a.energy ?? null };
+      touch();
+      return { day: day + 1, counted: true };
+    },
+    { validator: (a) => void validateAnswer(state, input, a, now()) },
+  );
+
+  publish();
+
+  // ---- 1. the start gate: enough consented members at the start, else extend once, else cancel ----------------
+  while (state.status === 'gathering') {
+    if (state.cancelRequested) return cancel(state.cancelRequested);
+    const at = startGateAt(state, input.timezone);
+    if (now() < at) {
+      const seen = changes;
+      await condition(() => changes !== seen, at - now());
+      continue;
+    }
+    const joined = currentMembers(state).length;
+    if (joined >= input.minSize) {
+      state.status = 'active';
+      break;
+    }
+    if (state.extended) return cancel(`only ${joined} of the ${input.minSize} members needed joined`);
+    state.extended = true;
+    state.startDate = addDays(state.startDate, input.extendDays ?? DEFAULT_EXTEND_DAYS);
+    await tellAll('extended', extendedText(input.title, joined, input.minSize, state.startDate));
+    publish();
+  }
+  publish();
+
+  // ---- 2. the days: each day's pulse once no answer for it can come any more ---------------------------------
+  while (state.nextPulseDay < input.days) {
+    if (state.cancelRequested) return cancel(state.cancelRequested);
+    const at = pulseCloseAt(state, state.nextPulseDay);
+    if (now() < at) {
+      const seen = changes;
+      await condition(() => changes !== seen, at - now());
+      continue;
+    }
+    await decidePulse(state.nextPulseDay);
+    state.nextPulseDay++;
+    publish();
+    if (workflowInfo().continueAsNewSuggested && state.nextPulseDay < input.days) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof crewChallengeWorkflow>({ ...input, state });
+    }
+  }
+
+  // ---- 3. the end: closed by itself, the summary from the state ---------------------------------------------
+  const totals = summaryTotals(state, input.days, input.k);
+  if (totals.release) state.ledger.push(totals.release);
+  state.summary = summaryText(input.title, input.days, totals);
+  state.status = 'completed';
+  publish();
+  await tellAll('summary', state.summary);
+  await condition(allHandlersFinished);
+  return snapshot();
+
+  // ---- steps ------------------------------------------------------------------------------------------------
+  async function decidePulse(day: number): Promise<void> {
+    const decision = decideRelease(`day:${day + 1}`, answersOfDay(state, day), state.ledger, input.k);
+    if (!decision.published) {
+      state.pulses.push({ day: day + 1, published: false, figures: null, suppressed: decision.reason });
+      log.info('crew pulse withheld', { challengeId, day: day + 1, reason: decision.reason });
+      return;
+    }
+    state.ledger.push(decision.release);
+    state.pulses.push({ day: day + 1, published: true, figures: decision.release.figures, suppressed: null });
+    await tellAll(`pulse:${day + 1}`, pulseText(input.title, day + 1, decision.release.figures));
+  }
+
+  async function cancel(why: string): Promise<ChallengeView> {
+    state.status = 'cancelled';
+    state.cancelReason = why;
+    publish();
+    await tellAll('cancelled', cancelledText(input.title, why));
+    await condition(allHandlersFinished);
+    return snapshot();
+  }
+
+  /** One text to every current member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
+  async function tellAll(key: string, body: string): Promise<void> {
+    await Promise.all(
+      currentMembers(state).map((m) =>
+        sendMessage({
+          idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${m.memberId}`,
+          to: { memberId: m.memberId },
+          kind: `crew_${key.split(':')[0]}`,
+          purpose: 'transactional',
+          body,
+        }),
+      ),
+    );
+  }
+
+  /** The Web UI's current details, and the status search attribute when the run was started with them. */
+  function publish(): void {
+    const ends = endsAt(state, input);
+    setCurrentDetails(
+      [
+        `status: ${state.status}`,
+        `members: ${currentMembers(state).length} (min ${input.minSize}, k ${input.k})`,
+        `days: ${input.days} from ${state.startDate}${state.extended ? ' (extended once)' : ''}`,
+        `pulses: ${state.pulses.filter((p) => p.published).length} published, ${state.pulses.filter((p) => !p.published).length} withheld`,
+        ends ? `closes itself at ${new Date(ends).toISOString()}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    );
+    const info = workflowInfo().typedSearchAttributes;
+    if (info.get(CREW_ID_SA) === undefined || info.get(CHALLENGE_STATUS_SA) === state.status) return;
+    upsertSearchAttributes([{ key: CHALLENGE_STATUS_SA, value: state.status }]);
+  }
+}
