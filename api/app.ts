@@ -12,9 +12,11 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from './deps.js';
 import { BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
+import { campaignsRouter } from './routes/campaigns.js';
 import { consentRouter } from './routes/consent.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
+import { guestListsRouter } from './routes/guest-lists.js';
 import { healthRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
 import { membersRouter } from './routes/members.js';
@@ -107,6 +109,8 @@ export function createApp(deps: AppDeps) {
   app.route('/inbox', inboxRouter(deps));
   app.route('/webhooks/twilio', webhooksRouter(deps));
   app.route('/dev', devRouter(deps));
+  app.route('/guest-lists', guestListsRouter(deps));
+  app.route('/campaigns', campaignsRouter(deps));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Crewline API' }));
