@@ -46,9 +46,9 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       await setCampaignStatus(db, input.campaignId, input.status);
     },
 
-    /** One state row per guest of the list (idempotent). */
-    async prepareCampaign(input: { campaignId: string }): Promise<void> {
-      await prepareRecipients(db, input.campaignId);
+    /** One state row per guest of the list (idempotent); how many are skipped for want of consent. */
+    async prepareCampaign(input: { campaignId: string }): Promise<{ noConsent: number }> {
+      return prepareRecipients(db, input.campaignId);
     },
 
     /** Up to `limit` guests due now (ids only), and the earliest end of a hold still in force. */

@@ -123,7 +123,7 @@ export async function setCampaignStatus(db: Db, id: string, status: CampaignStat
 }
 
 /** One row per guest of the campaign's list (idempotent): guests without consent are skipped from the start. */
-export async function prepareRecipients(db: Db, campaignId: string): Promise<void> {
+export async function prepareRecipients(db: Db, campaignId: string): Promise<{ noConsent: number }> {
   await db.execute(sql`
     insert into campaign_recipients (campaign_id, guest_id, state, reason)
     select c.id, g.id,
@@ -132,6 +132,11 @@ export async function prepareRecipients(db: Db, campaignId: string): Promise<voi
     from campaigns c join guests g on g.list_id = c.list_id
     where c.id = ${campaignId}
     on conflict do nothing`);
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(campaignRecipients)
+    .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.reason, 'no_consent')));
+  return { noConsent: row?.n ?? 0 };
 }
 
 /** Guests to send to now: pending, or held with their hold over; in guest id order. */

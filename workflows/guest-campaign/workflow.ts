@@ -127,7 +127,8 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     await condition(() => status === 'running' || over());
     if (over()) break;
     if (!prepared) {
-      await db.prepareCampaign({ campaignId });
+      const { noConsent } = await db.prepareCampaign({ campaignId });
+      if (noConsent > 0) counts.skipped.no_consent = noConsent;
       prepared = true;
     }
     if (workflowInfo().continueAsNewSuggested) {
