@@ -6,7 +6,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { createCampaign, recipientCounts } from '../../db/campaigns.js';
 import type { Db } from '../../db/client.js';
-import { campaignRecipients, campaigns, guestLists, guests, type Campaign } from '../../db/schema.js';
+import {
+  campaignRecipients,
+  campaigns,
+  guestLists,
+  guests,
+  messages,
+  type Campaign,
+} from '../../db/schema.js';
 import {
   cancelUpdate,
   pauseUpdate,
@@ -103,6 +110,9 @@ const RecipientJson = z
     reason: z.string().nullable(),
     heldUntil: z.string().nullable(),
     messageId: z.number().int().nullable(),
+    /** The text's provider status (queued, sent, delivered, undelivered, failed…), moved forward only by status callbacks. */
+    messageStatus: z.string().nullable(),
+    errorCode: z.number().int().nullable(),
     updatedAt: z.string(),
   })
   .openapi('CampaignRecipient');
@@ -368,8 +378,13 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       const row = await requireCampaign(c.req.valid('param').id);
       const q = c.req.valid('query');
       const rows = await db
-        .select()
+        .select({
+          r: campaignRecipients,
+          messageStatus: messages.status,
+          errorCode: messages.errorCode,
+        })
         .from(campaignRecipients)
+        .leftJoin(messages, eq(messages.id, campaignRecipients.messageId))
         .where(
           and(
             eq(campaignRecipients.campaignId, row.id),
@@ -381,15 +396,17 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         .limit(q.limit);
       return c.json(
         {
-          recipients: rows.map((r) => ({
+          recipients: rows.map(({ r, messageStatus, errorCode }) => ({
             guestId: r.guestId,
             state: r.state,
             reason: r.reason,
             heldUntil: r.heldUntil?.toISOString() ?? null,
             messageId: r.messageId,
+            messageStatus,
+            errorCode,
             updatedAt: r.updatedAt.toISOString(),
           })),
-          nextAfter: rows.length === q.limit ? rows.at(-1)!.guestId : null,
+          nextAfter: rows.length === q.limit ? rows.at(-1)!.r.guestId : null,
         },
         200,
       );

@@ -255,9 +255,18 @@ export function guestListsRouter({ db, logger }: AppDeps) {
     .openapi(importCsvRoute, async (c) => {
       const { id } = c.req.valid('param');
       await requireList(db, id);
+      if (!/^text\/csv\b/i.test(c.req.header('content-type') ?? ''))
+        throw new HttpProblem({
+          title: 'Unsupported media type',
+          status: 415,
+          detail: 'Send the CSV as text/csv.',
+          errors: [{ field: 'content-type', message: 'must be text/csv' }],
+        });
+      const body = await c.req.text();
       let rows: ImportRow[];
       try {
-        rows = csvRows(await c.req.text());
+        if (body.trim() === '') throw new CsvError('is required (a CSV with a header row)');
+        rows = csvRows(body);
       } catch (err) {
         if (!(err instanceof CsvError)) throw err;
         throw new HttpProblem({

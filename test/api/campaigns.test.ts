@@ -174,6 +174,14 @@ describe('guest import', () => {
     const ragged = await csv(`/guest-lists/${listId}/guests/csv`, 'phone,name\n+12125551111,a,b,c\n');
     expect(ragged.status).toBe(400);
     expect(ragged.body.errors?.[0]?.field).toBe('body');
+    const empty = await csv(`/guest-lists/${listId}/guests/csv`, '');
+    expect(empty.status).toBe(400);
+    const notCsv = await t.app.request(`/guest-lists/${listId}/guests/csv`, {
+      method: 'POST',
+      headers: json,
+      body: '{"phone":"+12125551111"}',
+    });
+    expect(notCsv.status).toBe(415);
   });
 
   it('edits and removes guests', async () => {
@@ -320,6 +328,12 @@ describe('campaign lifecycle', () => {
       `/campaigns/${id}/recipients?state=skipped`,
     );
     expect(notSent.body.recipients).toHaveLength(2);
+    // Who got it: the sandbox reports each text delivered.
+    const got = await call<{ recipients: Array<{ state: string; messageStatus: string | null }> }>(
+      'GET',
+      `/campaigns/${id}/recipients?state=sent`,
+    );
+    expect(got.body.recipients.map((r) => r.messageStatus)).toEqual(['delivered', 'delivered']);
     // Starting again is a conflict; a finished campaign cannot be paused.
     expect((await call('POST', `/campaigns/${id}/start`, {})).status).toBe(409);
     const pause = await call<Problem>('POST', `/campaigns/${id}/pause`);
