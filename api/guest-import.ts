@@ -117,9 +117,10 @@ export class CsvError extends Error {}
 
 export function csvRows(csv: string): ImportRow[] {
   let records: Record<string, string>[];
+  let columns: string[] = [];
   try {
     records = parseCsv(csv, {
-      columns: (header: string[]) => header.map((h) => h.trim()),
+      columns: (header: string[]) => (columns = header.map((h) => h.trim())),
       skip_empty_lines: true,
       trim: true,
       bom: true,
@@ -130,7 +131,7 @@ export function csvRows(csv: string): ImportRow[] {
     throw new CsvError(`not valid CSV: ${(err as { code?: string }).code ?? 'parse error'}`);
   }
   if (records.length > MAX_IMPORT_ROWS) throw new CsvError(`at most ${MAX_IMPORT_ROWS} rows per import`);
-  if (records.length > 0 && !('phone' in records[0]!)) throw new CsvError('the header has no "phone" column');
+  if (!columns.includes('phone')) throw new CsvError('the header has no "phone" column');
   return records.map((rec) => {
     const variables: Record<string, string> = {};
     for (const [k, v] of Object.entries(rec)) if (!RESERVED.has(k)) variables[k] = v;

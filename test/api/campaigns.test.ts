@@ -176,6 +176,8 @@ describe('guest import', () => {
     expect(ragged.body.errors?.[0]?.field).toBe('body');
     const empty = await csv(`/guest-lists/${listId}/guests/csv`, '');
     expect(empty.status).toBe(400);
+    const headerOnly = await csv(`/guest-lists/${listId}/guests/csv`, '{}');
+    expect(headerOnly.body.errors).toEqual([{ field: 'body', message: 'the header has no "phone" column' }]);
     const notCsv = await t.app.request(`/guest-lists/${listId}/guests/csv`, {
       method: 'POST',
       headers: json,
