@@ -11,6 +11,7 @@ import {
   dueRecipients,
   nextHoldEnd,
   prepareRecipients,
+  prepareResend,
   recipientsOf,
   setCampaignStatus,
   setRecipientState,
@@ -33,8 +34,8 @@ export type GuestSendResult =
   /** Not attempted: the campaign was paused or cancelled before this guest's turn. */
   | { guestId: string; outcome: 'stopped' };
 
-export const campaignIdempotencyKey = (campaignId: string, guestId: string) =>
-  `campaign:${campaignId}:guest:${guestId}`;
+export const campaignIdempotencyKey = (campaignId: string, guestId: string, round = 0) =>
+  `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}`;
 
 export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
   const { db } = deps;
@@ -49,6 +50,11 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     /** One state row per guest of the list (idempotent); how many are skipped for want of consent. */
     async prepareCampaign(input: { campaignId: string }): Promise<{ noConsent: number }> {
       return prepareRecipients(db, input.campaignId);
+    },
+
+    /** Resend round `round`: guests not delivered go back to pending; returns how many. */
+    async prepareCampaignResend(input: { campaignId: string; round: number }): Promise<number> {
+      return prepareResend(db, input.campaignId, input.round);
     },
 
     /** Up to `limit` guests due now (ids only), and the earliest end of a hold still in force. */
@@ -86,7 +92,8 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
           );
           break;
         }
-        results.push(await sendOne(campaign, tokens, guestId, states.get(guestId)?.state));
+        const st = states.get(guestId);
+        results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0));
         Context.current().heartbeat(i);
       }
       return results;
@@ -98,6 +105,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     tokens: ReturnType<typeof parseTemplate>,
     guestId: string,
     state: string | undefined,
+    round: number,
   ): Promise<GuestSendResult> {
     const campaignId = campaign.id;
     if (state === 'sent') return { guestId, outcome: 'sent' };
@@ -120,7 +128,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     let res;
     try {
       res = await sendSms({
-        idempotencyKey: campaignIdempotencyKey(campaignId, guestId),
+        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round),
         to: { guestId },
         kind: 'campaign',
         purpose: 'marketing',

@@ -83,6 +83,8 @@ export const campaignRecipients = pgTable(
     /** While held: when the gate allows the next attempt. */
     heldUntil: timestamp('held_until', { withTimezone: true }),
     messageId: bigint('message_id', { mode: 'number' }),
+    /** 0 = the campaign's send; n = the n-th "send again to those not delivered" (its own idempotency key). */
+    round: integer('round').notNull().default(0),
     updatedAt: updatedAt(),
   },
   (t) => [

@@ -215,3 +215,29 @@ export async function recipientsOf(db: Db, campaignId: string, guestIds: string[
     .from(campaignRecipients)
     .where(and(eq(campaignRecipients.campaignId, campaignId), inArray(campaignRecipients.guestId, guestIds)));
 }
+
+/**
+ * "Send again to those not delivered": guests whose text failed or was reported undelivered/failed go back to
+ * pending for `round` (a new idempotency key); a guest whose text was sent or delivered is never re-texted.
+ */
+export async function prepareResend(db: Db, campaignId: string, round: number): Promise<number> {
+  const rows = await db.execute(sql`
+    update campaign_recipients r
+       set state = 'pending', reason = null, held_until = null, round = ${round}, updated_at = now()
+     where r.campaign_id = ${campaignId}
+       and r.round < ${round}
+       and (r.state = 'failed'
+            or (r.state = 'sent' and exists (
+                  select 1 from messages m where m.id = r.message_id and m.status in ('undelivered', 'failed'))))
+    returning r.guest_id`);
+  return rows.length;
+}
+
+/** The highest resend round so far (0: none). */
+export async function lastRound(db: Db, campaignId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`coalesce(max(${campaignRecipients.round}), 0)::int` })
+    .from(campaignRecipients)
+    .where(eq(campaignRecipients.campaignId, campaignId));
+  return row?.n ?? 0;
+}

@@ -4,7 +4,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { createCampaign, recipientCounts } from '../../db/campaigns.js';
+import { createCampaign, lastRound, recipientCounts } from '../../db/campaigns.js';
 import type { Db } from '../../db/client.js';
 import {
   campaignRecipients,
@@ -189,6 +189,21 @@ const pauseRoute = action(
 );
 const resumeRoute = action('resume', 'Resume exactly where it stopped');
 const cancelRoute = action('cancel', 'Cancel for good');
+const resendRoute = createRoute({
+  method: 'post',
+  path: '/{id}/resend',
+  tags,
+  summary:
+    'Send again to those not delivered (failed, undelivered): a completed campaign runs once more for them only; nobody who got it is re-texted',
+  request: { params: idParam },
+  responses: {
+    202: jsonResponse(
+      z.object({ round: z.number().int(), status: z.enum(CAMPAIGN_STATUSES) }).openapi('CampaignResend'),
+      'Started',
+    ),
+    ...problems(404, 409, 422, 503),
+  },
+});
 const recipientsRoute = createRoute({
   method: 'get',
   path: '/{id}/recipients',
@@ -373,6 +388,24 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       refuseIfNot(row, 'cancelled');
       const res = await handle(row.id).executeUpdate(cancelUpdate);
       return c.json({ status: res.status, inFlightBatches: res.inFlightBatches }, 200);
+    })
+    .openapi(resendRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      if (row.status !== 'completed')
+        throw rejected(
+          'status',
+          `a ${row.status} campaign cannot be sent again (wait until it is completed)`,
+        );
+      const round = (await lastRound(db, row.id)) + 1;
+      const args: [GuestCampaignInput] = [{ campaignId: row.id, resendRound: round }];
+      await temporal.workflow.start(GUEST_CAMPAIGN_WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId: guestCampaignWorkflowId(row.id),
+        args,
+        staticSummary: `Guest campaign ${row.id}: resend ${round}`,
+      });
+      logger.info({ campaignId: row.id, round }, 'campaign resend started');
+      return c.json({ round, status: 'running' as const }, 202);
     })
     .openapi(recipientsRoute, async (c) => {
       const row = await requireCampaign(c.req.valid('param').id);

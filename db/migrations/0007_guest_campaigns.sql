@@ -5,6 +5,7 @@ CREATE TABLE "campaign_recipients" (
 	"reason" text,
 	"held_until" timestamp with time zone,
 	"message_id" bigint,
+	"round" integer DEFAULT 0 NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "campaign_recipients_campaign_id_guest_id_pk" PRIMARY KEY("campaign_id","guest_id")
 );

@@ -342,6 +342,18 @@ describe('campaign lifecycle', () => {
     expect(pause.status).toBe(422);
     expect(pause.body.errors?.[0]?.field).toBe('status');
 
+    // Send again to those not delivered: everyone here got it (or was skipped), so nobody is re-texted.
+    const resend = await call<{ round: number }>('POST', `/campaigns/${id}/resend`);
+    expect(resend.status).toBe(202);
+    expect(resend.body.round).toBe(1);
+    await waitFor(
+      async () =>
+        (await t.env.client.workflow.getHandle(guestCampaignWorkflowId(id)).describe()).status.name ===
+        'COMPLETED',
+      'the resend run',
+    );
+    expect(await campaignTexts(id)).toHaveLength(2);
+
     // The same STOPped number on another list: still never texted.
     const other = await newList('Other');
     await importJson(other, [{ phone: stopped, name: 'Stopper', consent }]);
@@ -405,5 +417,6 @@ describe('campaign lifecycle', () => {
     const listId = await newList();
     const draft = await call<CampaignJson>('POST', '/campaigns', { listId, name: 'x', template: 'hi' });
     expect((await call<Problem>('POST', `/campaigns/${draft.body.id}/pause`)).status).toBe(422);
+    expect((await call<Problem>('POST', `/campaigns/${draft.body.id}/resend`)).status).toBe(422);
   });
 });

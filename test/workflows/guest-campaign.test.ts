@@ -9,6 +9,7 @@ import { and, eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundSms, SmsProvider } from '../../activities/sms/provider.js';
 import { createCampaign, createGuestList, insertGuests, type GuestInput } from '../../db/campaigns.js';
+import { applyStatusReport } from '../../db/status.js';
 import { campaignRecipients, campaigns, messages } from '../../db/schema.js';
 import { pauseUpdate, progressQuery, resumeUpdate } from '../../workflows/guest-campaign/definitions.js';
 import { guestCampaignWorkflow } from '../../workflows/guest-campaign/workflow.js';
@@ -86,7 +87,7 @@ async function campaignFor(list: GuestInput[]) {
   });
 }
 
-function start(campaignId: string, opts: { batchSize?: number; lanes?: number } = {}) {
+function start(campaignId: string, opts: { batchSize?: number; lanes?: number; resendRound?: number } = {}) {
   return client.workflow.start(guestCampaignWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: guestCampaignWorkflowId(campaignId),
@@ -237,5 +238,57 @@ describe('guest campaign workflow', () => {
       }
     }
     expect(accepted.filter((a) => a.to === fl.phone)).toHaveLength(4);
+  });
+
+  it('send again to those not delivered: only the undelivered guest is texted again, never one who got it', async () => {
+    await skipTo(stack.env, '2027-03-05T15:00:00Z');
+    const list = [
+      guest('212', 'America/New_York'),
+      guest('212', 'America/New_York'),
+      guest('212', 'America/New_York'),
+    ];
+    const c = await campaignFor(list);
+    expect((await finished(await start(c.id))).counts.sent).toBe(3);
+    const undelivered = accepted.find(
+      (a) => a.to === list[1]!.phone && a.idempotencyKey.startsWith(`campaign:${c.id}:`),
+    )!;
+    // A late "delivered" for another guest and an "undelivered" (30003 unreachable) for this one, out of order.
+    const other = accepted.find(
+      (a) => a.to === list[0]!.phone && a.idempotencyKey.startsWith(`campaign:${c.id}:`),
+    )!;
+    await applyStatusReport(stack.database.db, {
+      outboxId: other.outboxId,
+      sid: `SMfake${other.outboxId}`,
+      status: 'delivered',
+      errorCode: null,
+    });
+    await applyStatusReport(stack.database.db, {
+      outboxId: other.outboxId,
+      sid: `SMfake${other.outboxId}`,
+      status: 'sent',
+      errorCode: null,
+    });
+    await applyStatusReport(stack.database.db, {
+      outboxId: undelivered.outboxId,
+      sid: `SMfake${undelivered.outboxId}`,
+      status: 'undelivered',
+      errorCode: 30003,
+    });
+    const [otherRow] = await stack.database.db
+      .select({ status: messages.status })
+      .from(messages)
+      .where(eq(messages.id, other.outboxId));
+    expect(otherRow?.status).toBe('delivered'); // the late "sent" did not move it back
+    const again = await finished(await start(c.id, { resendRound: 1 }));
+    expect(again).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    const texts = acceptedFor(c.id);
+    expect(texts.filter((a) => a.to === list[1]!.phone).map((a) => a.idempotencyKey)).toEqual([
+      `campaign:${c.id}:guest:${texts.find((a) => a.to === list[1]!.phone)!.idempotencyKey.split(':')[3]}`,
+      expect.stringMatching(/:resend:1$/),
+    ]);
+    expect(texts.filter((a) => a.to !== list[1]!.phone)).toHaveLength(2);
+    // The re-sent text went out: a second resend round texts nobody.
+    expect((await finished(await start(c.id, { resendRound: 2 }))).counts.sent).toBe(0);
+    expect(acceptedFor(c.id)).toHaveLength(4);
   });
 });

@@ -49,6 +49,8 @@ export interface GuestCampaignInput {
   /** Guests per send activity and batches in flight. */
   batchSize?: number;
   lanes?: number;
+  /** "Send again to those not delivered": this run re-texts only guests whose text failed or was undelivered. */
+  resendRound?: number;
   /** Carried across continue-as-new. */
   carried?: { status: CampaignStatus; counts: CampaignCounts; prepared: boolean };
 }

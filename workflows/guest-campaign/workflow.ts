@@ -109,6 +109,9 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   );
 
   if (!input.carried) await db.setCampaignStatus({ campaignId, status });
+  if (!input.carried && input.resendRound) {
+    await db.prepareCampaignResend({ campaignId, round: input.resendRound });
+  }
   if (status === 'scheduled' && startAtMs !== null) {
     await condition(() => status !== 'scheduled', Math.max(0, startAtMs - Date.now()));
     if (status === 'scheduled') await setStatus('running');
