@@ -159,11 +159,14 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     }
     const batches: string[][] = [];
     for (let i = 0; i < guestIds.length; i += batchSize) batches.push(guestIds.slice(i, i + batchSize));
+    let attempted = 0;
     await Promise.all(
       batches.map(async (ids) => {
         inFlightBatches++;
         try {
-          (await sender.sendCampaignBatch({ campaignId, guestIds: ids })).forEach(tally);
+          const results = await sender.sendCampaignBatch({ campaignId, guestIds: ids });
+          results.forEach(tally);
+          attempted += results.filter((r) => r.outcome !== 'stopped').length;
         } catch (err) {
           // The batch gave up after its retries (e.g. the provider down for long): its guests stay pending and
           // are picked up again after a pause of a minute.
@@ -174,6 +177,12 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
         }
       }),
     );
+    // Every batch stopped at once although this run is `running`: the mirrored status in Postgres disagrees
+    // (edited by hand?). Write it again rather than spin.
+    if (attempted === 0 && status === 'running') {
+      await db.setCampaignStatus({ campaignId, status });
+      await sleep('1 second');
+    }
   }
   await condition(allHandlersFinished);
   return progress();
