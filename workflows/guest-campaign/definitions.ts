@@ -37,7 +37,7 @@ export interface PauseResult {
 export const progressQuery = defineQuery<CampaignProgress>('progress');
 /** running|scheduled → paused: no text starts after the reply. */
 export const pauseUpdate = defineUpdate<PauseResult>('pause');
-/** paused → running (or scheduled, when the start is still ahead). */
+/** paused → running (a campaign paused while scheduled starts at once). */
 export const resumeUpdate = defineUpdate<CampaignProgress>('resume');
 /** anything but completed/cancelled → cancelled, for good. */
 export const cancelUpdate = defineUpdate<CampaignProgress>('cancel');

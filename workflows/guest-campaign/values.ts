@@ -20,15 +20,6 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const RECIPIENT_STATES = ['pending', 'held', 'sent', 'skipped', 'failed'] as const;
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
 
-/** Why a guest was not texted (or not yet). */
-export const SKIP_REASONS = [
-  'no_consent',
-  'suppressed',
-  'no_marketing_consent',
-  'recipient_not_found',
-  'other',
-] as const;
-
 /** Default and largest segment budget of one campaign message. */
 export const DEFAULT_SEGMENT_BUDGET = 2;
 export const MAX_SEGMENT_BUDGET = 10;
