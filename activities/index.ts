@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { Db } from '../db/client.js';
 import { createAiActivities } from './ai/index.js';
+import { createCampaignActivities } from './campaigns.js';
 import { createMemberActivities } from './members.js';
 import { createMessagingActivities } from './messaging.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -27,6 +28,7 @@ type Names<F extends (...args: never[]) => object> = keyof ReturnType<F>;
 type Messaging = Names<typeof createMessagingActivities>;
 type Members = Names<typeof createMemberActivities>;
 type Ai = Names<typeof createAiActivities>;
+type Campaigns = Names<typeof createCampaignActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -34,6 +36,7 @@ export type NoSharedNames = [
   Assert<Disjoint<Messaging, Members>>,
   Assert<Disjoint<Messaging, Ai>>,
   Assert<Disjoint<Members, Ai>>,
+  Assert<Disjoint<Campaigns, Messaging | Members | Ai>>,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessagingActivities(deps),
     ...createMemberActivities(deps),
+    ...createCampaignActivities(deps),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

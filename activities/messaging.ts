@@ -14,7 +14,7 @@ import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
 import { recordExpectation } from '../db/inbound.js';
-import { inboundMessages, members, messages, type Message } from '../db/schema.js';
+import { guests, inboundMessages, members, messages, type Message } from '../db/schema.js';
 import { statusRank } from '../db/status.js';
 import {
   DEFAULT_POLICY,
@@ -29,7 +29,7 @@ import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provide
 import { validityPeriodSeconds } from './sms/validity.js';
 
 /** Who to text. Never a phone number: workflow histories must not hold personal data. */
-export type Recipient = { memberId: string } | { replyToInboundId: number };
+export type Recipient = { memberId: string } | { replyToInboundId: number } | { guestId: string };
 
 export interface SendSmsInput {
   /** Business idempotency key, e.g. `member:<id>:checkin:<local date>`. Never a run or activity id. */
@@ -49,6 +49,8 @@ export interface SendSmsInput {
    * expectation, else to the member's workflow, else it is stored as unrouted.
    */
   expectReply?: { accepts: string; untilMs: number };
+  /** Guest campaigns: written to `messages.campaign_id`. */
+  campaignId?: string;
 }
 
 export type SendSmsResult =
@@ -126,6 +128,10 @@ export function createMessagingActivities(deps: MessagingDeps) {
   async function resolve(
     to: Recipient,
   ): Promise<{ phone: string; timezone: string; memberId: string | null } | null> {
+    if ('guestId' in to) {
+      const g = await db.query.guests.findFirst({ where: eq(guests.id, to.guestId) });
+      return g ? { phone: g.phone, timezone: g.timezone, memberId: null } : null;
+    }
     if ('memberId' in to) {
       const m = await db.query.members.findFirst({ where: eq(members.id, to.memberId) });
       return m && m.status !== 'erased' ? { phone: m.phone, timezone: m.timezone, memberId: m.id } : null;
@@ -178,6 +184,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
       provider: sms.name,
       segments: countSegments(input.body).segments,
       validitySeconds,
+      campaignId: input.campaignId ?? null,
     };
   }
 

@@ -12,10 +12,12 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from './deps.js';
 import { BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
+import { campaignsRouter } from './routes/campaigns.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
+import { guestListsRouter } from './routes/guest-lists.js';
 import { healthRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
 import { membersRouter } from './routes/members.js';
@@ -111,6 +113,8 @@ export function createApp(deps: AppDeps) {
   app.route('/inbox', inboxRouter(deps));
   app.route('/webhooks/twilio', webhooksRouter(deps));
   app.route('/dev', devRouter(deps));
+  app.route('/guest-lists', guestListsRouter(deps));
+  app.route('/campaigns', campaignsRouter(deps));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Crewline API' }));

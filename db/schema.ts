@@ -332,3 +332,4 @@ export const smsPacing = pgTable('sms_pacing', {
   lastSentAt: timestamp('last_sent_at', { withTimezone: true }),
 });
 export * from './crew-schema.js';
+export * from './campaigns-schema.js';

@@ -20,3 +20,6 @@ export const SMS_TASK_QUEUE = 'crewline-sms';
 
 /** A bulk send, keyed by its business key (e.g. `campaign:<id>:step:<n>:part:<k>`). */
 export const bulkWorkflowId = (key: string): string => `bulk-${key}`;
+
+/** One workflow per guest campaign. */
+export const guestCampaignWorkflowId = (campaignId: string): string => `guest-campaign-${campaignId}`;

@@ -4,3 +4,4 @@ export { memberWorkflow } from './member/workflow.js';
 export { bulkMessageWorkflow } from './messaging/bulk.js';
 export { keywordWorkflow } from './messaging/keyword.js';
 export { messageWorkflow } from './messaging/message.js';
+export { guestCampaignWorkflow } from './guest-campaign/workflow.js';

@@ -1,0 +1,166 @@
+/**
+ * Guest campaign activities. The workflow carries ids only: these read guests and templates from Postgres,
+ * render each text here, and send it through the messaging core's `sendSms` (gate, outbox, pacing) with the
+ * business key `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest
+ * twice, and the per-guest state is written right after each send (the checkpoint is the guest, not the batch).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import {
+  dueRecipients,
+  nextHoldEnd,
+  prepareRecipients,
+  prepareResend,
+  recipientsOf,
+  setCampaignStatus,
+  setRecipientState,
+} from '../db/campaigns.js';
+import { campaigns, guests } from '../db/schema.js';
+import {
+  guestVariables,
+  parseTemplate,
+  previewFor,
+  TemplateError,
+} from '../workflows/guest-campaign/template.js';
+import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
+import { createMessagingActivities, type MessagingDeps } from './messaging.js';
+
+export type GuestSendResult =
+  | { guestId: string; outcome: 'sent' }
+  | { guestId: string; outcome: 'held'; untilMs: number }
+  | { guestId: string; outcome: 'skipped'; reason: string }
+  | { guestId: string; outcome: 'failed' }
+  /** Not attempted: the campaign was paused or cancelled before this guest's turn. */
+  | { guestId: string; outcome: 'stopped' };
+
+export const campaignIdempotencyKey = (campaignId: string, guestId: string, round = 0) =>
+  `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}`;
+
+export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
+  const { db } = deps;
+  const { sendSms } = createMessagingActivities(deps);
+
+  return {
+    /** Mirror the workflow's status (the send activity reads `paused`/`cancelled` before each text). */
+    async setCampaignStatus(input: { campaignId: string; status: CampaignStatus }): Promise<void> {
+      await setCampaignStatus(db, input.campaignId, input.status);
+    },
+
+    /** One state row per guest of the list (idempotent); how many are skipped for want of consent. */
+    async prepareCampaign(input: { campaignId: string }): Promise<{ noConsent: number }> {
+      return prepareRecipients(db, input.campaignId);
+    },
+
+    /** Resend round `round`: guests not delivered go back to pending; returns how many. */
+    async prepareCampaignResend(input: { campaignId: string; round: number }): Promise<number> {
+      return prepareResend(db, input.campaignId, input.round);
+    },
+
+    /** Up to `limit` guests due now (ids only), and the earliest end of a hold still in force. */
+    async dueCampaignGuests(input: {
+      campaignId: string;
+      nowMs: number;
+      limit: number;
+    }): Promise<{ guestIds: string[]; nextHoldEndMs: number | null }> {
+      const now = new Date(input.nowMs);
+      const guestIds = await dueRecipients(db, input.campaignId, now, input.limit);
+      const next = guestIds.length ? null : await nextHoldEnd(db, input.campaignId, now);
+      return { guestIds, nextHoldEndMs: next?.getTime() ?? null };
+    },
+
+    /**
+     * Send to these guests one after another (pacing is the messaging core's); stops before the next guest as
+     * soon as the campaign is no longer `running` in Postgres. Heartbeats per guest.
+     */
+    async sendCampaignBatch(input: { campaignId: string; guestIds: string[] }): Promise<GuestSendResult[]> {
+      const campaign = await db.query.campaigns.findFirst({ where: eq(campaigns.id, input.campaignId) });
+      if (!campaign) throw ApplicationFailure.nonRetryable('campaign not found', 'CampaignNotFound');
+      const tokens = parseTemplate(campaign.template);
+      const states = new Map(
+        (await recipientsOf(db, input.campaignId, input.guestIds)).map((r) => [r.guestId, r]),
+      );
+      const results: GuestSendResult[] = [];
+      for (const [i, guestId] of input.guestIds.entries()) {
+        const [live] = await db
+          .select({ status: campaigns.status })
+          .from(campaigns)
+          .where(eq(campaigns.id, input.campaignId));
+        if (live?.status !== 'running') {
+          results.push(
+            ...input.guestIds.slice(i).map((id) => ({ guestId: id, outcome: 'stopped' }) as const),
+          );
+          break;
+        }
+        const st = states.get(guestId);
+        results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0));
+        Context.current().heartbeat(i);
+      }
+      return results;
+    },
+  };
+
+  async function sendOne(
+    campaign: typeof campaigns.$inferSelect,
+    tokens: ReturnType<typeof parseTemplate>,
+    guestId: string,
+    state: string | undefined,
+    round: number,
+  ): Promise<GuestSendResult> {
+    const campaignId = campaign.id;
+    if (state === 'sent') return { guestId, outcome: 'sent' };
+    const guest = await db.query.guests.findFirst({ where: eq(guests.id, guestId) });
+    if (!guest) return { guestId, outcome: 'skipped', reason: 'recipient_not_found' };
+    const skip = async (reason: string): Promise<GuestSendResult> => {
+      await setRecipientState(db, campaignId, guestId, { state: 'skipped', reason });
+      return { guestId, outcome: 'skipped', reason };
+    };
+    if (!guest.consent) return skip('no_consent');
+    let body: string;
+    try {
+      const preview = previewFor(tokens, guestVariables(guest), campaign.brand, campaign.segmentBudget);
+      if (!preview.withinBudget) return skip('over_segment_budget');
+      body = preview.body;
+    } catch (err) {
+      if (err instanceof TemplateError) return skip('missing_variable');
+      throw err;
+    }
+    let res;
+    try {
+      res = await sendSms({
+        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round),
+        to: { guestId },
+        kind: 'campaign',
+        purpose: 'marketing',
+        body,
+        campaignId,
+      });
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.nonRetryable) {
+        await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: err.type ?? 'failed' });
+        return { guestId, outcome: 'failed' };
+      }
+      throw err;
+    }
+    switch (res.outcome) {
+      case 'sent':
+      case 'already_sent':
+        await setRecipientState(db, campaignId, guestId, { state: 'sent', messageId: res.messageId });
+        return { guestId, outcome: 'sent' };
+      case 'deferred':
+        await setRecipientState(db, campaignId, guestId, {
+          state: 'held',
+          reason: res.reason,
+          heldUntil: new Date(res.untilMs),
+        });
+        return { guestId, outcome: 'held', untilMs: res.untilMs };
+      case 'dropped':
+        await setRecipientState(db, campaignId, guestId, {
+          state: 'skipped',
+          reason: res.reason,
+          messageId: res.messageId,
+        });
+        return { guestId, outcome: 'skipped', reason: res.reason };
+    }
+  }
+}

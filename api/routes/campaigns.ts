@@ -1,0 +1,447 @@
+/**
+ * Guest campaigns: create (a draft: the template is checked against every guest), preview, start or schedule
+ * (the `guest-campaign-<id>` workflow), pause / resume / cancel (workflow updates), progress, and who got it.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { createCampaign, lastRound, recipientCounts } from '../../db/campaigns.js';
+import type { Db } from '../../db/client.js';
+import {
+  campaignRecipients,
+  campaigns,
+  guestLists,
+  guests,
+  messages,
+  type Campaign,
+} from '../../db/schema.js';
+import {
+  cancelUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  type CampaignProgress,
+  type GuestCampaignInput,
+} from '../../workflows/guest-campaign/definitions.js';
+import {
+  guestVariables,
+  parseTemplate,
+  previewFor,
+  TemplateError,
+  templateVariables,
+} from '../../workflows/guest-campaign/template.js';
+import {
+  CAMPAIGN_STATUSES,
+  DEFAULT_SEGMENT_BUDGET,
+  MAX_SEGMENT_BUDGET,
+  RECIPIENT_STATES,
+} from '../../workflows/guest-campaign/values.js';
+import { guestCampaignWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import type { AppDeps } from '../deps.js';
+import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
+import { HttpProblem } from '../problem.js';
+import { limit, text, uuid } from '../schemas/atoms.js';
+
+export const GUEST_CAMPAIGN_WORKFLOW_TYPE = 'guestCampaignWorkflow';
+const tags = ['Campaigns'];
+const idParam = z.object({ id: uuid('a campaign id').openapi({ param: { name: 'id', in: 'path' } }) });
+
+const CreateCampaign = z
+  .object({
+    listId: uuid('a guest list id'),
+    name: text(100),
+    template: text(1000),
+    segmentBudget: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(MAX_SEGMENT_BUDGET, `must be at most ${MAX_SEGMENT_BUDGET}`)
+      .default(DEFAULT_SEGMENT_BUDGET),
+  })
+  .openapi('CreateCampaign');
+
+const Counts = z.object({
+  sent: z.number().int(),
+  skipped: z.record(z.string(), z.number().int()),
+  failed: z.number().int(),
+  holds: z.number().int(),
+});
+const CampaignJson = z
+  .object({
+    id: z.string(),
+    listId: z.string(),
+    name: z.string(),
+    template: z.string(),
+    variables: z.array(z.string()),
+    segmentBudget: z.number().int(),
+    status: z.enum(CAMPAIGN_STATUSES),
+    startAt: z.string().nullable(),
+    /** From Postgres: guests per state and reason. */
+    recipients: z.array(
+      z.object({ state: z.enum(RECIPIENT_STATES), reason: z.string().nullable(), count: z.number().int() }),
+    ),
+    /** From the workflow while it answers. */
+    live: z
+      .object({
+        status: z.enum(CAMPAIGN_STATUSES),
+        counts: Counts,
+        inFlightBatches: z.number().int(),
+        nextWakeAtMs: z.number().nullable(),
+      })
+      .nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Campaign');
+
+const PreviewJson = z
+  .object({
+    guestId: z.string(),
+    body: z.string(),
+    encoding: z.enum(['GSM-7', 'UCS-2']),
+    segments: z.number().int(),
+    segmentBudget: z.number().int(),
+    withinBudget: z.boolean(),
+  })
+  .openapi('CampaignPreview');
+
+const RecipientJson = z
+  .object({
+    guestId: z.string(),
+    state: z.enum(RECIPIENT_STATES),
+    reason: z.string().nullable(),
+    heldUntil: z.string().nullable(),
+    messageId: z.number().int().nullable(),
+    /** The text's provider status (queued, sent, delivered, undelivered, failed…), moved forward only by status callbacks. */
+    messageStatus: z.string().nullable(),
+    errorCode: z.number().int().nullable(),
+    updatedAt: z.string(),
+  })
+  .openapi('CampaignRecipient');
+
+const createCampaignRoute = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  summary:
+    'Create a draft campaign: refused (422) if the template is invalid, a guest lacks a variable, or a text exceeds the segment budget',
+  request: { body: jsonBody(CreateCampaign) },
+  responses: {
+    201: {
+      ...jsonResponse(CampaignJson, 'Created'),
+      headers: z.object({ location: z.string().openapi({ description: '/campaigns/<id>' }) }),
+    },
+    ...problems(404, 422, ...BODY_PROBLEMS),
+  },
+});
+const getCampaignRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  summary: 'A campaign: status, guests per state and reason, live progress',
+  request: { params: idParam },
+  responses: { 200: jsonResponse(CampaignJson, 'The campaign'), ...problems(404) },
+});
+const previewRoute = createRoute({
+  method: 'get',
+  path: '/{id}/preview',
+  tags,
+  summary: 'The text one guest would get, with its encoding and segment count',
+  request: { params: idParam, query: z.object({ guestId: uuid('a guest id') }) },
+  responses: { 200: jsonResponse(PreviewJson, 'The preview'), ...problems(404, 422) },
+});
+const startRoute = createRoute({
+  method: 'post',
+  path: '/{id}/start',
+  tags,
+  summary: 'Start now, or schedule for `at` (ISO 8601)',
+  request: {
+    params: idParam,
+    body: jsonBody(
+      z
+        .object({ at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant' }).optional() })
+        .openapi('StartCampaign'),
+    ),
+  },
+  responses: {
+    202: jsonResponse(CampaignJson, 'Started or scheduled'),
+    ...problems(404, 409, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const action = (verb: 'pause' | 'resume' | 'cancel', summary: string) =>
+  createRoute({
+    method: 'post',
+    path: `/{id}/${verb}`,
+    tags,
+    summary,
+    request: { params: idParam },
+    responses: {
+      200: jsonResponse(
+        z
+          .object({ status: z.enum(CAMPAIGN_STATUSES), inFlightBatches: z.number().int() })
+          .openapi('CampaignAction'),
+        'The campaign after the change',
+      ),
+      ...problems(404, 422, 503),
+    },
+  });
+const pauseRoute = action(
+  'pause',
+  'Pause: no text starts after the answer (in-flight batches stop before their next text)',
+);
+const resumeRoute = action('resume', 'Resume exactly where it stopped');
+const cancelRoute = action('cancel', 'Cancel for good');
+const resendRoute = createRoute({
+  method: 'post',
+  path: '/{id}/resend',
+  tags,
+  summary:
+    'Send again to those not delivered (failed, undelivered): a completed campaign runs once more for them only; nobody who got it is re-texted',
+  request: { params: idParam },
+  responses: {
+    202: jsonResponse(
+      z.object({ round: z.number().int(), status: z.enum(CAMPAIGN_STATUSES) }).openapi('CampaignResend'),
+      'Started',
+    ),
+    ...problems(404, 409, 422, 503),
+  },
+});
+const recipientsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/recipients',
+  tags,
+  summary: 'Who got it and who did not: guests by state (by guest id)',
+  request: {
+    params: idParam,
+    query: z.object({
+      state: z.enum(RECIPIENT_STATES).optional(),
+      limit: limit(100, 500),
+      after: uuid('the nextAfter of the previous page').optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ recipients: z.array(RecipientJson), nextAfter: z.string().nullable() }),
+      'A page of recipients',
+    ),
+    ...problems(404),
+  },
+});
+
+/** A draft has no workflow yet, and a finished one no longer takes updates: 422 naming the status. */
+function refuseIfNot(row: Campaign, verb: string) {
+  if (row.status === 'draft' || row.status === 'completed' || row.status === 'cancelled')
+    throw rejected('status', `a ${row.status} campaign cannot be ${verb}`);
+}
+
+const notFound = (what: string) =>
+  new HttpProblem({ title: 'Not found', status: 404, detail: `No ${what}.` });
+const rejected = (field: string, message: string) =>
+  new HttpProblem({
+    title: 'Rejected',
+    status: 422,
+    detail: `${field}: ${message}`,
+    errors: [{ field, message }],
+  });
+
+/** Every consented guest's text renders and fits the budget, or a 422 naming the first offence. */
+async function checkTemplate(db: Db, listId: string, template: string, budget: number, brand: string) {
+  let tokens;
+  try {
+    tokens = parseTemplate(template);
+  } catch (err) {
+    if (err instanceof TemplateError) throw rejected('template', err.message);
+    throw err;
+  }
+  const rows = await db
+    .select()
+    .from(guests)
+    .where(and(eq(guests.listId, listId), eq(guests.consent, true)));
+  for (const g of rows) {
+    try {
+      const p = previewFor(tokens, guestVariables(g), brand, budget);
+      if (!p.withinBudget)
+        throw rejected(
+          'segmentBudget',
+          `guest ${g.id}'s text is ${p.segments.segments} segments (${p.segments.encoding}), over the budget of ${budget}`,
+        );
+    } catch (err) {
+      if (err instanceof TemplateError) throw rejected('template', `guest ${g.id}: ${err.message}`);
+      throw err;
+    }
+  }
+  return tokens;
+}
+
+export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
+  const handle = (id: string) => temporal.workflow.getHandle(guestCampaignWorkflowId(id));
+  async function requireCampaign(id: string) {
+    const row = await db.query.campaigns.findFirst({ where: eq(campaigns.id, id) });
+    if (!row) throw notFound(`campaign ${id}`);
+    return row;
+  }
+  async function live(c: Campaign): Promise<CampaignProgress | null> {
+    if (c.status === 'draft') return null;
+    return handle(c.id)
+      .query(progressQuery)
+      .catch((err: unknown) => {
+        logger.warn({ campaignId: c.id, errorName: (err as Error).name }, 'campaign progress query failed');
+        return null;
+      });
+  }
+  async function toJson(c: Campaign, progress: CampaignProgress | null) {
+    const counts = await recipientCounts(db, c.id);
+    return {
+      id: c.id,
+      listId: c.listId,
+      name: c.name,
+      template: c.template,
+      variables: templateVariables(parseTemplate(c.template)),
+      segmentBudget: c.segmentBudget,
+      status: c.status,
+      startAt: c.startAt?.toISOString() ?? null,
+      recipients: counts,
+      live: progress && {
+        status: progress.status,
+        counts: progress.counts,
+        inFlightBatches: progress.inFlightBatches,
+        nextWakeAtMs: progress.nextWakeAtMs,
+      },
+      createdAt: c.createdAt.toISOString(),
+    };
+  }
+
+  return createRouter()
+    .openapi(createCampaignRoute, async (c) => {
+      const input = c.req.valid('json');
+      const list = await db.query.guestLists.findFirst({ where: eq(guestLists.id, input.listId) });
+      if (!list) throw notFound(`guest list ${input.listId}`);
+      await checkTemplate(db, list.id, input.template, input.segmentBudget, config.brand.name);
+      const row = await createCampaign(db, { ...input, brand: config.brand.name });
+      logger.info({ campaignId: row.id, listId: list.id }, 'campaign created');
+      return c.json(await toJson(row, null), 201, { location: `/campaigns/${row.id}` });
+    })
+    .openapi(getCampaignRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      return c.json(await toJson(row, await live(row)), 200);
+    })
+    .openapi(previewRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      const { guestId } = c.req.valid('query');
+      const guest = await db.query.guests.findFirst({
+        where: and(eq(guests.id, guestId), eq(guests.listId, row.listId)),
+      });
+      if (!guest) throw notFound(`guest ${guestId} on this campaign's list`);
+      try {
+        const p = previewFor(
+          parseTemplate(row.template),
+          guestVariables(guest),
+          row.brand,
+          row.segmentBudget,
+        );
+        return c.json(
+          {
+            guestId,
+            body: p.body,
+            encoding: p.segments.encoding,
+            segments: p.segments.segments,
+            segmentBudget: row.segmentBudget,
+            withinBudget: p.withinBudget,
+          },
+          200,
+        );
+      } catch (err) {
+        if (err instanceof TemplateError) throw rejected(err.field, err.message);
+        throw err;
+      }
+    })
+    .openapi(startRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      if (row.status !== 'draft')
+        throw new HttpProblem({ title: 'Conflict', status: 409, detail: `The campaign is ${row.status}.` });
+      // Guests may have changed since the draft: check every text again.
+      await checkTemplate(db, row.listId, row.template, row.segmentBudget, row.brand);
+      const at = c.req.valid('json').at;
+      const args: [GuestCampaignInput] = [{ campaignId: row.id, startAtMs: at ? Date.parse(at) : null }];
+      await temporal.workflow.start(GUEST_CAMPAIGN_WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId: guestCampaignWorkflowId(row.id),
+        args,
+        staticSummary: `Guest campaign ${row.id}`,
+      });
+      logger.info({ campaignId: row.id }, 'campaign started');
+      const fresh = await requireCampaign(row.id);
+      return c.json(await toJson(fresh, await live({ ...fresh, status: 'running' })), 202);
+    })
+    .openapi(pauseRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      refuseIfNot(row, 'paused');
+      const res = await handle(row.id).executeUpdate(pauseUpdate);
+      return c.json({ status: res.status, inFlightBatches: res.inFlightBatches }, 200);
+    })
+    .openapi(resumeRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      refuseIfNot(row, 'resumed');
+      const res = await handle(row.id).executeUpdate(resumeUpdate);
+      return c.json({ status: res.status, inFlightBatches: res.inFlightBatches }, 200);
+    })
+    .openapi(cancelRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      refuseIfNot(row, 'cancelled');
+      const res = await handle(row.id).executeUpdate(cancelUpdate);
+      return c.json({ status: res.status, inFlightBatches: res.inFlightBatches }, 200);
+    })
+    .openapi(resendRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      if (row.status !== 'completed')
+        throw rejected(
+          'status',
+          `a ${row.status} campaign cannot be sent again (wait until it is completed)`,
+        );
+      const round = (await lastRound(db, row.id)) + 1;
+      const args: [GuestCampaignInput] = [{ campaignId: row.id, resendRound: round }];
+      await temporal.workflow.start(GUEST_CAMPAIGN_WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId: guestCampaignWorkflowId(row.id),
+        args,
+        staticSummary: `Guest campaign ${row.id}: resend ${round}`,
+      });
+      logger.info({ campaignId: row.id, round }, 'campaign resend started');
+      return c.json({ round, status: 'running' as const }, 202);
+    })
+    .openapi(recipientsRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      const q = c.req.valid('query');
+      const rows = await db
+        .select({
+          r: campaignRecipients,
+          messageStatus: messages.status,
+          errorCode: messages.errorCode,
+        })
+        .from(campaignRecipients)
+        .leftJoin(messages, eq(messages.id, campaignRecipients.messageId))
+        .where(
+          and(
+            eq(campaignRecipients.campaignId, row.id),
+            q.state ? eq(campaignRecipients.state, q.state) : undefined,
+            q.after ? gt(campaignRecipients.guestId, q.after) : undefined,
+          ),
+        )
+        .orderBy(asc(campaignRecipients.guestId))
+        .limit(q.limit);
+      return c.json(
+        {
+          recipients: rows.map(({ r, messageStatus, errorCode }) => ({
+            guestId: r.guestId,
+            state: r.state,
+            reason: r.reason,
+            heldUntil: r.heldUntil?.toISOString() ?? null,
+            messageId: r.messageId,
+            messageStatus,
+            errorCode,
+            updatedAt: r.updatedAt.toISOString(),
+          })),
+          nextAfter: rows.length === q.limit ? rows.at(-1)!.r.guestId : null,
+        },
+        200,
+      );
+    });
+}

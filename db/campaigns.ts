@@ -1,0 +1,243 @@
+/**
+ * The one writer of guest lists, guests, campaigns and campaign recipients. Guest consent evidence also enters
+ * the consent ledger (marketing opt-in, source `import`): the send gate reads consent and suppression by phone,
+ * so a guest's STOP (or one from the same number as a member) stops every list and campaign at once, and an
+ * import never lifts an opt-out.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, inArray, lte, min, or, sql } from 'drizzle-orm';
+import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
+import type { Db } from './client.js';
+import { recordConsent } from './consent.js';
+import { campaignRecipients, campaigns, guestLists, guests, type Guest } from './schema.js';
+
+export interface GuestInput {
+  phone: string;
+  name: string | null;
+  timezone: string;
+  variables: Record<string, string>;
+  consent: { source: string; at: Date; text: string } | null;
+}
+
+export async function createGuestList(db: Db, name: string) {
+  const [row] = await db.insert(guestLists).values({ id: randomUUID(), name }).returning();
+  return row!;
+}
+
+/**
+ * Insert guests into a list; a number already on the list is reported as a duplicate (by its index in `input`).
+ * Consent evidence is recorded in the ledger once per guest (`guest:<id>:consent`).
+ */
+export async function insertGuests(
+  db: Db,
+  listId: string,
+  input: GuestInput[],
+): Promise<{ inserted: Guest[]; duplicates: number[] }> {
+  const inserted: Guest[] = [];
+  const duplicates: number[] = [];
+  for (let i = 0; i < input.length; i += 1000) {
+    const chunk = input.slice(i, i + 1000);
+    const rows = await db
+      .insert(guests)
+      .values(
+        chunk.map((g) => ({
+          id: randomUUID(),
+          listId,
+          phone: g.phone,
+          name: g.name,
+          timezone: g.timezone,
+          variables: g.variables,
+          consent: g.consent !== null,
+          consentSource: g.consent?.source ?? null,
+          consentAt: g.consent?.at ?? null,
+          consentText: g.consent?.text ?? null,
+        })),
+      )
+      .onConflictDoNothing({ target: [guests.listId, guests.phone] })
+      .returning();
+    const byPhone = new Set(rows.map((r) => r.phone));
+    chunk.forEach((g, j) => {
+      if (!byPhone.has(g.phone)) duplicates.push(i + j);
+    });
+    inserted.push(...rows);
+  }
+  for (const g of inserted) if (g.consent) await recordGuestConsent(db, g);
+  return { inserted, duplicates };
+}
+
+async function recordGuestConsent(db: Db, g: Guest) {
+  await recordConsent(db, {
+    phone: g.phone,
+    purpose: 'marketing',
+    action: 'opt_in',
+    source: 'import',
+    evidence: {
+      guestId: g.id,
+      listId: g.listId,
+      source: g.consentSource,
+      at: g.consentAt?.toISOString(),
+      text: g.consentText,
+    },
+    dedupeKey: `guest:${g.id}:consent`,
+  });
+}
+
+export async function updateGuest(
+  db: Db,
+  listId: string,
+  guestId: string,
+  change: Partial<Pick<Guest, 'name' | 'timezone' | 'variables'>>,
+) {
+  const [row] = await db
+    .update(guests)
+    .set({ ...change, updatedAt: new Date() })
+    .where(and(eq(guests.listId, listId), eq(guests.id, guestId)))
+    .returning();
+  return row;
+}
+
+export async function deleteGuest(db: Db, listId: string, guestId: string): Promise<boolean> {
+  const rows = await db
+    .delete(guests)
+    .where(and(eq(guests.listId, listId), eq(guests.id, guestId)))
+    .returning({ id: guests.id });
+  return rows.length > 0;
+}
+
+export async function createCampaign(
+  db: Db,
+  values: { listId: string; name: string; template: string; segmentBudget: number; brand: string },
+) {
+  const [row] = await db
+    .insert(campaigns)
+    .values({ id: randomUUID(), ...values })
+    .returning();
+  return row!;
+}
+
+export async function setCampaignStatus(db: Db, id: string, status: CampaignStatus, startAt?: Date | null) {
+  await db
+    .update(campaigns)
+    .set({ status, updatedAt: new Date(), ...(startAt !== undefined && { startAt }) })
+    .where(eq(campaigns.id, id));
+}
+
+/** One row per guest of the campaign's list (idempotent): guests without consent are skipped from the start. */
+export async function prepareRecipients(db: Db, campaignId: string): Promise<{ noConsent: number }> {
+  await db.execute(sql`
+    insert into campaign_recipients (campaign_id, guest_id, state, reason)
+    select c.id, g.id,
+           case when g.consent then 'pending' else 'skipped' end,
+           case when g.consent then null else 'no_consent' end
+    from campaigns c join guests g on g.list_id = c.list_id
+    where c.id = ${campaignId}
+    on conflict do nothing`);
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(campaignRecipients)
+    .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.reason, 'no_consent')));
+  return { noConsent: row?.n ?? 0 };
+}
+
+/** Guests to send to now: pending, or held with their hold over; in guest id order. */
+export async function dueRecipients(db: Db, campaignId: string, now: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ guestId: campaignRecipients.guestId })
+    .from(campaignRecipients)
+    .where(
+      and(
+        eq(campaignRecipients.campaignId, campaignId),
+        or(
+          eq(campaignRecipients.state, 'pending'),
+          and(eq(campaignRecipients.state, 'held'), lte(campaignRecipients.heldUntil, now)),
+        ),
+      ),
+    )
+    .orderBy(asc(campaignRecipients.guestId))
+    .limit(limit);
+  return rows.map((r) => r.guestId);
+}
+
+/** The earliest end of a hold still in force (null: nobody is held). */
+export async function nextHoldEnd(db: Db, campaignId: string, now: Date): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: min(campaignRecipients.heldUntil) })
+    .from(campaignRecipients)
+    .where(
+      and(
+        eq(campaignRecipients.campaignId, campaignId),
+        eq(campaignRecipients.state, 'held'),
+        gt(campaignRecipients.heldUntil, now),
+      ),
+    );
+  return row?.at ?? null;
+}
+
+export async function setRecipientState(
+  db: Db,
+  campaignId: string,
+  guestId: string,
+  change: {
+    state: RecipientState;
+    reason?: string | null;
+    heldUntil?: Date | null;
+    messageId?: number | null;
+  },
+) {
+  await db
+    .update(campaignRecipients)
+    .set({
+      state: change.state,
+      reason: change.reason ?? null,
+      heldUntil: change.heldUntil ?? null,
+      ...(change.messageId !== undefined && { messageId: change.messageId }),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.guestId, guestId)));
+}
+
+/** Counts per state and reason. */
+export async function recipientCounts(db: Db, campaignId: string) {
+  return db
+    .select({
+      state: campaignRecipients.state,
+      reason: campaignRecipients.reason,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(campaignRecipients)
+    .where(eq(campaignRecipients.campaignId, campaignId))
+    .groupBy(campaignRecipients.state, campaignRecipients.reason);
+}
+
+export async function recipientsOf(db: Db, campaignId: string, guestIds: string[]) {
+  return db
+    .select()
+    .from(campaignRecipients)
+    .where(and(eq(campaignRecipients.campaignId, campaignId), inArray(campaignRecipients.guestId, guestIds)));
+}
+
+/**
+ * "Send again to those not delivered": guests whose text failed or was reported undelivered/failed go back to
+ * pending for `round` (a new idempotency key); a guest whose text was sent or delivered is never re-texted.
+ */
+export async function prepareResend(db: Db, campaignId: string, round: number): Promise<number> {
+  const rows = await db.execute(sql`
+    update campaign_recipients r
+       set state = 'pending', reason = null, held_until = null, round = ${round}, updated_at = now()
+     where r.campaign_id = ${campaignId}
+       and r.round < ${round}
+       and (r.state = 'failed'
+            or (r.state = 'sent' and exists (
+                  select 1 from messages m where m.id = r.message_id and m.status in ('undelivered', 'failed'))))
+    returning r.guest_id`);
+  return rows.length;
+}
+
+/** The highest resend round so far (0: none). */
+export async function lastRound(db: Db, campaignId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`coalesce(max(${campaignRecipients.round}), 0)::int` })
+    .from(campaignRecipients)
+    .where(eq(campaignRecipients.campaignId, campaignId));
+  return row?.n ?? 0;
+}

@@ -1,0 +1,56 @@
+/**
+ * The guest campaign workflow's updates, query and payload types. Side-effect free: the API imports this file.
+ * It also handles the conversation signals (`reply`, `consent`) of `workflows/lib/conversation.ts`.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { CampaignStatus } from './values.js';
+
+export { consentSignal, replySignal } from '../lib/conversation.js';
+
+export interface CampaignCounts {
+  /** Texts the provider has (each guest at most once). */
+  sent: number;
+  /** Never texted, by reason (`no_consent`, `suppressed:opt_out`, `no_marketing_consent`, …). */
+  skipped: Record<string, number>;
+  /** Permanent provider failures. */
+  failed: number;
+  /** Deferrals by the gate (quiet hours, regional caps): the guest is held and texted when allowed. */
+  holds: number;
+}
+
+export interface CampaignProgress {
+  campaignId: string;
+  status: CampaignStatus;
+  counts: CampaignCounts;
+  /** Send batches running right now. */
+  inFlightBatches: number;
+  /** While waiting: the start, or the end of the earliest hold (epoch ms). */
+  nextWakeAtMs: number | null;
+}
+
+export interface PauseResult {
+  status: CampaignStatus;
+  /** Batches that were sending when the pause was acknowledged: each stops before its next text. */
+  inFlightBatches: number;
+}
+
+export const progressQuery = defineQuery<CampaignProgress>('progress');
+/** running|scheduled → paused: no text starts after the reply. */
+export const pauseUpdate = defineUpdate<PauseResult>('pause');
+/** paused → running (a campaign paused while scheduled starts at once). */
+export const resumeUpdate = defineUpdate<CampaignProgress>('resume');
+/** anything but completed/cancelled → cancelled, for good. */
+export const cancelUpdate = defineUpdate<CampaignProgress>('cancel');
+
+export interface GuestCampaignInput {
+  campaignId: string;
+  /** Start at this instant (epoch ms); absent or past = now. */
+  startAtMs?: number | null;
+  /** Guests per send activity and batches in flight. */
+  batchSize?: number;
+  lanes?: number;
+  /** "Send again to those not delivered": this run re-texts only guests whose text failed or was undelivered. */
+  resendRound?: number;
+  /** Carried across continue-as-new. */
+  carried?: { status: CampaignStatus; counts: CampaignCounts; prepared: boolean };
+}

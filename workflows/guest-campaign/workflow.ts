@@ -1,0 +1,189 @@
+/**
+ * `guest-campaign-<id>`: one campaign to one guest list. draft (a row, no workflow) → scheduled → running ⇄
+ * paused → completed | cancelled. It carries ids only; guests, template and per-guest state live in Postgres.
+ *
+ * The checkpoint is each guest's state row, written right after that guest's send (never a batch cursor): the
+ * next batch is "guests still pending, or held and due", so a crash, a retry or a resume neither re-texts a
+ * guest (the outbox key `campaign:<id>:guest:<guestId>` makes a repeated send a no-op) nor skips one. Holds
+ * (quiet hours, Florida's window and cap, decided by the messaging core's gate) are retried when they end.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createCampaignActivities, GuestSendResult } from '../../activities/campaigns.js';
+import { DB_WRITE, SMS_BATCH } from '../lib/activity-options.js';
+import { invalidInput } from '../lib/failures.js';
+import {
+  cancelUpdate,
+  consentSignal,
+  pauseUpdate,
+  progressQuery,
+  replySignal,
+  resumeUpdate,
+  type CampaignCounts,
+  type CampaignProgress,
+  type GuestCampaignInput,
+} from './definitions.js';
+import type { CampaignStatus } from './values.js';
+
+type Acts = ReturnType<typeof createCampaignActivities>;
+const db = proxyActivities<Acts>(DB_WRITE);
+const sender = proxyActivities<Acts>(SMS_BATCH);
+
+export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<CampaignProgress> {
+  const { campaignId } = input;
+  const batchSize = input.batchSize ?? 25;
+  const lanes = input.lanes ?? 4;
+  const startAtMs = input.startAtMs ?? null;
+  let status: CampaignStatus =
+    input.carried?.status ?? (startAtMs !== null && startAtMs > Date.now() ? 'scheduled' : 'running');
+  const counts: CampaignCounts = input.carried?.counts ?? { sent: 0, skipped: {}, failed: 0, holds: 0 };
+  let prepared = input.carried?.prepared ?? false;
+  let inFlightBatches = 0;
+  let nextWakeAtMs: number | null = status === 'scheduled' ? startAtMs : null;
+  /** `paused` is the status before a pause (resume returns to it). */
+  let beforePause: CampaignStatus = 'running';
+
+  const progress = (): CampaignProgress => ({
+    campaignId,
+    status,
+    counts,
+    inFlightBatches,
+    nextWakeAtMs,
+  });
+  const setStatus = async (next: CampaignStatus) => {
+    status = next;
+    await db.setCampaignStatus({ campaignId, status: next });
+  };
+  const over = () => status === 'completed' || status === 'cancelled';
+
+  setHandler(progressQuery, progress);
+  // Guests' replies and STOP/START: the gate reads consent from Postgres before every text, so a STOP needs no
+  // bookkeeping here; replies (RSVPs) are not stored yet.
+  setHandler(replySignal, () => undefined);
+  setHandler(consentSignal, () => undefined);
+  setHandler(
+    pauseUpdate,
+    async () => {
+      beforePause = status;
+      await setStatus('paused');
+      return { status, inFlightBatches };
+    },
+    {
+      validator: () => {
+        if (status !== 'running' && status !== 'scheduled')
+          throw invalidInput('status', `a ${status} campaign cannot be paused`);
+      },
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    async () => {
+      await setStatus(beforePause);
+      return progress();
+    },
+    {
+      validator: () => {
+        if (status !== 'paused') throw invalidInput('status', `a ${status} campaign cannot be resumed`);
+      },
+    },
+  );
+  setHandler(
+    cancelUpdate,
+    async () => {
+      await setStatus('cancelled');
+      return progress();
+    },
+    {
+      validator: () => {
+        if (over()) throw invalidInput('status', `a ${status} campaign cannot be cancelled`);
+      },
+    },
+  );
+
+  if (!input.carried) await db.setCampaignStatus({ campaignId, status });
+  if (!input.carried && input.resendRound) {
+    await db.prepareCampaignResend({ campaignId, round: input.resendRound });
+  }
+  if (status === 'scheduled' && startAtMs !== null) {
+    await condition(() => status !== 'scheduled', Math.max(0, startAtMs - Date.now()));
+    if (status === 'scheduled') await setStatus('running');
+    else if (status === 'paused') beforePause = 'running';
+  }
+  nextWakeAtMs = null;
+
+  const tally = (r: GuestSendResult) => {
+    if (r.outcome === 'sent') counts.sent++;
+    else if (r.outcome === 'failed') counts.failed++;
+    else if (r.outcome === 'held') counts.holds++;
+    else if (r.outcome === 'skipped') counts.skipped[r.reason] = (counts.skipped[r.reason] ?? 0) + 1;
+  };
+
+  while (!over()) {
+    await condition(() => status === 'running' || over());
+    if (over()) break;
+    if (!prepared) {
+      const { noConsent } = await db.prepareCampaign({ campaignId });
+      if (noConsent > 0) counts.skipped.no_consent = noConsent;
+      prepared = true;
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof guestCampaignWorkflow>({
+        ...input,
+        carried: { status, counts, prepared },
+      });
+    }
+    const { guestIds, nextHoldEndMs } = await db.dueCampaignGuests({
+      campaignId,
+      nowMs: Date.now(),
+      limit: batchSize * lanes,
+    });
+    if (guestIds.length === 0) {
+      if (nextHoldEndMs === null) {
+        if (status === 'running') await setStatus('completed');
+        break;
+      }
+      // Everyone left is held (quiet hours, caps): sleep until the first hold ends, awake for pause/cancel.
+      nextWakeAtMs = nextHoldEndMs;
+      await condition(() => status !== 'running', Math.max(1_000, nextHoldEndMs - Date.now()));
+      nextWakeAtMs = null;
+      continue;
+    }
+    const batches: string[][] = [];
+    for (let i = 0; i < guestIds.length; i += batchSize) batches.push(guestIds.slice(i, i + batchSize));
+    let attempted = 0;
+    await Promise.all(
+      batches.map(async (ids) => {
+        inFlightBatches++;
+        try {
+          const results = await sender.sendCampaignBatch({ campaignId, guestIds: ids });
+          results.forEach(tally);
+          attempted += results.filter((r) => r.outcome !== 'stopped').length;
+        } catch (err) {
+          // The batch gave up after its retries (e.g. the provider down for long): its guests stay pending and
+          // are picked up again after a pause of a minute.
+          if (!(err instanceof ActivityFailure)) throw err;
+          await sleep('1 minute');
+        } finally {
+          inFlightBatches--;
+        }
+      }),
+    );
+    // Every batch stopped at once although this run is `running`: the mirrored status in Postgres disagrees
+    // (edited by hand?). Write it again rather than spin.
+    if (attempted === 0 && status === 'running') {
+      await db.setCampaignStatus({ campaignId, status });
+      await sleep('1 second');
+    }
+  }
+  await condition(allHandlersFinished);
+  return progress();
+}
