@@ -11,6 +11,7 @@ import { HTTPException } from 'hono/http-exception';
 import { accessControl } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { createApiMetrics } from './metrics.js';
+import { requestId, requestIdOf } from './request-id.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { consentRouter } from './routes/consent.js';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   const app = createRouter();
   const metrics = createApiMetrics({ processMetrics: deps.config.processMetrics ?? false });
 
+  app.use('*', requestId);
   app.use('*', metrics.middleware);
 
   app.use('*', async (c, next) => {
@@ -55,6 +57,7 @@ export function createApp(deps: AppDeps) {
     await next();
     deps.logger.info(
       {
+        requestId: requestIdOf(c),
         method: c.req.method,
         route: c.req.routePath,
         status: c.res.status,
@@ -176,6 +179,7 @@ export function createApp(deps: AppDeps) {
     const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
     deps.logger.error(
       {
+        requestId: requestIdOf(c),
         errorName: err.name,
         ...(typeof code === 'string' && { errorCode: code }),
         method: c.req.method,

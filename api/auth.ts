@@ -85,9 +85,9 @@ export interface Identity {
   role: ApiKeyRole;
 }
 
-const identities = new WeakMap<Request, Identity>();
+const identities = new WeakMap<Context, Identity>();
 /** The caller of an authenticated request. */
-export const identityOf = (c: Context): Identity | undefined => identities.get(c.req.raw);
+export const identityOf = (c: Context): Identity | undefined => identities.get(c);
 
 function envKeyMatches(given: string, keys: string[]): boolean {
   const a = Buffer.from(given);
@@ -163,7 +163,7 @@ export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boo
         detail: `A key with the role "${identity.role}" may not call ${c.req.method} ${c.req.path}.`,
       });
     }
-    identities.set(c.req.raw, identity);
+    identities.set(c, identity);
     return next();
   };
 }

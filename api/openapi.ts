@@ -31,6 +31,7 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string().optional(),
     errors: z.array(FieldErrorSchema).optional(),
+    requestId: z.string().optional().openapi({ description: "This request's id (also in X-Request-Id)" }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details.' });
 

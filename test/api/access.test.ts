@@ -329,3 +329,26 @@ describe('npm run keys (CLI)', () => {
     await expect(cli('create', '--role', 'root', '--name', 'x')).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe('request ids', () => {
+  it('every answer has X-Request-Id; every problem+json carries it; a safe caller id is kept, others replaced', async () => {
+    const denied = await call('GET', '/keys', { ...bearer(secrets.app), 'x-request-id': 'app-req-42' });
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('x-request-id')).toBe('app-req-42');
+    expect(((await denied.json()) as { requestId: string }).requestId).toBe('app-req-42');
+
+    const unauth = await call('GET', '/keys', { 'x-request-id': 'bad id\twith "quotes"' });
+    expect(unauth.status).toBe(401);
+    const id = unauth.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(((await unauth.json()) as { requestId: string }).requestId).toBe(id);
+
+    const bad = await call('POST', '/keys', bearer(secrets.admin), { name: '', role: 'app' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { requestId: string }).requestId).toBe(bad.headers.get('x-request-id'));
+
+    const ok = await call('GET', '/keys', bearer(secrets.admin));
+    expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ok.headers.get('x-request-id')).not.toBe(id);
+  });
+});
