@@ -17,7 +17,7 @@ import { HttpProblem, problem } from './problem.js';
 import { consentRouter } from './routes/consent.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
-import { healthRouter } from './routes/health.js';
+import { healthRouter, probesRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
 import { keysRouter } from './routes/keys.js';
 import { membersRouter } from './routes/members.js';
@@ -31,9 +31,14 @@ export type { AppConfig, AppDeps } from './deps.js';
 /** Largest request body accepted (every body the API takes is a small JSON object or a Twilio form). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Paths served without an API key: health, the API's own description, and the provider webhooks (signed). */
+/** Paths served without an API key: health and the orchestrator probes, the API's own description, and the provider webhooks (signed). */
 export const isPublicPath = (path: string): boolean =>
-  path === '/health' || path === '/openapi.json' || path === '/docs' || path.startsWith('/webhooks/');
+  path === '/health' ||
+  path === '/livez' ||
+  path === '/readyz' ||
+  path === '/openapi.json' ||
+  path === '/docs' ||
+  path.startsWith('/webhooks/');
 
 const OPENAPI_INFO = {
   title: 'Crewline API',
@@ -90,6 +95,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/health', healthRouter(deps));
+  app.route('/', probesRouter(deps));
   app.route('/members/:id/goals', goalsRouter(deps));
   app.route('/members', membersRouter(deps));
   app.route('/messages', messagesRouter(deps));

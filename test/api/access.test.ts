@@ -75,7 +75,7 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
   { family: 'metrics', routes: /^\/metrics$/, methods: /^GET$/, allowed: ['admin', 'operator'] },
   { family: 'dev outbox', routes: /^\/dev\//, methods: /^GET$/, allowed: ['admin', 'operator'] },
 ];
-const PUBLIC = /^\/(health|webhooks\/)/;
+const PUBLIC = /^\/(health|livez|readyz|webhooks\/)/;
 
 async function documentedRoutes() {
   const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, object> };
