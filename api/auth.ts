@@ -133,7 +133,7 @@ export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boo
   return async (c, next) => {
     if (isPublicPath(c.req.path)) return next();
 
-    if (limits) {
+    if (limits && Number.isFinite(limits.perIpPerMinute)) {
       const ip = clientIp(c, config.trustProxy ?? false);
       const hit = await hitRateLimit(db, `ip:${ip}`, limits.perIpPerMinute, window);
       if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'from this address');
@@ -151,7 +151,7 @@ export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boo
     }
     if (!identity) return unauthorized(c, 'The API key is not valid (unknown or revoked).');
 
-    if (limits) {
+    if (limits && Number.isFinite(limits.perKeyPerMinute)) {
       const hit = await hitRateLimit(db, `key:${identity.id}`, limits.perKeyPerMinute, window);
       if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'for this key');
     }

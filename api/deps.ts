@@ -14,7 +14,7 @@ export interface AppConfig {
   apiKeys: string[];
   /**
    * Requests per window (a minute unless `windowSeconds` says otherwise) per key and per client address, counted
-   * in Postgres; undefined = no limits.
+   * in Postgres; undefined = no limits, Infinity = no limit of that kind.
    */
   rateLimits?: { perKeyPerMinute: number; perIpPerMinute: number; windowSeconds?: number };
   /** Take the client address from X-Forwarded-For (last entry: the one our proxy added) instead of the socket. */

@@ -222,8 +222,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits:
       c.RATE_LIMIT_PER_KEY_PER_MINUTE || c.RATE_LIMIT_PER_IP_PER_MINUTE
         ? {
-            perKeyPerMinute: c.RATE_LIMIT_PER_KEY_PER_MINUTE || Number.MAX_SAFE_INTEGER,
-            perIpPerMinute: c.RATE_LIMIT_PER_IP_PER_MINUTE || Number.MAX_SAFE_INTEGER,
+            perKeyPerMinute: c.RATE_LIMIT_PER_KEY_PER_MINUTE || Infinity,
+            perIpPerMinute: c.RATE_LIMIT_PER_IP_PER_MINUTE || Infinity,
           }
         : undefined,
     trustProxy: c.TRUST_PROXY === 'true',

@@ -272,6 +272,20 @@ describe('rate limits (Postgres, shared by API processes)', () => {
     ).toBe(200);
   });
 
+  it('a limit turned off (Infinity) is not counted: only the other one applies', async () => {
+    const a = testApp(database.db, NO_TEMPORAL, {
+      rateLimits: { perKeyPerMinute: 1, perIpPerMinute: Infinity, windowSeconds: 86_400 },
+      trustProxy: true,
+    });
+    const { secret } = await createApiKey(database.db, { name: 'one a day', role: 'admin' });
+    const headers = { 'x-forwarded-for': '198.51.100.60' };
+    expect((await call('GET', '/keys', { ...headers, ...bearer(secret) }, undefined, a)).status).toBe(200);
+    expect((await call('GET', '/keys', { ...headers, ...bearer(secret) }, undefined, a)).status).toBe(429);
+    const buckets =
+      await database.sql`select bucket from rate_limit_windows where bucket like '%198.51.100.60'`;
+    expect(buckets).toEqual([]);
+  });
+
   it('public paths (webhooks, health, the document) are not counted', async () => {
     const a = limited(1000, 1);
     const headers = { 'x-forwarded-for': '198.51.100.50' };
