@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Scalar } from '@scalar/hono-api-reference';
 import {
   ServiceError,
@@ -9,8 +8,11 @@ import {
 } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { accessControl } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { BEARER, createRouter } from './openapi.js';
+import { createApiMetrics } from './metrics.js';
+import { requestId, requestIdOf } from './request-id.js';
+import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { consentRouter } from './routes/consent.js';
@@ -18,10 +20,12 @@ import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
 import { guestListsRouter } from './routes/guest-lists.js';
-import { healthRouter } from './routes/health.js';
+import { healthRouter, probesRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
+import { keysRouter } from './routes/keys.js';
 import { membersRouter } from './routes/members.js';
 import { messagesRouter } from './routes/messages.js';
+import { metricsRouter } from './routes/metrics.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { fieldErrorsOf } from './workflows.js';
 
@@ -30,35 +34,38 @@ export type { AppConfig, AppDeps } from './deps.js';
 /** Largest request body accepted (every body the API takes is a small JSON object or a Twilio form). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Paths served without an API key: health, the API's own description, and the provider webhooks (signed). */
+/** Paths served without an API key: health and the orchestrator probes, the API's own description, and the provider webhooks (signed). */
 export const isPublicPath = (path: string): boolean =>
-  path === '/health' || path === '/openapi.json' || path === '/docs' || path.startsWith('/webhooks/');
-
-function keyMatches(given: string, keys: string[]): boolean {
-  const a = Buffer.from(given);
-  return keys.some((k) => {
-    const b = Buffer.from(k);
-    return a.length === b.length && timingSafeEqual(a, b);
-  });
-}
+  path === '/health' ||
+  path === '/livez' ||
+  path === '/readyz' ||
+  path === '/openapi.json' ||
+  path === '/docs' ||
+  path.startsWith('/webhooks/');
 
 const OPENAPI_INFO = {
   title: 'Crewline API',
   version: '1.0.0',
   description:
     'SMS-first accountability backend. Every route but /health, /openapi.json, /docs and the Twilio webhooks ' +
-    'needs `Authorization: Bearer <API key>`. Errors are RFC 9457 `application/problem+json`; a 400 or 422 ' +
+    "needs `Authorization: Bearer <API key>`; the key's role (admin, operator, app) decides which routes it may " +
+    'call (403 otherwise), and keys and addresses are rate-limited (429 with Retry-After). Errors are RFC 9457 `application/problem+json`; a 400 or 422 ' +
     'names each field in `errors[]`.',
 };
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
+  const metrics = createApiMetrics({ processMetrics: deps.config.processMetrics ?? false });
+
+  app.use('*', requestId);
+  app.use('*', metrics.middleware);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
     deps.logger.info(
       {
+        requestId: requestIdOf(c),
         method: c.req.method,
         route: c.req.routePath,
         status: c.res.status,
@@ -81,28 +88,17 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  // API key on everything except the public paths (the provider webhooks are signed instead).
-  app.use('*', async (c, next) => {
-    if (isPublicPath(c.req.path)) return next();
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match?.[1] || !keyMatches(match[1].trim(), deps.config.apiKeys)) {
-      return problem(c, {
-        title: 'Unauthorized',
-        status: 401,
-        detail: match ? 'The API key is not valid.' : 'Send an API key as "Authorization: Bearer <key>".',
-      });
-    }
-    return next();
-  });
+  // Per-IP limit, API key (401), per-key limit (429), role → route scope (403): api/auth.ts.
+  app.use('*', accessControl(deps, isPublicPath));
 
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key from API_KEYS',
+    description: 'An API key (`npm run keys -- create`, POST /keys) or, in development, one from API_KEYS',
   });
 
   app.route('/health', healthRouter(deps));
+  app.route('/', probesRouter(deps));
   app.route('/members/:id/goals', goalsRouter(deps));
   app.route('/members/:id/crews', memberCrewsRouter(deps));
   app.route('/crews', crewsRouter(deps));
@@ -115,6 +111,8 @@ export function createApp(deps: AppDeps) {
   app.route('/dev', devRouter(deps));
   app.route('/guest-lists', guestListsRouter(deps));
   app.route('/campaigns', campaignsRouter(deps));
+  app.route('/keys', keysRouter(deps));
+  app.route('/metrics', metricsRouter(metrics));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Crewline API' }));
@@ -195,6 +193,7 @@ export function createApp(deps: AppDeps) {
     const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
     deps.logger.error(
       {
+        requestId: requestIdOf(c),
         errorName: err.name,
         ...(typeof code === 'string' && { errorCode: code }),
         method: c.req.method,
@@ -219,10 +218,13 @@ export function openApiDocument(app: ReturnType<typeof createRouter>) {
     security: [{ [BEARER]: [] }],
   });
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    if (!isPublicPath(path.replace(/\{[^}]+\}/g, 'x'))) continue;
+    const isPublic = isPublicPath(path.replace(/\{[^}]+\}/g, 'x'));
     for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
       const op = item[method];
-      if (op) op.security = [];
+      if (!op) continue;
+      if (isPublic) op.security = [];
+      // The access check's answers (401, 403, 429 with Retry-After) on every authenticated operation.
+      else op.responses = { ...ACCESS_PROBLEMS, ...op.responses };
     }
   }
   return doc;

@@ -7,8 +7,20 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 
 export interface AppConfig {
-  /** Bearer keys accepted by every route but /health, /openapi.json, /docs and /webhooks/*. */
+  /**
+   * Bearer keys from API_KEYS, accepted (as role admin) by every route but the public ones; keys with other roles
+   * live hashed in Postgres (db/api-keys.ts, api/auth.ts).
+   */
   apiKeys: string[];
+  /**
+   * Requests per window (a minute unless `windowSeconds` says otherwise) per key and per client address, counted
+   * in Postgres; undefined = no limits, Infinity = no limit of that kind.
+   */
+  rateLimits?: { perKeyPerMinute: number; perIpPerMinute: number; windowSeconds?: number };
+  /** Take the client address from X-Forwarded-For (last entry: the one our proxy added) instead of the socket. */
+  trustProxy?: boolean;
+  /** Node process metrics (event loop, memory, GC) on /metrics besides the request metrics. */
+  processMetrics?: boolean;
   /** The URL Twilio reaches us at: webhook signatures are checked against it. */
   publicBaseUrl: string;
   /** Twilio credentials; undefined = sandbox (webhooks accepted unsigned). */

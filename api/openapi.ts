@@ -31,18 +31,22 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string().optional(),
     errors: z.array(FieldErrorSchema).optional(),
+    requestId: z.string().optional().openapi({ description: "This request's id (also in X-Request-Id)" }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details.' });
 
+const ProblemRef = { $ref: '#/components/schemas/Problem' } as const;
+
 const PROBLEM_DESCRIPTIONS = {
   400: 'Invalid request: `errors` names each invalid field (`body` for a body that is not JSON)',
-  401: 'Missing or wrong API key',
-  403: 'Forbidden',
+  401: 'Missing, unknown or revoked API key',
+  403: "Forbidden (for an API route: the key's role may not call it)",
   404: 'Not found',
   409: 'Conflict',
   413: 'Request body too large',
   415: 'Unsupported content type (send application/json)',
   422: 'The workflow refused the change: `errors` names the field',
+  429: 'Too many requests from this key or address: retry after `Retry-After` seconds',
   503: 'A dependency (Temporal or PostgreSQL) is unavailable; nothing was saved',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
@@ -65,6 +69,26 @@ export function problems<S extends ProblemStatus = never>(...statuses: S[]) {
 }
 
 /** A problem response body: the statuses a JSON-body route adds (size limit, content type). */
+/**
+ * What the access check (api/auth.ts) can answer on any authenticated route, added to each such operation of the
+ * document by `openApiDocument` (api/app.ts) so no route can forget them.
+ */
+export const ACCESS_PROBLEMS = {
+  401: {
+    description: PROBLEM_DESCRIPTIONS[401],
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemRef } },
+  },
+  403: {
+    description: "The key's role may not call this route",
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemRef } },
+  },
+  429: {
+    description: PROBLEM_DESCRIPTIONS[429],
+    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 1 } } },
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemRef } },
+  },
+} as const;
+
 export const BODY_PROBLEMS = [413, 415] as const;
 
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {

@@ -2,6 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { Context, ValidationTargets } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { requestIdOf } from './request-id.js';
 
 /** RFC 9457 problem details. */
 export interface Problem {
@@ -15,10 +16,16 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** A problem+json response, with the request's id (api/request-id.ts) when it has one. */
 export function problem(c: Context, p: Problem): Response {
-  return c.newResponse(JSON.stringify({ type: 'about:blank', ...p }), p.status as ContentfulStatusCode, {
-    'content-type': PROBLEM_CONTENT_TYPE,
-  });
+  const requestId = requestIdOf(c);
+  return c.newResponse(
+    JSON.stringify({ type: 'about:blank', ...p, ...(requestId && { requestId }) }),
+    p.status as ContentfulStatusCode,
+    {
+      'content-type': PROBLEM_CONTENT_TYPE,
+    },
+  );
 }
 
 export class HttpProblem extends Error {

@@ -25,7 +25,7 @@ import { createWorkerFromConfig, installRuntime } from '../worker/worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline');
-installRuntime(config.logLevel, logger);
+installRuntime(config.logLevel, logger, { metricsAddress: config.workerMetricsAddress });
 const say = (msg: string) => process.stdout.write(`[crewline] ${msg}\n`);
 
 let pg: RunningPostgres | undefined;

@@ -77,6 +77,19 @@ const schema = z
       .min(0)
       .max(24 * 60)
       .default(MEMBER_DEFAULTS.nudgeAfterMinutes),
+    /** Requests per minute per API key / per client address, counted in Postgres; 0 = no limit. */
+    RATE_LIMIT_PER_KEY_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    /** The API runs behind a proxy that appends the client address to X-Forwarded-For. */
+    TRUST_PROXY: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+    /** host:port where the worker's Temporal SDK serves its Prometheus metrics; unset = not served. */
+    WORKER_METRICS_ADDRESS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[^:\s]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:9464')
+        .optional(),
+    ),
     QUIET_HOURS_MARKETING: z
       .string()
       .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
@@ -141,6 +154,13 @@ export interface Config {
   databaseUrl: string | undefined;
   temporal: { address: string | undefined; namespace: string; uiPort: number; devPort: number };
   apiKeys: string[];
+  /** Requests per minute per key and per client address (a 0 in the environment turns that one off). */
+  rateLimits: { perKeyPerMinute: number; perIpPerMinute: number } | undefined;
+  trustProxy: boolean;
+  /** The API's /metrics includes Node process metrics. */
+  processMetrics: boolean;
+  /** host:port of the worker's Temporal SDK Prometheus endpoint, if served. */
+  workerMetricsAddress: string | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
@@ -199,6 +219,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devPort: c.TEMPORAL_DEV_PORT,
     },
     apiKeys: c.API_KEYS?.length ? c.API_KEYS : [DEV_API_KEY],
+    rateLimits:
+      c.RATE_LIMIT_PER_KEY_PER_MINUTE || c.RATE_LIMIT_PER_IP_PER_MINUTE
+        ? {
+            perKeyPerMinute: c.RATE_LIMIT_PER_KEY_PER_MINUTE || Infinity,
+            perIpPerMinute: c.RATE_LIMIT_PER_IP_PER_MINUTE || Infinity,
+          }
+        : undefined,
+    trustProxy: c.TRUST_PROXY === 'true',
+    processMetrics: true,
+    workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     twilio:
       c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER

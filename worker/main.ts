@@ -13,7 +13,7 @@ import { createWorkerFromConfig, installRuntime } from './worker.js';
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-worker');
 const { databaseUrl, temporalAddress } = requireExternal(config);
-installRuntime(config.logLevel);
+installRuntime(config.logLevel, undefined, { metricsAddress: config.workerMetricsAddress });
 const { db, close: closeDb } = createDb(databaseUrl);
 const { worker, connection } = await createWorkerFromConfig(config, db, temporalAddress, logger);
 const clientConnection = await Connection.connect({ address: temporalAddress });

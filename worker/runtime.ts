@@ -33,13 +33,18 @@ export function sdkLogLevel(logLevel: string): LogLevel {
 
 /**
  * Warnings and errors only, unless LOG_LEVEL asks for debug. The first call installs the Runtime (call it
- * before any connection or worker is made); a later call sends the SDK's lines to another logger (tests
+ * before any connection or worker is made) — with `metricsAddress`, also the SDK's Prometheus endpoint
+ * (WORKER_METRICS_ADDRESS); a later call sends the SDK's lines to another logger (tests
  * capture them). The native core's level is fixed by the first call.
  */
 export function installRuntime(
   logLevel: string,
   logger: Logger = createLogger(logLevel, 'temporal'),
-  opts: { benignWarnings?: readonly string[] } = {},
+  opts: {
+    benignWarnings?: readonly string[];
+    /** host:port where the SDK serves its own Prometheus metrics (`/metrics`); unset = none. */
+    metricsAddress?: string | undefined;
+  } = {},
 ): void {
   const level = sdkLogLevel(logLevel);
   const first = !state[STATE];
@@ -52,6 +57,17 @@ export function installRuntime(
         forward: {},
         filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }),
       },
+      // The SDK's own metrics (task latencies, poll results, sticky cache, activity/workflow outcomes), with
+      // `temporal_` names; `_total` counters and seconds, as Prometheus expects.
+      ...(opts.metricsAddress && {
+        metrics: {
+          prometheus: {
+            bindAddress: opts.metricsAddress,
+            countersTotalSuffix: true,
+            useSecondsForDurations: true,
+          },
+        },
+      }),
     },
   });
 }

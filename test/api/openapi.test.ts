@@ -66,7 +66,10 @@ describe('GET /openapi.json', () => {
           expect(op.security, `${method} ${path}`).toEqual([]);
           continue;
         }
-        if (path === '/health') continue;
+        if (['/health', '/livez', '/readyz'].includes(path)) {
+          expect(op.security, `${method} ${path}`).toEqual([]);
+          continue;
+        }
         // The document's default (bearer), or bearer named on the operation.
         expect(op.security ?? [{ bearerAuth: [] }], `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
         const bad = op.responses['400'] as { content: Record<string, unknown> } | undefined;
@@ -74,10 +77,23 @@ describe('GET /openapi.json', () => {
           'application/problem+json',
         ]);
         expect(op.responses['401'], `${method} ${path} 401`).toBeDefined();
+        expect(op.responses['403'], `${method} ${path} 403 (role)`).toBeDefined();
+        const limited = op.responses['429'] as { headers?: Record<string, unknown> } | undefined;
+        expect(limited?.headers?.['Retry-After'], `${method} ${path} 429 Retry-After`).toBeDefined();
       }
     }
     const create = doc.paths['/members']!.post!;
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '409', '413', '415', '503']);
+    expect(Object.keys(create.responses).sort()).toEqual([
+      '201',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '429',
+      '503',
+    ]);
     expect(Object.keys(doc.paths['/members/{id}/goals']!.post!.responses)).toContain('422');
   });
 

@@ -75,3 +75,25 @@ describe('SMS_OPT_OUT_MANAGED_BY', () => {
     );
   });
 });
+
+describe('rate limits and proxies (issue 13)', () => {
+  it('limits per key and per address by default; 0 turns one off; both 0 turns them off', () => {
+    expect(loadConfig({}).rateLimits).toEqual({ perKeyPerMinute: 600, perIpPerMinute: 1200 });
+    expect(loadConfig({ RATE_LIMIT_PER_IP_PER_MINUTE: '0' }).rateLimits).toEqual({
+      perKeyPerMinute: 600,
+      perIpPerMinute: Infinity,
+    });
+    expect(
+      loadConfig({ RATE_LIMIT_PER_KEY_PER_MINUTE: '0', RATE_LIMIT_PER_IP_PER_MINUTE: '0' }).rateLimits,
+    ).toBeUndefined();
+    expect(() => loadConfig({ RATE_LIMIT_PER_KEY_PER_MINUTE: '-1' })).toThrow(
+      /RATE_LIMIT_PER_KEY_PER_MINUTE/,
+    );
+  });
+
+  it('trusts X-Forwarded-For only when told to', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(/TRUST_PROXY/);
+  });
+});

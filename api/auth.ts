@@ -1,0 +1,169 @@
+/**
+ * Who is calling and what they may do (issue 13). One middleware (`accessControl`) runs before every route but
+ * the public ones:
+ *
+ * 1. per-IP rate limit (before the key is even looked at, so guessing keys is limited too);
+ * 2. authentication: a key from `API_KEYS` (development and tests: role `admin`) or an active key from the
+ *    `api_keys` table (stored hashed) → else 401;
+ * 3. per-key rate limit → 429 with `Retry-After`;
+ * 4. authorisation: the route's scope (`ROUTE_SCOPES`, first match; a route not listed needs `admin`) must be one
+ *    of the role's scopes (`ROLE_SCOPES`) → else 403.
+ *
+ * Limits are counted in Postgres (db/rate-limits.ts), so several API processes share them.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import { findActiveApiKey } from '../db/api-keys.js';
+import type { ApiKeyRole } from '../db/access-schema.js';
+import { hitRateLimit } from '../db/rate-limits.js';
+import type { AppDeps } from './deps.js';
+import { problem } from './problem.js';
+
+export const SCOPES = [
+  'members:read',
+  'members:write',
+  'members:erase',
+  'messages:read',
+  'consent:read',
+  'consent:write',
+  'programs:manage',
+  'keys:manage',
+  'metrics:read',
+  'dev:read',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** What each role may do. `admin` may do everything, including what no rule lists. */
+export const ROLE_SCOPES: Record<ApiKeyRole, readonly Scope[]> = {
+  admin: SCOPES,
+  // Manage crews, campaigns, mentorship; read members and their messages; watch the service.
+  operator: ['members:read', 'messages:read', 'consent:read', 'programs:manage', 'metrics:read', 'dev:read'],
+  // The client app's server: members and their own data (no erasure, no export, no keys).
+  app: ['members:read', 'members:write', 'consent:read', 'consent:write'],
+};
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | '*';
+export interface ScopeRule {
+  method: Method;
+  path: RegExp;
+  scope: Scope;
+}
+
+const rule = (method: Method, path: RegExp, scope: Scope): ScopeRule => ({ method, path, scope });
+const ID = '[^/]+';
+
+/** Route → required scope, first match wins. A route no rule matches needs the admin role. */
+export const ROUTE_SCOPES: readonly ScopeRule[] = [
+  rule('DELETE', new RegExp(`^/members/${ID}/?$`), 'members:erase'),
+  rule('GET', /^\/members(\/|$)/, 'members:read'),
+  rule('*', /^\/members(\/|$)/, 'members:write'),
+  rule('GET', /^\/(messages|inbox)(\/|$)/, 'messages:read'),
+  rule('GET', /^\/consent(\/|$)/, 'consent:read'),
+  rule('*', /^\/consent(\/|$)/, 'consent:write'),
+  // The coming entities (crews, campaigns, mentorship): operators manage them.
+  rule('*', /^\/(crews|campaigns|mentorships?|mentors)(\/|$)/, 'programs:manage'),
+  rule('*', /^\/keys(\/|$)/, 'keys:manage'),
+  rule('GET', /^\/metrics\/?$/, 'metrics:read'),
+  rule('GET', /^\/dev(\/|$)/, 'dev:read'),
+];
+
+/** The scope a request needs, or undefined when only an admin may call it. */
+export function requiredScope(method: string, path: string): Scope | undefined {
+  const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+  return ROUTE_SCOPES.find((r) => (r.method === '*' || r.method === m) && r.path.test(path))?.scope;
+}
+
+export function roleAllows(role: ApiKeyRole, scope: Scope | undefined): boolean {
+  return role === 'admin' || (scope !== undefined && ROLE_SCOPES[role].includes(scope));
+}
+
+export interface Identity {
+  kind: 'env-key' | 'api-key';
+  /** The key's id (`env` for an API_KEYS key): the rate-limit bucket and, later, the audit log's actor. */
+  id: string;
+  role: ApiKeyRole;
+}
+
+const identities = new WeakMap<Context, Identity>();
+/** The caller of an authenticated request. */
+export const identityOf = (c: Context): Identity | undefined => identities.get(c);
+
+function envKeyMatches(given: string, keys: string[]): boolean {
+  const a = Buffer.from(given);
+  return keys.some((k) => {
+    const b = Buffer.from(k);
+    return a.length === b.length && timingSafeEqual(a, b);
+  });
+}
+
+/** The client's address: the socket's, or with `trustProxy` the address our proxy appended to X-Forwarded-For. */
+export function clientIp(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // no socket (in-process requests)
+  }
+}
+
+function tooMany(c: Context, retryAfterSeconds: number, what: string): Response {
+  const res = problem(c, {
+    title: 'Too many requests',
+    status: 429,
+    detail: `Too many requests ${what}; retry after ${retryAfterSeconds} s.`,
+  });
+  res.headers.set('retry-after', String(retryAfterSeconds));
+  return res;
+}
+
+function unauthorized(c: Context, detail: string): Response {
+  const res = problem(c, { title: 'Unauthorized', status: 401, detail });
+  res.headers.set('www-authenticate', 'Bearer');
+  return res;
+}
+
+export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boolean): MiddlewareHandler {
+  const { db, config } = deps;
+  const limits = config.rateLimits;
+  const window = limits?.windowSeconds ?? 60;
+  return async (c, next) => {
+    if (isPublicPath(c.req.path)) return next();
+
+    if (limits && Number.isFinite(limits.perIpPerMinute)) {
+      const ip = clientIp(c, config.trustProxy ?? false);
+      const hit = await hitRateLimit(db, `ip:${ip}`, limits.perIpPerMinute, window);
+      if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'from this address');
+    }
+
+    const match = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
+    const secret = match?.[1]?.trim();
+    if (!secret) return unauthorized(c, 'Send an API key as "Authorization: Bearer <key>".');
+    let identity: Identity | undefined;
+    if (envKeyMatches(secret, config.apiKeys)) {
+      identity = { kind: 'env-key', id: 'env', role: 'admin' };
+    } else {
+      const key = await findActiveApiKey(db, secret);
+      if (key) identity = { kind: 'api-key', id: key.id, role: key.role };
+    }
+    if (!identity) return unauthorized(c, 'The API key is not valid (unknown or revoked).');
+
+    if (limits && Number.isFinite(limits.perKeyPerMinute)) {
+      const hit = await hitRateLimit(db, `key:${identity.id}`, limits.perKeyPerMinute, window);
+      if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'for this key');
+    }
+
+    if (!roleAllows(identity.role, requiredScope(c.req.method, c.req.path))) {
+      return problem(c, {
+        title: 'Forbidden',
+        status: 403,
+        detail: `A key with the role "${identity.role}" may not call ${c.req.method} ${c.req.path}.`,
+      });
+    }
+    identities.set(c, identity);
+    return next();
+  };
+}
