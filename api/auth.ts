@@ -61,8 +61,8 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   rule('GET', /^\/(messages|inbox)(\/|$)/, 'messages:read'),
   rule('GET', /^\/consent(\/|$)/, 'consent:read'),
   rule('*', /^\/consent(\/|$)/, 'consent:write'),
-  // The coming entities (crews, campaigns, mentorship): operators manage them.
-  rule('*', /^\/(crews|campaigns|mentorships?|mentors)(\/|$)/, 'programs:manage'),
+  // Crews and challenges, guest lists and campaigns, mentors and mentorship: operators manage them.
+  rule('*', /^\/(crews|challenges|campaigns|guest-lists|mentorships?|mentors)(\/|$)/, 'programs:manage'),
   rule('*', /^\/keys(\/|$)/, 'keys:manage'),
   rule('GET', /^\/metrics\/?$/, 'metrics:read'),
   rule('GET', /^\/dev(\/|$)/, 'dev:read'),

@@ -67,7 +67,7 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
   { family: 'consent write', routes: /^\/consent/, methods: /^POST$/, allowed: ['admin', 'app'] },
   {
     family: 'crews, campaigns, mentorship',
-    routes: /^\/(crews|campaigns|mentorships?|mentors)(\/|$)/,
+    routes: /^\/(crews|challenges|campaigns|guest-lists|mentorships?|mentors)(\/|$)/,
     methods: /./,
     allowed: ['admin', 'operator'],
   },
