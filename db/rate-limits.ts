@@ -28,12 +28,20 @@ export async function hitRateLimit(
       ceil(extract(epoch from w.window_start) + ${windowSeconds} - extract(epoch from now()))::int as retry_after`);
   const row = rows[0]!;
   // Now and then, forget windows that ended long ago (any process may; the delete is idempotent).
-  if (Math.random() < 0.01) {
-    await db.execute(sql`delete from rate_limit_windows where window_start < now() - interval '1 hour'`);
-  }
+  if (Math.random() < 0.01) await pruneEndedWindows(db, windowSeconds);
   return {
     allowed: row.count <= limit,
     count: row.count,
     retryAfterSeconds: Math.max(1, row.retry_after),
   };
+}
+
+/**
+ * Deletes windows that ENDED over an hour ago — not ones that merely started then: a window longer than an hour
+ * that is still open keeps its count.
+ */
+export async function pruneEndedWindows(db: Db, windowSeconds: number): Promise<void> {
+  await db.execute(
+    sql`delete from rate_limit_windows where window_start < now() - make_interval(secs => ${windowSeconds + 3600})`,
+  );
 }

@@ -9,9 +9,10 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../db/api-keys.js';
+import { hitRateLimit, pruneEndedWindows } from '../../db/rate-limits.js';
 import { apiKeys } from '../../db/schema.js';
 import { API_KEY, auth, testApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -245,6 +246,19 @@ describe('rate limits (Postgres, shared by API processes)', () => {
     // Another key is not affected.
     const other = await createApiKey(database.db, { name: 'other', role: 'admin' });
     expect((await call('GET', '/keys', bearer(other.secret), undefined, a)).status).toBe(200);
+  });
+
+  it('pruning forgets windows that ended, never a long window that is still open', async () => {
+    const day = 86_400;
+    for (let i = 0; i < 2; i++) await hitRateLimit(database.db, 'prune-test', 3, day);
+    await database.db.execute(
+      sql`insert into rate_limit_windows (bucket, window_start, count) values ('prune-old', now() - interval '3 days', 9)`,
+    );
+    await pruneEndedWindows(database.db, day);
+    const third = await hitRateLimit(database.db, 'prune-test', 3, day);
+    expect(third).toMatchObject({ count: 3, allowed: true });
+    const old = await database.db.execute(sql`select 1 from rate_limit_windows where bucket = 'prune-old'`);
+    expect(old.length).toBe(0);
   });
 
   it('per address: unauthenticated guessing is limited too, other addresses are not', async () => {
