@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { Db } from '../db/client.js';
 import { createAiActivities } from './ai/index.js';
 import { createMemberActivities } from './members.js';
+import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
@@ -27,6 +28,7 @@ type Names<F extends (...args: never[]) => object> = keyof ReturnType<F>;
 type Messaging = Names<typeof createMessagingActivities>;
 type Members = Names<typeof createMemberActivities>;
 type Ai = Names<typeof createAiActivities>;
+type Mentorship = Names<typeof createMentorshipActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -34,6 +36,7 @@ export type NoSharedNames = [
   Assert<Disjoint<Messaging, Members>>,
   Assert<Disjoint<Messaging, Ai>>,
   Assert<Disjoint<Members, Ai>>,
+  Assert<Disjoint<Mentorship, Messaging | Members | Ai>>,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMessagingActivities(deps),
     ...createMemberActivities(deps),
+    ...createMentorshipActivities(deps),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

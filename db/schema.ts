@@ -328,3 +328,4 @@ export const smsPacing = pgTable('sms_pacing', {
   /** When the last send was actually released: a late send pushes the next one back, never into a burst. */
   lastSentAt: timestamp('last_sent_at', { withTimezone: true }),
 });
+export * from './mentorship-schema.js';

@@ -2,6 +2,8 @@
 export const TASK_QUEUE = 'crewline';
 
 export const memberWorkflowId = (memberId: string): string => `member-${memberId}`;
+export const mentorWorkflowId = (mentorId: string): string => `mentor-${mentorId}`;
+export const mentorshipMatchWorkflowId = (matchId: string): string => `mentorship-match-${matchId}`;
 
 /** One workflow per inbound compliance keyword (STOP/START/HELP). */
 export const inboundWorkflowId = (inboundId: number): string => `inbound-${inboundId}`;
