@@ -18,6 +18,7 @@ import { goalsRouter } from './routes/goals.js';
 import { healthRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
 import { membersRouter } from './routes/members.js';
+import { mentorshipRouter } from './routes/mentorship.js';
 import { messagesRouter } from './routes/messages.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { fieldErrorsOf } from './workflows.js';
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps) {
   app.route('/health', healthRouter(deps));
   app.route('/members/:id/goals', goalsRouter(deps));
   app.route('/members', membersRouter(deps));
+  app.route('/', mentorshipRouter(deps));
   app.route('/messages', messagesRouter(deps));
   app.route('/consent', consentRouter(deps));
   app.route('/inbox', inboxRouter(deps));
