@@ -64,7 +64,15 @@ const activities = {
     statuses.push(input);
   },
   // The real activity: an update on mentor-<id> through the worker's client.
-  reserveMentorSlot: (input: { mentorId: string; matchId: string }) => real.reserveMentorSlot(input),
+  async reserveMentorSlot(input: { mentorId: string; matchId: string }) {
+    // Mentor "racy": another match's accept takes the last slot just before this one.
+    if (input.mentorId === 'racy') {
+      await env.client.workflow
+        .getHandle(mentorWorkflowId('racy'))
+        .executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'someone-else' }] });
+    }
+    return real.reserveMentorSlot(input);
+  },
   // The mentee's member workflow (risk publication).
   async recordDay(): Promise<void> {},
   async recordRiskChange(): Promise<void> {},
@@ -296,30 +304,61 @@ describe('mentorship match workflow', () => {
       await env.client.workflow.getHandle(mentorWorkflowId(id)).terminate();
   }, 240_000);
 
-  it('a full mentor is passed over, and when the list runs out the request goes to the operator queue', async () => {
-    const full = await startMentor('full', 1);
-    await full.executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'someone-else' }] });
-    candidatesOf.set('m2', [candidate('full', 0.9)]);
+  it('an accept that loses the race for the last slot is withdrawn; when the list runs out: operator queue', async () => {
+    const racy = await startMentor('racy', 1);
+    candidatesOf.set('m2', [candidate('racy', 0.9)]);
     const match = await startMatch({ matchId: 'm2', menteeMemberId: 'mentee-bea', shareRisk: false });
-    await waitFor(() => textsTo('member-of-full').length === 1, 'the offer');
+    await waitFor(() => textsTo('member-of-racy').length === 1, 'the offer');
     await match.signal(replySignal, {
       inboundId: 10,
       body: 'yes!',
       receivedAtMs: 0,
-      accepts: 'mentorship_offer:full',
+      accepts: 'mentorship_offer:racy',
     });
     await match.result();
     const s = await match.query(matchStateQuery);
     expect(s.status).toBe('unmatched');
     expect(s.offers.map((o) => [o.status, o.reason])).toEqual([['withdrawn', 'mentor full']]);
     expect(s.unmatchedReason).toMatch(/all 1 candidates/);
-    expect(textsTo('member-of-full').map((t) => t.kind)).toEqual([
+    expect(textsTo('member-of-racy').map((t) => t.kind)).toEqual([
       'mentorship_offer',
       'mentorship_offer_withdrawn',
     ]);
     expect(textsTo('mentee-bea').map((t) => t.kind)).toEqual(['mentorship_unmatched']);
-    expect((await full.query(mentorStateQuery)).active).toEqual(['someone-else']);
-    await full.terminate();
+    expect((await racy.query(mentorStateQuery)).active).toEqual(['someone-else']);
+    await racy.terminate();
+  }, 120_000);
+
+  it('a mentor who fills up has their other live offers withdrawn at once, and those matches move on', async () => {
+    const eve = await startMentor('eve', 1);
+    await startMentor('fay', 1);
+    candidatesOf.set('m4', [candidate('eve', 0.9)]);
+    candidatesOf.set('m5', [candidate('eve', 0.9), candidate('fay', 0.6)]);
+    const m4 = await startMatch({ matchId: 'm4', menteeMemberId: 'mentee-dan', shareRisk: false });
+    const m5 = await startMatch({ matchId: 'm5', menteeMemberId: 'mentee-eli', shareRisk: false });
+    await waitFor(
+      async () => (await eve.query(mentorStateQuery)).pending.length === 2,
+      'both offers pending',
+    );
+    const s4 = await m4.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'eve', accept: true }] });
+    expect(s4.status).toBe('active');
+    await waitFor(() => textsTo('member-of-fay').length === 1, "m5's offer to move on to Fay");
+    const s5 = await m5.query(matchStateQuery);
+    expect(s5.offers.map((o) => [o.mentorId, o.status, o.reason])).toEqual([
+      ['eve', 'withdrawn', 'mentor full'],
+      ['fay', 'offered', null],
+    ]);
+    expect(await eve.query(mentorStateQuery)).toMatchObject({ active: ['m4'], pending: [], free: 0 });
+    expect(
+      (await env.client.workflow.getHandle(mentorWorkflowId('fay')).query(mentorStateQuery)).pending,
+    ).toEqual(['m5']);
+    await m4.executeUpdate(endMatchUpdate, { args: [{ reason: 'test over' }] });
+    await m5.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'fay', accept: false }] });
+    await m5.result();
+    expect((await m5.query(matchStateQuery)).status).toBe('unmatched');
+    await captureHistory('mentorship-match-withdrawn', m5);
+    await eve.terminate();
+    await env.client.workflow.getHandle(mentorWorkflowId('fay')).terminate();
   }, 120_000);
 
   it('completes after its weeks and frees the slot', async () => {

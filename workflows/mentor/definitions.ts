@@ -10,6 +10,8 @@ export interface MentorWorkflowInput {
   capacity: number;
   /** Carried over continue-as-new: the matches holding a slot. */
   active?: string[];
+  /** Carried over continue-as-new: matches with a live offer to this mentor. */
+  pending?: string[];
 }
 
 export interface MentorSnapshot {
@@ -18,6 +20,8 @@ export interface MentorSnapshot {
   /** Match ids holding a slot, in the order they were reserved. */
   active: string[];
   free: number;
+  /** Matches with a live offer to this mentor: withdrawn at once when the last slot is taken. */
+  pending: string[];
 }
 
 /**
@@ -29,4 +33,6 @@ export const reserveSlotUpdate = defineUpdate<MentorSnapshot, [{ matchId: string
 export const releaseSlotSignal = defineSignal<[{ matchId: string }]>('releaseSlot');
 /** The mentor changed their capacity (never below 0); slots already taken are kept. */
 export const setCapacityUpdate = defineUpdate<MentorSnapshot, [{ capacity: number }]>('setCapacity');
+/** A match offered this mentor (`open`) or the offer closed without an accept (`closed`). */
+export const offerSignal = defineSignal<[{ matchId: string; open: boolean }]>('offer');
 export const mentorStateQuery = defineQuery<MentorSnapshot>('mentorState');

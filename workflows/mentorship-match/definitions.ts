@@ -3,7 +3,7 @@
  * imports it. The conversation signals (`reply`, `consent`) come from `workflows/lib/conversation.ts`; the risk
  * signal from the member's definitions.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ScoreBreakdown } from './score.js';
 import type { MatchStatus, OfferStatus } from './values.js';
 
@@ -67,4 +67,6 @@ export interface OfferAnswer {
 export const answerOfferUpdate = defineUpdate<MatchSnapshot, [OfferAnswer]>('answerOffer');
 /** End an active match early (operator or either side): the mentor's slot is released. */
 export const endMatchUpdate = defineUpdate<MatchSnapshot, [{ reason: string }]>('endMatch');
+/** From `mentor-<id>`: the mentor's last slot was taken, so their live offer here is withdrawn. */
+export const mentorFullSignal = defineSignal<[{ mentorId: string }]>('mentorFull');
 export const matchStateQuery = defineQuery<MatchSnapshot>('matchState');

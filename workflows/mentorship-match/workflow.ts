@@ -23,13 +23,14 @@ import { DB_WRITE } from '../lib/activity-options.js';
 import { invalidInput } from '../lib/failures.js';
 import { sendMessage } from '../lib/outbound.js';
 import { memberWorkflowId, mentorWorkflowId } from '../ids.js';
-import { releaseSlotSignal } from '../mentor/definitions.js';
+import { offerSignal, releaseSlotSignal } from '../mentor/definitions.js';
 import { subscribeRiskSignal, unsubscribeRiskSignal } from '../member/definitions.js';
 import {
   answerOfferUpdate,
   consentSignal,
   endMatchUpdate,
   matchStateQuery,
+  mentorFullSignal,
   replySignal,
   riskChangedSignal,
   type Candidate,
@@ -66,7 +67,12 @@ const mx = proxyActivities<ReturnType<typeof createMentorshipActivities>>(DB_WRI
 interface Offer extends OfferView {
   mentorMemberId: string;
 }
-type Decision = { mentorId: string; accept: boolean; via: 'sms' | 'api' | 'opt_out'; inboundId?: number };
+type Decision = {
+  mentorId: string;
+  accept: boolean;
+  via: 'sms' | 'api' | 'opt_out' | 'mentor_full';
+  inboundId?: number;
+};
 
 export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promise<void> {
   const { matchId, menteeMemberId } = input;
@@ -106,6 +112,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     const o = live();
     // The phone holding this match's live expectation is the offered mentor's: an opt-out passes the offer on.
     if (c.optedOut && o) decisions.push({ mentorId: o.mentorId, accept: false, via: 'opt_out' });
+  });
+  setHandler(mentorFullSignal, ({ mentorId }) => {
+    if (live()?.mentorId === mentorId) decisions.push({ mentorId, accept: false, via: 'mentor_full' });
   });
   setHandler(riskChangedSignal, (change) => {
     if (change.to === 'high' && change.from !== 'high') risks.push(change.localDate);
@@ -215,6 +224,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     offers.push(o);
     status = 'offered';
     await mx.recordOffer({ matchId, ...publicOffer(o) });
+    await toMentor(o.mentorId, true);
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: null });
     await sendToMentor(o, `offer:${o.mentorId}`, 'mentorship_offer', offerText(acceptHours), deadlineMs);
     const reminders = OFFER_REMINDER_HOURS.map((h) => deadlineMs - h * HOUR).filter((t) => t > offeredAtMs);
@@ -250,6 +260,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
 
   async function decide(o: Offer, d: Decision): Promise<void> {
     if (d.mentorId !== o.mentorId || o.status !== 'offered') return;
+    if (d.via === 'mentor_full') return close(o, 'withdrawn', 'mentor full');
     if (!d.accept) {
       const reason = d.via === 'opt_out' ? 'mentor opted out' : `declined by ${d.via}`;
       await close(o, 'declined', reason);
@@ -297,6 +308,16 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     o.status = to;
     o.reason = reason;
     await mx.recordOffer({ matchId, ...publicOffer(o) });
+    if (to !== 'accepted') await toMentor(o.mentorId, false);
+  }
+
+  /** Tells `mentor-<id>` an offer opened or closed (so a mentor who fills up withdraws the rest at once). */
+  async function toMentor(mentorId: string, open: boolean): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(mentorWorkflowId(mentorId)).signal(offerSignal, { matchId, open });
+    } catch {
+      log.warn('mentor workflow not reachable', { matchId, mentorId });
+    }
   }
 
   /** YES/NO from the mentor an offer was addressed to (the expectation's `accepts` names them). */
