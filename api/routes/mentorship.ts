@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { currentWeights, insertMatch, insertMentor, insertWeights } from '../../db/mentorship.js';
 import { members, mentors, mentorshipMatches } from '../../db/schema.js';
 import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
@@ -23,7 +23,8 @@ import { MATCH_DEFAULTS, MATCH_STATUSES, OFFER_STATUSES } from '../../workflows/
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
-import { hhmm, text, uuid } from '../schemas/atoms.js';
+import { page } from '../pagination.js';
+import { hhmm, limit, text, uuid } from '../schemas/atoms.js';
 
 const MAX_CAPACITY = 20;
 
@@ -135,6 +136,23 @@ const MatchJson = z
   })
   .openapi('MentorshipMatch', { description: 'A match, live from its workflow' });
 
+const ListMatchesQuery = z.object({
+  status: z.enum(MATCH_STATUSES).optional(),
+  limit: limit(50, 100),
+  /** Cursor: the `nextBefore` of the previous page (a match id). */
+  before: uuid('the nextBefore of the previous page').optional(),
+});
+const MatchListItem = z
+  .object({
+    matchId: z.string(),
+    menteeMemberId: z.string(),
+    status: z.enum(MATCH_STATUSES),
+    mentorId: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('MentorshipMatchListItem');
+
 // ---- routes
 
 const mentorTags = ['Mentors'];
@@ -191,6 +209,20 @@ const createMatchRoute = createRoute({
       headers: z.object({ location: z.string().openapi({ description: '/mentorship/matches/<id>' }) }),
     },
     ...problems(404, 503, ...BODY_PROBLEMS),
+  },
+});
+const listMatchesRoute = createRoute({
+  method: 'get',
+  path: '/mentorship/matches',
+  tags: matchTags,
+  summary: 'Matches, newest first; `status=unmatched` is the operator queue (with the reason)',
+  request: { query: ListMatchesQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ matches: z.array(MatchListItem), nextBefore: z.string().nullable() }),
+      'A page of matches; pass nextBefore as before for the next one',
+    ),
+    ...problems(),
   },
 });
 const getMatchRoute = createRoute({
@@ -368,6 +400,37 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
       return c.json({ matchId: id, status: 'requested' as const }, 201, {
         location: `/mentorship/matches/${id}`,
       });
+    })
+    .openapi(listMatchesRoute, async (c) => {
+      const q = c.req.valid('query');
+      const rows = await db
+        .select()
+        .from(mentorshipMatches)
+        .where(
+          and(
+            q.status ? eq(mentorshipMatches.status, q.status) : undefined,
+            q.before
+              ? sql`(${mentorshipMatches.createdAt}, ${mentorshipMatches.id}) < (select m.created_at, m.id from mentorship_matches m where m.id = ${q.before})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(mentorshipMatches.createdAt), desc(mentorshipMatches.id))
+        .limit(q.limit);
+      const { items, nextBefore } = page(rows, q.limit, (m) => m.id);
+      return c.json(
+        {
+          matches: items.map((m) => ({
+            matchId: m.id,
+            menteeMemberId: m.menteeMemberId,
+            status: m.status,
+            mentorId: m.mentorId,
+            reason: m.reason,
+            createdAt: m.createdAt.toISOString(),
+          })),
+          nextBefore,
+        },
+        200,
+      );
     })
     .openapi(getMatchRoute, async (c) => {
       const { id } = c.req.valid('param');

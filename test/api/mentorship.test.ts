@@ -196,6 +196,17 @@ describe('mentors, weights and a match by API and SMS', () => {
       });
       return row?.status === 'ended_early' && row.reason === 'schedule clash';
     }, 'the match row to be ended');
+    const listed = await call<{ matches: Array<{ matchId: string; status: string; reason: string | null }> }>(
+      'GET',
+      '/mentorship/matches?status=ended_early',
+    );
+    expect(listed.body.matches).toEqual([
+      expect.objectContaining({ matchId, status: 'ended_early', reason: 'schedule clash' }),
+    ]);
+    expect(
+      (await call<{ matches: unknown[] }>('GET', '/mentorship/matches?status=unmatched')).body.matches,
+    ).toEqual([]);
+    expect((await call<Problem>('GET', '/mentorship/matches?status=lost')).status).toBe(400);
     const again = await call<Problem>('POST', `/mentorship/matches/${matchId}/end`, { reason: 'again' });
     expect([404, 422]).toContain(again.status);
   }, 180_000);
