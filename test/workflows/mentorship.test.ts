@@ -175,6 +175,10 @@ describe('mentorship match workflow', () => {
     const deadline = Date.parse(s.offers[0]!.deadlineAt);
     expect(deadline - Date.parse(s.offers[0]!.offeredAt)).toBe(72 * H);
     expect(offer1.expectReply).toEqual({ accepts: 'mentorship_offer:ada', untilMs: deadline });
+    // Operators see the live offer on the Web UI's workflow page (current details: ids and states only).
+    const meta = await match.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toContain('**offered**');
+    expect(meta.currentDetails).toContain('offer 1/5 to mentor ada');
     expect(textsTo('member-of-bo')).toEqual([]);
 
     // An answer by API from a mentor without the live offer is refused, naming the field.

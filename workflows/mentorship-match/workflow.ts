@@ -14,6 +14,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -105,6 +106,26 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     riskAlerts,
   });
 
+  /** What an operator sees on the Temporal Web UI's workflow page (ids and states only). */
+  const publish = (): void => {
+    const o = live();
+    setCurrentDetails(
+      [
+        `**${status}**`,
+        o
+          ? `offer ${o.rank}/${MATCH_DEFAULTS.maxCandidates} to mentor ${o.mentorId}, answer by ${o.deadlineAt}, reminders sent ${o.remindersSent}`
+          : null,
+        mentor
+          ? `mentor ${mentor.mentorId}, ends ${endsAtMs === null ? '-' : new Date(endsAtMs).toISOString()}`
+          : null,
+        unmatchedReason ? `operator queue: ${unmatchedReason}` : null,
+        `offers: ${offers.map((x) => `${x.rank}. ${x.mentorId} ${x.status} (${x.score}, ${x.weightsVersion})`).join('; ') || 'none yet'}`,
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  };
+
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(matchStateQuery, snapshot);
   setHandler(replySignal, (r) => void replies.push(r));
@@ -164,6 +185,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       candidates.length === 0
         ? 'no mentor has a free slot'
         : `all ${candidates.length} candidates declined, let the offer expire or were full`;
+    publish();
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: unmatchedReason });
     await send({ memberId: menteeMemberId }, 'unmatched', 'mentorship_unmatched', UNMATCHED_MENTEE_TEXT);
     await answerLateReplies();
@@ -178,6 +200,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     await answerLateReplies();
     while (risks.length > 0) await riskAlert(m, risks.shift()!);
     if (endRequested !== null || now() >= endsAtMs!) break;
+    publish();
     await condition(
       () => replies.length > 0 || risks.length > 0 || endRequested !== null,
       Math.max(1, endsAtMs! - now()),
@@ -253,6 +276,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
         continue;
       }
       const wakeAt = Math.min(due ?? deadlineMs, deadlineMs);
+      publish();
       await condition(() => replies.length > 0 || decisions.length > 0, Math.max(1, wakeAt - now()));
     }
     return o.status === 'accepted';
