@@ -133,6 +133,9 @@ const MatchJson = z
     endsAt: z.string().nullable(),
     unmatchedReason: z.string().nullable(),
     riskAlerts: z.number().int(),
+    riskAlert: z
+      .object({ localDate: z.string(), acknowledged: z.boolean(), escalated: z.boolean() })
+      .nullable(),
   })
   .openapi('MentorshipMatch', { description: 'A match, live from its workflow' });
 

@@ -14,6 +14,8 @@ const cases: Array<[string, string, number]> = [
   ['matched (mentee)', texts.matchedMenteeText(24), 1],
   ['unmatched', texts.UNMATCHED_MENTEE_TEXT, 1],
   ['risk alert', texts.RISK_ALERT_TEXT, 1],
+  ['risk ack', texts.RISK_ACK_TEXT, 1],
+  ['risk hint', texts.RISK_HINT_TEXT, 1],
   ['completed', texts.completedText(24), 1],
   ['ended early', texts.ENDED_EARLY_TEXT, 1],
 ];

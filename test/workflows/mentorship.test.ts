@@ -30,6 +30,7 @@ import {
   endMatchUpdate,
   matchStateQuery,
   replySignal,
+  riskChangedSignal,
   type Candidate,
   type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
@@ -288,6 +289,15 @@ describe('mentorship match workflow', () => {
     expect(alerts[0]!.window).toEqual({ start: '08:00', end: '21:00' });
     expect((await match.query(matchStateQuery)).riskAlerts).toBe(1);
     expect(JSON.stringify(alerts[0])).not.toContain(mentee);
+    expect(alerts[0]!.expectReply!.accepts).toBe('mentorship_risk:cy');
+    // Not acknowledged (OK) within 24 h: escalated where operators look (the match row's reason, the API).
+    expect((await match.query(matchStateQuery)).riskAlert).toMatchObject({
+      acknowledged: false,
+      escalated: true,
+    });
+    expect(statuses.filter((x) => x.matchId === 'm1').map((x) => x.reason)).toContainEqual(
+      expect.stringMatching(/^risk alert of \d{4}-\d{2}-\d{2} not acknowledged within 24 h$/),
+    );
 
     // 6. ended early: the slot is released, the risk subscription dropped, both told
     s = await match.executeUpdate(endMatchUpdate, { args: [{ reason: 'mentee moved away' }] });
@@ -382,12 +392,46 @@ describe('mentorship match workflow', () => {
       accepts: 'mentorship_offer:dee',
     });
     await waitFor(async () => (await match.query(matchStateQuery)).status === 'active', 'active');
+    // A risk rise (signalled as the mentee's member workflow would): the mentor answers OK, so no escalation.
+    await match.signal(riskChangedSignal, {
+      memberId: 'mentee-cal',
+      from: 'medium',
+      to: 'high',
+      localDate: '2028-08-01',
+      adherence7: 0.2,
+      consecutiveMisses: 3,
+    });
+    await waitFor(
+      () => textsTo('member-of-dee').some((t) => t.kind === 'mentorship_risk_alert'),
+      'the alert',
+    );
+    const ok = { receivedAtMs: 0, accepts: 'mentorship_risk:dee' };
+    await match.signal(replySignal, { ...ok, inboundId: 21, body: 'what?' });
+    await match.signal(replySignal, { ...ok, inboundId: 22, body: 'ok, calling them' });
+    await waitFor(() => textsTo('member-of-dee').some((t) => t.kind === 'mentorship_risk_ack'), 'the ack');
+    expect((await match.query(matchStateQuery)).riskAlert).toEqual({
+      localDate: '2028-08-01',
+      acknowledged: true,
+      escalated: false,
+    });
     const endsAt = Date.parse((await match.query(matchStateQuery)).endsAt!);
     const started = await env.currentTimeMs();
     expect(endsAt - started).toBeGreaterThan(4 * 7 * 24 * H - 60_000);
     expect(endsAt - started).toBeLessThanOrEqual(4 * 7 * 24 * H);
     await match.result();
     expect((await match.query(matchStateQuery)).status).toBe('completed');
+    expect((await match.query(matchStateQuery)).riskAlert).toMatchObject({
+      acknowledged: true,
+      escalated: false,
+    });
+    expect(textsTo('member-of-dee').map((t) => t.kind)).toEqual([
+      'mentorship_offer',
+      'mentorship_matched',
+      'mentorship_risk_alert',
+      'mentorship_risk_hint',
+      'mentorship_risk_ack',
+      'mentorship_completed',
+    ]);
     expect(
       (await env.client.workflow.getHandle(mentorWorkflowId('dee')).query(mentorStateQuery)).active,
     ).toEqual([]);

@@ -56,6 +56,8 @@ export interface MatchSnapshot {
   /** Why it went to the operator queue (status `unmatched`). */
   unmatchedReason: string | null;
   riskAlerts: number;
+  /** The latest risk alert: acknowledged (OK) by the mentor, or escalated after 24 h without. */
+  riskAlert: { localDate: string; acknowledged: boolean; escalated: boolean } | null;
 }
 
 export interface OfferAnswer {

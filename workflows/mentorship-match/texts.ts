@@ -22,7 +22,9 @@ export const UNMATCHED_MENTEE_TEXT =
   'Crewline: no mentor is free right now. Our team has your request and will get back to you.';
 
 export const RISK_ALERT_TEXT =
-  'Crewline: your mentee has missed several check-ins and may be struggling. A short message from you could help.';
+  'Crewline: your mentee has missed several check-ins and may be struggling. A short message could help. Reply OK when seen.';
+export const RISK_ACK_TEXT = 'Crewline: thanks for checking in on your mentee.';
+export const RISK_HINT_TEXT = 'Crewline: reply OK to let us know you saw the alert about your mentee.';
 
 export const completedText = (weeks: number): string =>
   `Crewline: your ${weeks}-week mentorship is complete. Thank you for showing up!`;

@@ -51,7 +51,9 @@ import {
   OFFER_HINT_TEXT,
   offerReminderText,
   offerText,
+  RISK_ACK_TEXT,
   RISK_ALERT_TEXT,
+  RISK_HINT_TEXT,
   UNMATCHED_MENTEE_TEXT,
 } from './texts.js';
 import { MATCH_DEFAULTS, OFFER_REMINDER_HOURS, type MatchStatus } from './values.js';
@@ -59,6 +61,8 @@ import { MATCH_DEFAULTS, OFFER_REMINDER_HOURS, type MatchStatus } from './values
 export type { MatchSnapshot, MatchWorkflowInput } from './definitions.js';
 
 const HOUR = 3_600_000;
+/** A risk alert not acknowledged (OK) this long after it was sent is escalated to operators. */
+const ACK_WITHIN_MS = 24 * HOUR;
 /** Risk alerts are held to the mentor's daytime (quiet hours). */
 const ALERT_WINDOW = { start: '08:00', end: '21:00' } as const;
 
@@ -67,6 +71,12 @@ const mx = proxyActivities<ReturnType<typeof createMentorshipActivities>>(DB_WRI
 
 interface Offer extends OfferView {
   mentorMemberId: string;
+}
+interface RiskAlert {
+  localDate: string;
+  sentAtMs: number;
+  acknowledged: boolean;
+  escalated: boolean;
 }
 type Decision = {
   mentorId: string;
@@ -89,6 +99,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   let endRequested: string | null = null;
   let riskAlerts = 0;
   let lastAlertDate: string | null = null;
+  /** The latest risk alert: the mentor acknowledges with OK within 24 h, else it is escalated to operators. */
+  let alert = null as RiskAlert | null;
   const offers: Offer[] = [];
   const replies: InboundReply[] = [];
   const decisions: Decision[] = [];
@@ -104,6 +116,11 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     endsAt: endsAtMs === null ? null : new Date(endsAtMs).toISOString(),
     unmatchedReason,
     riskAlerts,
+    riskAlert: alert && {
+      localDate: alert.localDate,
+      acknowledged: alert.acknowledged,
+      escalated: alert.escalated,
+    },
   });
 
   /** What an operator sees on the Temporal Web UI's workflow page (ids and states only). */
@@ -197,13 +214,19 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const m = mentor as Offer;
   if (input.shareRisk) await toMentee(subscribeRiskSignal);
   for (;;) {
-    await answerLateReplies();
+    await handleActiveReplies(m);
     while (risks.length > 0) await riskAlert(m, risks.shift()!);
+    const escalateAt =
+      alert && !alert.acknowledged && !alert.escalated ? alert.sentAtMs + ACK_WITHIN_MS : null;
+    if (escalateAt !== null && now() >= escalateAt) {
+      await escalate(m);
+      continue;
+    }
     if (endRequested !== null || now() >= endsAtMs!) break;
     publish();
     await condition(
       () => replies.length > 0 || risks.length > 0 || endRequested !== null,
-      Math.max(1, endsAtMs! - now()),
+      Math.max(1, Math.min(endsAtMs!, escalateAt ?? Infinity) - now()),
     );
   }
   const early = endRequested !== null;
@@ -396,14 +419,64 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     );
   }
 
-  /** At most one alert a local day, held until the mentor's morning in quiet hours. */
+  /**
+   * At most one alert a local day, held until the mentor's morning in quiet hours; it expects the mentor's OK
+   * (the 24 h to acknowledge run from when it was sent).
+   */
   async function riskAlert(m: Offer, day: string): Promise<void> {
     if (lastAlertDate === day) return;
     lastAlertDate = day;
     riskAlerts++;
     await send({ memberId: m.mentorMemberId }, `risk:${day}`, 'mentorship_risk_alert', RISK_ALERT_TEXT, {
       window: ALERT_WINDOW,
+      expectReply: { accepts: `mentorship_risk:${m.mentorId}`, untilMs: now() + 2 * ACK_WITHIN_MS },
     });
+    alert = { localDate: day, sentAtMs: now(), acknowledged: false, escalated: false };
+  }
+
+  /** Not acknowledged in 24 h: visible to operators (the match row's reason, the Web UI, the API). */
+  async function escalate(m: Offer): Promise<void> {
+    alert!.escalated = true;
+    log.warn('risk alert not acknowledged within 24 h; escalated', { matchId, mentorId: m.mentorId });
+    await mx.setMatchStatus({
+      matchId,
+      status,
+      mentorId: m.mentorId,
+      reason: `risk alert of ${alert!.localDate} not acknowledged within 24 h`,
+    });
+  }
+
+  /** While active: the mentor's OK to a risk alert; anything else addressed to an offer is told it closed. */
+  async function handleActiveReplies(m: Offer): Promise<void> {
+    while (replies.length > 0) {
+      const r = replies.shift()!;
+      if (r.accepts !== `mentorship_risk:${m.mentorId}`) {
+        await answerClosed(r);
+        continue;
+      }
+      const word =
+        r.body
+          .trim()
+          .toUpperCase()
+          .replace(/[^A-Z]/g, ' ')
+          .split(' ')[0] ?? '';
+      if (word === 'OK' && alert && !alert.acknowledged) {
+        alert.acknowledged = true;
+        await send(
+          { memberId: m.mentorMemberId },
+          `risk_ack:${r.inboundId}`,
+          'mentorship_risk_ack',
+          RISK_ACK_TEXT,
+        );
+      } else if (word !== 'OK') {
+        await send(
+          { memberId: m.mentorMemberId },
+          `risk_hint:${r.inboundId}`,
+          'mentorship_risk_hint',
+          RISK_HINT_TEXT,
+        );
+      }
+    }
   }
 
   function sendToMentor(o: Offer, key: string, kind: string, body: string, untilMs: number): Promise<void> {
