@@ -58,8 +58,12 @@ export function createMentorshipActivities(deps: { db: Db }) {
         weights,
         input.limit,
       );
-      const memberOf = new Map(pool.map((m) => [m.mentorId, m.memberId]));
-      return ranked.map((r) => ({ ...r, mentorMemberId: memberOf.get(r.mentorId)! }));
+      const byId = new Map(pool.map((m) => [m.mentorId, m]));
+      return ranked.map((r) => ({
+        ...r,
+        mentorMemberId: byId.get(r.mentorId)!.memberId,
+        mentorTimezone: byId.get(r.mentorId)!.timezone,
+      }));
     },
 
     async recordOffer(input: { matchId: string } & OfferView): Promise<void> {

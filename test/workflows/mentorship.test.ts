@@ -114,9 +114,10 @@ const startMatch = (input: MatchWorkflowInput) =>
     workflowId: mentorshipMatchWorkflowId(input.matchId),
     args: [input],
   });
-const candidate = (mentorId: string, score: number): Candidate => ({
+const candidate = (mentorId: string, score: number, mentorTimezone = 'UTC'): Candidate => ({
   mentorId,
   mentorMemberId: `member-of-${mentorId}`,
+  mentorTimezone,
   score,
   breakdown: { focus: score, language: 1, schedule: 1, timezone: 1, load: 1 },
   weightsVersion: 'default@1',
@@ -162,7 +163,8 @@ describe('mentorship match workflow', () => {
     await skipTo(env, '2028-07-03T12:00:00Z'); // Monday 08:00 in New York
     const mentee = 'mentee-ana';
     for (const id of ['ada', 'bo', 'cy']) await startMentor(id, 1);
-    candidatesOf.set('m1', [candidate('ada', 0.9), candidate('bo', 0.8), candidate('cy', 0.7)]);
+    const ny = 'America/New_York';
+    candidatesOf.set('m1', [candidate('ada', 0.9, ny), candidate('bo', 0.8, ny), candidate('cy', 0.7, ny)]);
     const match = await startMatch({ matchId: 'm1', menteeMemberId: mentee, shareRisk: true });
 
     // 1. exactly one live offer: Ada's, by SMS expecting her reply
@@ -174,7 +176,11 @@ describe('mentorship match workflow', () => {
     expect(s.status).toBe('offered');
     expect(s.offers.map((o) => [o.mentorId, o.status])).toEqual([['ada', 'offered']]);
     const deadline = Date.parse(s.offers[0]!.deadlineAt);
-    expect(deadline - Date.parse(s.offers[0]!.offeredAt)).toBe(72 * H);
+    // Offered Monday 08:00 New York time: 72 h of the mentor's waking time (08:00–21:00, 13 h a day) end on
+    // Saturday at 15:00 (5 × 13 h + 7 h), not on Thursday morning.
+    const MON_0800 = Date.parse('2028-07-03T12:00:00Z');
+    const sat1500 = Date.parse('2028-07-08T19:00:00Z');
+    expect(deadline - Date.parse(s.offers[0]!.offeredAt)).toBe(sat1500 - MON_0800);
     expect(offer1.expectReply).toEqual({ accepts: 'mentorship_offer:ada', untilMs: deadline });
     // Operators see the live offer on the Web UI's workflow page (current details: ids and states only).
     const meta = await match.query<{ currentDetails: string }>('__temporal_workflow_metadata');
@@ -209,10 +215,18 @@ describe('mentorship match workflow', () => {
     ]);
     const boOfferedAt = Date.parse((await match.query(matchStateQuery)).offers[1]!.offeredAt);
 
-    // 3. Bo stays silent: reminders at 24 h and 4 h left, then expiry and Cy's offer
-    await skipTo(env, new Date(boOfferedAt + 48 * H + 60_000));
+    // 3. Bo stays silent: reminders at 24 h and 4 h of his waking time left — Thursday 17:00 (39 + 9 h) and
+    // Saturday 11:00 (65 + 3 h) New York time —, then expiry on Saturday 15:00 and Cy's offer.
+    const delta = boOfferedAt - MON_0800; // the few milliseconds Ada's decline took
+    expect(delta).toBeGreaterThanOrEqual(0);
+    expect(delta).toBeLessThan(60_000);
+    const thu1700 = Date.parse('2028-07-06T21:00:00Z') + delta;
+    const sat1100 = Date.parse('2028-07-08T15:00:00Z') + delta;
+    await skipTo(env, new Date(thu1700 - 60_000));
+    expect(textsTo('member-of-bo')).toHaveLength(1);
+    await skipTo(env, new Date(thu1700 + 60_000));
     await waitFor(() => textsTo('member-of-bo').length === 2, 'the 24 h reminder');
-    await skipTo(env, new Date(boOfferedAt + 68 * H + 60_000));
+    await skipTo(env, new Date(sat1100 + 60_000));
     await waitFor(() => textsTo('member-of-bo').length === 3, 'the 4 h reminder');
     const bo = textsTo('member-of-bo');
     expect(bo.map((t) => t.kind)).toEqual([
@@ -220,14 +234,17 @@ describe('mentorship match workflow', () => {
       'mentorship_offer_reminder',
       'mentorship_offer_reminder',
     ]);
-    expect(Date.parse(bo[1]!.at) - boOfferedAt).toBeGreaterThanOrEqual(48 * H);
-    expect(Date.parse(bo[1]!.at) - boOfferedAt).toBeLessThan(48 * H + 60_000);
-    expect(Date.parse(bo[2]!.at) - boOfferedAt).toBeGreaterThanOrEqual(68 * H);
-    expect(Date.parse(bo[2]!.at) - boOfferedAt).toBeLessThan(68 * H + 60_000);
+    expect(Date.parse(bo[1]!.at)).toBeGreaterThanOrEqual(thu1700);
+    expect(Date.parse(bo[1]!.at)).toBeLessThan(thu1700 + 60_000);
+    expect(Date.parse(bo[2]!.at)).toBeGreaterThanOrEqual(sat1100);
+    expect(Date.parse(bo[2]!.at)).toBeLessThan(sat1100 + 60_000);
+    expect(Date.parse((await match.query(matchStateQuery)).offers[1]!.deadlineAt)).toBe(sat1500 + delta);
     expect(bo[1]!.body).toContain('24 h left');
     expect(bo[2]!.body).toContain('4 h left');
     expect(textsTo('member-of-cy')).toEqual([]);
-    await skipTo(env, new Date(boOfferedAt + 72 * H + 60_000));
+    await skipTo(env, new Date(sat1500 + delta - 60_000));
+    expect(textsTo('member-of-cy')).toEqual([]);
+    await skipTo(env, new Date(sat1500 + delta + 60_000));
     await waitFor(() => textsTo('member-of-cy').length === 1, 'the third offer');
     // Bo's late YES changes nothing: the offer has closed.
     await match.signal(replySignal, {
@@ -311,7 +328,11 @@ describe('mentorship match workflow', () => {
       reason: 'mentee moved away',
     });
     expect(textsTo('member-of-cy').at(-1)!.kind).toBe('mentorship_ended_early');
-    expect(textsTo(mentee).at(-1)!.kind).toBe('mentorship_ended_early');
+    expect(
+      textsTo(mentee)
+        .filter((t) => t.kind.startsWith('mentorship_'))
+        .map((t) => t.kind),
+    ).toEqual(['mentorship_matched', 'mentorship_ended_early']);
     await captureHistory('mentorship-match-journey', match);
     await finishMember(member);
     for (const id of ['ada', 'bo', 'cy'])

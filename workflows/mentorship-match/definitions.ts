@@ -26,6 +26,8 @@ export interface Candidate {
   mentorId: string;
   /** The member row holding the mentor's phone and consent (the SMS recipient). */
   mentorMemberId: string;
+  /** The mentor's IANA zone: their quiet hours pause the accept-by clock. */
+  mentorTimezone: string;
   score: number;
   breakdown: ScoreBreakdown;
   weightsVersion: string;

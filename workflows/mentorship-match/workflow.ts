@@ -56,6 +56,7 @@ import {
   RISK_HINT_TEXT,
   UNMATCHED_MENTEE_TEXT,
 } from './texts.js';
+import { afterWakingTime } from './deadline.js';
 import { MATCH_DEFAULTS, OFFER_REMINDER_HOURS, type MatchStatus } from './values.js';
 
 export type { MatchSnapshot, MatchWorkflowInput } from './definitions.js';
@@ -71,6 +72,7 @@ const mx = proxyActivities<ReturnType<typeof createMentorshipActivities>>(DB_WRI
 
 interface Offer extends OfferView {
   mentorMemberId: string;
+  mentorTimezone: string;
 }
 interface RiskAlert {
   localDate: string;
@@ -112,7 +114,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     menteeMemberId,
     status,
     mentorId: mentor?.mentorId ?? null,
-    offers: offers.map(({ mentorMemberId: _m, ...o }) => ({ ...o })),
+    offers: offers.map((o) => publicOffer(o)),
     endsAt: endsAtMs === null ? null : new Date(endsAtMs).toISOString(),
     unmatchedReason,
     riskAlerts,
@@ -253,10 +255,12 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   /** Offers the match to one candidate; true when they accepted and a slot was reserved. */
   async function offer(c: Candidate, rank: number): Promise<boolean> {
     const offeredAtMs = now();
-    const deadlineMs = offeredAtMs + acceptHours * HOUR;
+    // The clock pauses in the mentor's quiet hours (deadline.ts); so do the reminders' "h left".
+    const deadlineMs = afterWakingTime(offeredAtMs, acceptHours * HOUR, c.mentorTimezone);
     const o: Offer = {
       mentorId: c.mentorId,
       mentorMemberId: c.mentorMemberId,
+      mentorTimezone: c.mentorTimezone,
       rank,
       score: c.score,
       breakdown: c.breakdown,
@@ -273,7 +277,10 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     await toMentor(o.mentorId, true);
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: null });
     await sendToMentor(o, `offer:${o.mentorId}`, 'mentorship_offer', offerText(acceptHours), deadlineMs);
-    const reminders = OFFER_REMINDER_HOURS.map((h) => deadlineMs - h * HOUR).filter((t) => t > offeredAtMs);
+    const reminders = OFFER_REMINDER_HOURS.filter((h) => h < acceptHours).map((h) => ({
+      atMs: afterWakingTime(offeredAtMs, (acceptHours - h) * HOUR, c.mentorTimezone),
+      hoursLeft: h,
+    }));
 
     while (o.status === 'offered') {
       await handleReplies();
@@ -287,18 +294,18 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
         break;
       }
       const due = reminders[o.remindersSent];
-      if (due !== undefined && now() >= due) {
+      if (due !== undefined && now() >= due.atMs) {
         o.remindersSent++;
         await sendToMentor(
           o,
           `offer:${o.mentorId}:reminder:${o.remindersSent}`,
           'mentorship_offer_reminder',
-          offerReminderText(deadlineMs - now()),
+          offerReminderText(due.hoursLeft * HOUR),
           deadlineMs,
         );
         continue;
       }
-      const wakeAt = Math.min(due ?? deadlineMs, deadlineMs);
+      const wakeAt = Math.min(due?.atMs ?? deadlineMs, deadlineMs);
       publish();
       await condition(() => replies.length > 0 || decisions.length > 0, Math.max(1, wakeAt - now()));
     }
@@ -506,6 +513,6 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
 const addressee = (r: InboundReply): string | null =>
   r.accepts?.startsWith('mentorship_offer:') ? r.accepts.slice('mentorship_offer:'.length) : null;
 
-function publicOffer({ mentorMemberId: _m, ...o }: Offer): OfferView {
+function publicOffer({ mentorMemberId: _m, mentorTimezone: _z, ...o }: Offer): OfferView {
   return o;
 }
