@@ -4,7 +4,7 @@
  * checks capacity and reserves in one step (through the worker's client).
  */
 import { Context } from '@temporalio/activity';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import {
   currentWeights,
@@ -91,6 +91,8 @@ export function createMentorshipActivities(deps: { db: Db }) {
         if (err instanceof WorkflowUpdateFailedError && fieldErrorsOf(err)?.[0]?.field === 'capacity') {
           return { reserved: false };
         }
+        // No mentor workflow (the mentor is gone): nothing to reserve, never retried.
+        if (err instanceof WorkflowNotFoundError) return { reserved: false };
         throw err;
       }
     },

@@ -362,6 +362,14 @@ describe('mentorship match workflow', () => {
     expect(textsTo('mentee-bea').map((t) => t.kind)).toEqual(['mentorship_unmatched']);
     expect((await racy.query(mentorStateQuery)).active).toEqual(['someone-else']);
     await racy.terminate();
+
+    // A candidate whose mentor workflow is gone: the accept cannot reserve, the offer is withdrawn.
+    candidatesOf.set('m6', [candidate('ghost', 0.9)]);
+    const ghost = await startMatch({ matchId: 'm6', menteeMemberId: 'mentee-fin', shareRisk: false });
+    await waitFor(() => textsTo('member-of-ghost').length === 1, 'the offer');
+    await ghost.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'ghost', accept: true }] });
+    await ghost.result();
+    expect((await ghost.query(matchStateQuery)).offers.map((o) => o.status)).toEqual(['withdrawn']);
   }, 120_000);
 
   it('a mentor who fills up has their other live offers withdrawn at once, and those matches move on', async () => {
