@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { createAiActivities } from './ai/index.js';
 import { createCampaignActivities } from './campaigns.js';
 import { createMemberActivities } from './members.js';
+import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
@@ -29,6 +30,7 @@ type Messaging = Names<typeof createMessagingActivities>;
 type Members = Names<typeof createMemberActivities>;
 type Ai = Names<typeof createAiActivities>;
 type Campaigns = Names<typeof createCampaignActivities>;
+type Mentorship = Names<typeof createMentorshipActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -37,6 +39,7 @@ export type NoSharedNames = [
   Assert<Disjoint<Messaging, Ai>>,
   Assert<Disjoint<Members, Ai>>,
   Assert<Disjoint<Campaigns, Messaging | Members | Ai>>,
+  Assert<Disjoint<Mentorship, Messaging | Members | Ai | Campaigns>>,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -45,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMessagingActivities(deps),
     ...createMemberActivities(deps),
     ...createCampaignActivities(deps),
+    ...createMentorshipActivities(deps),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

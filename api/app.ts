@@ -24,6 +24,7 @@ import { healthRouter, probesRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
 import { keysRouter } from './routes/keys.js';
 import { membersRouter } from './routes/members.js';
+import { mentorshipRouter } from './routes/mentorship.js';
 import { messagesRouter } from './routes/messages.js';
 import { metricsRouter } from './routes/metrics.js';
 import { webhooksRouter } from './routes/webhooks.js';
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps) {
   app.route('/crews', crewsRouter(deps));
   app.route('/challenges', challengesRouter(deps));
   app.route('/members', membersRouter(deps));
+  app.route('/', mentorshipRouter(deps));
   app.route('/messages', messagesRouter(deps));
   app.route('/consent', consentRouter(deps));
   app.route('/inbox', inboxRouter(deps));

@@ -9,12 +9,21 @@ import type * as Registered from './index.js';
 import type * as CrewChallenge from './crew-challenge/workflow.js';
 import type * as GuestCampaign from './guest-campaign/workflow.js';
 import type * as Member from './member/workflow.js';
+import type * as Mentor from './mentor/workflow.js';
+import type * as MentorshipMatch from './mentorship-match/workflow.js';
 import type * as Bulk from './messaging/bulk.js';
 import type * as Keyword from './messaging/keyword.js';
 import type * as Message from './messaging/message.js';
 
 type WorkflowModules =
-  typeof CrewChallenge | typeof GuestCampaign | typeof Member | typeof Bulk | typeof Keyword | typeof Message;
+  | typeof CrewChallenge
+  | typeof GuestCampaign
+  | typeof Member
+  | typeof Mentor
+  | typeof MentorshipMatch
+  | typeof Bulk
+  | typeof Keyword
+  | typeof Message;
 
 /** The exported workflow functions of a module (by convention, named `…Workflow`). */
 type WorkflowNames<M> = M extends unknown ? Extract<keyof M, `${string}Workflow`> : never;

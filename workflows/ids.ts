@@ -4,6 +4,8 @@ export const TASK_QUEUE = 'crewline';
 export const crewChallengeWorkflowId = (challengeId: string): string => `crew-challenge-${challengeId}`;
 
 export const memberWorkflowId = (memberId: string): string => `member-${memberId}`;
+export const mentorWorkflowId = (mentorId: string): string => `mentor-${mentorId}`;
+export const mentorshipMatchWorkflowId = (matchId: string): string => `mentorship-match-${matchId}`;
 
 /** One workflow per inbound compliance keyword (STOP/START/HELP). */
 export const inboundWorkflowId = (inboundId: number): string => `inbound-${inboundId}`;

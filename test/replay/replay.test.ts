@@ -30,6 +30,8 @@ describe('replay of committed histories', () => {
     expect(types).toContain('messageWorkflow');
     expect(types).toContain('bulkMessageWorkflow');
     expect(types).toContain('crewChallengeWorkflow');
+    expect(types).toContain('mentorWorkflow');
+    expect(types).toContain('mentorshipMatchWorkflow');
     for (const h of histories) expect(Object.keys(registered), h.file).toContain(h.type);
   });
 

@@ -1,0 +1,455 @@
+/**
+ * Mentors and mentorship matches (issue 11): mentor profiles (each with its `mentor-<id>` workflow holding the
+ * capacity), the operator's score weights, match requests (each a `mentorship-match-<id>` workflow), answers to
+ * the live offer and ending a match. Mentors are members: their phone, zone and SMS consent (the member's
+ * double opt-in) are their member row's.
+ */
+import { randomUUID } from 'node:crypto';
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { currentWeights, insertMatch, insertMentor, insertWeights } from '../../db/mentorship.js';
+import { members, mentors, mentorshipMatches } from '../../db/schema.js';
+import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { mentorStateQuery, type MentorWorkflowInput } from '../../workflows/mentor/definitions.js';
+import {
+  answerOfferUpdate,
+  endMatchUpdate,
+  matchStateQuery,
+  type MatchSnapshot,
+  type MatchWorkflowInput,
+} from '../../workflows/mentorship-match/definitions.js';
+import { validWeights } from '../../workflows/mentorship-match/score.js';
+import { MATCH_DEFAULTS, MATCH_STATUSES, OFFER_STATUSES } from '../../workflows/mentorship-match/values.js';
+import type { AppDeps } from '../deps.js';
+import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
+import { HttpProblem } from '../problem.js';
+import { page } from '../pagination.js';
+import { hhmm, limit, text, uuid } from '../schemas/atoms.js';
+
+const MAX_CAPACITY = 20;
+
+// ---- request schemas
+
+const tag = text(40).transform((s) => s.toLowerCase());
+const tags = (what: string) =>
+  z.array(tag).min(1, `list at least one ${what}`).max(20, `at most 20 ${what}s`);
+const availability = z
+  .array(
+    z
+      .object({
+        weekday: z.number().int().min(0, 'must be 0 (Sunday) to 6').max(6, 'must be 0 (Sunday) to 6'),
+        from: hhmm,
+        to: hhmm,
+      })
+      .refine((w) => w.to > w.from, { message: 'to must be after from', path: ['to'] }),
+  )
+  .max(21, 'at most 21 windows')
+  .openapi({ description: 'weekly windows in local time (weekday 0 = Sunday, HH:MM from < to)' });
+
+const CreateMentor = z
+  .object({
+    memberId: uuid('a member id'),
+    expertise: tags('expertise tag'),
+    languages: tags('language'),
+    availability,
+    capacity: z
+      .number()
+      .int('must be a whole number')
+      .min(0, 'must be 0 (not taking) or more')
+      .max(MAX_CAPACITY, `must be at most ${MAX_CAPACITY}`),
+  })
+  .openapi('CreateMentor');
+
+const weight = z.number().min(0, 'must be 0 to 1').max(1, 'must be 0 to 1');
+const Weights = z
+  .object({ focus: weight, language: weight, schedule: weight, timezone: weight, load: weight })
+  .refine(validWeights, { message: 'at least one weight must be above 0', path: ['focus'] });
+const CreateWeights = z.object({ version: text(40), weights: Weights }).openapi('CreateWeights');
+
+const CreateMatch = z
+  .object({
+    menteeMemberId: uuid('a member id'),
+    focusAreas: tags('focus area'),
+    languages: tags('language'),
+    availability: availability.default([]),
+    shareRisk: z.boolean().default(false),
+    weeks: z
+      .number()
+      .int('must be a whole number of weeks')
+      .min(MATCH_DEFAULTS.minWeeks, `must be ${MATCH_DEFAULTS.minWeeks} to ${MATCH_DEFAULTS.maxWeeks}`)
+      .max(MATCH_DEFAULTS.maxWeeks, `must be ${MATCH_DEFAULTS.minWeeks} to ${MATCH_DEFAULTS.maxWeeks}`)
+      .default(MATCH_DEFAULTS.weeks),
+  })
+  .openapi('CreateMatchRequest');
+
+const AnswerOffer = z.object({ mentorId: uuid('a mentor id'), accept: z.boolean() }).openapi('AnswerOffer');
+const EndMatch = z.object({ reason: text(200) }).openapi('EndMatch');
+const idParam = (what: string) => z.object({ id: uuid(what).openapi({ param: { name: 'id', in: 'path' } }) });
+
+// ---- response schemas
+
+const WindowJson = z.object({ weekday: z.number().int(), from: z.string(), to: z.string() });
+const MentorJson = z
+  .object({
+    id: z.string(),
+    memberId: z.string(),
+    expertise: z.array(z.string()),
+    languages: z.array(z.string()),
+    availability: z.array(WindowJson),
+    capacity: z.number().int(),
+    /** Live from the mentor workflow; null when it did not answer. */
+    activeMatches: z.array(z.string()).nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Mentor');
+const Breakdown = z.object({
+  focus: z.number(),
+  language: z.number(),
+  schedule: z.number(),
+  timezone: z.number(),
+  load: z.number(),
+});
+const WeightsJson = z.object({ version: z.string(), weights: Breakdown }).openapi('ScoreWeights');
+const MatchJson = z
+  .object({
+    matchId: z.string(),
+    menteeMemberId: z.string(),
+    status: z.enum(MATCH_STATUSES),
+    mentorId: z.string().nullable(),
+    offers: z.array(
+      z.object({
+        mentorId: z.string(),
+        rank: z.number().int(),
+        score: z.number(),
+        breakdown: Breakdown,
+        weightsVersion: z.string(),
+        status: z.enum(OFFER_STATUSES),
+        offeredAt: z.string(),
+        deadlineAt: z.string(),
+        remindersSent: z.number().int(),
+        reason: z.string().nullable(),
+      }),
+    ),
+    endsAt: z.string().nullable(),
+    unmatchedReason: z.string().nullable(),
+    riskAlerts: z.number().int(),
+    riskAlert: z
+      .object({ localDate: z.string(), acknowledged: z.boolean(), escalated: z.boolean() })
+      .nullable(),
+  })
+  .openapi('MentorshipMatch', { description: 'A match, live from its workflow' });
+
+const ListMatchesQuery = z.object({
+  status: z.enum(MATCH_STATUSES).optional(),
+  limit: limit(50, 100),
+  /** Cursor: the `nextBefore` of the previous page (a match id). */
+  before: uuid('the nextBefore of the previous page').optional(),
+});
+const MatchListItem = z
+  .object({
+    matchId: z.string(),
+    menteeMemberId: z.string(),
+    status: z.enum(MATCH_STATUSES),
+    mentorId: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('MentorshipMatchListItem');
+
+// ---- routes
+
+const mentorTags = ['Mentors'];
+const matchTags = ['Mentorship'];
+const createMentorRoute = createRoute({
+  method: 'post',
+  path: '/mentors',
+  tags: mentorTags,
+  summary: 'Make a confirmed member a mentor and start their workflow (which holds their capacity)',
+  request: { body: jsonBody(CreateMentor) },
+  responses: {
+    201: {
+      ...jsonResponse(MentorJson, 'Created'),
+      headers: z.object({ location: z.string().openapi({ description: '/mentors/<id>' }) }),
+    },
+    ...problems(404, 409, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const getMentorRoute = createRoute({
+  method: 'get',
+  path: '/mentors/{id}',
+  tags: mentorTags,
+  summary: 'One mentor: profile and the matches holding a slot (live)',
+  request: { params: idParam('a mentor id') },
+  responses: { 200: jsonResponse(MentorJson, 'The mentor'), ...problems(404) },
+});
+const getWeightsRoute = createRoute({
+  method: 'get',
+  path: '/mentorship/weights',
+  tags: matchTags,
+  summary: 'The score weights that rank new requests (the newest version, else the default)',
+  responses: { 200: jsonResponse(WeightsJson, 'Current weights'), ...problems() },
+});
+const createWeightsRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/weights',
+  tags: matchTags,
+  summary: 'A new weight version (each 0–1, not all 0): ranks every request made from now on',
+  request: { body: jsonBody(CreateWeights) },
+  responses: { 201: jsonResponse(WeightsJson, 'Created'), ...problems(409, ...BODY_PROBLEMS) },
+});
+const createMatchRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches',
+  tags: matchTags,
+  summary: 'A mentee asks for a mentor: up to 5 ranked candidates are offered one at a time',
+  request: { body: jsonBody(CreateMatch) },
+  responses: {
+    201: {
+      ...jsonResponse(
+        z.object({ matchId: z.string(), status: z.enum(MATCH_STATUSES) }).openapi('MatchCreated'),
+        'Created',
+      ),
+      headers: z.object({ location: z.string().openapi({ description: '/mentorship/matches/<id>' }) }),
+    },
+    ...problems(404, 503, ...BODY_PROBLEMS),
+  },
+});
+const listMatchesRoute = createRoute({
+  method: 'get',
+  path: '/mentorship/matches',
+  tags: matchTags,
+  summary: 'Matches, newest first; `status=unmatched` is the operator queue (with the reason)',
+  request: { query: ListMatchesQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ matches: z.array(MatchListItem), nextBefore: z.string().nullable() }),
+      'A page of matches; pass nextBefore as before for the next one',
+    ),
+    ...problems(),
+  },
+});
+const getMatchRoute = createRoute({
+  method: 'get',
+  path: '/mentorship/matches/{id}',
+  tags: matchTags,
+  summary: 'One match: status, every offer with its score breakdown and weight version',
+  request: { params: idParam('a match id') },
+  responses: { 200: jsonResponse(MatchJson, 'The match'), ...problems(404, 503) },
+});
+const answerRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches/{id}/answer',
+  tags: matchTags,
+  summary: 'The offered mentor accepts or declines the live offer (as YES/NO by SMS would)',
+  request: { params: idParam('a match id'), body: jsonBody(AnswerOffer) },
+  responses: {
+    200: jsonResponse(MatchJson, 'The match after the answer'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const endRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches/{id}/end',
+  tags: matchTags,
+  summary: "End an active match early: the mentor's slot is freed and both are told",
+  request: { params: idParam('a match id'), body: jsonBody(EndMatch) },
+  responses: {
+    200: jsonResponse(MatchJson, 'The ended match'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+
+// ---- handlers
+
+const notFound = (what: string, id: string) =>
+  new HttpProblem({ title: 'Not found', status: 404, detail: `No ${what} ${id}.` });
+const isUniqueViolation = (err: unknown) =>
+  (err as { code?: string }).code === '23505' ||
+  (err as { cause?: { code?: string } }).cause?.code === '23505';
+
+export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
+  async function liveMember(id: string) {
+    const m = await db.query.members.findFirst({ where: eq(members.id, id) });
+    if (!m || m.status === 'erased') throw notFound('member', id);
+    return m;
+  }
+  async function requireMatch(id: string) {
+    const m = await db.query.mentorshipMatches.findFirst({ where: eq(mentorshipMatches.id, id) });
+    if (!m) throw notFound('match', id);
+    return m;
+  }
+  const matchHandle = (id: string) => temporal.workflow.getHandle(mentorshipMatchWorkflowId(id));
+  const toMatchJson = (s: MatchSnapshot) => ({
+    ...s,
+    offers: s.offers.map((o) => ({ ...o, breakdown: { ...o.breakdown } })),
+  });
+
+  return createRouter()
+    .openapi(createMentorRoute, async (c) => {
+      const input = c.req.valid('json');
+      const member = await liveMember(input.memberId);
+      if (member.status !== 'active') {
+        throw new HttpProblem({
+          title: 'Rejected',
+          status: 422,
+          detail: 'memberId: the member has not confirmed by SMS (or opted out)',
+          errors: [{ field: 'memberId', message: 'has not confirmed by SMS (or opted out)' }],
+        });
+      }
+      const id = randomUUID();
+      try {
+        const row = await db.transaction(async (tx) => {
+          const r = await insertMentor(tx, { id, ...input });
+          const args: [MentorWorkflowInput] = [{ mentorId: id, capacity: input.capacity }];
+          await temporal.workflow.start('mentorWorkflow', {
+            taskQueue: TASK_QUEUE,
+            workflowId: mentorWorkflowId(id),
+            args,
+            staticSummary: `Mentor ${id}`,
+            staticDetails: `Capacity ${input.capacity}`,
+          });
+          return r;
+        });
+        logger.info({ mentorId: id, memberId: input.memberId }, 'mentor created');
+        return c.json(
+          {
+            id,
+            memberId: row.memberId,
+            expertise: row.expertise,
+            languages: row.languages,
+            availability: row.availability,
+            capacity: row.capacity,
+            activeMatches: [] as string[],
+            createdAt: row.createdAt.toISOString(),
+          },
+          201,
+          { location: `/mentors/${id}` },
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new HttpProblem({
+            title: 'Conflict',
+            status: 409,
+            detail: 'This member is already a mentor.',
+            errors: [{ field: 'memberId', message: 'is already a mentor' }],
+          });
+        }
+        throw err;
+      }
+    })
+    .openapi(getMentorRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const row = await db.query.mentors.findFirst({ where: eq(mentors.id, id) });
+      if (!row) throw notFound('mentor', id);
+      const live = await temporal.workflow
+        .getHandle(mentorWorkflowId(id))
+        .query(mentorStateQuery)
+        .catch((err: unknown) => {
+          logger.warn({ mentorId: id, errorName: (err as Error).name }, 'mentor state query failed');
+          return null;
+        });
+      return c.json(
+        {
+          id,
+          memberId: row.memberId,
+          expertise: row.expertise,
+          languages: row.languages,
+          availability: row.availability,
+          capacity: live?.capacity ?? row.capacity,
+          activeMatches: live?.active ?? null,
+          createdAt: row.createdAt.toISOString(),
+        },
+        200,
+      );
+    })
+    .openapi(getWeightsRoute, async (c) => c.json(await currentWeights(db), 200))
+    .openapi(createWeightsRoute, async (c) => {
+      const { version, weights } = c.req.valid('json');
+      const row = await insertWeights(db, version, weights);
+      if (!row) {
+        throw new HttpProblem({
+          title: 'Conflict',
+          status: 409,
+          detail: 'A weight version with this name exists; versions are never changed.',
+          errors: [{ field: 'version', message: 'already exists' }],
+        });
+      }
+      logger.info({ version }, 'mentorship weights added');
+      return c.json({ version: row.version, weights: row.weights }, 201);
+    })
+    .openapi(createMatchRoute, async (c) => {
+      const input = c.req.valid('json');
+      await liveMember(input.menteeMemberId);
+      const id = randomUUID();
+      await db.transaction(async (tx) => {
+        await insertMatch(tx, { id, ...input, status: 'requested' });
+        const args: [MatchWorkflowInput] = [
+          {
+            matchId: id,
+            menteeMemberId: input.menteeMemberId,
+            shareRisk: input.shareRisk,
+            weeks: input.weeks,
+          },
+        ];
+        await temporal.workflow.start('mentorshipMatchWorkflow', {
+          taskQueue: TASK_QUEUE,
+          workflowId: mentorshipMatchWorkflowId(id),
+          args,
+          staticSummary: `Mentorship match ${id}`,
+          staticDetails: `Mentee ${input.menteeMemberId}, ${input.weeks} weeks`,
+        });
+      });
+      logger.info({ matchId: id, memberId: input.menteeMemberId }, 'mentorship requested');
+      return c.json({ matchId: id, status: 'requested' as const }, 201, {
+        location: `/mentorship/matches/${id}`,
+      });
+    })
+    .openapi(listMatchesRoute, async (c) => {
+      const q = c.req.valid('query');
+      const rows = await db
+        .select()
+        .from(mentorshipMatches)
+        .where(
+          and(
+            q.status ? eq(mentorshipMatches.status, q.status) : undefined,
+            q.before
+              ? sql`(${mentorshipMatches.createdAt}, ${mentorshipMatches.id}) < (select m.created_at, m.id from mentorship_matches m where m.id = ${q.before})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(mentorshipMatches.createdAt), desc(mentorshipMatches.id))
+        .limit(q.limit);
+      const { items, nextBefore } = page(rows, q.limit, (m) => m.id);
+      return c.json(
+        {
+          matches: items.map((m) => ({
+            matchId: m.id,
+            menteeMemberId: m.menteeMemberId,
+            status: m.status,
+            mentorId: m.mentorId,
+            reason: m.reason,
+            createdAt: m.createdAt.toISOString(),
+          })),
+          nextBefore,
+        },
+        200,
+      );
+    })
+    .openapi(getMatchRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      await requireMatch(id);
+      return c.json(toMatchJson(await matchHandle(id).query(matchStateQuery)), 200);
+    })
+    .openapi(answerRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(answerOfferUpdate, { args: [c.req.valid('json')] });
+      return c.json(toMatchJson(s), 200);
+    })
+    .openapi(endRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(endMatchUpdate, { args: [c.req.valid('json')] });
+      return c.json(toMatchJson(s), 200);
+    });
+}

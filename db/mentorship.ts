@@ -1,0 +1,100 @@
+/**
+ * The one writer of the mentorship tables (db/mentorship-schema.ts): mentors, matches, offers, weight versions.
+ * The API creates mentors and match requests; the match workflow's activities record offers and statuses.
+ */
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { OfferView } from '../workflows/mentorship-match/definitions.js';
+import { DEFAULT_WEIGHTS, type ScoreWeights, type WeightSet } from '../workflows/mentorship-match/score.js';
+import type { MatchStatus } from '../workflows/mentorship-match/values.js';
+import type { Db } from './client.js';
+import { members, mentors, mentorshipMatches, mentorshipOffers, mentorshipWeights } from './schema.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Conn = Db | Tx;
+
+export async function insertMentor(db: Conn, values: typeof mentors.$inferInsert) {
+  const [row] = await db.insert(mentors).values(values).returning();
+  return row!;
+}
+
+export async function insertMatch(db: Conn, values: typeof mentorshipMatches.$inferInsert) {
+  const [row] = await db.insert(mentorshipMatches).values(values).returning();
+  return row!;
+}
+
+export async function setMatchStatus(
+  db: Conn,
+  m: { matchId: string; status: MatchStatus; mentorId: string | null; reason: string | null },
+): Promise<void> {
+  await db
+    .update(mentorshipMatches)
+    .set({ status: m.status, mentorId: m.mentorId, reason: m.reason, updatedAt: new Date() })
+    .where(eq(mentorshipMatches.id, m.matchId));
+}
+
+/** Idempotent on (match, mentor): the latest status of that offer wins. */
+export async function upsertOffer(db: Conn, matchId: string, o: OfferView): Promise<void> {
+  const row = {
+    matchId,
+    mentorId: o.mentorId,
+    rank: o.rank,
+    score: o.score,
+    breakdown: o.breakdown,
+    weightsVersion: o.weightsVersion,
+    status: o.status,
+    reason: o.reason,
+    offeredAt: new Date(o.offeredAt),
+    deadlineAt: new Date(o.deadlineAt),
+  };
+  await db
+    .insert(mentorshipOffers)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [mentorshipOffers.matchId, mentorshipOffers.mentorId],
+      set: { status: row.status, reason: row.reason, updatedAt: new Date() },
+    });
+}
+
+/** The newest operator weight version, else the built-in default. */
+export async function currentWeights(db: Conn): Promise<WeightSet> {
+  const [row] = await db.select().from(mentorshipWeights).orderBy(desc(mentorshipWeights.createdAt)).limit(1);
+  return row ? { version: row.version, weights: row.weights } : DEFAULT_WEIGHTS;
+}
+
+export async function insertWeights(db: Conn, version: string, weights: ScoreWeights) {
+  const [row] = await db
+    .insert(mentorshipWeights)
+    .values({ version, weights })
+    .onConflictDoNothing()
+    .returning();
+  return row;
+}
+
+/** Mentors whose member can be texted (not erased nor opted out), with their zone and live mentee count. */
+export async function mentorPool(db: Conn) {
+  const rows = await db
+    .select({
+      mentorId: mentors.id,
+      memberId: mentors.memberId,
+      expertise: mentors.expertise,
+      languages: mentors.languages,
+      availability: mentors.availability,
+      capacity: mentors.capacity,
+      timezone: members.timezone,
+      active: sql<number>`(select count(*)::int from ${mentorshipMatches} mm
+        where mm.mentor_id = ${mentors.id} and mm.status = 'active')`,
+    })
+    .from(mentors)
+    .innerJoin(members, eq(members.id, mentors.memberId))
+    .where(inArray(members.status, ['active', 'paused']));
+  return rows;
+}
+
+export async function matchWithMentee(db: Conn, matchId: string) {
+  const [row] = await db
+    .select({ match: mentorshipMatches, timezone: members.timezone })
+    .from(mentorshipMatches)
+    .innerJoin(members, eq(members.id, mentorshipMatches.menteeMemberId))
+    .where(and(eq(mentorshipMatches.id, matchId)));
+  return row;
+}
