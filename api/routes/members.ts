@@ -111,52 +111,42 @@ const CheckInsQuery = z.strictObject({ limit: limit(30, 100), before: checkInCur
 
 // ---- response schemas
 
-const MemberListItem = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    phone: z.string(),
-    timezone: z.string(),
-    checkInTime: z.string(),
-    tone: z.enum(TONES),
-    status: z.enum(MEMBER_STATUSES),
-    risk: z.enum(RISK_LEVELS),
-    currentStreak: z.number().int(),
-    longestStreak: z.number().int(),
-    lastCheckInDate: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi('MemberListItem');
+/** What the stored profile says: shared by the list item and the full member. */
+const MemberProfile = z.object({
+  id: z.string(),
+  name: z.string(),
+  phone: z.string(),
+  timezone: z.string(),
+  checkInTime: z.string(),
+  tone: z.enum(TONES),
+  status: z.enum(MEMBER_STATUSES),
+  risk: z.enum(RISK_LEVELS),
+  currentStreak: z.number().int(),
+  longestStreak: z.number().int(),
+});
 
-const MemberJson = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    phone: z.string(),
-    timezone: z.string(),
-    checkInTime: z.string(),
-    tone: z.enum(TONES),
-    status: z.enum(MEMBER_STATUSES),
-    risk: z.enum(RISK_LEVELS),
-    currentStreak: z.number().int(),
-    longestStreak: z.number().int(),
-    lastCheckIn: z.object({ localDate: z.string(), status: z.enum(CHECK_IN_STATUSES).optional() }).nullable(),
-    nextPromptAt: z.string().nullable(),
-    nextWeeklySummaryAt: z.string().nullable(),
-    nudgeAfterMinutes: z.number().int().nullable(),
-    pausedUntil: z.string().nullable(),
-    openPrompt: z
-      .object({
-        localDate: z.string(),
-        goalIds: z.array(z.number().int()),
-        nudgeAt: z.string().nullable(),
-      })
-      .nullable(),
-    createdAt: z.string(),
-  })
-  .openapi('Member', {
-    description: 'A member: the stored profile and, while Temporal answers, live workflow state',
-  });
+const MemberListItem = MemberProfile.extend({
+  lastCheckInDate: z.string().nullable(),
+  createdAt: z.string(),
+}).openapi('MemberListItem');
+
+const MemberJson = MemberProfile.extend({
+  lastCheckIn: z.object({ localDate: z.string(), status: z.enum(CHECK_IN_STATUSES).optional() }).nullable(),
+  nextPromptAt: z.string().nullable(),
+  nextWeeklySummaryAt: z.string().nullable(),
+  nudgeAfterMinutes: z.number().int().nullable(),
+  pausedUntil: z.string().nullable(),
+  openPrompt: z
+    .object({
+      localDate: z.string(),
+      goalIds: z.array(z.number().int()),
+      nudgeAt: z.string().nullable(),
+    })
+    .nullable(),
+  createdAt: z.string(),
+}).openapi('Member', {
+  description: 'A member: the stored profile and, while Temporal answers, live workflow state',
+});
 
 const CheckInJson = z
   .object({
