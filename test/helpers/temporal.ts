@@ -1,5 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll } from 'vitest';
+import { createWorkers, type Workers } from '../../worker/worker.js';
 import { eraseSignal } from '../../workflows/member/definitions.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { temporalCliExecutable, testServerExecutable } from '../../scripts/tools.js';
@@ -86,4 +88,26 @@ export async function finishMember(handle: WorkflowHandle): Promise<void> {
     async () => (await handle.describe()).status.name === 'COMPLETED',
     'the workflow to complete',
   );
+}
+
+/**
+ * For one test file: the time-skipping server and the real workers (workflows + the paced SMS queue) over the
+ * given activities (usually fakes typed against the real ones), started before the file's tests and stopped after.
+ * Read `env` inside tests (it is set in `beforeAll`).
+ */
+export function timeSkippingWorkers(activities: object): { env: TestWorkflowEnvironment } {
+  const t = {} as { env: TestWorkflowEnvironment };
+  let worker: Workers | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    t.env = await timeSkippingEnv();
+    worker = await createWorkers({ connection: t.env.nativeConnection, activities, smsPerSecond: 1000 });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await t.env?.teardown();
+  });
+  return t;
 }

@@ -6,10 +6,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import {
   answerUpdate,
   challengeStateQuery,
@@ -22,7 +20,7 @@ import { cancelledText, extendedText, pulseText, summaryText } from '../../workf
 import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.js';
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
-import { skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
   memberId: string;
@@ -37,19 +35,7 @@ const activities = {
   },
 };
 
-let env: TestWorkflowEnvironment;
-let worker: Workers;
-let running: Promise<void>;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await createWorkers({ connection: env.nativeConnection, activities, smsPerSecond: 1000 });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const t = timeSkippingWorkers(activities);
 
 const textsOf = (challengeId: string, memberId: string) =>
   sent
@@ -58,7 +44,7 @@ const textsOf = (challengeId: string, memberId: string) =>
     .map((s) => ({ kind: s.kind, body: s.body, at: `${s.at.slice(0, 16)}Z` }));
 
 function start(input: CrewChallengeInput) {
-  return env.client.workflow.start(crewChallengeWorkflow, {
+  return t.env.client.workflow.start(crewChallengeWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: crewChallengeWorkflowId(input.challengeId),
     args: [input],
@@ -72,7 +58,7 @@ function start(input: CrewChallengeInput) {
 // The server's clock only moves forward: the tests run in chronological order.
 describe('crew challenge: start gate', () => {
   it('below the minimum at the start: extends once, then cancels and tells the joiners why', async () => {
-    await skipTo(env, '2027-02-01T12:00:00Z');
+    await skipTo(t.env, '2027-02-01T12:00:00Z');
     const handle = await start({
       challengeId: 'gate-1',
       crewId: 'crew-gate',
@@ -87,13 +73,13 @@ describe('crew challenge: start gate', () => {
         { memberId: 'g2', timezone: 'Europe/Berlin' },
       ],
     });
-    await skipTo(env, '2027-02-03T00:30:00Z'); // Berlin midnight = 23:00Z the day before: the gate has passed
+    await skipTo(t.env, '2027-02-03T00:30:00Z'); // Berlin midnight = 23:00Z the day before: the gate has passed
     await waitFor(() => textsOf('gate-1', 'g2').length === 1, 'the extension text');
     // A third member joins during the extension, still below 5.
     await handle.signal(joinChallengeSignal, { memberId: 'g3', timezone: 'Asia/Tokyo' });
     // The second gate: 2027-02-05 00:00 Berlin. (No handle.result() here: waiting on a result lets the
     // time-skipping server run its clock freely, and the next test needs it where it is.)
-    await skipTo(env, '2027-02-05T00:00:00Z');
+    await skipTo(t.env, '2027-02-05T00:00:00Z');
     await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'the cancellation');
     const result = await handle.query(challengeStateQuery);
     const why = 'only 3 of the 5 members needed joined';
@@ -116,7 +102,7 @@ describe('crew challenge: start gate', () => {
 
 describe('crew challenge: days, pulses, grace, self-close', () => {
   it('runs 3 days across 3 zones (day 1 is spring-forward in New York) and closes itself', async () => {
-    await skipTo(env, '2027-03-10T12:00:00Z');
+    await skipTo(t.env, '2027-03-10T12:00:00Z');
     const ny = 'America/New_York';
     const input: CrewChallengeInput = {
       challengeId: 'walks-1',
@@ -136,27 +122,27 @@ describe('crew challenge: days, pulses, grace, self-close', () => {
     };
     const handle = await start(input);
     // Gate 2027-03-12 00:00 New York (05:00Z): 4 of 5 → extended to 2027-03-14 (the DST change day).
-    await skipTo(env, '2027-03-12T06:00:00Z');
+    await skipTo(t.env, '2027-03-12T06:00:00Z');
     await waitFor(() => textsOf('walks-1', 'a').length === 1, 'the extension text');
     await handle.signal(joinChallengeSignal, { memberId: 'e', timezone: 'Asia/Tokyo' });
     await handle.signal(joinChallengeSignal, { memberId: 'f', timezone: ny });
     // Day 1 begins 2027-03-14 00:00 EST = 05:00Z; Tokyo's 14th began at 2027-03-13T15:00Z.
-    await skipTo(env, '2027-03-14T12:00:00Z');
+    await skipTo(t.env, '2027-03-14T12:00:00Z');
     await waitFor(async () => (await handle.query(challengeStateQuery)).status === 'active', 'the start');
     const answer = (memberId: string, localDate: string, done = true, energy?: number) =>
       handle.executeUpdate(answerUpdate, { args: [{ memberId, localDate, done, energy }] });
     for (const m of ['a', 'b', 'c', 'd']) await answer(m, '2027-03-14', m !== 'd', 4);
     expect(await answer('a', '2027-03-14', true, 4)).toEqual({ day: 1, counted: true }); // again: counts once
     // Day 2: only four answer (withheld below k); e answers day 1 late, inside the grace.
-    await skipTo(env, '2027-03-15T13:00:00Z');
+    await skipTo(t.env, '2027-03-15T13:00:00Z');
     for (const m of ['a', 'b', 'c', 'e']) await answer(m, '2027-03-15');
     await answer('e', '2027-03-14', true); // Tokyo's 14th ended 2027-03-14T15:00Z: 22 h ago
     // f's day 1 (New York) ended 2027-03-15T04:00Z (EDT): 24 h later it is too late.
-    await skipTo(env, '2027-03-16T04:00:00Z');
+    await skipTo(t.env, '2027-03-16T04:00:00Z');
     await expect(answer('f', '2027-03-14')).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     await expect(answer('a', '2027-03-20')).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     // Day 3: b leaves before answering; five others answer.
-    await skipTo(env, '2027-03-16T14:00:00Z');
+    await skipTo(t.env, '2027-03-16T14:00:00Z');
     await handle.signal(leaveChallengeSignal, { memberId: 'b' });
     for (const m of ['a', 'c', 'd', 'e', 'f']) await answer(m, '2027-03-16', m !== 'f', 3);
 

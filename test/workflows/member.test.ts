@@ -4,11 +4,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DayEntry, RecordDayInput } from '../../activities/members.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { startOfNextLocalDay } from '../../workflows/lib/time.js';
 import { memberWorkflow } from '../../workflows/member/workflow.js';
@@ -21,7 +19,7 @@ import {
   type RiskChange,
 } from '../../workflows/member/definitions.js';
 import { captureHistory } from '../helpers/histories.js';
-import { skipTo, finishMember, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import { finishMember, skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
   memberId: string | null;
@@ -91,24 +89,11 @@ const activities = {
   async setMemberStatus(): Promise<void> {},
 };
 
-let env: TestWorkflowEnvironment;
-let worker: Workers;
-let running: Promise<void>;
 let inboundSeq = 1;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await createWorkers({ connection: env.nativeConnection, activities, smsPerSecond: 1000 });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const t = timeSkippingWorkers(activities);
 
 async function startMember(memberId: string, timezone: string, checkInTime: string, maxDaysPerRun?: number) {
-  return env.client.workflow.start(memberWorkflow, {
+  return t.env.client.workflow.start(memberWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: memberWorkflowId(memberId),
     args: [{ memberId, timezone, checkInTime, maxDaysPerRun }],
@@ -154,17 +139,17 @@ describe('member workflow: daily prompt at the local check-in time', () => {
   for (const [name, tz, start, expected] of cases) {
     it(`prompts at 19:00 local on ${name}`, async () => {
       const memberId = `tz-${start}`;
-      await skipTo(env, start);
+      await skipTo(t.env, start);
       const handle = await startMember(memberId, tz, '19:00');
       const state = await handle.query(memberStateQuery);
       expect(state.nextPromptAt).toBe(expected);
 
       // One minute before: nothing yet.
-      await skipTo(env, new Date(new Date(expected).getTime() - 60_000));
+      await skipTo(t.env, new Date(new Date(expected).getTime() - 60_000));
       await settle();
       expect(promptsFor(memberId)).toHaveLength(0);
 
-      await skipTo(env, new Date(new Date(expected).getTime() + 60_000));
+      await skipTo(t.env, new Date(new Date(expected).getTime() + 60_000));
       const [prompt] = await waitFor(
         () => promptsFor(memberId).length > 0 && promptsFor(memberId),
         'the prompt',
@@ -185,11 +170,11 @@ describe('member workflow: replies, streaks and misses', () => {
   it('records a reply against the open prompt, extends the streak, and counts a silent day as missed', async () => {
     const memberId = 'streaker';
     const tz = 'America/New_York';
-    await skipTo(env, '2027-12-01T03:00:00Z'); // 22:00 local on Nov 30
+    await skipTo(t.env, '2027-12-01T03:00:00Z'); // 22:00 local on Nov 30
     const handle = await startMember(memberId, tz, '19:00');
 
     // Day 1 (Dec 1): prompt at 19:00 local = 00:00Z Dec 2, reply "Y ran 3k, tired" an hour later.
-    await skipTo(env, '2027-12-02T01:00:00Z');
+    await skipTo(t.env, '2027-12-02T01:00:00Z');
     await waitFor(() => promptsFor(memberId).length === 1, 'day 1 prompt');
     await handle.signal(replySignal, {
       inboundId: inboundSeq++,
@@ -210,7 +195,7 @@ describe('member workflow: replies, streaks and misses', () => {
     await handle.signal(replySignal, { inboundId: inboundSeq - 1, body: 'Y ran 3k, tired', receivedAtMs: 0 });
 
     // Day 2 (Dec 2): reply Y → streak 2.
-    await skipTo(env, '2027-12-03T00:30:00Z');
+    await skipTo(t.env, '2027-12-03T00:30:00Z');
     await waitFor(() => promptsFor(memberId).length === 2, 'day 2 prompt');
     await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'y', receivedAtMs: 0 });
     await waitFor(() => checkInsFor(memberId).length === 2, 'day 2 check-in');
@@ -222,10 +207,10 @@ describe('member workflow: replies, streaks and misses', () => {
     expect((await handle.query(memberStateQuery)).currentStreak).toBe(2);
 
     // Day 3 (Dec 3): no reply. Just before local midnight the day is still open; at midnight it is missed.
-    await skipTo(env, '2027-12-04T04:59:00Z'); // 23:59 EST
+    await skipTo(t.env, '2027-12-04T04:59:00Z'); // 23:59 EST
     await settle();
     expect(checkInsFor(memberId)).toHaveLength(2);
-    await skipTo(env, '2027-12-04T05:00:30Z');
+    await skipTo(t.env, '2027-12-04T05:00:30Z');
     await waitFor(() => checkInsFor(memberId).length === 3, 'day 3 miss');
     const miss = checkInsFor(memberId)[2]!;
     expect(miss).toMatchObject({
@@ -237,7 +222,7 @@ describe('member workflow: replies, streaks and misses', () => {
     expectNear(miss.at, '2027-12-04T05:00:00.000Z');
 
     // Day 4: "N tired" is an honest no: recorded, streak stays 0, reflection kept.
-    await skipTo(env, '2027-12-05T00:10:00Z');
+    await skipTo(t.env, '2027-12-05T00:10:00Z');
     await waitFor(() => promptsFor(memberId).length === 4, 'day 4 prompt');
     await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'N tired', receivedAtMs: 0 });
     await waitFor(() => checkInsFor(memberId).length === 4, 'day 4 check-in');
@@ -261,9 +246,9 @@ describe('member workflow: replies, streaks and misses', () => {
 
   it('asks again when a reply is not understood, without touching the streak', async () => {
     const memberId = 'confused';
-    await skipTo(env, '2027-12-10T03:00:00Z');
+    await skipTo(t.env, '2027-12-10T03:00:00Z');
     const handle = await startMember(memberId, 'Europe/Berlin', '08:30');
-    await skipTo(env, '2027-12-10T07:31:00Z'); // 08:31 CET
+    await skipTo(t.env, '2027-12-10T07:31:00Z'); // 08:31 CET
     await waitFor(() => promptsFor(memberId).length === 1, 'prompt');
     await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'what is this?', receivedAtMs: 0 });
     await waitFor(() => sent.some((s) => s.memberId === memberId && s.kind === 'clarify'), 'clarification');
@@ -278,10 +263,10 @@ describe('member workflow: pauses and preference changes', () => {
   it('a 3-day pause sends no prompts, counts no misses, keeps the streak, and prompts again after', async () => {
     const memberId = 'vacationer';
     const tz = 'America/Chicago';
-    await skipTo(env, '2028-01-03T03:00:00Z'); // 21:00 CST Jan 2
+    await skipTo(t.env, '2028-01-03T03:00:00Z'); // 21:00 CST Jan 2
     const handle = await startMember(memberId, tz, '18:00');
     // Day 1 (Jan 3): done → streak 1.
-    await skipTo(env, '2028-01-04T00:05:00Z');
+    await skipTo(t.env, '2028-01-04T00:05:00Z');
     await waitFor(() => promptsFor(memberId).length === 1, 'day 1 prompt');
     await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
     await waitFor(() => checkInsFor(memberId).length === 1, 'day 1 check-in');
@@ -296,13 +281,13 @@ describe('member workflow: pauses and preference changes', () => {
       pausedUntil: '2028-01-06',
       nextPromptAt: '2028-01-08T00:00:00.000Z',
     });
-    await skipTo(env, '2028-01-07T05:59:00Z'); // 23:59 CST Jan 6
+    await skipTo(t.env, '2028-01-07T05:59:00Z'); // 23:59 CST Jan 6
     await settle();
     expect(promptsFor(memberId)).toHaveLength(1);
     expect(checkInsFor(memberId)).toHaveLength(1); // no misses while paused
 
     // Jan 7: prompted again; "Y" continues the streak from before the pause.
-    await skipTo(env, '2028-01-08T00:01:00Z');
+    await skipTo(t.env, '2028-01-08T00:01:00Z');
     await waitFor(() => promptsFor(memberId).length === 2, 'prompt after the pause');
     expect(promptsFor(memberId)[1]!.idempotencyKey).toBe(`member:${memberId}:checkin:2028-01-07`);
     await handle.signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
@@ -317,7 +302,7 @@ describe('member workflow: pauses and preference changes', () => {
 
   it('moving the check-in time re-arms the pending timer at once; a bad zone is rejected by the update', async () => {
     const memberId = 'mover';
-    await skipTo(env, '2028-02-01T12:00:00Z');
+    await skipTo(t.env, '2028-02-01T12:00:00Z');
     const handle = await startMember(memberId, 'America/New_York', '19:00');
     expect((await handle.query(memberStateQuery)).nextPromptAt).toBe('2028-02-02T00:00:00.000Z');
     const moved = await handle.executeUpdate(updatePreferencesUpdate, {
@@ -327,7 +312,7 @@ describe('member workflow: pauses and preference changes', () => {
     await expect(
       handle.executeUpdate(updatePreferencesUpdate, { args: [{ timezone: 'Mars/Olympus' }] }),
     ).rejects.toThrow();
-    await skipTo(env, '2028-02-01T19:31:00Z');
+    await skipTo(t.env, '2028-02-01T19:31:00Z');
     const [prompt] = await waitFor(
       () => promptsFor(memberId).length > 0 && promptsFor(memberId),
       'prompt at the new time',
@@ -340,7 +325,7 @@ describe('member workflow: pauses and preference changes', () => {
 describe('member workflow: continue-as-new', () => {
   it('continues as new every 2 days without losing a reply signalled at the boundary or the streak', async () => {
     const memberId = 'long-lived';
-    await skipTo(env, '2028-03-01T12:00:00Z');
+    await skipTo(t.env, '2028-03-01T12:00:00Z');
     const handle = await startMember(memberId, 'UTC', '20:00', 2);
     // A goal (with its plan and streak) is state too: it must survive every continue-as-new.
     await handle.executeUpdate(addGoalUpdate, { args: [{ title: 'walk', cadence: { kind: 'daily' } }] });
@@ -348,20 +333,20 @@ describe('member workflow: continue-as-new', () => {
     const runs = new Set([firstRun]);
     for (let day = 1; day <= 6; day++) {
       const date = `2028-03-${String(day).padStart(2, '0')}`;
-      await skipTo(env, `${date}T20:00:30Z`);
+      await skipTo(t.env, `${date}T20:00:30Z`);
       await waitFor(() => promptsFor(memberId).length === day, `prompt ${day}`);
       // Signalled right after the prompt that ends the run: it lands at the continue-as-new boundary.
-      await env.client.workflow
+      await t.env.client.workflow
         .getHandle(memberWorkflowId(memberId))
         .signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
       await waitFor(() => checkInsFor(memberId).length === day, `check-in ${day}`);
-      runs.add((await env.client.workflow.getHandle(memberWorkflowId(memberId)).describe()).runId);
+      runs.add((await t.env.client.workflow.getHandle(memberWorkflowId(memberId)).describe()).runId);
     }
     expect(checkInsFor(memberId).map((c) => [c.localDate, c.status, c.currentStreak])).toEqual(
       [1, 2, 3, 4, 5, 6].map((d) => [`2028-03-0${d}`, 'done', d]),
     );
     expect(runs.size).toBeGreaterThanOrEqual(3);
-    const latest = env.client.workflow.getHandle(memberWorkflowId(memberId));
+    const latest = t.env.client.workflow.getHandle(memberWorkflowId(memberId));
     const live = await latest.query(memberStateQuery);
     expect(live.currentStreak).toBe(6);
     expect(live.goals.map((g) => [g.title, g.currentStreak, g.plan?.weeklyTarget])).toEqual([
@@ -376,18 +361,18 @@ describe('member workflow: late replies', () => {
   it('"yesterday Y" the next day turns a missed day into a kept one and restores the streak, once', async () => {
     const memberId = 'late-replier';
     const tz = 'Europe/Berlin';
-    await skipTo(env, '2028-04-01T06:00:00Z');
+    await skipTo(t.env, '2028-04-01T06:00:00Z');
     const handle = await startMember(memberId, tz, '09:00');
     const reply = (body: string) =>
       handle.signal(replySignal, { inboundId: inboundSeq++, body, receivedAtMs: 0 });
     for (const [i, day] of ['2028-04-01', '2028-04-02'].entries()) {
-      await skipTo(env, `${day}T07:01:00Z`); // 09:01 CEST
+      await skipTo(t.env, `${day}T07:01:00Z`); // 09:01 CEST
       await waitFor(() => promptsFor(memberId).length === i + 1, `prompt ${day}`);
       await reply('Y');
       await waitFor(() => checkInsFor(memberId).length === i + 1, `check-in ${day}`);
     }
     // Apr 3: silent → missed at local midnight.
-    await skipTo(env, '2028-04-03T22:00:30Z');
+    await skipTo(t.env, '2028-04-03T22:00:30Z');
     await waitFor(() => checkInsFor(memberId).length === 3, 'the miss');
     expect(checkInsFor(memberId)[2]).toMatchObject({
       localDate: '2028-04-03',
@@ -395,7 +380,7 @@ describe('member workflow: late replies', () => {
       currentStreak: 0,
     });
     // Apr 4, 08:00: "yesterday Y ran 5k" — Apr 3 counts, the streak is back to 3.
-    await skipTo(env, '2028-04-04T06:00:00Z');
+    await skipTo(t.env, '2028-04-04T06:00:00Z');
     await reply('yesterday Y ran 5k');
     await waitFor(() => checkInsFor(memberId).length === 4, 'the late check-in');
     expect(checkInsFor(memberId)[3]).toMatchObject({
@@ -406,7 +391,7 @@ describe('member workflow: late replies', () => {
     });
     expect((await handle.query(memberStateQuery)).currentStreak).toBe(3);
     // Apr 4 and 5 are missed; on Apr 6 only yesterday (Apr 5) can still be answered, and only once.
-    await skipTo(env, '2028-04-06T06:00:00Z');
+    await skipTo(t.env, '2028-04-06T06:00:00Z');
     await settle();
     const before = checkInsFor(memberId).length;
     await reply('yesterday Y');
@@ -424,8 +409,8 @@ describe('member workflow: onboarding', () => {
   it('welcomes, reminds once after 24 h, then stays silent until YES; prompts start after YES', async () => {
     const memberId = 'newcomer';
     const tz = 'America/Denver';
-    await skipTo(env, '2028-05-01T15:00:00Z'); // 09:00 MDT
-    const handle = await env.client.workflow.start(memberWorkflow, {
+    await skipTo(t.env, '2028-05-01T15:00:00Z'); // 09:00 MDT
+    const handle = await t.env.client.workflow.start(memberWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: memberWorkflowId(memberId),
       args: [{ memberId, timezone: tz, checkInTime: '19:00', onboarding: true }],
@@ -435,7 +420,7 @@ describe('member workflow: onboarding', () => {
     expect((await handle.query(memberStateQuery)).status).toBe('pending_confirmation');
     expect((await handle.query(memberStateQuery)).nextPromptAt).toBeNull();
     // No prompt at 19:00 while unconfirmed; one reminder 24 h after the welcome; nothing for three more days.
-    await skipTo(env, '2028-05-05T15:00:00Z');
+    await skipTo(t.env, '2028-05-05T15:00:00Z');
     await settle();
     expect(kinds()).toEqual([
       ['welcome', '2028-05-01T15:00'],
@@ -451,7 +436,7 @@ describe('member workflow: onboarding', () => {
     const live = await handle.query(memberStateQuery);
     expect(live.status).toBe('active');
     expect(live.nextPromptAt).toBe('2028-05-06T01:00:00.000Z'); // 19:00 MDT the same day
-    await skipTo(env, '2028-05-06T01:00:30Z');
+    await skipTo(t.env, '2028-05-06T01:00:30Z');
     await waitFor(() => promptsFor(memberId).length === 1, 'first prompt');
     await finishMember(handle);
   });
@@ -460,8 +445,8 @@ describe('member workflow: onboarding', () => {
 describe('member workflow: onboarding where Twilio manages YES', () => {
   it('asks for a confirm word of its own, and that word confirms', async () => {
     const memberId = 'joiner';
-    await skipTo(env, '2028-05-20T15:00:00Z');
-    const handle = await env.client.workflow.start(memberWorkflow, {
+    await skipTo(t.env, '2028-05-20T15:00:00Z');
+    const handle = await t.env.client.workflow.start(memberWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: memberWorkflowId(memberId),
       args: [{ memberId, timezone: 'UTC', checkInTime: '19:00', onboarding: true, confirmWord: 'JOIN' }],
@@ -490,19 +475,19 @@ describe('member workflow: nudges', () => {
       ['nudge-early', '06:30', 30, null, '2028-06-02T14:00:00.000Z'], // 07:00 → 08:00 MDT
       ['nudge-replied', '18:00', 120, '2028-06-03T00:30:00Z', null],
     ] as const;
-    await skipTo(env, '2028-06-02T06:00:00Z'); // 00:00 MDT
+    await skipTo(t.env, '2028-06-02T06:00:00Z'); // 00:00 MDT
     const handles = await Promise.all(
       cases.map(([memberId, at, after]) =>
-        env.client.workflow.start(memberWorkflow, {
+        t.env.client.workflow.start(memberWorkflow, {
           taskQueue: TASK_QUEUE,
           workflowId: memberWorkflowId(memberId),
           args: [{ memberId, timezone: 'America/Denver', checkInTime: at, nudgeAfterMinutes: after }],
         }),
       ),
     );
-    await skipTo(env, '2028-06-03T00:30:00Z');
+    await skipTo(t.env, '2028-06-03T00:30:00Z');
     await handles[3]!.signal(replySignal, { inboundId: inboundSeq++, body: 'Y', receivedAtMs: 0 });
-    await skipTo(env, '2028-06-03T05:59:00Z'); // 23:59 MDT
+    await skipTo(t.env, '2028-06-03T05:59:00Z'); // 23:59 MDT
     await settle();
     for (const [i, [memberId, , , , nudgeAt]] of cases.entries()) {
       const nudges = sent.filter((s) => s.memberId === memberId && s.kind === 'nudge');
@@ -521,7 +506,7 @@ describe('member workflow: goals and risk publication', () => {
   it('takes goals by SMS (with usage help), numbers them in the prompt, and signals subscribers when risk changes', async () => {
     const memberId = 'goal-setter';
     const listenerId = 'mentor-stand-in';
-    await skipTo(env, '2028-07-03T12:00:00Z'); // Monday 08:00 EDT
+    await skipTo(t.env, '2028-07-03T12:00:00Z'); // Monday 08:00 EDT
     const handle = await startMember(memberId, 'America/New_York', '19:00');
     // Any workflow can subscribe; a second member workflow stands in for the mentorship match here.
     const listener = await startMember(listenerId, 'America/New_York', '19:00');
@@ -546,14 +531,14 @@ describe('member workflow: goals and risk publication', () => {
     ).rejects.toMatchObject({ cause: { message: 'title: is required' } });
 
     // Monday: both due. Tuesday: only "read". Three silent days in a row → high risk → the subscriber hears it.
-    await skipTo(env, '2028-07-03T23:00:30Z');
+    await skipTo(t.env, '2028-07-03T23:00:30Z');
     await waitFor(() => promptsFor(memberId).length === 1, 'monday prompt');
     expect(promptsFor(memberId)[0]!.body).toContain('1) gym 2) read');
-    await skipTo(env, '2028-07-04T23:00:30Z');
+    await skipTo(t.env, '2028-07-04T23:00:30Z');
     await waitFor(() => promptsFor(memberId).length === 2, 'tuesday prompt');
     expect(promptsFor(memberId)[1]!.body).toContain('read today?');
-    await skipTo(env, '2028-07-06T04:01:00Z'); // Wednesday 00:01: Monday and Tuesday missed
-    await skipTo(env, '2028-07-07T04:01:00Z'); // Thursday 00:01: Wednesday missed too
+    await skipTo(t.env, '2028-07-06T04:01:00Z'); // Wednesday 00:01: Monday and Tuesday missed
+    await skipTo(t.env, '2028-07-07T04:01:00Z'); // Thursday 00:01: Wednesday missed too
     await waitFor(async () => (await handle.query(memberStateQuery)).risk === 'high', 'high risk');
     const heard = async () => {
       const { events } = await listener.fetchHistory();
@@ -581,7 +566,7 @@ describe('member workflow: goals and risk publication', () => {
 describe('member workflow: handlers take turns with the process', () => {
   it('a goal texted while an API goal is still being planned waits for it: one plan at a time, ids in order', async () => {
     const memberId = 'one-at-a-time';
-    await skipTo(env, '2028-08-01T12:00:00Z');
+    await skipTo(t.env, '2028-08-01T12:00:00Z');
     const handle = await startMember(memberId, 'America/New_York', '19:00');
     let open!: () => void;
     planGate = new Promise((r) => (open = r));

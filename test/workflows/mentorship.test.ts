@@ -5,12 +5,10 @@
  * reaching the mentor once, and the operator queue when nobody takes it.
  */
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import type { Db } from '../../db/client.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import {
   memberWorkflowId,
   mentorshipMatchWorkflowId,
@@ -36,7 +34,7 @@ import {
 } from '../../workflows/mentorship-match/definitions.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureHistory } from '../helpers/histories.js';
-import { finishMember, skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
+import { finishMember, skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
   memberId: string | null;
@@ -68,7 +66,7 @@ const activities = {
   async reserveMentorSlot(input: { mentorId: string; matchId: string }) {
     // Mentor "racy": another match's accept takes the last slot just before this one.
     if (input.mentorId === 'racy') {
-      await env.client.workflow
+      await t.env.client.workflow
         .getHandle(mentorWorkflowId('racy'))
         .executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'someone-else' }] });
     }
@@ -87,29 +85,16 @@ const activities = {
   },
 };
 
-let env: TestWorkflowEnvironment;
-let worker: Workers;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await createWorkers({ connection: env.nativeConnection, activities, smsPerSecond: 1000 });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const t = timeSkippingWorkers(activities);
 
 const startMentor = (mentorId: string, capacity: number) =>
-  env.client.workflow.start(mentorWorkflow, {
+  t.env.client.workflow.start(mentorWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: mentorWorkflowId(mentorId),
     args: [{ mentorId, capacity }],
   });
 const startMatch = (input: MatchWorkflowInput) =>
-  env.client.workflow.start(mentorshipMatchWorkflow, {
+  t.env.client.workflow.start(mentorshipMatchWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: mentorshipMatchWorkflowId(input.matchId),
     args: [input],
@@ -160,7 +145,7 @@ describe('mentor workflow: capacity is an invariant', () => {
 
 describe('mentorship match workflow', () => {
   it('declined by SMS, expired after two reminders, accepted by API; risk alert once; ended early', async () => {
-    await skipTo(env, '2028-07-03T12:00:00Z'); // Monday 08:00 in New York
+    await skipTo(t.env, '2028-07-03T12:00:00Z'); // Monday 08:00 in New York
     const mentee = 'mentee-ana';
     for (const id of ['ada', 'bo', 'cy']) await startMentor(id, 1);
     const ny = 'America/New_York';
@@ -222,11 +207,11 @@ describe('mentorship match workflow', () => {
     expect(delta).toBeLessThan(60_000);
     const thu1700 = Date.parse('2028-07-06T21:00:00Z') + delta;
     const sat1100 = Date.parse('2028-07-08T15:00:00Z') + delta;
-    await skipTo(env, new Date(thu1700 - 60_000));
+    await skipTo(t.env, new Date(thu1700 - 60_000));
     expect(textsTo('member-of-bo')).toHaveLength(1);
-    await skipTo(env, new Date(thu1700 + 60_000));
+    await skipTo(t.env, new Date(thu1700 + 60_000));
     await waitFor(() => textsTo('member-of-bo').length === 2, 'the 24 h reminder');
-    await skipTo(env, new Date(sat1100 + 60_000));
+    await skipTo(t.env, new Date(sat1100 + 60_000));
     await waitFor(() => textsTo('member-of-bo').length === 3, 'the 4 h reminder');
     const bo = textsTo('member-of-bo');
     expect(bo.map((t) => t.kind)).toEqual([
@@ -242,9 +227,9 @@ describe('mentorship match workflow', () => {
     expect(bo[1]!.body).toContain('24 h left');
     expect(bo[2]!.body).toContain('4 h left');
     expect(textsTo('member-of-cy')).toEqual([]);
-    await skipTo(env, new Date(sat1500 + delta - 60_000));
+    await skipTo(t.env, new Date(sat1500 + delta - 60_000));
     expect(textsTo('member-of-cy')).toEqual([]);
-    await skipTo(env, new Date(sat1500 + delta + 60_000));
+    await skipTo(t.env, new Date(sat1500 + delta + 60_000));
     await waitFor(() => textsTo('member-of-cy').length === 1, 'the third offer');
     // Bo's late YES changes nothing: the offer has closed.
     await match.signal(replySignal, {
@@ -256,7 +241,7 @@ describe('mentorship match workflow', () => {
     await waitFor(() => textsTo('member-of-bo').some((t) => t.kind === 'mentorship_offer_closed'), 'closed');
 
     // The mentee's own member workflow (started now, so their risk is low when the match begins).
-    const member = await env.client.workflow.start(memberWorkflow, {
+    const member = await t.env.client.workflow.start(memberWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: memberWorkflowId(mentee),
       args: [{ memberId: mentee, timezone: 'America/New_York', checkInTime: '19:00' }],
@@ -273,7 +258,7 @@ describe('mentorship match workflow', () => {
     ]);
     expect(s.offers.every((o) => o.weightsVersion === 'default@1' && o.breakdown.language === 1)).toBe(true);
     expect(
-      (await env.client.workflow.getHandle(mentorWorkflowId('cy')).query(mentorStateQuery)).active,
+      (await t.env.client.workflow.getHandle(mentorWorkflowId('cy')).query(mentorStateQuery)).active,
     ).toEqual(['m1']);
     await waitFor(() => textsTo(mentee).some((t) => t.kind === 'mentorship_matched'), 'mentee told');
     expect(offersRecorded.filter((o) => o.matchId === 'm1').map((o) => [o.mentorId, o.status])).toEqual([
@@ -292,15 +277,15 @@ describe('mentorship match workflow', () => {
         (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'subscribeRisk',
       );
     }, 'the match to subscribe to the mentee');
-    const now = await env.currentTimeMs();
+    const now = await t.env.currentTimeMs();
     const day = 86_400_000;
-    for (let i = 1; i <= 4; i++) await skipTo(env, new Date(now + i * day));
+    for (let i = 1; i <= 4; i++) await skipTo(t.env, new Date(now + i * day));
     await waitFor(async () => (await member.query(memberStateQuery)).risk === 'high', 'high risk');
     await waitFor(
       () => textsTo('member-of-cy').some((t) => t.kind === 'mentorship_risk_alert'),
       'the risk alert',
     );
-    await skipTo(env, new Date(now + 6 * day));
+    await skipTo(t.env, new Date(now + 6 * day));
     const alerts = textsTo('member-of-cy').filter((t) => t.kind === 'mentorship_risk_alert');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.window).toEqual({ start: '08:00', end: '21:00' });
@@ -321,7 +306,7 @@ describe('mentorship match workflow', () => {
     expect(s.status).toBe('ended_early');
     await match.result();
     expect(
-      (await env.client.workflow.getHandle(mentorWorkflowId('cy')).query(mentorStateQuery)).active,
+      (await t.env.client.workflow.getHandle(mentorWorkflowId('cy')).query(mentorStateQuery)).active,
     ).toEqual([]);
     expect(statuses.filter((x) => x.matchId === 'm1').at(-1)).toMatchObject({
       status: 'ended_early',
@@ -336,7 +321,7 @@ describe('mentorship match workflow', () => {
     await captureHistory('mentorship-match-journey', match);
     await finishMember(member);
     for (const id of ['ada', 'bo', 'cy'])
-      await env.client.workflow.getHandle(mentorWorkflowId(id)).terminate();
+      await t.env.client.workflow.getHandle(mentorWorkflowId(id)).terminate();
   }, 240_000);
 
   it('an accept that loses the race for the last slot is withdrawn; when the list runs out: operator queue', async () => {
@@ -393,7 +378,7 @@ describe('mentorship match workflow', () => {
     ]);
     expect(await eve.query(mentorStateQuery)).toMatchObject({ active: ['m4'], pending: [], free: 0 });
     expect(
-      (await env.client.workflow.getHandle(mentorWorkflowId('fay')).query(mentorStateQuery)).pending,
+      (await t.env.client.workflow.getHandle(mentorWorkflowId('fay')).query(mentorStateQuery)).pending,
     ).toEqual(['m5']);
     await m4.executeUpdate(endMatchUpdate, { args: [{ reason: 'test over' }] });
     await m5.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'fay', accept: false }] });
@@ -401,7 +386,7 @@ describe('mentorship match workflow', () => {
     expect((await m5.query(matchStateQuery)).status).toBe('unmatched');
     await captureHistory('mentorship-match-withdrawn', m5);
     await eve.terminate();
-    await env.client.workflow.getHandle(mentorWorkflowId('fay')).terminate();
+    await t.env.client.workflow.getHandle(mentorWorkflowId('fay')).terminate();
   }, 120_000);
 
   it('completes after its weeks and frees the slot', async () => {
@@ -444,7 +429,7 @@ describe('mentorship match workflow', () => {
       escalated: false,
     });
     const endsAt = Date.parse((await match.query(matchStateQuery)).endsAt!);
-    const started = await env.currentTimeMs();
+    const started = await t.env.currentTimeMs();
     expect(endsAt - started).toBeGreaterThan(4 * 7 * 24 * H - 60_000);
     expect(endsAt - started).toBeLessThanOrEqual(4 * 7 * 24 * H);
     await match.result();
@@ -462,10 +447,10 @@ describe('mentorship match workflow', () => {
       'mentorship_completed',
     ]);
     expect(
-      (await env.client.workflow.getHandle(mentorWorkflowId('dee')).query(mentorStateQuery)).active,
+      (await t.env.client.workflow.getHandle(mentorWorkflowId('dee')).query(mentorStateQuery)).active,
     ).toEqual([]);
     expect(textsTo('mentee-cal').map((t) => t.kind)).toEqual(['mentorship_matched', 'mentorship_completed']);
     await captureHistory('mentorship-match-completed', match);
-    await env.client.workflow.getHandle(mentorWorkflowId('dee')).terminate();
+    await t.env.client.workflow.getHandle(mentorWorkflowId('dee')).terminate();
   }, 120_000);
 });
