@@ -7,13 +7,7 @@ import type { GoalView, InboundReply, MemberSnapshot } from './definitions.js';
 import type { DayOutcome } from './risk.js';
 import { localDate } from '../lib/time.js';
 import { nextPromptAt, nextSummaryAt } from './schedule.js';
-import {
-  MEMBER_DEFAULTS,
-  type CheckInStatus,
-  type MemberStatus,
-  type RiskLevel,
-  type Tone,
-} from './values.js';
+import { MEMBER_DEFAULTS, type MemberStatus, type RiskLevel, type Tone } from './values.js';
 
 export interface OpenPrompt {
   localDate: string;
@@ -28,17 +22,18 @@ export interface OpenPrompt {
   nudgeAtMs: number | null;
 }
 
-export interface MemberState {
-  status: MemberStatus;
-  timezone: string;
-  checkInTime: string;
-  tone: Tone;
-  /** Minutes after the prompt before one nudge; 0 = none. */
-  nudgeAfterMinutes: number;
-  /** Day streak: days on which every due goal was done. */
-  currentStreak: number;
-  longestStreak: number;
-  lastCheckIn: { localDate: string; status: CheckInStatus } | null;
+/** The member's settings and streaks, as the state query shows them (one definition: `MemberSnapshot`). */
+type MemberProfileFields =
+  | 'status'
+  | 'timezone'
+  | 'checkInTime'
+  | 'tone'
+  | 'nudgeAfterMinutes'
+  | 'currentStreak'
+  | 'longestStreak'
+  | 'lastCheckIn';
+
+export interface MemberState extends Pick<MemberSnapshot, MemberProfileFields> {
   /** The prompt waiting for a reply; it closes at the end of that local day. */
   openPrompt: OpenPrompt | null;
   /** Local date of the last prompt sent (or skipped), so a preference change never prompts twice for one day. */
