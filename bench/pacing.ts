@@ -2,7 +2,7 @@
  * Pacing benchmark: achieved segments/s ÷ configured MPS against the fake Twilio, through the real stack
  * (Temporal CLI dev server, worker with the rate-limited sender queue, Postgres, the twilio SDK).
  *
- *   npm run bench -- [--mps 1,12,100] [--seconds 150] [--rampup 15]
+ *   npm run bench -- pacing [--mps 1,12,100] [--seconds 150] [--rampup 15]
  *
  * For each MPS it starts enough campaign-style `bulkMessageWorkflow`s (500 recipients each, 50 per activity) to
  * keep the sender busy for the whole run (every 5th message is two segments), and reports, for every full 60-second window after ramp-up, segments accepted by the fake
