@@ -14,6 +14,7 @@ import { createApiMetrics } from './metrics.js';
 import { requestId, requestIdOf } from './request-id.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
+import { authRouter } from './routes/auth.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
@@ -23,11 +24,13 @@ import { guestListsRouter } from './routes/guest-lists.js';
 import { healthRouter, probesRouter } from './routes/health.js';
 import { inboxRouter } from './routes/inbox.js';
 import { keysRouter } from './routes/keys.js';
+import { meRouter } from './routes/me.js';
 import { membersRouter } from './routes/members.js';
 import { mentorshipRouter } from './routes/mentorship.js';
 import { messagesRouter } from './routes/messages.js';
 import { metricsRouter } from './routes/metrics.js';
 import { webhooksRouter } from './routes/webhooks.js';
+import { createTokenService } from './tokens.js';
 import { fieldErrorsOf } from './workflows.js';
 
 export type { AppConfig, AppDeps } from './deps.js';
@@ -50,7 +53,8 @@ const OPENAPI_INFO = {
   description:
     'SMS-first accountability backend. Every route but /health, /openapi.json, /docs and the Twilio webhooks ' +
     "needs `Authorization: Bearer <API key>`; the key's role (admin, operator, app) decides which routes it may " +
-    'call (403 otherwise), and keys and addresses are rate-limited (429 with Retry-After). Errors are RFC 9457 `application/problem+json`; a 400 or 422 ' +
+    'call (403 otherwise), and keys and addresses are rate-limited (429 with Retry-After). Members and mentors ' +
+    'sign in by one-time SMS code (/auth, no key) and call /me with their access token. Errors are RFC 9457 `application/problem+json`; a 400 or 422 ' +
     'names each field in `errors[]`.',
 };
 
@@ -89,13 +93,22 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  // Per-IP limit, API key (401), per-key limit (429), role → route scope (403): api/auth.ts.
-  app.use('*', accessControl(deps, isPublicPath));
+  // Per-IP limit, API key or member token (401), per-key limit (429), role → route scope (403): api/auth.ts.
+  const tokens = createTokenService(deps.config.auth);
+  app.use('*', accessControl(deps, isPublicPath, tokens));
 
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, {
     type: 'http',
     scheme: 'bearer',
     description: 'An API key (`npm run keys -- create`, POST /keys) or, in development, one from API_KEYS',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'memberToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'A member or mentor access token (HS256 JWT, 15 min) from POST /auth/otp/verify or POST /auth/refresh; ' +
+      'it reaches only /me routes',
   });
 
   app.route('/health', healthRouter(deps));
@@ -114,6 +127,8 @@ export function createApp(deps: AppDeps) {
   app.route('/guest-lists', guestListsRouter(deps));
   app.route('/campaigns', campaignsRouter(deps));
   app.route('/keys', keysRouter(deps));
+  app.route('/auth', authRouter(deps, tokens));
+  app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

@@ -9,6 +9,14 @@
  * 4. authorisation: the route's scope (`ROUTE_SCOPES`, first match; a route not listed needs `admin`) must be one
  *    of the role's scopes (`ROLE_SCOPES`) → else 403.
  *
+ * A member or mentor signs in by one-time code (api/routes/auth.ts) and calls with a short-lived JWT instead of
+ * a key (api/tokens.ts): it must verify (HS256 only, our issuer and audience, not expired) and its session must
+ * be live (not logged out, not revoked for refresh-token reuse, member not erased) → else 401. A member token
+ * reaches only `/me` routes (403 elsewhere), counted per member against the per-key limit; the `/me` handlers
+ * read only the token's own member (and, for a mentor, their active mentees). API keys may not call `/me`.
+ * `/auth/*` (sign-in itself) needs no credential but is counted per address; its code requests have limits of
+ * their own per phone and per address.
+ *
  * Limits are counted in Postgres (db/rate-limits.ts), so several API processes share them.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -16,9 +24,11 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { findActiveApiKey } from '../db/api-keys.js';
 import type { ApiKeyRole } from '../db/access-schema.js';
+import { isLiveSession } from '../db/auth.js';
 import { hitRateLimit } from '../db/rate-limits.js';
 import type { AppDeps } from './deps.js';
 import { problem } from './problem.js';
+import { looksLikeJwt, type TokenService } from './tokens.js';
 
 export const SCOPES = [
   'members:read',
@@ -78,12 +88,27 @@ export function roleAllows(role: ApiKeyRole, scope: Scope | undefined): boolean 
   return role === 'admin' || (scope !== undefined && ROLE_SCOPES[role].includes(scope));
 }
 
-export interface Identity {
-  kind: 'env-key' | 'api-key';
-  /** The key's id (`env` for an API_KEYS key): the rate-limit bucket and, later, the audit log's actor. */
-  id: string;
-  role: ApiKeyRole;
-}
+export type Identity =
+  | {
+      kind: 'env-key' | 'api-key';
+      /** The key's id (`env` for an API_KEYS key): the rate-limit bucket and, later, the audit log's actor. */
+      id: string;
+      role: ApiKeyRole;
+    }
+  | {
+      /** A signed-in member (or mentor) with an access token. */
+      kind: 'member';
+      /** The session id. */
+      id: string;
+      memberId: string;
+      /** The token was issued to a mentor: `/me/mentees` routes are open to it. */
+      mentor: boolean;
+    };
+
+/** Routes a member token may call (and only a member token): their own data. */
+export const MEMBER_PATHS = /^\/me(\/|$)/;
+/** Sign-in itself: no credential, counted per address. */
+export const SIGN_IN_PATHS = /^\/auth\//;
 
 const identities = new WeakMap<Context, Identity>();
 /** The caller of an authenticated request. */
@@ -126,7 +151,11 @@ function unauthorized(c: Context, detail: string): Response {
   return res;
 }
 
-export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boolean): MiddlewareHandler {
+export function accessControl(
+  deps: AppDeps,
+  isPublicPath: (path: string) => boolean,
+  tokens?: TokenService,
+): MiddlewareHandler {
   const { db, config } = deps;
   const limits = config.rateLimits;
   const window = limits?.windowSeconds ?? 60;
@@ -139,10 +168,13 @@ export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boo
       if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'from this address');
     }
 
+    if (SIGN_IN_PATHS.test(c.req.path)) return next();
+
     const match = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
     const secret = match?.[1]?.trim();
     if (!secret) return unauthorized(c, 'Send an API key as "Authorization: Bearer <key>".');
-    let identity: Identity | undefined;
+    if (looksLikeJwt(secret)) return memberAccess(c, next, secret);
+    let identity: Exclude<Identity, { kind: 'member' }> | undefined;
     if (envKeyMatches(secret, config.apiKeys)) {
       identity = { kind: 'env-key', id: 'env', role: 'admin' };
     } else {
@@ -156,6 +188,13 @@ export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boo
       if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'for this key');
     }
 
+    if (MEMBER_PATHS.test(c.req.path)) {
+      return problem(c, {
+        title: 'Forbidden',
+        status: 403,
+        detail: '/me routes need a member or mentor access token (POST /auth/otp/verify), not an API key.',
+      });
+    }
     if (!roleAllows(identity.role, requiredScope(c.req.method, c.req.path))) {
       return problem(c, {
         title: 'Forbidden',
@@ -166,4 +205,37 @@ export function accessControl(deps: AppDeps, isPublicPath: (path: string) => boo
     identities.set(c, identity);
     return next();
   };
+
+  async function memberAccess(c: Context, next: () => Promise<void>, token: string) {
+    const claims = tokens && (await tokens.verifyAccessToken(token));
+    if (!claims) return unauthorized(c, 'The access token is not valid (expired, altered or not ours).');
+    if (!(await isLiveSession(db, claims.sessionId, claims.memberId))) {
+      return unauthorized(c, 'The session of this access token has ended (logged out or revoked).');
+    }
+    if (limits && Number.isFinite(limits.perKeyPerMinute)) {
+      const hit = await hitRateLimit(db, `member:${claims.memberId}`, limits.perKeyPerMinute, window);
+      if (!hit.allowed) return tooMany(c, hit.retryAfterSeconds, 'for this member');
+    }
+    if (!MEMBER_PATHS.test(c.req.path)) {
+      return problem(c, {
+        title: 'Forbidden',
+        status: 403,
+        detail: `A member token may call only /me routes, not ${c.req.method} ${c.req.path}.`,
+      });
+    }
+    identities.set(c, {
+      kind: 'member',
+      id: claims.sessionId,
+      memberId: claims.memberId,
+      mentor: claims.scopes.includes('mentor'),
+    });
+    return next();
+  }
+}
+
+/** The signed-in member of a `/me` request (the access check put it there). */
+export function memberOf(c: Context): Extract<Identity, { kind: 'member' }> {
+  const identity = identityOf(c);
+  if (identity?.kind !== 'member') throw new Error('memberOf: not a member request');
+  return identity;
 }

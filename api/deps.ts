@@ -19,6 +19,21 @@ export interface AppConfig {
   rateLimits?: { perKeyPerMinute: number; perIpPerMinute: number; windowSeconds?: number };
   /** Take the client address from X-Forwarded-For (last entry: the one our proxy added) instead of the socket. */
   trustProxy?: boolean;
+  /**
+   * Member/mentor sign-in: the HS256 secret for access tokens (undefined = sign-in is off: /auth answers 503
+   * and bearer tokens are refused; the scripts pass AUTH_TOKEN_SECRET or, outside production, a generated one
+   * kept in DATA_DIR), token lifetimes and the one-time-code limits. Defaults in api/tokens.ts.
+   */
+  auth?: {
+    tokenSecret?: string | undefined;
+    accessTokenMinutes?: number;
+    sessionDays?: number;
+    otpPerPhonePer15Min?: number;
+    otpPerPhonePerDay?: number;
+    otpPerIpPerHour?: number;
+  };
+  /** Inbound texts per phone per minute that are acted on; beyond it they are stored, not routed. Unset = 10. */
+  inboundPerPhonePerMinute?: number;
   /** Node process metrics (event loop, memory, GC) on /metrics besides the request metrics. */
   processMetrics?: boolean;
   /** The URL Twilio reaches us at: webhook signatures are checked against it. */

@@ -13,6 +13,7 @@
  * routed now (Temporal down) goes back to `pending`; the inbox drainer (api/inbox-drainer.ts) delivers it later,
  * and a newer text from the same phone waits behind an older undelivered one.
  */
+import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -29,6 +30,7 @@ import {
   undeliveredInbound,
 } from '../db/inbound.js';
 import { applyConsentToMember, findMemberByPhone } from '../db/members.js';
+import { hitRateLimit } from '../db/rate-limits.js';
 import { consentEvents, type InboundMessage } from '../db/schema.js';
 import type { OptOutManagedBy } from '../activities/sms/provider.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
@@ -79,10 +81,20 @@ export function twilioAnswersItself(body: string, optOutType: string | null | un
   );
 }
 
+/** Inbound texts per phone per minute acted on by default (INBOUND_PER_PHONE_PER_MINUTE). */
+export const DEFAULT_INBOUND_PER_PHONE_PER_MINUTE = 10;
+
+/**
+ * Stores the text (see above). Beyond `perPhonePerMinute` new texts from one phone in a minute (counted in
+ * Postgres, once per MessageSid), the text is kept but not acted on: it is marked `unrouted` at once, so no
+ * workflow is signalled and nothing answers it (a phone flooding us cannot make us text back). A STOP/START
+ * over the limit still changes consent (above): the law wins over the flood.
+ */
 export async function ingestInbound(
   db: Db,
   sms: InboundSms,
-): Promise<{ row: InboundMessage; duplicate: boolean }> {
+  limits: { perPhonePerMinute?: number } = {},
+): Promise<{ row: InboundMessage; duplicate: boolean; throttled?: boolean }> {
   const body = sanitizeText(sms.body);
   const from = sanitizeText(sms.from);
   const optOutType = sms.optOutType ? sanitizeText(sms.optOutType).toUpperCase() : null;
@@ -113,6 +125,15 @@ export async function ingestInbound(
     keyword,
   });
   if (row.kind === 'opt_out' || row.kind === 'opt_in') await applyKeywordConsent(db, row);
+  const perMinute = limits.perPhonePerMinute ?? DEFAULT_INBOUND_PER_PHONE_PER_MINUTE;
+  if (!duplicate && Number.isFinite(perMinute)) {
+    const bucket = createHash('sha256').update(row.fromPhone).digest('hex').slice(0, 32);
+    const hit = await hitRateLimit(db, `inbound-phone:${bucket}`, perMinute, 60);
+    if (!hit.allowed) {
+      await finishRouting(db, row.id, 'unrouted', null);
+      return { row: { ...row, routeStatus: 'unrouted' }, duplicate, throttled: true };
+    }
+  }
   return { row, duplicate };
 }
 

@@ -48,3 +48,8 @@ export { MIN_K as MIN_PULSE_K } from '../workflows/crew-challenge/pulse.js';
 export { CHALLENGE_STATUS_SA, CREW_ID_SA } from '../workflows/crew-challenge/search-attributes.js';
 /** The crew challenge workflow's type name. */
 export const CREW_CHALLENGE_WORKFLOW_TYPE = 'crewChallengeWorkflow';
+
+/** One standalone text through the messaging core (`message-<key>`), e.g. a sign-in code. */
+export { messageWorkflowId } from '../workflows/ids.js';
+export const MESSAGE_WORKFLOW_TYPE = 'messageWorkflow';
+export { signInCodeText } from '../workflows/lib/texts.js';

@@ -12,6 +12,7 @@ import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
 import { listen } from '../api/server.js';
+import { withTokenSecret } from '../api/tokens.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-api');
@@ -26,7 +27,11 @@ const stopDrainer = startInboxDrainer(
   { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
   logger,
 );
-const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
+const http = await listen(
+  createApp({ db, temporal, config: await withTokenSecret(config), logger }),
+  config.port,
+  config.host,
+);
 logger.info({ url: http.url }, 'API listening');
 onShutdown(logger, async () => {
   await http.close();

@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
 import { listen } from '../api/server.js';
+import { withTokenSecret } from '../api/tokens.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { DEV_API_KEY, loadConfig } from '../worker/config.js';
@@ -71,7 +72,11 @@ const stopDrainer = startInboxDrainer(
   { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
   logger,
 );
-const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
+const http = await listen(
+  createApp({ db, temporal, config: await withTokenSecret(config), logger }),
+  config.port,
+  config.host,
+);
 const workerRun = worker.run();
 
 say(`API:              ${http.url}  (try: curl ${http.url}/health)`);

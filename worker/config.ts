@@ -80,6 +80,24 @@ const schema = z
     /** Requests per minute per API key / per client address, counted in Postgres; 0 = no limit. */
     RATE_LIMIT_PER_KEY_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    /**
+     * Signs member/mentor access tokens (HS256; at least 32 characters, e.g. `openssl rand -base64 48`). Every API
+     * process must have the same one. Unset in production = member sign-in is off (503); unset otherwise = a
+     * random secret generated once and kept in DATA_DIR/auth-token-secret, so restarts keep sessions.
+     */
+    AUTH_TOKEN_SECRET: z.preprocess(
+      emptyToUndefined,
+      z.string().min(32, 'at least 32 characters (e.g. openssl rand -base64 48)').optional(),
+    ),
+    /** Lifetime of a member/mentor access token (minutes) and of a sign-in session's refresh tokens (days). */
+    AUTH_ACCESS_TOKEN_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
+    AUTH_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /** One-time sign-in code requests per phone (per 15 minutes, per day) and per client address (per hour). */
+    OTP_PER_PHONE_PER_15_MIN: z.coerce.number().int().min(1).max(100).default(3),
+    OTP_PER_PHONE_PER_DAY: z.coerce.number().int().min(1).max(1000).default(10),
+    OTP_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+    /** Inbound texts per phone per minute that are acted on; beyond it they are stored only. 0 = no limit. */
+    INBOUND_PER_PHONE_PER_MINUTE: z.coerce.number().int().min(0).default(10),
     /** The API runs behind a proxy that appends the client address to X-Forwarded-For. */
     TRUST_PROXY: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
     /** host:port where the worker's Temporal SDK serves its Prometheus metrics; unset = not served. */
@@ -157,6 +175,18 @@ export interface Config {
   /** Requests per minute per key and per client address (a 0 in the environment turns that one off). */
   rateLimits: { perKeyPerMinute: number; perIpPerMinute: number } | undefined;
   trustProxy: boolean;
+  /** Member/mentor sign-in (api/tokens.ts, api/routes/auth.ts). */
+  auth: {
+    /** Undefined: outside production the composition root uses a generated secret kept in DATA_DIR. */
+    tokenSecret: string | undefined;
+    accessTokenMinutes: number;
+    sessionDays: number;
+    otpPerPhonePer15Min: number;
+    otpPerPhonePerDay: number;
+    otpPerIpPerHour: number;
+  };
+  /** Inbound texts per phone per minute acted on (Infinity = no limit). */
+  inboundPerPhonePerMinute: number;
   /** The API's /metrics includes Node process metrics. */
   processMetrics: boolean;
   /** host:port of the worker's Temporal SDK Prometheus endpoint, if served. */
@@ -227,6 +257,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     trustProxy: c.TRUST_PROXY === 'true',
+    auth: {
+      tokenSecret: c.AUTH_TOKEN_SECRET,
+      accessTokenMinutes: c.AUTH_ACCESS_TOKEN_MINUTES,
+      sessionDays: c.AUTH_SESSION_DAYS,
+      otpPerPhonePer15Min: c.OTP_PER_PHONE_PER_15_MIN,
+      otpPerPhonePerDay: c.OTP_PER_PHONE_PER_DAY,
+      otpPerIpPerHour: c.OTP_PER_IP_PER_HOUR,
+    },
+    inboundPerPhonePerMinute: c.INBOUND_PER_PHONE_PER_MINUTE || Infinity,
     processMetrics: true,
     workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),

@@ -44,7 +44,7 @@ const CadenceJson = z
   ])
   .openapi('Cadence');
 
-const GoalJson = z
+export const GoalJson = z
   .object({
     id: z.number().int(),
     title: z.string(),
@@ -59,6 +59,8 @@ const GoalJson = z
     planSource: z.string().nullable(),
   })
   .openapi('Goal');
+
+export const GoalsQuery = z.strictObject({ status: z.enum([...GOAL_STATUSES, 'all']).default('all') });
 
 const goalParams = memberIdParam.extend({
   goalId: intId('a goal id').openapi({ param: { name: 'goalId', in: 'path' } }),
@@ -88,7 +90,7 @@ const listRoute = createRoute({
   summary: "The member's goals with their streaks and plans (live from the workflow)",
   request: {
     params: memberIdParam,
-    query: z.strictObject({ status: z.enum([...GOAL_STATUSES, 'all']).default('all') }),
+    query: GoalsQuery,
   },
   responses: {
     200: jsonResponse(z.object({ goals: z.array(GoalJson) }), 'Goals'),

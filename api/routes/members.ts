@@ -107,7 +107,7 @@ const pauseUntil = localDate.refine((d) => {
   return d <= horizon;
 }, `must be at most ${MAX_PAUSE_DAYS} days from today`);
 
-const CheckInsQuery = z.strictObject({ limit: limit(30, 100), before: checkInCursor.optional() });
+export const CheckInsQuery = z.strictObject({ limit: limit(30, 100), before: checkInCursor.optional() });
 
 // ---- response schemas
 
@@ -130,7 +130,7 @@ const MemberListItem = MemberProfile.extend({
   createdAt: z.string(),
 }).openapi('MemberListItem');
 
-const MemberJson = MemberProfile.extend({
+export const MemberJson = MemberProfile.extend({
   lastCheckIn: z.object({ localDate: z.string(), status: z.enum(CHECK_IN_STATUSES).optional() }).nullable(),
   nextPromptAt: z.string().nullable(),
   nextWeeklySummaryAt: z.string().nullable(),
@@ -148,7 +148,7 @@ const MemberJson = MemberProfile.extend({
   description: 'A member: the stored profile and, while Temporal answers, live workflow state',
 });
 
-const CheckInJson = z
+export const CheckInJson = z
   .object({
     localDate: z.string(),
     goalId: z.number().int(),
@@ -159,7 +159,7 @@ const CheckInJson = z
   })
   .openapi('CheckIn');
 
-const ProgressJson = z
+export const ProgressJson = z
   .object({
     memberId: z.string(),
     today: z.string(),
@@ -283,7 +283,47 @@ const getRoute = createRoute({
   responses: { 200: jsonResponse(MemberJson, 'The member'), ...problems(404) },
 });
 
-// ---- handlers
+// ---- handlers (the /me routes of api/routes/me.ts reuse them for the signed-in member)
+
+/** The member workflow's live state, or null when Temporal does not answer (the stored row answers then). */
+export function liveMemberState(deps: Pick<AppDeps, 'temporal' | 'logger'>, id: string) {
+  return deps.temporal.workflow
+    .getHandle(memberWorkflowId(id))
+    .query(memberStateQuery)
+    .catch((err: unknown) => {
+      deps.logger.warn({ memberId: id, errorName: (err as Error).name }, 'member state query failed');
+      return null;
+    });
+}
+
+/** A page of the member's check-ins, newest first. */
+export async function checkInsPage(db: Db, id: string, q: z.infer<typeof CheckInsQuery>) {
+  const rows = await db
+    .select()
+    .from(checkIns)
+    .where(
+      and(
+        eq(checkIns.memberId, id),
+        q.before
+          ? sql`(${checkIns.localDate}, ${checkIns.goalId}) < (${q.before.localDate}::date, ${q.before.goalId})`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(checkIns.localDate), desc(checkIns.goalId))
+    .limit(q.limit);
+  const { items, nextBefore } = page(rows, q.limit, (r) => `${r.localDate}.${r.goalId}`);
+  return {
+    checkIns: items.map((r) => ({
+      localDate: r.localDate,
+      goalId: r.goalId,
+      status: r.status,
+      reflection: r.reflection,
+      mood: r.mood,
+      recordedAt: r.recordedAt.toISOString(),
+    })),
+    nextBefore,
+  };
+}
 
 const gone = (id: string) => new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
 
@@ -310,14 +350,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
     temporal.workflow
       .getHandle(memberWorkflowId(id))
       .executeUpdate(updatePreferencesUpdate, { args: [prefs] });
-  const queryLive = (id: string) =>
-    temporal.workflow
-      .getHandle(memberWorkflowId(id))
-      .query(memberStateQuery)
-      .catch((err: unknown) => {
-        logger.warn({ memberId: id, errorName: (err as Error).name }, 'member state query failed');
-        return null;
-      });
+  const queryLive = (id: string) => liveMemberState({ temporal, logger }, id);
 
   /** Pause through a local date (null = resume): the workflow decides, the row mirrors its status. */
   async function setPause(id: string, until: string | null) {
@@ -457,34 +490,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
       await requireMember(id);
-      const rows = await db
-        .select()
-        .from(checkIns)
-        .where(
-          and(
-            eq(checkIns.memberId, id),
-            q.before
-              ? sql`(${checkIns.localDate}, ${checkIns.goalId}) < (${q.before.localDate}::date, ${q.before.goalId})`
-              : undefined,
-          ),
-        )
-        .orderBy(desc(checkIns.localDate), desc(checkIns.goalId))
-        .limit(q.limit);
-      const { items, nextBefore } = page(rows, q.limit, (r) => `${r.localDate}.${r.goalId}`);
-      return c.json(
-        {
-          checkIns: items.map((r) => ({
-            localDate: r.localDate,
-            goalId: r.goalId,
-            status: r.status,
-            reflection: r.reflection,
-            mood: r.mood,
-            recordedAt: r.recordedAt.toISOString(),
-          })),
-          nextBefore,
-        },
-        200,
-      );
+      return c.json(await checkInsPage(db, id, q), 200);
     })
     .openapi(progressRoute, async (c) => {
       const { id } = c.req.valid('param');
@@ -501,7 +507,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
     });
 }
 
-function toMemberJson(m: typeof members.$inferSelect, live: MemberSnapshot | null) {
+export function toMemberJson(m: typeof members.$inferSelect, live: MemberSnapshot | null) {
   return {
     id: m.id,
     name: m.name,

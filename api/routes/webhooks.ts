@@ -116,15 +116,22 @@ export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
   return createRouter()
     .openapi(smsRoute, async (c) => {
       const f = c.req.valid('form');
-      const { row, duplicate } = await ingestInbound(db, {
-        messageSid: f.MessageSid,
-        from: f.From,
-        to: f.To,
-        body: f.Body,
-        numMedia: f.NumMedia,
-        optOutType: f.OptOutType ?? null,
-      });
-      const outcome = await routeInbound({ db, temporal, brand: config.brand, optOutManagedBy }, row);
+      const { row, duplicate, throttled } = await ingestInbound(
+        db,
+        {
+          messageSid: f.MessageSid,
+          from: f.From,
+          to: f.To,
+          body: f.Body,
+          numMedia: f.NumMedia,
+          optOutType: f.OptOutType ?? null,
+        },
+        { perPhonePerMinute: config.inboundPerPhonePerMinute },
+      );
+      // Over the per-phone limit: stored (unrouted), not acted on.
+      const outcome = throttled
+        ? 'throttled'
+        : await routeInbound({ db, temporal, brand: config.brand, optOutManagedBy }, row);
       logger.info(
         { inboundId: row.id, kind: row.kind, numMedia: row.numMedia, duplicate, outcome },
         'inbound sms',

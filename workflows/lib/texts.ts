@@ -26,3 +26,8 @@ export function checkKeywordReplies(brand: Brand): void {
     assertWithinBudget(`keyword reply ${kind}`, keywordReply(kind, brand), KEYWORD_REPLY_SEGMENTS);
   }
 }
+
+/** The one-time sign-in code a member asked for in the client app (api/routes/auth.ts). One segment. */
+export function signInCodeText(brand: Brand, code: string, minutes: number): string {
+  return `${brand.name}: your sign-in code is ${code}. It expires in ${minutes} min. Do not share it; we never ask for it.`;
+}
