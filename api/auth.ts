@@ -192,7 +192,7 @@ export function accessControl(
       return problem(c, {
         title: 'Forbidden',
         status: 403,
-        detail: '/me routes need a member or mentor access token (POST /auth/otp/verify), not an API key.',
+        detail: `A key with the role "${identity.role}" may not call /me routes: they need a member or mentor access token (POST /auth/otp/verify).`,
       });
     }
     if (!roleAllows(identity.role, requiredScope(c.req.method, c.req.path))) {

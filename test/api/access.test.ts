@@ -75,6 +75,10 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
   { family: 'keys', routes: /^\/keys/, methods: /./, allowed: ['admin'] },
   { family: 'metrics', routes: /^\/metrics$/, methods: /^GET$/, allowed: ['admin', 'operator'] },
   { family: 'dev outbox', routes: /^\/dev\//, methods: /^GET$/, allowed: ['admin', 'operator'] },
+  // Sign-in needs no key (a client app calls it for a person; limited per phone and address).
+  { family: 'sign-in', routes: /^\/auth\//, methods: /^POST$/, allowed: ['admin', 'operator', 'app'] },
+  // A member's own data: only a member token (test/api/member-auth.test.ts), never an API key.
+  { family: 'member self', routes: /^\/me(\/|$)/, methods: /^GET$/, allowed: [] },
 ];
 const PUBLIC = /^\/(health|livez|readyz|webhooks\/)/;
 

@@ -55,9 +55,10 @@ describe('GET /openapi.json', () => {
 
   it('declares the bearer scheme, applies it everywhere but the public paths, and problem+json per status', async () => {
     const doc = await fetchDoc();
-    expect(Object.values(doc.components.securitySchemes)).toEqual([
-      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
-    ]);
+    expect(doc.components.securitySchemes).toEqual({
+      bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      memberToken: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+    });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths['/health']!.get!.security).toEqual([]);
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -70,8 +71,16 @@ describe('GET /openapi.json', () => {
           expect(op.security, `${method} ${path}`).toEqual([]);
           continue;
         }
-        // The document's default (bearer), or bearer named on the operation.
-        expect(op.security ?? [{ bearerAuth: [] }], `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
+        if (path.startsWith('/auth/')) {
+          // Sign-in: no credential, limited per address (and per phone).
+          expect(op.security, `${method} ${path}`).toEqual([]);
+          expect(op.responses['429'], `${method} ${path} 429`).toBeDefined();
+          continue;
+        }
+        // The document's default (bearer), or bearer named on the operation; /me takes a member token.
+        expect(op.security ?? [{ bearerAuth: [] }], `${method} ${path}`).toEqual(
+          path === '/me' || path.startsWith('/me/') ? [{ memberToken: [] }] : [{ bearerAuth: [] }],
+        );
         const bad = op.responses['400'] as { content: Record<string, unknown> } | undefined;
         expect(Object.keys(bad?.content ?? {}), `${method} ${path} 400`).toEqual([
           'application/problem+json',
