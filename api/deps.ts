@@ -32,7 +32,10 @@ export interface AppConfig {
     otpPerPhonePerDay?: number;
     otpPerIpPerHour?: number;
   };
-  /** Inbound texts per phone per minute that are acted on; beyond it they are stored, not routed. Unset = 10. */
+  /**
+   * Inbound texts per phone per minute that are acted on; beyond it they are stored, not routed. Unset = no
+   * limit (loadConfig sets INBOUND_PER_PHONE_PER_MINUTE, default 10).
+   */
   inboundPerPhonePerMinute?: number;
   /** Node process metrics (event loop, memory, GC) on /metrics besides the request metrics. */
   processMetrics?: boolean;

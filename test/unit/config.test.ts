@@ -1,4 +1,8 @@
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withTokenSecret } from '../../api/tokens.js';
 import { ConfigError, loadConfig } from '../../worker/config.js';
 import { MEMBER_DEFAULTS } from '../../workflows/member/values.js';
 
@@ -95,5 +99,40 @@ describe('rate limits and proxies (issue 13)', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('member sign-in and abuse limits (issue 13)', () => {
+  it('defaults: 15-minute tokens, 30-day sessions, 3 codes per 15 min and 10 a day per phone, 20 an hour per address, 10 inbound texts a minute', () => {
+    const c = loadConfig({});
+    expect(c.auth).toEqual({
+      tokenSecret: undefined,
+      accessTokenMinutes: 15,
+      sessionDays: 30,
+      otpPerPhonePer15Min: 3,
+      otpPerPhonePerDay: 10,
+      otpPerIpPerHour: 20,
+    });
+    expect(c.inboundPerPhonePerMinute).toBe(10);
+    expect(loadConfig({ INBOUND_PER_PHONE_PER_MINUTE: '0' }).inboundPerPhonePerMinute).toBe(Infinity);
+  });
+
+  it('a token secret must be at least 32 characters', () => {
+    expect(() => loadConfig({ AUTH_TOKEN_SECRET: 'short' })).toThrow(/AUTH_TOKEN_SECRET/);
+    expect(loadConfig({ AUTH_TOKEN_SECRET: 'x'.repeat(32) }).auth.tokenSecret).toBe('x'.repeat(32));
+  });
+
+  it('without AUTH_TOKEN_SECRET: one generated secret kept in DATA_DIR (0600) outside production, none in production', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'crewline-secret-'));
+    const dev = loadConfig({ DATA_DIR: dataDir });
+    const first = await withTokenSecret(dev);
+    const second = await withTokenSecret(dev);
+    expect(first.auth.tokenSecret).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(second.auth.tokenSecret).toBe(first.auth.tokenSecret); // a restart keeps sessions
+    expect((await stat(path.join(dataDir, 'auth-token-secret'))).mode & 0o777).toBe(0o600);
+    const prod = await withTokenSecret({ ...dev, env: 'production' as const });
+    expect(prod.auth.tokenSecret).toBeUndefined();
+    const given = await withTokenSecret(loadConfig({ DATA_DIR: dataDir, AUTH_TOKEN_SECRET: 'y'.repeat(40) }));
+    expect(given.auth.tokenSecret).toBe('y'.repeat(40));
   });
 });
