@@ -131,6 +131,21 @@ describe('one-time-code requests', () => {
       expect((await askCode(app, number)).status, number).toBe(202);
   });
 
+  it('code guesses and refreshes need no key but count against the per-address API limit', async () => {
+    const app = apiWith({
+      rateLimits: { perKeyPerMinute: Infinity, perIpPerMinute: 2, windowSeconds: 3600 },
+    });
+    const guess = () =>
+      app.request('/auth/otp/verify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.44' },
+        body: JSON.stringify({ phone: '+14155550123', code: '123456' }),
+      });
+    expect((await guess()).status).toBe(401);
+    expect((await guess()).status).toBe(401);
+    await expect429(await guess(), 3600);
+  });
+
   it('without a token secret sign-in is off: /auth answers 503 and a JWT-shaped bearer is 401', async () => {
     const off = testApp(database.db, recordingTemporal);
     const res = await askCode(off, phone());
