@@ -402,6 +402,29 @@ describe('object-level authorisation (OWASP API1) and function-level (API5)', ()
     expect((await get(`/me/mentees/${menteeA.id}`, plain.accessToken)).status).toBe(403);
   });
 
+  it('a member token is rate-limited per member like a key, across API processes (429 with Retry-After)', async () => {
+    const m = await newMember();
+    const t = await signIn(m);
+    const limited = () =>
+      testApp(database.db, env.client, {
+        auth: { tokenSecret: SECRET },
+        rateLimits: { perKeyPerMinute: 2, perIpPerMinute: Infinity, windowSeconds: 3600 },
+      });
+    const [a, b] = [limited(), limited()];
+    const me = (target: typeof a) =>
+      target.request('/me', { headers: { authorization: `Bearer ${t.accessToken}` } });
+    expect((await me(a)).status).toBe(200);
+    expect((await me(b)).status).toBe(200);
+    const res = await me(a);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another member is not affected.
+    const other = await signIn(await newMember());
+    expect(
+      (await b.request('/me', { headers: { authorization: `Bearer ${other.accessToken}` } })).status,
+    ).toBe(200);
+  });
+
   it('an erased member’s tokens stop working', async () => {
     const m = await newMember();
     const t = await signIn(m);
