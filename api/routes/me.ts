@@ -14,7 +14,7 @@ import { memberProgress } from '../../db/analytics.js';
 import { checkIns } from '../../db/schema.js';
 import { memberOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { createRouter, jsonResponse, problems } from '../openapi.js';
+import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
 import { uuid } from '../schemas/atoms.js';
 import {
@@ -26,6 +26,7 @@ import {
 } from '../workflows.js';
 import { GoalJson, GoalsQuery } from './goals.js';
 import {
+  atLeastOneUpdate,
   CheckInJson,
   CheckInsQuery,
   checkInsPage,
@@ -34,6 +35,8 @@ import {
   ProgressJson,
   requireMemberRow,
   toMemberJson,
+  UPDATE_MEMBER_FIELDS,
+  updateMemberSettings,
 } from './members.js';
 
 const tags = ['Me (member token)'];
@@ -68,6 +71,26 @@ const profileRoute = createRoute({
   security,
   summary: 'My profile, status, streak and next prompt',
   responses: { 200: jsonResponse(MemberJson, 'Me'), ...problems(404) },
+});
+
+/** Strict: a member may change their zone, check-in time, tone and nudge delay, and nothing else. */
+const UpdateMe = z
+  .strictObject(UPDATE_MEMBER_FIELDS)
+  .partial()
+  .refine(...atLeastOneUpdate)
+  .openapi('UpdateMe', { minProperties: 1, additionalProperties: false });
+
+const updateRoute = createRoute({
+  method: 'patch',
+  path: '/',
+  tags,
+  security,
+  summary: 'Change my zone, check-in time, tone or nudge delay (any other field is a 400 naming it)',
+  request: { body: jsonBody(UpdateMe) },
+  responses: {
+    200: jsonResponse(MemberJson, 'Me after the change'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
 });
 
 const checkInsRoute = createRoute({
@@ -166,6 +189,9 @@ export function meRouter(deps: AppDeps) {
       const member = await requireMemberRow(db, memberId);
       return c.json(toMemberJson(member, await liveMemberState(deps, memberId)), 200);
     })
+    .openapi(updateRoute, async (c) =>
+      c.json(await updateMemberSettings(deps, memberOf(c).memberId, c.req.valid('json')), 200),
+    )
     .openapi(checkInsRoute, async (c) => {
       const { memberId } = memberOf(c);
       await requireMemberRow(db, memberId);

@@ -56,21 +56,26 @@ const CreateMember = z
   })
   .openapi('CreateMember');
 
+/** What a member's settings change may set (PATCH /members/{id}; strict for PATCH /me). */
+export const UPDATE_MEMBER_FIELDS = {
+  timezone: timeZone,
+  checkInTime: hhmm,
+  tone,
+  nudgeAfterMinutes: z
+    .number()
+    .int('must be a whole number of minutes')
+    .min(0, 'must be 0 (no reminder) or more')
+    .max(24 * 60, 'must be at most 1440 (a day)'),
+};
+export const atLeastOneUpdate = [
+  (b: object) => Object.keys(b).length > 0,
+  { message: 'send at least one of timezone, checkInTime, tone, nudgeAfterMinutes' },
+] as const;
+
 const UpdateMember = z
-  .object({
-    timezone: timeZone,
-    checkInTime: hhmm,
-    tone,
-    nudgeAfterMinutes: z
-      .number()
-      .int('must be a whole number of minutes')
-      .min(0, 'must be 0 (no reminder) or more')
-      .max(24 * 60, 'must be at most 1440 (a day)'),
-  })
+  .object(UPDATE_MEMBER_FIELDS)
   .partial()
-  .refine((b) => Object.keys(b).length > 0, {
-    message: 'send at least one of timezone, checkInTime, tone, nudgeAfterMinutes',
-  })
+  .refine(...atLeastOneUpdate)
   .openapi('UpdateMember', { minProperties: 1 });
 
 const ListMembersQuery = z.strictObject({
@@ -296,6 +301,31 @@ export function liveMemberState(deps: Pick<AppDeps, 'temporal' | 'logger'>, id: 
     });
 }
 
+/** Changes a member's zone, check-in time, tone or nudge delay; answers the member after the change. */
+export async function updateMemberSettings(
+  deps: Pick<AppDeps, 'db' | 'temporal'>,
+  id: string,
+  body: Partial<{
+    timezone: string;
+    checkInTime: string;
+    tone: MemberPreferences['tone'];
+    nudgeAfterMinutes: number;
+  }>,
+) {
+  await requireMemberRow(deps.db, id);
+  const { nudgeAfterMinutes, ...rowFields } = body;
+  const prefs: MemberPreferences = { ...rowFields };
+  if (nudgeAfterMinutes !== undefined) prefs.nudgeAfterMinutes = nudgeAfterMinutes;
+  // The workflow (which holds the tone and the nudge delay) validates and re-arms its timers; only then
+  // is the row changed.
+  const live = await deps.temporal.workflow
+    .getHandle(memberWorkflowId(id))
+    .executeUpdate(updatePreferencesUpdate, { args: [prefs] });
+  const row = await updateMemberProfile(deps.db, id, rowFields);
+  if (!row) throw gone(id); // erased meanwhile
+  return toMemberJson(row, live);
+}
+
 /** A page of the member's check-ins, newest first. */
 export async function checkInsPage(db: Db, id: string, q: z.infer<typeof CheckInsQuery>) {
   const rows = await db
@@ -455,17 +485,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
     })
     .openapi(updateRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      await requireMember(id);
-      const { nudgeAfterMinutes, ...rowFields } = body;
-      const prefs: MemberPreferences = { ...rowFields };
-      if (nudgeAfterMinutes !== undefined) prefs.nudgeAfterMinutes = nudgeAfterMinutes;
-      // The workflow (which holds the tone and the nudge delay) validates and re-arms its timers; only then
-      // is the row changed.
-      const live = await updateWorkflow(id, prefs);
-      const row = await updateMemberProfile(db, id, rowFields);
-      if (!row) throw gone(id); // erased meanwhile
-      return c.json(toMemberJson(row, live), 200);
+      return c.json(await updateMemberSettings({ db, temporal }, id, c.req.valid('json')), 200);
     })
     .openapi(pauseRoute, async (c) =>
       c.json(await setPause(c.req.valid('param').id, c.req.valid('json').until), 200),

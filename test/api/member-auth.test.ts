@@ -436,7 +436,7 @@ describe('object-level authorisation (OWASP API1) and function-level (API5)', ()
 });
 
 describe('/me reuses the member routes', () => {
-  it('a member created through the API reads their goals and progress with their own token', async () => {
+  it('a member created through the API reads their goals and progress and changes their settings with their own token', async () => {
     const created = await app.request('/members', {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
@@ -453,5 +453,35 @@ describe('/me reuses the member routes', () => {
     expect(await progress.json()).toMatchObject({ memberId: id, currentStreak: 0 });
     const me = (await (await get('/me', t.accessToken)).json()) as { id: string; status: string };
     expect(me).toMatchObject({ id, status: 'pending_confirmation' });
+
+    // PATCH /me: the member's own settings, through the same workflow update as PATCH /members/{id}…
+    const patch = (body: unknown) =>
+      app.request('/me', {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${t.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const changed = await patch({ checkInTime: '07:30', tone: 'calm' });
+    expect(changed.status).toBe(200);
+    expect(await changed.json()).toMatchObject({ id, checkInTime: '07:30', tone: 'calm' });
+    // …and nothing else (mass assignment): fields a member may not set are a 400 naming each, nothing changes.
+    const refused = await patch({
+      checkInTime: '06:00',
+      status: 'active',
+      phone: '+14155553333',
+      risk: 'low',
+      id: randomUUID(),
+    });
+    expect(refused.status).toBe(400);
+    const fields = ((await refused.json()) as { errors: Array<{ field: string }> }).errors.map(
+      (e) => e.field,
+    );
+    expect(fields.sort()).toEqual(['id', 'phone', 'risk', 'status']);
+    const row = await database.db.query.members.findFirst({ where: eq(members.id, id) });
+    expect(row).toMatchObject({
+      checkInTime: '07:30',
+      phone: '+14155552222',
+      status: 'pending_confirmation',
+    });
   });
 });
