@@ -173,7 +173,8 @@ export function accessControl(
     const match = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
     const secret = match?.[1]?.trim();
     if (!secret) return unauthorized(c, 'Send an API key as "Authorization: Bearer <key>".');
-    if (looksLikeJwt(secret)) return memberAccess(c, next, secret);
+    // A JWT is a member token (an API_KEYS value that happens to look like one stays a key).
+    if (looksLikeJwt(secret) && !envKeyMatches(secret, config.apiKeys)) return memberAccess(c, next, secret);
     let identity: Exclude<Identity, { kind: 'member' }> | undefined;
     if (envKeyMatches(secret, config.apiKeys)) {
       identity = { kind: 'env-key', id: 'env', role: 'admin' };
