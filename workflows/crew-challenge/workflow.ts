@@ -23,18 +23,35 @@ import {
   cancelChallengeSignal,
   challengeStateQuery,
   consentSignal,
+  contributeUpdate,
   DEFAULT_EXTEND_DAYS,
   joinChallengeSignal,
+  leaderboardAliasUpdate,
+  leaderboardQuery,
   leaveChallengeSignal,
+  raiseKUpdate,
   replySignal,
   type ChallengeView,
   type CrewChallengeInput,
 } from './definitions.js';
+import { applyContribution, fromHundredths } from './goal.js';
+import { addToTotals, leaderboard } from './leaderboard.js';
+import { factsOf, recordDue } from './milestones.js';
 import { decideRelease, cellKey } from './pulse.js';
-import { answersOfDay, endsAt, pulseCloseAt, startGateAt, summaryTotals, validateAnswer } from './rules.js';
+import {
+  answersOfDay,
+  endsAt,
+  pulseCloseAt,
+  startGateAt,
+  summaryTotals,
+  validateAlias,
+  validateAnswer,
+  validateContribution,
+  validateRaiseK,
+} from './rules.js';
 import { CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
-import { currentMembers, initialState, view, type ChallengeState } from './state.js';
-import { cancelledText, extendedText, pulseText, summaryText } from './texts.js';
+import { currentMembers, initialState, view, withExtensions, type ChallengeState } from './state.js';
+import { cancelledText, extendedText, milestoneText, pulseText, summaryText } from './texts.js';
 
 export type { ChallengeState } from './state.js';
 
@@ -43,7 +60,7 @@ export async function crewChallengeWorkflow(
 ): Promise<ChallengeView> {
   const { challengeId } = input;
   const now = () => Date.now();
-  const state = input.state ?? initialState(input, now());
+  const state = withExtensions(input, input.state ?? initialState(input, now()));
   let changes = 0;
   const touch = (): void => void changes++;
   const snapshot = () => view(input, state, endsAt(state, input));
@@ -66,6 +83,7 @@ export async function crewChallengeWorkflow(
     const m = state.members[memberId];
     if (!m || m.leftAtMs !== null) return;
     m.leftAtMs = now();
+    delete state.aliases[memberId]; // their leaderboard row goes; nobody else's numbers change
     touch();
   });
   setHandler(cancelChallengeSignal, ({ reason }) => {
@@ -88,6 +106,45 @@ export async function crewChallengeWorkflow(
       return { day: day + 1, counted: true };
     },
     { validator: (a) => void validateAnswer(state, input, a, now()) },
+  );
+  setHandler(
+    contributeUpdate,
+    (c) => {
+      const hundredths = validateContribution(state, input, c);
+      const res = applyContribution(state.goal!, input.goal!, { ...c, hundredths }, now());
+      if (res.counted) addToTotals(state.totals, state.goal!.contributions.at(-1)!);
+      if (res.reachedNow) recordMilestones();
+      touch();
+      const { reachedNow: _, ...result } = res;
+      return result;
+    },
+    { validator: (c) => void validateContribution(state, input, c) },
+  );
+  setHandler(
+    leaderboardAliasUpdate,
+    ({ memberId, alias }) => {
+      const a = validateAlias(state, memberId, alias);
+      if (a === null) delete state.aliases[memberId];
+      else state.aliases[memberId] = a;
+      touch();
+      return { alias: a };
+    },
+    { validator: ({ memberId, alias }) => void validateAlias(state, memberId, alias) },
+  );
+  setHandler(leaderboardQuery, () =>
+    leaderboard(state.aliases, state.totals, state.goal?.contributions ?? [], (id) => {
+      const m = state.members[id];
+      return !!m && m.leftAtMs === null;
+    }),
+  );
+  setHandler(
+    raiseKUpdate,
+    ({ k }) => {
+      state.k = validateRaiseK(state, k);
+      touch();
+      return { k: state.k };
+    },
+    { validator: ({ k }) => void validateRaiseK(state, k) },
   );
 
   publish();
@@ -117,6 +174,7 @@ export async function crewChallengeWorkflow(
   // ---- 2. the days: each day's pulse once no answer for it can come any more ---------------------------------
   while (state.nextPulseDay < input.days) {
     if (state.cancelRequested) return cancel(state.cancelRequested);
+    await announceMilestones();
     const at = pulseCloseAt(state, state.nextPulseDay);
     if (now() < at) {
       const seen = changes;
@@ -125,6 +183,8 @@ export async function crewChallengeWorkflow(
     }
     await decidePulse(state.nextPulseDay);
     state.nextPulseDay++;
+    recordMilestones();
+    await announceMilestones();
     publish();
     if (workflowInfo().continueAsNewSuggested && state.nextPulseDay < input.days) {
       await condition(allHandlersFinished);
@@ -133,7 +193,8 @@ export async function crewChallengeWorkflow(
   }
 
   // ---- 3. the end: closed by itself, the summary from the state ---------------------------------------------
-  const totals = summaryTotals(state, input.days, input.k);
+  await announceMilestones();
+  const totals = summaryTotals(state, input.days, state.k);
   if (totals.release) state.ledger.push(totals.release);
   state.summary = summaryText(input.title, input.days, totals);
   state.status = 'completed';
@@ -144,7 +205,7 @@ export async function crewChallengeWorkflow(
 
   // ---- steps ------------------------------------------------------------------------------------------------
   async function decidePulse(day: number): Promise<void> {
-    const decision = decideRelease(`day:${day + 1}`, answersOfDay(state, day), state.ledger, input.k);
+    const decision = decideRelease(`day:${day + 1}`, answersOfDay(state, day), state.ledger, state.k);
     if (!decision.published) {
       state.pulses.push({ day: day + 1, published: false, figures: null, suppressed: decision.reason });
       log.info('crew pulse withheld', { challengeId, day: day + 1, reason: decision.reason });
@@ -153,6 +214,22 @@ export async function crewChallengeWorkflow(
     state.ledger.push(decision.release);
     state.pulses.push({ day: day + 1, published: true, figures: decision.release.figures, suppressed: null });
     await tellAll(`pulse:${day + 1}`, pulseText(input.title, day + 1, decision.release.figures));
+  }
+
+  /** Records every milestone now reached (before any text about it goes out). */
+  function recordMilestones(): void {
+    const due = recordDue(factsOf(state.pulses, state.goal?.reachedAtMs != null), state.milestones, now());
+    for (const id of due) log.info('crew milestone reached', { challengeId, milestone: id });
+  }
+
+  /** Texts the recorded milestones not yet announced; each member's text keyed by the milestone. */
+  async function announceMilestones(): Promise<void> {
+    for (const m of state.milestones) {
+      if (m.announced) continue;
+      await tellAll(`milestone:${m.id}`, milestoneText(input.title, m.id, input.goal));
+      m.announced = true;
+      publish();
+    }
   }
 
   async function cancel(why: string): Promise<ChallengeView> {
@@ -185,9 +262,12 @@ export async function crewChallengeWorkflow(
     setCurrentDetails(
       [
         `status: ${state.status}`,
-        `members: ${currentMembers(state).length} (min ${input.minSize}, k ${input.k})`,
+        `members: ${currentMembers(state).length} (min ${input.minSize}, k ${state.k})`,
         `days: ${input.days} from ${state.startDate}${state.extended ? ' (extended once)' : ''}`,
         `pulses: ${state.pulses.filter((p) => p.published).length} published, ${state.pulses.filter((p) => !p.published).length} withheld`,
+        input.goal && state.goal
+          ? `goal: ${fromHundredths(state.goal.totalHundredths)} of ${input.goal.target} ${input.goal.unit}`
+          : '',
         ends ? `closes itself at ${new Date(ends).toISOString()}` : '',
       ]
         .filter(Boolean)
