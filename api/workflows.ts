@@ -50,7 +50,11 @@ export {
   type CrewChallengeInput,
 } from '../workflows/crew-challenge/definitions.js';
 export { MIN_K as MIN_PULSE_K } from '../workflows/crew-challenge/pulse.js';
-export { MAX_AMOUNT as MAX_GOAL_AMOUNT, MAX_TARGET as MAX_GOAL_TARGET } from '../workflows/crew-challenge/goal.js';
+export {
+  MAX_AMOUNT as MAX_GOAL_AMOUNT,
+  MAX_TARGET as MAX_GOAL_TARGET,
+  parseAdd,
+} from '../workflows/crew-challenge/goal.js';
 export { MILESTONE_IDS_PATTERN } from '../workflows/crew-challenge/milestones.js';
 export { CHALLENGE_STATUS_SA, CREW_ID_SA } from '../workflows/crew-challenge/search-attributes.js';
 /** The crew challenge workflow's type name. */

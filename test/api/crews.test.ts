@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { consentState } from '../../db/consent.js';
 import { insertMember } from '../../db/members.js';
 import { consentEvents } from '../../db/schema.js';
+import { routeAdd } from '../../api/crew-add.js';
+import { ingestInbound, routeInbound } from '../../api/inbound.js';
 import { json } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
@@ -366,5 +368,48 @@ describe('group goal, leaderboard and k by API', () => {
       path,
     );
     expect(reached.body).toMatchObject({ k: 6, goal: { reached: true }, milestones: [{ id: 'goal' }] });
+  });
+
+  it('ADD by SMS counts once per MessageSid, even when routed again after a crash; a wrong unit is kept unrouted', async () => {
+    const org = await member('UTC');
+    const crew = (await newCrew(org.id, { joinable: true, maxSize: 10, timezone: 'UTC' })).body;
+    const others = [await member('UTC'), await member('UTC')];
+    for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
+    const today = new Date(await t.env.currentTimeMs()).toISOString().slice(0, 10);
+    const created = await call<{ challengeId: string }>('POST', `/crews/${crew.id}/challenges`, {
+      title: 'Walk 50 km',
+      days: 2,
+      startDate: today,
+      minSize: 3,
+      goal: { target: 50, unit: 'km' },
+    });
+    const path = `/challenges/${created.body.challengeId}`;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'active',
+      'the start',
+    );
+    const deps = { db: t.database.db, temporal: t.env.client, brand: { name: 'Crewline' } } as Parameters<
+      typeof routeInbound
+    >[0];
+    const text = (sid: string, from: string, body: string) =>
+      ingestInbound(t.database.db, { messageSid: sid, from, to: '+15005550006', body });
+    const first = await text('SMadd00000000000000000000000000001', others[0]!.phone, 'add 2,5 km');
+    expect(await routeInbound(deps, first.row)).toBe('routed');
+    // Twilio delivers the same text again: stored once, nothing new routed.
+    const again = await text('SMadd00000000000000000000000000001', others[0]!.phone, 'add 2,5 km');
+    expect(again.duplicate).toBe(true);
+    // A crash after the update but before the route was recorded: routed again, counted once.
+    const direct = (fn: () => Promise<unknown>) => fn();
+    expect(await routeAdd(deps, first.row, direct as never)).toBe(
+      `crew-challenge-${created.body.challengeId}`,
+    );
+    await text('SMadd00000000000000000000000000002', org.phone, 'ADD 5').then((r) =>
+      routeInbound(deps, r.row),
+    );
+    // A unit that is not the goal's is refused by the challenge: kept unrouted for operators.
+    const miles = await text('SMadd00000000000000000000000000003', org.phone, 'ADD 3 miles');
+    expect(await routeInbound(deps, miles.row)).toBe('unrouted');
+    const view = await call<{ goal: Record<string, unknown> }>('GET', path);
+    expect(view.body.goal).toMatchObject({ total: 7.5, contributions: 2 });
   });
 });
