@@ -56,6 +56,10 @@ export {
   parseAdd,
 } from '../workflows/crew-challenge/goal.js';
 export { MILESTONE_IDS_PATTERN } from '../workflows/crew-challenge/milestones.js';
-export { CHALLENGE_STATUS_SA, CREW_ID_SA } from '../workflows/crew-challenge/search-attributes.js';
+export {
+  CHALLENGE_MEMBER_IDS_SA,
+  CHALLENGE_STATUS_SA,
+  CREW_ID_SA,
+} from '../workflows/crew-challenge/search-attributes.js';
 /** The crew challenge workflow's type name. */
 export const CREW_CHALLENGE_WORKFLOW_TYPE = 'crewChallengeWorkflow';

@@ -30,6 +30,7 @@ import { limit, localDate, memberIdParam, text, timeZone, uuid } from '../schema
 import {
   answerUpdate,
   cancelChallengeSignal,
+  CHALLENGE_MEMBER_IDS_SA,
   CHALLENGE_STATUS_SA,
   CHALLENGE_STATUSES,
   challengeStateQuery,
@@ -578,6 +579,7 @@ export function crewsRouter(deps: AppDeps) {
           typedSearchAttributes: [
             { key: CREW_ID_SA, value: id },
             { key: CHALLENGE_STATUS_SA, value: 'gathering' },
+            { key: CHALLENGE_MEMBER_IDS_SA, value: zones.map((z) => z.memberId).sort() },
           ],
           staticSummary: `Crew challenge ${challengeId} (crew ${id})`,
           staticDetails: `${b.days} days from ${b.startDate}, at least ${b.minSize} members, pulse k ${crew.pulseK}`,
@@ -659,7 +661,7 @@ const contributeRoute = createRoute({
   method: 'post',
   path: '/{id}/contributions',
   tags: ctags,
-  summary: "Add to the group goal (counted once per Idempotency-Key, even when retried or sent concurrently)",
+  summary: 'Add to the group goal (counted once per Idempotency-Key, even when retried or sent concurrently)',
   request: { params: challengeIdParam, headers: idempotencyHeader, body: jsonBody(Contribution) },
   responses: {
     200: jsonResponse(ContributionResultJson, 'Counted, or already counted under this key'),
@@ -678,7 +680,7 @@ const aliasRoute = createRoute({
   method: 'post',
   path: '/{id}/leaderboard',
   tags: ctags,
-  summary: "A member opts in to the leaderboard under an alias (never their name), or out with alias null",
+  summary: 'A member opts in to the leaderboard under an alias (never their name), or out with alias null',
   request: { params: challengeIdParam, body: jsonBody(AliasBody) },
   responses: {
     200: jsonResponse(z.object({ alias: z.string().nullable() }), 'The alias now shown (null: not shown)'),

@@ -16,13 +16,18 @@ import {
   cancelChallengeSignal,
   challengeStateQuery,
   contributeUpdate,
+  joinChallengeSignal,
   leaderboardAliasUpdate,
   leaderboardQuery,
   leaveChallengeSignal,
   raiseKUpdate,
   type CrewChallengeInput,
 } from '../../workflows/crew-challenge/definitions.js';
-import { CHALLENGE_STATUS_SA, CREW_ID_SA } from '../../workflows/crew-challenge/search-attributes.js';
+import {
+  CHALLENGE_MEMBER_IDS_SA,
+  CHALLENGE_STATUS_SA,
+  CREW_ID_SA,
+} from '../../workflows/crew-challenge/search-attributes.js';
 import { initialState } from '../../workflows/crew-challenge/state.js';
 import { milestoneText } from '../../workflows/crew-challenge/texts.js';
 import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.js';
@@ -80,6 +85,7 @@ function start(input: CrewChallengeInput) {
     typedSearchAttributes: [
       { key: CREW_ID_SA, value: input.crewId },
       { key: CHALLENGE_STATUS_SA, value: 'gathering' },
+      { key: CHALLENGE_MEMBER_IDS_SA, value: input.members.map((m) => m.memberId).sort() },
     ],
   });
 }
@@ -116,6 +122,21 @@ describe('crew challenge: group goal, leaderboard, raised k', () => {
     const contribute = (memberId: string, amount: number, key: string, unit?: string) =>
       handle.executeUpdate(contributeUpdate, { args: [{ memberId, amount, key, unit: unit ?? null }] });
 
+    // Operators find every workflow of a member: the challenge lists every member it holds (g joins).
+    await handle.signal(joinChallengeSignal, { memberId: 'g', timezone: london });
+    await waitFor(
+      async () => (await handle.describe()).typedSearchAttributes.get(CHALLENGE_MEMBER_IDS_SA)?.length === 7,
+      'the member ids attribute',
+    );
+    expect((await handle.describe()).typedSearchAttributes.get(CHALLENGE_MEMBER_IDS_SA)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+      'g',
+    ]);
     // Not before the start.
     expect(await refusal(contribute('a', 1, 'api:early'))).toMatchObject({ field: 'status' });
     await skipTo(t.env, '2027-05-03T08:00:00Z');
@@ -168,7 +189,10 @@ describe('crew challenge: group goal, leaderboard, raised k', () => {
     expect(noRank(after)).toEqual(noRank(board).filter((r) => r.alias !== 'Ant'));
     expect(after.map((r) => r.rank)).toEqual([1, 2]);
 
-    // Raise k to 6: five members remain, so day 1 with five answers is withheld (k 5 would have published it).
+    // The leaver stays in the member ids (the challenge still holds their data).
+    expect((await handle.describe()).typedSearchAttributes.get(CHALLENGE_MEMBER_IDS_SA)).toContain('a');
+
+    // Raise k to 6: day 1 with five answers is withheld (k 5 would have published it).
     expect(await handle.executeUpdate(raiseKUpdate, { args: [{ k: 6 }] })).toEqual({ k: 6 });
     expect(await refusal(handle.executeUpdate(raiseKUpdate, { args: [{ k: 5 }] }))).toMatchObject({
       field: 'k',

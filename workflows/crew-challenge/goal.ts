@@ -91,7 +91,10 @@ export function validateGoal(g: GroupGoal): void {
     g.target > MAX_TARGET ||
     !hasAtMostTwoDecimals(g.target)
   )
-    throw invalidInput('goal.target', `must be a positive number up to ${MAX_TARGET} with at most 2 decimals`);
+    throw invalidInput(
+      'goal.target',
+      `must be a positive number up to ${MAX_TARGET} with at most 2 decimals`,
+    );
 }
 
 /** Validates a contribution's own fields (membership and status are the workflow's). Returns hundredths. */
@@ -155,7 +158,10 @@ export interface GoalView {
   contributions: number;
 }
 
-export function goalView(goal: GroupGoal | null | undefined, g: GoalState | null | undefined): GoalView | null {
+export function goalView(
+  goal: GroupGoal | null | undefined,
+  g: GoalState | null | undefined,
+): GoalView | null {
   if (!goal || !g) return null;
   const target = toHundredths(goal.target);
   return {

@@ -5,12 +5,7 @@
  */
 import { invalidInput } from '../lib/failures.js';
 import { addDays, isLocalDate, zonedTimeToUtc } from '../lib/time.js';
-import {
-  LATE_GRACE_MS,
-  MAX_K,
-  type CrewChallengeInput,
-  type PulseAnswerInput,
-} from './definitions.js';
+import { LATE_GRACE_MS, MAX_K, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
 import { validateContribution as validateContributionFields, type ContributionInput } from './goal.js';
 import { validateAlias as validateAliasText } from './leaderboard.js';
 import { cellKey, decideRelease, membersOfCells, type PulseAnswer } from './pulse.js';

@@ -33,8 +33,10 @@ export function milestoneText(
   goal: { target: number; unit: string } | null | undefined,
 ): string {
   if (id === 'goal')
-    return `Goal reached! "${title}": together you hit ${goal?.target ?? ''} ${goal?.unit ?? ''}. Huge crew effort!`
-      .replace(/ {2,}/g, ' ');
+    return `Goal reached! "${title}": together you hit ${goal?.target ?? ''} ${goal?.unit ?? ''}. Huge crew effort!`.replace(
+      / {2,}/g,
+      ' ',
+    );
   const [kind, n] = id.split(':');
   return kind === 'checkins'
     ? `Milestone for "${title}": the crew has logged ${n} check-ins done. Keep it going!`

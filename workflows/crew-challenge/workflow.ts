@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -49,7 +50,7 @@ import {
   validateContribution,
   validateRaiseK,
 } from './rules.js';
-import { CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
+import { CHALLENGE_MEMBER_IDS_SA, CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
 import { currentMembers, initialState, view, withExtensions, type ChallengeState } from './state.js';
 import { cancelledText, extendedText, milestoneText, pulseText, summaryText } from './texts.js';
 
@@ -78,6 +79,7 @@ export async function crewChallengeWorkflow(
       optedOut: before?.optedOut ?? false,
     };
     touch();
+    publish(); // the member ids search attribute lists them from now on
   });
   setHandler(leaveChallengeSignal, ({ memberId }) => {
     const m = state.members[memberId];
@@ -274,7 +276,15 @@ export async function crewChallengeWorkflow(
         .join(' · '),
     );
     const info = workflowInfo().typedSearchAttributes;
-    if (info.get(CREW_ID_SA) === undefined || info.get(CHALLENGE_STATUS_SA) === state.status) return;
-    upsertSearchAttributes([{ key: CHALLENGE_STATUS_SA, value: state.status }]);
+    if (info.get(CREW_ID_SA) === undefined) return;
+    const ids = Object.keys(state.members).sort();
+    const idsChanged = (info.get(CHALLENGE_MEMBER_IDS_SA) ?? []).join() !== ids.join();
+    // Histories from before the member ids attribute never upserted it.
+    const upsertIds = idsChanged && patched('crew-challenge-member-ids-sa');
+    if (info.get(CHALLENGE_STATUS_SA) === state.status && !upsertIds) return;
+    upsertSearchAttributes([
+      { key: CHALLENGE_STATUS_SA, value: state.status },
+      ...(upsertIds ? [{ key: CHALLENGE_MEMBER_IDS_SA, value: ids }] : []),
+    ]);
   }
 }
