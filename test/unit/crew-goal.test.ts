@@ -32,7 +32,7 @@ import {
   type MilestoneFacts,
   type MilestoneRecord,
 } from '../../workflows/crew-challenge/milestones.js';
-import { milestoneText, TEXT_BUDGET_SEGMENTS } from '../../workflows/crew-challenge/texts.js';
+import { addedText, milestoneText, TEXT_BUDGET_SEGMENTS } from '../../workflows/crew-challenge/texts.js';
 import { fieldErrorsOf } from '../../workflows/lib/failures.js';
 import { countSegments } from '../../workflows/lib/segments.js';
 
@@ -199,7 +199,8 @@ describe('milestones', () => {
     );
   });
 
-  it('every milestone text fits its budget', () => {
+  it('every milestone text and the ADD answer fit their budget', () => {
+    expect(countSegments(addedText(9999.99, 'x'.repeat(20), 999999.99, 1_000_000)).segments).toBe(1);
     for (const id of ['checkins:1000', 'streak:30', 'goal'] as const)
       expect(
         countSegments(milestoneText('x'.repeat(80), id, { target: 1_000_000, unit: 'x'.repeat(20) }))

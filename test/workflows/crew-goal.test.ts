@@ -29,7 +29,7 @@ import {
   CREW_ID_SA,
 } from '../../workflows/crew-challenge/search-attributes.js';
 import { initialState } from '../../workflows/crew-challenge/state.js';
-import { milestoneText } from '../../workflows/crew-challenge/texts.js';
+import { addedText, milestoneText } from '../../workflows/crew-challenge/texts.js';
 import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.js';
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { fieldErrorsOf } from '../../workflows/lib/failures.js';
@@ -150,6 +150,12 @@ describe('crew challenge: group goal, leaderboard, raised k', () => {
     expect(await contribute('b', 3, 'sms:SM-b-1', 'KM')).toMatchObject({ counted: true, total: 8 });
     expect(await contribute('c', 4, 'sms:SM-c-1')).toMatchObject({ counted: true, total: 12 });
     expect(await refusal(contribute('c', 4, 'sms:SM-c-2', 'miles'))).toMatchObject({ field: 'unit' });
+    // Twilio delivers b's text again: not counted, not answered twice. Each counted text is answered.
+    expect(await contribute('b', 3, 'sms:SM-b-1', 'KM')).toMatchObject({ duplicate: true, total: 12 });
+    await waitFor(() => textsOf('goal-1', 'c', 'crew_added').length === 1, 'the answer to c');
+    expect(textsOf('goal-1', 'b', 'crew_added').map((s) => s.body)).toEqual([addedText(3, 'km', 8, 20)]);
+    expect(textsOf('goal-1', 'c', 'crew_added').map((s) => s.body)).toEqual([addedText(4, 'km', 12, 20)]);
+    expect(textsOf('goal-1', 'a', 'crew_added')).toEqual([]); // by API: the API call has its answer
     expect(await refusal(contribute('zz', 4, 'sms:SM-zz'))).toMatchObject({ field: 'memberId' });
 
     // Leaderboard: opt-in by alias; d never opts in.

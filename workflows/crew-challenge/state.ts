@@ -43,6 +43,8 @@ export interface ChallengeState {
   aliases?: Record<string, string>;
   /** Running totals per contributing member (kept incrementally from the event log). */
   totals?: Record<string, MemberTotal>;
+  /** Replies owed to `ADD` texts (counted, not yet answered), oldest first. */
+  addReplies?: { key: string; memberId: string; body: string }[];
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {
@@ -73,6 +75,7 @@ function extensions(input: CrewChallengeInput) {
     milestones: [] as MilestoneRecord[],
     aliases: {} as Record<string, string>,
     totals: {} as Record<string, MemberTotal>,
+    addReplies: [] as { key: string; memberId: string; body: string }[],
   };
 }
 
@@ -85,6 +88,7 @@ export function withExtensions(input: CrewChallengeInput, s: ChallengeState): Fu
   s.milestones ??= x.milestones;
   s.aliases ??= x.aliases;
   s.totals ??= x.totals;
+  s.addReplies ??= x.addReplies;
   return s as FullState;
 }
 

@@ -26,6 +26,11 @@ export function summaryText(
   return `"${title}" is over: ${days} days, ${total}, ${t.publishedDays} crew pulses shared. Thanks for keeping each other going!`;
 }
 
+/** The answer to a counted `ADD` text. */
+export function addedText(amount: number, unit: string, total: number, target: number): string {
+  return `Added ${amount} ${unit}. Crew total: ${total} of ${target} ${unit}.`;
+}
+
 /** One text per milestone (ids from milestones.ts); the goal's names its target. */
 export function milestoneText(
   title: string,

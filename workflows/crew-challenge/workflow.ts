@@ -52,7 +52,7 @@ import {
 } from './rules.js';
 import { CHALLENGE_MEMBER_IDS_SA, CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
 import { currentMembers, initialState, view, withExtensions, type ChallengeState } from './state.js';
-import { cancelledText, extendedText, milestoneText, pulseText, summaryText } from './texts.js';
+import { addedText, cancelledText, extendedText, milestoneText, pulseText, summaryText } from './texts.js';
 
 export type { ChallengeState } from './state.js';
 
@@ -115,6 +115,13 @@ export async function crewChallengeWorkflow(
       const hundredths = validateContribution(state, input, c);
       const res = applyContribution(state.goal!, input.goal!, { ...c, hundredths }, now());
       if (res.counted) addToTotals(state.totals, state.goal!.contributions.at(-1)!);
+      // A counted text is answered (by the main loop); an API call has its answer already.
+      if (res.counted && c.key.startsWith('sms:'))
+        state.addReplies.push({
+          key: c.key,
+          memberId: c.memberId,
+          body: addedText(fromHundredths(hundredths), input.goal!.unit, res.total, res.target),
+        });
       if (res.reachedNow) recordMilestones();
       touch();
       const { reachedNow: _, ...result } = res;
@@ -176,7 +183,7 @@ export async function crewChallengeWorkflow(
   // ---- 2. the days: each day's pulse once no answer for it can come any more ---------------------------------
   while (state.nextPulseDay < input.days) {
     if (state.cancelRequested) return cancel(state.cancelRequested);
-    await announceMilestones();
+    await sendOwedTexts();
     const at = pulseCloseAt(state, state.nextPulseDay);
     if (now() < at) {
       const seen = changes;
@@ -186,7 +193,7 @@ export async function crewChallengeWorkflow(
     await decidePulse(state.nextPulseDay);
     state.nextPulseDay++;
     recordMilestones();
-    await announceMilestones();
+    await sendOwedTexts();
     publish();
     if (workflowInfo().continueAsNewSuggested && state.nextPulseDay < input.days) {
       await condition(allHandlersFinished);
@@ -195,7 +202,7 @@ export async function crewChallengeWorkflow(
   }
 
   // ---- 3. the end: closed by itself, the summary from the state ---------------------------------------------
-  await announceMilestones();
+  await sendOwedTexts();
   const totals = summaryTotals(state, input.days, state.k);
   if (totals.release) state.ledger.push(totals.release);
   state.summary = summaryText(input.title, input.days, totals);
@@ -224,8 +231,22 @@ export async function crewChallengeWorkflow(
     for (const id of due) log.info('crew milestone reached', { challengeId, milestone: id });
   }
 
-  /** Texts the recorded milestones not yet announced; each member's text keyed by the milestone. */
-  async function announceMilestones(): Promise<void> {
+  /**
+   * The texts owed: the answers to counted ADD texts (keyed by the MessageSid), then the recorded milestones not
+   * yet announced (each member's text keyed by the milestone).
+   */
+  async function sendOwedTexts(): Promise<void> {
+    while (state.addReplies.length > 0) {
+      const r = state.addReplies[0]!;
+      await sendMessage({
+        idempotencyKey: `crew-challenge:${challengeId}:added:${r.key}:member:${r.memberId}`,
+        to: { memberId: r.memberId },
+        kind: 'crew_added',
+        purpose: 'transactional',
+        body: r.body,
+      });
+      state.addReplies.shift();
+    }
     for (const m of state.milestones) {
       if (m.announced) continue;
       await tellAll(`milestone:${m.id}`, milestoneText(input.title, m.id, input.goal));
