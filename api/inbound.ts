@@ -33,6 +33,7 @@ import { applyConsentToMember, findMemberByPhone } from '../db/members.js';
 import { hitRateLimit } from '../db/rate-limits.js';
 import { consentEvents, type InboundMessage } from '../db/schema.js';
 import type { OptOutManagedBy } from '../activities/sms/provider.js';
+import { routeAdd } from './crew-add.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
 import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
@@ -197,6 +198,8 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
   // A media-only MMS has no words for a conversation to read: kept (with its media count) for operators, and
   // never answered "I did not get that".
   if (row.body.trim() === '' && row.numMedia > 0) return null;
+  const added = await routeAdd(deps, row, (fn) => bounded(deps.temporal, fn));
+  if (added !== undefined) return added;
   const expectation = await newestOpenExpectation(deps.db, row.fromPhone, row.receivedAt);
   const candidates: { workflowId: string; accepts?: string }[] = [];
   if (expectation) candidates.push({ workflowId: expectation.workflowId, accepts: expectation.accepts });

@@ -38,14 +38,29 @@ export {
   cancelChallengeSignal,
   CHALLENGE_STATUSES,
   challengeStateQuery,
+  contributeUpdate,
   joinChallengeSignal,
+  leaderboardAliasUpdate,
+  leaderboardQuery,
   leaveChallengeSignal,
   MAX_DAYS as MAX_CHALLENGE_DAYS,
+  MAX_K as MAX_CHALLENGE_K,
+  raiseKUpdate,
   type ChallengeView,
   type CrewChallengeInput,
 } from '../workflows/crew-challenge/definitions.js';
 export { MIN_K as MIN_PULSE_K } from '../workflows/crew-challenge/pulse.js';
-export { CHALLENGE_STATUS_SA, CREW_ID_SA } from '../workflows/crew-challenge/search-attributes.js';
+export {
+  MAX_AMOUNT as MAX_GOAL_AMOUNT,
+  MAX_TARGET as MAX_GOAL_TARGET,
+  parseAdd,
+} from '../workflows/crew-challenge/goal.js';
+export { MILESTONE_IDS_PATTERN } from '../workflows/crew-challenge/milestones.js';
+export {
+  CHALLENGE_MEMBER_IDS_SA,
+  CHALLENGE_STATUS_SA,
+  CREW_ID_SA,
+} from '../workflows/crew-challenge/search-attributes.js';
 /** The crew challenge workflow's type name. */
 export const CREW_CHALLENGE_WORKFLOW_TYPE = 'crewChallengeWorkflow';
 

@@ -8,7 +8,7 @@ import type { SearchAttributeKey } from '@temporalio/common/lib/search-attribute
 import { CREW_CHALLENGE_SEARCH_ATTRIBUTES } from './crew-challenge/search-attributes.js';
 import { MEMBER_SEARCH_ATTRIBUTES } from './member/search-attributes.js';
 
-export const SEARCH_ATTRIBUTES: ReadonlyArray<SearchAttributeKey<'KEYWORD'>> = [
+export const SEARCH_ATTRIBUTES: ReadonlyArray<SearchAttributeKey<'KEYWORD' | 'KEYWORD_LIST'>> = [
   ...MEMBER_SEARCH_ATTRIBUTES,
   ...CREW_CHALLENGE_SEARCH_ATTRIBUTES,
 ];

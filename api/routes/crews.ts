@@ -30,16 +30,25 @@ import { limit, localDate, memberIdParam, text, timeZone, uuid } from '../schema
 import {
   answerUpdate,
   cancelChallengeSignal,
+  CHALLENGE_MEMBER_IDS_SA,
   CHALLENGE_STATUS_SA,
   CHALLENGE_STATUSES,
   challengeStateQuery,
+  contributeUpdate,
   CREW_CHALLENGE_WORKFLOW_TYPE,
   CREW_ID_SA,
   crewChallengeWorkflowId,
   joinChallengeSignal,
+  leaderboardAliasUpdate,
+  leaderboardQuery,
   leaveChallengeSignal,
   MAX_CHALLENGE_DAYS,
+  MAX_CHALLENGE_K,
+  MAX_GOAL_AMOUNT,
+  MAX_GOAL_TARGET,
+  MILESTONE_IDS_PATTERN,
   MIN_PULSE_K,
+  raiseKUpdate,
   TASK_QUEUE,
   type ChallengeView,
   type CrewChallengeInput,
@@ -138,6 +147,21 @@ const CreateChallenge = z
       .min(3, 'must be 3–30')
       .max(30, 'must be 3–30')
       .default(3),
+    goal: z
+      .object({
+        target: z
+          .number()
+          .positive('must be positive')
+          .max(MAX_GOAL_TARGET, `must be at most ${MAX_GOAL_TARGET}`)
+          .multipleOf(0.01, 'at most 2 decimals'),
+        unit: z
+          .string()
+          .trim()
+          .regex(/^\p{L}[\p{L} ]{0,19}$/u, 'must be 1–20 letters, e.g. workouts or km')
+          .openapi({ pattern: '^\\p{L}[\\p{L} ]{0,19}$' }),
+      })
+      .optional()
+      .openapi('CrewGoal', { description: 'A shared target the whole crew counts towards, e.g. 200 km' }),
   })
   .openapi('CreateChallenge');
 
@@ -170,6 +194,24 @@ const ChallengeJson = z
     ),
     summary: z.string().nullable(),
     cancelReason: z.string().nullable(),
+    goal: z
+      .object({
+        unit: z.string(),
+        target: z.number(),
+        total: z.number(),
+        percent: z.number().int(),
+        reached: z.boolean(),
+        reachedAt: z.string().nullable(),
+        contributions: z.number().int(),
+      })
+      .nullable()
+      .openapi('CrewGoalProgress'),
+    milestones: z.array(
+      z.object({
+        id: z.string().openapi({ pattern: MILESTONE_IDS_PATTERN }),
+        reachedAt: z.string(),
+      }),
+    ),
   })
   .openapi('CrewChallenge', {
     description: 'Live from the workflow. Withheld pulses are listed with `published: false` and the reason.',
@@ -181,8 +223,58 @@ const Answer = z
     localDate,
     done: z.boolean(),
     energy: z.number().int('must be a whole number').min(1, 'must be 1–5').max(5, 'must be 1–5').optional(),
+    reflection: text(1000).nullable().optional(),
   })
   .openapi('PulseAnswer');
+
+const Contribution = z
+  .object({
+    memberId: uuid('a member id'),
+    amount: z
+      .number()
+      .positive('must be positive')
+      .max(MAX_GOAL_AMOUNT, `must be at most ${MAX_GOAL_AMOUNT}`)
+      .multipleOf(0.01, 'at most 2 decimals'),
+    unit: text(20).optional(),
+  })
+  .openapi('GoalContribution');
+const ContributionResultJson = z
+  .object({
+    counted: z.boolean(),
+    duplicate: z.boolean(),
+    total: z.number(),
+    target: z.number(),
+    reached: z.boolean(),
+  })
+  .openapi('GoalContributionResult');
+const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{8,100}$/, 'must be 8–100 visible ASCII characters, unique per contribution')
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      pattern: '^[\\x21-\\x7e]{8,100}$',
+      description: 'A retried request with the same key counts once',
+    }),
+});
+const AliasBody = z
+  .object({
+    memberId: uuid('a member id'),
+    alias: text(24).nullable(),
+  })
+  .openapi('LeaderboardAlias', { description: 'Opt in under an alias (not a name), or out with null' });
+const LeaderboardJson = z
+  .object({
+    rows: z.array(
+      z.object({
+        rank: z.number().int(),
+        alias: z.string(),
+        total: z.number(),
+        contributions: z.array(z.object({ amount: z.number(), at: z.string() })),
+      }),
+    ),
+  })
+  .openapi('CrewLeaderboard');
 
 const crewIdParam = z.object({ id: uuid('a crew id').openapi({ param: { name: 'id', in: 'path' } }) });
 const challengeIdParam = z.object({
@@ -468,6 +560,7 @@ export function crewsRouter(deps: AppDeps) {
         minSize: b.minSize,
         k: crew.pulseK,
         members: zones,
+        ...(b.goal && { goal: b.goal }),
       };
       // Row and workflow together: if the workflow cannot be started the row is rolled back.
       await db.transaction(async (tx) => {
@@ -486,6 +579,7 @@ export function crewsRouter(deps: AppDeps) {
           typedSearchAttributes: [
             { key: CREW_ID_SA, value: id },
             { key: CHALLENGE_STATUS_SA, value: 'gathering' },
+            { key: CHALLENGE_MEMBER_IDS_SA, value: zones.map((z) => z.memberId).sort() },
           ],
           staticSummary: `Crew challenge ${challengeId} (crew ${id})`,
           staticDetails: `${b.days} days from ${b.startDate}, at least ${b.minSize} members, pulse k ${crew.pulseK}`,
@@ -506,6 +600,18 @@ export function crewsRouter(deps: AppDeps) {
         pulses: [],
         summary: null,
         cancelReason: null,
+        goal: b.goal
+          ? {
+              unit: b.goal.unit,
+              target: b.goal.target,
+              total: 0,
+              percent: 0,
+              reached: false,
+              reachedAt: null,
+              contributions: 0,
+            }
+          : null,
+        milestones: [],
       };
       return c.json(view, 201, { location: `/challenges/${challengeId}` });
     });
@@ -551,6 +657,70 @@ const cancelRoute = createRoute({
   },
 });
 
+const contributeRoute = createRoute({
+  method: 'post',
+  path: '/{id}/contributions',
+  tags: ctags,
+  summary: 'Add to the group goal (counted once per Idempotency-Key, even when retried or sent concurrently)',
+  request: { params: challengeIdParam, headers: idempotencyHeader, body: jsonBody(Contribution) },
+  responses: {
+    200: jsonResponse(ContributionResultJson, 'Counted, or already counted under this key'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const leaderboardRoute = createRoute({
+  method: 'get',
+  path: '/{id}/leaderboard',
+  tags: ctags,
+  summary: 'The opt-in leaderboard: aliases only, each with the contributions that make its total',
+  request: { params: challengeIdParam },
+  responses: { 200: jsonResponse(LeaderboardJson, 'The leaderboard'), ...problems(404, 503) },
+});
+const aliasRoute = createRoute({
+  method: 'post',
+  path: '/{id}/leaderboard',
+  tags: ctags,
+  summary: 'A member opts in to the leaderboard under an alias (never their name), or out with alias null',
+  request: { params: challengeIdParam, body: jsonBody(AliasBody) },
+  responses: {
+    200: jsonResponse(z.object({ alias: z.string().nullable() }), 'The alias now shown (null: not shown)'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const raiseKRoute = createRoute({
+  method: 'post',
+  path: '/{id}/k',
+  tags: ctags,
+  summary: "Raise the crew pulse's k for the rest of the challenge (it can never be lowered)",
+  request: {
+    params: challengeIdParam,
+    body: jsonBody(
+      z
+        .object({
+          k: z
+            .number()
+            .int('must be a whole number')
+            .min(MIN_PULSE_K, `must be at least ${MIN_PULSE_K}`)
+            .max(MAX_CHALLENGE_K, `must be at most ${MAX_CHALLENGE_K}`),
+        })
+        .openapi('RaiseK'),
+    ),
+  },
+  responses: {
+    200: jsonResponse(z.object({ k: z.number().int() }), 'The k now in force'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+
+/** The alias must not be (or contain) the member's name or a part of it of 3+ letters. */
+function aliasShowsName(alias: string, name: string): boolean {
+  const a = alias.toLowerCase();
+  return name
+    .toLowerCase()
+    .split(/[^\p{L}]+/u)
+    .some((part) => part.length >= 3 && a.includes(part));
+}
+
 export function challengesRouter(deps: AppDeps) {
   const { db, temporal } = deps;
   const handle = async (id: string) => {
@@ -567,6 +737,42 @@ export function challengesRouter(deps: AppDeps) {
       const b = c.req.valid('json');
       const res = await (await handle(id)).executeUpdate(answerUpdate, { args: [b] });
       return c.json(res, 200);
+    })
+    .openapi(contributeRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const key = `api:${c.req.valid('header')['idempotency-key']}`;
+      const b = c.req.valid('json');
+      const res = await (
+        await handle(id)
+      ).executeUpdate(contributeUpdate, {
+        args: [{ memberId: b.memberId, amount: b.amount, unit: b.unit ?? null, key }],
+      });
+      return c.json(res, 200);
+    })
+    .openapi(leaderboardRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      return c.json({ rows: await (await handle(id)).query(leaderboardQuery) }, 200);
+    })
+    .openapi(aliasRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const b = c.req.valid('json');
+      const h = await handle(id);
+      if (b.alias !== null) {
+        const [m] = await db.select({ name: members.name }).from(members).where(eq(members.id, b.memberId));
+        if (m && aliasShowsName(b.alias, m.name))
+          throw new HttpProblem({
+            title: 'Unprocessable',
+            status: 422,
+            detail: 'An alias must not show the member’s name.',
+            errors: [{ field: 'alias', message: 'must not contain your name' }],
+          });
+      }
+      return c.json(await h.executeUpdate(leaderboardAliasUpdate, { args: [b] }), 200);
+    })
+    .openapi(raiseKRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const { k } = c.req.valid('json');
+      return c.json(await (await handle(id)).executeUpdate(raiseKUpdate, { args: [{ k }] }), 200);
     })
     .openapi(cancelRoute, async (c) => {
       const { id } = c.req.valid('param');

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { consentState } from '../../db/consent.js';
 import { insertMember } from '../../db/members.js';
 import { consentEvents } from '../../db/schema.js';
+import { routeAdd } from '../../api/crew-add.js';
+import { ingestInbound, routeInbound } from '../../api/inbound.js';
 import { json } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
@@ -271,5 +273,143 @@ describe('crew challenge answers by API', () => {
         suppressed: null,
       },
     ]);
+  });
+});
+
+describe('group goal, leaderboard and k by API', () => {
+  it('counts a contribution once per Idempotency-Key, ranks aliases (never a name) and only raises k', async () => {
+    const org = await member('UTC');
+    const crew = (await newCrew(org.id, { joinable: true, maxSize: 10, timezone: 'UTC' })).body;
+    const others = [await member('UTC'), await member('UTC'), await member('UTC'), await member('UTC')];
+    for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
+    const today = new Date(await t.env.currentTimeMs()).toISOString().slice(0, 10);
+    const bad = await call<{ errors: Array<{ field: string }> }>('POST', `/crews/${crew.id}/challenges`, {
+      title: 'Run',
+      days: 1,
+      startDate: today,
+      goal: { target: 0, unit: '5k' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['goal.target', 'goal.unit']);
+    const created = await call<{ challengeId: string; goal: unknown }>(
+      'POST',
+      `/crews/${crew.id}/challenges`,
+      {
+        title: 'Run',
+        days: 1,
+        startDate: today,
+        minSize: 5,
+        goal: { target: 10, unit: 'km' },
+      },
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.goal).toMatchObject({ unit: 'km', target: 10, total: 0, reached: false });
+    const path = `/challenges/${created.body.challengeId}`;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'active',
+      'the start',
+    );
+    const contribute = async (key: string | null, body: Record<string, unknown>) => {
+      const res = await t.app.request(`${path}/contributions`, {
+        method: 'POST',
+        headers: { ...json, ...(key && { 'idempotency-key': key }) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const noKey = await contribute(null, { memberId: org.id, amount: 5 });
+    expect(noKey.status).toBe(400);
+    expect(JSON.stringify(noKey.body)).toContain('idempotency-key');
+    // The same request retried three times at once: counted once.
+    const same = await Promise.all(
+      [1, 2, 3].map(() => contribute('run-org-0001', { memberId: org.id, amount: 5 })),
+    );
+    expect(same.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(same.filter((r) => r.body.counted)).toHaveLength(1);
+    expect(
+      await contribute('run-m1-00001', { memberId: others[0]!.id, amount: 2.5, unit: 'KM' }),
+    ).toMatchObject({
+      status: 200,
+      body: { counted: true, total: 7.5, reached: false },
+    });
+    const wrongUnit = await contribute('run-m1-00002', { memberId: others[0]!.id, amount: 1, unit: 'miles' });
+    expect(wrongUnit.status).toBe(422);
+    expect(JSON.stringify(wrongUnit.body)).toContain('"field":"unit"');
+    const view = await call<{ goal: Record<string, unknown> }>('GET', path);
+    expect(view.body.goal).toMatchObject({ total: 7.5, percent: 75, reached: false, contributions: 2 });
+
+    // Leaderboard: an alias, never the member's name (every test member is called Kim).
+    const named = await call('POST', `${path}/leaderboard`, { memberId: org.id, alias: 'Kimberly K' });
+    expect(named.status).toBe(422);
+    expect(JSON.stringify(named.body)).toContain('"field":"alias"');
+    expect(
+      (await call('POST', `${path}/leaderboard`, { memberId: org.id, alias: 'Road Runner' })).body,
+    ).toEqual({
+      alias: 'Road Runner',
+    });
+    const board = await call<{ rows: unknown[] }>('GET', `${path}/leaderboard`);
+    expect(board.body.rows).toEqual([
+      { rank: 1, alias: 'Road Runner', total: 5, contributions: [{ amount: 5, at: expect.any(String) }] },
+    ]);
+
+    // k: at least 5 by schema; raised to 6; never lowered again.
+    expect((await call('POST', `${path}/k`, { k: 4 })).status).toBe(400);
+    expect(await call('POST', `${path}/k`, { k: 6 })).toMatchObject({ status: 200, body: { k: 6 } });
+    const lower = await call('POST', `${path}/k`, { k: 5 });
+    expect(lower.status).toBe(422);
+    expect(JSON.stringify(lower.body)).toContain('can only be raised');
+
+    // The goal is reached: the milestone is recorded.
+    expect(await contribute('run-m2-00001', { memberId: others[1]!.id, amount: 2.5 })).toMatchObject({
+      body: { total: 10, reached: true },
+    });
+    const reached = await call<{ k: number; goal: { reached: boolean }; milestones: Array<{ id: string }> }>(
+      'GET',
+      path,
+    );
+    expect(reached.body).toMatchObject({ k: 6, goal: { reached: true }, milestones: [{ id: 'goal' }] });
+  });
+
+  it('ADD by SMS counts once per MessageSid, even when routed again after a crash; a wrong unit is kept unrouted', async () => {
+    const org = await member('UTC');
+    const crew = (await newCrew(org.id, { joinable: true, maxSize: 10, timezone: 'UTC' })).body;
+    const others = [await member('UTC'), await member('UTC')];
+    for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
+    const today = new Date(await t.env.currentTimeMs()).toISOString().slice(0, 10);
+    const created = await call<{ challengeId: string }>('POST', `/crews/${crew.id}/challenges`, {
+      title: 'Walk 50 km',
+      days: 2,
+      startDate: today,
+      minSize: 3,
+      goal: { target: 50, unit: 'km' },
+    });
+    const path = `/challenges/${created.body.challengeId}`;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'active',
+      'the start',
+    );
+    const deps = { db: t.database.db, temporal: t.env.client, brand: { name: 'Crewline' } } as Parameters<
+      typeof routeInbound
+    >[0];
+    const text = (sid: string, from: string, body: string) =>
+      ingestInbound(t.database.db, { messageSid: sid, from, to: '+15005550006', body });
+    const first = await text('SMadd00000000000000000000000000001', others[0]!.phone, 'add 2,5 km');
+    expect(await routeInbound(deps, first.row)).toBe('routed');
+    // Twilio delivers the same text again: stored once, nothing new routed.
+    const again = await text('SMadd00000000000000000000000000001', others[0]!.phone, 'add 2,5 km');
+    expect(again.duplicate).toBe(true);
+    // A crash after the update but before the route was recorded: routed again, counted once.
+    const direct = (fn: () => Promise<unknown>) => fn();
+    expect(await routeAdd(deps, first.row, direct as never)).toBe(
+      `crew-challenge-${created.body.challengeId}`,
+    );
+    await text('SMadd00000000000000000000000000002', org.phone, 'ADD 5').then((r) =>
+      routeInbound(deps, r.row),
+    );
+    // A unit that is not the goal's is refused by the challenge: kept unrouted for operators.
+    const miles = await text('SMadd00000000000000000000000000003', org.phone, 'ADD 3 miles');
+    expect(await routeInbound(deps, miles.row)).toBe('unrouted');
+    const view = await call<{ goal: Record<string, unknown> }>('GET', path);
+    expect(view.body.goal).toMatchObject({ total: 7.5, contributions: 2 });
   });
 });

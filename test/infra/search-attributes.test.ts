@@ -70,11 +70,14 @@ it('derives the dev server flags and the operator command from MEMBER_SEARCH_ATT
     'CrewlineCrewId=Keyword',
     '--search-attribute',
     'CrewlineChallengeStatus=Keyword',
+    '--search-attribute',
+    'CrewlineMemberIds=KeywordList',
   ]);
   expect(searchAttributeCreateCommand('default')).toBe(
     'temporal operator search-attribute create --namespace default ' +
       '--name CrewlineMemberId --name CrewlineMemberStatus --name CrewlineRiskLevel ' +
-      '--name CrewlineCrewId --name CrewlineChallengeStatus --type Keyword',
+      '--name CrewlineCrewId --name CrewlineChallengeStatus --type Keyword && ' +
+      'temporal operator search-attribute create --namespace default --name CrewlineMemberIds --type KeywordList',
   );
 });
 
@@ -103,6 +106,7 @@ describe('without permission to register', () => {
     'CrewlineRiskLevel',
     'CrewlineCrewId',
     'CrewlineChallengeStatus',
+    'CrewlineMemberIds',
   ];
 
   it('starts when the attributes are there (probed with a visibility query)', async () => {
@@ -205,6 +209,7 @@ describe('a server without the attributes (an existing cluster, or an old .data/
       'CrewlineRiskLevel',
       'CrewlineCrewId',
       'CrewlineChallengeStatus',
+      'CrewlineMemberIds',
     ]);
     const handle = await startMember(env.client, id, 'active', 'medium');
     await expectAttributes(handle, id, 'active', 'medium');

@@ -3,7 +3,14 @@
  * The conversation signals (`reply`, `consent`) come from `workflows/lib/conversation.ts`.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ContributionInput, ContributionResult, GoalView, GroupGoal } from './goal.js';
+import type { LeaderboardRow } from './leaderboard.js';
+import type { MilestoneId } from './milestones.js';
 import type { PulseFigures } from './pulse.js';
+
+export type { ContributionInput, ContributionResult, GoalView, GroupGoal } from './goal.js';
+export type { LeaderboardRow } from './leaderboard.js';
+export type { MilestoneId } from './milestones.js';
 
 export { consentSignal, replySignal } from '../lib/conversation.js';
 
@@ -39,6 +46,8 @@ export interface CrewChallengeInput {
   extendDays?: number;
   /** Members already in the crew when the challenge was created. */
   members: ChallengeMember[];
+  /** The crew's shared target (unit + target), set at creation; optional. */
+  goal?: GroupGoal | null;
 }
 
 export interface PulseAnswerInput {
@@ -48,6 +57,8 @@ export interface PulseAnswerInput {
   done: boolean;
   /** 1–5, optional. */
   energy?: number | null;
+  /** An optional free-text reflection; shared with the crew only after redaction and moderation, with consent. */
+  reflection?: string | null;
 }
 
 export interface PulseView {
@@ -76,6 +87,10 @@ export interface ChallengeView {
   pulses: PulseView[];
   summary: string | null;
   cancelReason: string | null;
+  /** The group goal's progress (absent when the challenge has none). */
+  goal: GoalView | null;
+  /** Milestones reached, in order, with when. */
+  milestones: { id: MilestoneId; reachedAt: string }[];
 }
 
 export const joinChallengeSignal = defineSignal<[ChallengeMember]>('joinChallenge');
@@ -85,3 +100,15 @@ export const cancelChallengeSignal = defineSignal<[{ reason: string }]>('cancelC
 /** A pulse answer: validated (member, day inside the challenge and the grace, energy 1–5); the latest counts. */
 export const answerUpdate = defineUpdate<{ day: number; counted: boolean }, [PulseAnswerInput]>('answer');
 export const challengeStateQuery = defineQuery<ChallengeView>('challengeState');
+/** A contribution to the group goal, counted once per business key (`sms:<MessageSid>`, `api:<Idempotency-Key>`). */
+export const contributeUpdate = defineUpdate<ContributionResult, [ContributionInput]>('contribute');
+/** Opt in to the leaderboard under an alias, or out with `alias: null` (the row is removed). */
+export const leaderboardAliasUpdate = defineUpdate<
+  { alias: string | null },
+  [{ memberId: string; alias: string | null }]
+>('leaderboardAlias');
+export const leaderboardQuery = defineQuery<LeaderboardRow[]>('leaderboard');
+/** Raise the pulse's k (never lower it): later pulses need at least that many members. */
+export const raiseKUpdate = defineUpdate<{ k: number }, [{ k: number }]>('raiseK');
+/** The largest k a challenge may ask for. */
+export const MAX_K = 30;

@@ -5,11 +5,15 @@
  */
 import { invalidInput } from '../lib/failures.js';
 import { addDays, isLocalDate, zonedTimeToUtc } from '../lib/time.js';
-import { LATE_GRACE_MS, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
+import { LATE_GRACE_MS, MAX_K, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
+import { validateContribution as validateContributionFields, type ContributionInput } from './goal.js';
+import { validateAlias as validateAliasText } from './leaderboard.js';
 import { cellKey, decideRelease, membersOfCells, type PulseAnswer } from './pulse.js';
-import type { ChallengeState } from './state.js';
+import type { ChallengeState, FullState } from './state.js';
 
 const MS_PER_DAY = 86_400_000;
+/** The longest reflection accepted with an answer. */
+export const MAX_REFLECTION = 1000;
 
 /** Whole days from `from` to `to` (local dates). */
 export function daysBetween(from: string, to: string): number {
@@ -56,7 +60,44 @@ export function validateAnswer(
     throw invalidInput('localDate', 'the 24 h grace for that day has passed');
   if (a.energy != null && !(Number.isInteger(a.energy) && a.energy >= 1 && a.energy <= 5))
     throw invalidInput('energy', 'must be a whole number from 1 to 5');
+  if (a.reflection != null && (typeof a.reflection !== 'string' || a.reflection.length > MAX_REFLECTION))
+    throw invalidInput('reflection', `must be text of at most ${MAX_REFLECTION} characters`);
   return day;
+}
+
+const currentMember = (s: ChallengeState, memberId: string, field = 'memberId') => {
+  const m = s.members[memberId];
+  if (!m || m.leftAtMs !== null) throw invalidInput(field, 'is not in this challenge');
+  return m;
+};
+
+/** Validator of `contribute`: the challenge is active, the member in it; returns the amount in hundredths. */
+export function validateContribution(
+  s: ChallengeState,
+  input: Pick<CrewChallengeInput, 'goal'>,
+  c: ContributionInput,
+): number {
+  const hundredths = validateContributionFields(input.goal, c);
+  if (s.status !== 'active') throw invalidInput('status', `the challenge is ${s.status}`);
+  currentMember(s, c.memberId);
+  return hundredths;
+}
+
+/** Validator of `leaderboardAlias`: a current member; null opts out; returns the alias to keep (trimmed). */
+export function validateAlias(s: FullState, memberId: string, alias: string | null): string | null {
+  if (s.status === 'completed' || s.status === 'cancelled')
+    throw invalidInput('status', `the challenge is ${s.status}`);
+  currentMember(s, memberId);
+  return alias === null ? null : validateAliasText(alias, memberId, s.aliases);
+}
+
+/** Validator of `raiseK`: a whole number from the current k (never lower) to MAX_K, while the challenge runs. */
+export function validateRaiseK(s: FullState, k: number): number {
+  if (s.status === 'completed' || s.status === 'cancelled')
+    throw invalidInput('status', `the challenge is ${s.status}`);
+  if (!Number.isInteger(k) || k > MAX_K) throw invalidInput('k', `must be a whole number up to ${MAX_K}`);
+  if (k < s.k) throw invalidInput('k', `can only be raised: it is ${s.k}`);
+  return k;
 }
 
 /** The answers of one day, as pulse cells. */

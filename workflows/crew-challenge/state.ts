@@ -6,6 +6,9 @@ import type {
   CrewChallengeInput,
   PulseView,
 } from './definitions.js';
+import { goalView, initialGoalState, type GoalState } from './goal.js';
+import type { MemberTotal } from './leaderboard.js';
+import type { MilestoneRecord } from './milestones.js';
 import type { Release } from './pulse.js';
 
 export interface MemberEntry extends ChallengeMember {
@@ -30,6 +33,18 @@ export interface ChallengeState {
   cancelRequested: string | null;
   cancelReason: string | null;
   summary: string | null;
+  /** The pulse's k now (raised after creation, never lowered). Absent in states from before raising existed. */
+  k?: number;
+  /** The group goal's progress and event log (present when the input has a goal). */
+  goal?: GoalState | null;
+  /** Milestones, recorded before they are announced. */
+  milestones?: MilestoneRecord[];
+  /** Leaderboard opt-ins: member id → alias. */
+  aliases?: Record<string, string>;
+  /** Running totals per contributing member (kept incrementally from the event log). */
+  totals?: Record<string, MemberTotal>;
+  /** Replies owed to `ADD` texts (counted, not yet answered), oldest first. */
+  addReplies?: { key: string; memberId: string; body: string }[];
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {
@@ -48,13 +63,39 @@ export function initialState(input: CrewChallengeInput, nowMs: number): Challeng
     cancelRequested: null,
     cancelReason: null,
     summary: null,
+    ...extensions(input),
   };
+}
+
+/** The fields added after the first release, filled in for a state carried over by continue-as-new. */
+function extensions(input: CrewChallengeInput) {
+  return {
+    k: input.k,
+    goal: input.goal ? initialGoalState() : null,
+    milestones: [] as MilestoneRecord[],
+    aliases: {} as Record<string, string>,
+    totals: {} as Record<string, MemberTotal>,
+    addReplies: [] as { key: string; memberId: string; body: string }[],
+  };
+}
+
+export type FullState = ChallengeState & Required<Pick<ChallengeState, keyof ReturnType<typeof extensions>>>;
+
+export function withExtensions(input: CrewChallengeInput, s: ChallengeState): FullState {
+  const x = extensions(input);
+  s.k ??= x.k;
+  s.goal ??= x.goal;
+  s.milestones ??= x.milestones;
+  s.aliases ??= x.aliases;
+  s.totals ??= x.totals;
+  s.addReplies ??= x.addReplies;
+  return s as FullState;
 }
 
 export const currentMembers = (s: ChallengeState): MemberEntry[] =>
   Object.values(s.members).filter((m) => m.leftAtMs === null);
 
-export function view(input: CrewChallengeInput, s: ChallengeState, endsAtMs: number | null): ChallengeView {
+export function view(input: CrewChallengeInput, s: FullState, endsAtMs: number | null): ChallengeView {
   return {
     challengeId: input.challengeId,
     crewId: input.crewId,
@@ -64,11 +105,13 @@ export function view(input: CrewChallengeInput, s: ChallengeState, endsAtMs: num
     startDate: s.startDate,
     extended: s.extended,
     minSize: input.minSize,
-    k: input.k,
+    k: s.k,
     memberCount: currentMembers(s).length,
     endsAt: endsAtMs === null ? null : new Date(endsAtMs).toISOString(),
     pulses: s.pulses,
     summary: s.summary,
     cancelReason: s.cancelReason,
+    goal: goalView(input.goal, s.goal),
+    milestones: s.milestones.map((m) => ({ id: m.id, reachedAt: new Date(m.reachedAtMs).toISOString() })),
   };
 }

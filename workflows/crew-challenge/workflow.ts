@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -23,18 +24,35 @@ import {
   cancelChallengeSignal,
   challengeStateQuery,
   consentSignal,
+  contributeUpdate,
   DEFAULT_EXTEND_DAYS,
   joinChallengeSignal,
+  leaderboardAliasUpdate,
+  leaderboardQuery,
   leaveChallengeSignal,
+  raiseKUpdate,
   replySignal,
   type ChallengeView,
   type CrewChallengeInput,
 } from './definitions.js';
+import { applyContribution, fromHundredths } from './goal.js';
+import { addToTotals, leaderboard } from './leaderboard.js';
+import { factsOf, recordDue } from './milestones.js';
 import { decideRelease, cellKey } from './pulse.js';
-import { answersOfDay, endsAt, pulseCloseAt, startGateAt, summaryTotals, validateAnswer } from './rules.js';
-import { CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
-import { currentMembers, initialState, view, type ChallengeState } from './state.js';
-import { cancelledText, extendedText, pulseText, summaryText } from './texts.js';
+import {
+  answersOfDay,
+  endsAt,
+  pulseCloseAt,
+  startGateAt,
+  summaryTotals,
+  validateAlias,
+  validateAnswer,
+  validateContribution,
+  validateRaiseK,
+} from './rules.js';
+import { CHALLENGE_MEMBER_IDS_SA, CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
+import { currentMembers, initialState, view, withExtensions, type ChallengeState } from './state.js';
+import { addedText, cancelledText, extendedText, milestoneText, pulseText, summaryText } from './texts.js';
 
 export type { ChallengeState } from './state.js';
 
@@ -43,7 +61,7 @@ export async function crewChallengeWorkflow(
 ): Promise<ChallengeView> {
   const { challengeId } = input;
   const now = () => Date.now();
-  const state = input.state ?? initialState(input, now());
+  const state = withExtensions(input, input.state ?? initialState(input, now()));
   let changes = 0;
   const touch = (): void => void changes++;
   const snapshot = () => view(input, state, endsAt(state, input));
@@ -61,11 +79,13 @@ export async function crewChallengeWorkflow(
       optedOut: before?.optedOut ?? false,
     };
     touch();
+    publish(); // the member ids search attribute lists them from now on
   });
   setHandler(leaveChallengeSignal, ({ memberId }) => {
     const m = state.members[memberId];
     if (!m || m.leftAtMs !== null) return;
     m.leftAtMs = now();
+    delete state.aliases[memberId]; // their leaderboard row goes; nobody else's numbers change
     touch();
   });
   setHandler(cancelChallengeSignal, ({ reason }) => {
@@ -88,6 +108,52 @@ export async function crewChallengeWorkflow(
       return { day: day + 1, counted: true };
     },
     { validator: (a) => void validateAnswer(state, input, a, now()) },
+  );
+  setHandler(
+    contributeUpdate,
+    (c) => {
+      const hundredths = validateContribution(state, input, c);
+      const res = applyContribution(state.goal!, input.goal!, { ...c, hundredths }, now());
+      if (res.counted) addToTotals(state.totals, state.goal!.contributions.at(-1)!);
+      // A counted text is answered (by the main loop); an API call has its answer already.
+      if (res.counted && c.key.startsWith('sms:'))
+        state.addReplies.push({
+          key: c.key,
+          memberId: c.memberId,
+          body: addedText(fromHundredths(hundredths), input.goal!.unit, res.total, res.target),
+        });
+      if (res.reachedNow) recordMilestones();
+      touch();
+      const { reachedNow: _, ...result } = res;
+      return result;
+    },
+    { validator: (c) => void validateContribution(state, input, c) },
+  );
+  setHandler(
+    leaderboardAliasUpdate,
+    ({ memberId, alias }) => {
+      const a = validateAlias(state, memberId, alias);
+      if (a === null) delete state.aliases[memberId];
+      else state.aliases[memberId] = a;
+      touch();
+      return { alias: a };
+    },
+    { validator: ({ memberId, alias }) => void validateAlias(state, memberId, alias) },
+  );
+  setHandler(leaderboardQuery, () =>
+    leaderboard(state.aliases, state.totals, state.goal?.contributions ?? [], (id) => {
+      const m = state.members[id];
+      return !!m && m.leftAtMs === null;
+    }),
+  );
+  setHandler(
+    raiseKUpdate,
+    ({ k }) => {
+      state.k = validateRaiseK(state, k);
+      touch();
+      return { k: state.k };
+    },
+    { validator: ({ k }) => void validateRaiseK(state, k) },
   );
 
   publish();
@@ -117,6 +183,7 @@ export async function crewChallengeWorkflow(
   // ---- 2. the days: each day's pulse once no answer for it can come any more ---------------------------------
   while (state.nextPulseDay < input.days) {
     if (state.cancelRequested) return cancel(state.cancelRequested);
+    await sendOwedTexts();
     const at = pulseCloseAt(state, state.nextPulseDay);
     if (now() < at) {
       const seen = changes;
@@ -125,6 +192,8 @@ export async function crewChallengeWorkflow(
     }
     await decidePulse(state.nextPulseDay);
     state.nextPulseDay++;
+    recordMilestones();
+    await sendOwedTexts();
     publish();
     if (workflowInfo().continueAsNewSuggested && state.nextPulseDay < input.days) {
       await condition(allHandlersFinished);
@@ -133,7 +202,8 @@ export async function crewChallengeWorkflow(
   }
 
   // ---- 3. the end: closed by itself, the summary from the state ---------------------------------------------
-  const totals = summaryTotals(state, input.days, input.k);
+  await sendOwedTexts();
+  const totals = summaryTotals(state, input.days, state.k);
   if (totals.release) state.ledger.push(totals.release);
   state.summary = summaryText(input.title, input.days, totals);
   state.status = 'completed';
@@ -144,7 +214,7 @@ export async function crewChallengeWorkflow(
 
   // ---- steps ------------------------------------------------------------------------------------------------
   async function decidePulse(day: number): Promise<void> {
-    const decision = decideRelease(`day:${day + 1}`, answersOfDay(state, day), state.ledger, input.k);
+    const decision = decideRelease(`day:${day + 1}`, answersOfDay(state, day), state.ledger, state.k);
     if (!decision.published) {
       state.pulses.push({ day: day + 1, published: false, figures: null, suppressed: decision.reason });
       log.info('crew pulse withheld', { challengeId, day: day + 1, reason: decision.reason });
@@ -153,6 +223,36 @@ export async function crewChallengeWorkflow(
     state.ledger.push(decision.release);
     state.pulses.push({ day: day + 1, published: true, figures: decision.release.figures, suppressed: null });
     await tellAll(`pulse:${day + 1}`, pulseText(input.title, day + 1, decision.release.figures));
+  }
+
+  /** Records every milestone now reached (before any text about it goes out). */
+  function recordMilestones(): void {
+    const due = recordDue(factsOf(state.pulses, state.goal?.reachedAtMs != null), state.milestones, now());
+    for (const id of due) log.info('crew milestone reached', { challengeId, milestone: id });
+  }
+
+  /**
+   * The texts owed: the answers to counted ADD texts (keyed by the MessageSid), then the recorded milestones not
+   * yet announced (each member's text keyed by the milestone).
+   */
+  async function sendOwedTexts(): Promise<void> {
+    while (state.addReplies.length > 0) {
+      const r = state.addReplies[0]!;
+      await sendMessage({
+        idempotencyKey: `crew-challenge:${challengeId}:added:${r.key}:member:${r.memberId}`,
+        to: { memberId: r.memberId },
+        kind: 'crew_added',
+        purpose: 'transactional',
+        body: r.body,
+      });
+      state.addReplies.shift();
+    }
+    for (const m of state.milestones) {
+      if (m.announced) continue;
+      await tellAll(`milestone:${m.id}`, milestoneText(input.title, m.id, input.goal));
+      m.announced = true;
+      publish();
+    }
   }
 
   async function cancel(why: string): Promise<ChallengeView> {
@@ -185,16 +285,27 @@ export async function crewChallengeWorkflow(
     setCurrentDetails(
       [
         `status: ${state.status}`,
-        `members: ${currentMembers(state).length} (min ${input.minSize}, k ${input.k})`,
+        `members: ${currentMembers(state).length} (min ${input.minSize}, k ${state.k})`,
         `days: ${input.days} from ${state.startDate}${state.extended ? ' (extended once)' : ''}`,
         `pulses: ${state.pulses.filter((p) => p.published).length} published, ${state.pulses.filter((p) => !p.published).length} withheld`,
+        input.goal && state.goal
+          ? `goal: ${fromHundredths(state.goal.totalHundredths)} of ${input.goal.target} ${input.goal.unit}`
+          : '',
         ends ? `closes itself at ${new Date(ends).toISOString()}` : '',
       ]
         .filter(Boolean)
         .join(' · '),
     );
     const info = workflowInfo().typedSearchAttributes;
-    if (info.get(CREW_ID_SA) === undefined || info.get(CHALLENGE_STATUS_SA) === state.status) return;
-    upsertSearchAttributes([{ key: CHALLENGE_STATUS_SA, value: state.status }]);
+    if (info.get(CREW_ID_SA) === undefined) return;
+    const ids = Object.keys(state.members).sort();
+    const idsChanged = (info.get(CHALLENGE_MEMBER_IDS_SA) ?? []).join() !== ids.join();
+    // Histories from before the member ids attribute never upserted it.
+    const upsertIds = idsChanged && patched('crew-challenge-member-ids-sa');
+    if (info.get(CHALLENGE_STATUS_SA) === state.status && !upsertIds) return;
+    upsertSearchAttributes([
+      { key: CHALLENGE_STATUS_SA, value: state.status },
+      ...(upsertIds ? [{ key: CHALLENGE_MEMBER_IDS_SA, value: ids }] : []),
+    ]);
   }
 }
