@@ -48,6 +48,8 @@ export interface PulseAnswerInput {
   done: boolean;
   /** 1–5, optional. */
   energy?: number | null;
+  /** An optional free-text reflection; shared with the crew only after redaction and moderation, with consent. */
+  reflection?: string | null;
 }
 
 export interface PulseView {
