@@ -189,6 +189,7 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
       body: row.body,
       receivedAtMs: row.receivedAt.getTime(),
       ...(c.accepts !== undefined && { accepts: c.accepts }),
+      ...(row.memberId && { memberId: row.memberId }),
       ...(row.numMedia > 0 && { numMedia: row.numMedia }),
     };
     try {

@@ -7,6 +7,7 @@ import type {
   PulseView,
 } from './definitions.js';
 import type { Release } from './pulse.js';
+import type { CrewSmsState } from './sms.js';
 
 export interface MemberEntry extends ChallengeMember {
   joinedAtMs: number;
@@ -30,6 +31,8 @@ export interface ChallengeState {
   cancelRequested: string | null;
   cancelReason: string | null;
   summary: string | null;
+  /** The daily question by SMS and the replies to it (sms.ts); absent in states of runs that predate it. */
+  sms?: CrewSmsState;
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {
