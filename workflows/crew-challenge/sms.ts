@@ -15,6 +15,8 @@ import { currentMembers, type ChallengeState } from './state.js';
 export const DEFAULT_PROMPT_TIME = '19:00';
 /** The crew question's conversation expectation (`accepts`). */
 export const CREW_PULSE_ACCEPTS = 'crew_pulse';
+/** The crew's question is sent only inside this local window (the member did not choose its time). */
+export const ASK_WINDOW = { start: '08:00', end: '21:00' } as const;
 /** Inbound ids remembered for deduplication. */
 const RECENT_KEPT = 50;
 

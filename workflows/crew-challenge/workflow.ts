@@ -38,8 +38,10 @@ import {
 import { decideRelease, cellKey } from './pulse.js';
 import { answersOfDay, endsAt, pulseCloseAt, startGateAt, summaryTotals, validateAnswer } from './rules.js';
 import { CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
+import type { SendSmsInput } from '../../activities/messaging.js';
 import {
   answerDate,
+  ASK_WINDOW,
   CREW_PULSE_ACCEPTS,
   markAsked,
   nextAsks,
@@ -187,6 +189,7 @@ export async function crewChallengeWorkflow(
       due.map((a) =>
         tellOne(a.memberId, `ask:${a.day + 1}`, 'crew_ask', askText(input.title, a.day + 1, input.days), {
           expectReply: { accepts: CREW_PULSE_ACCEPTS, untilMs: a.untilMs },
+          window: ASK_WINDOW,
         }),
       ),
     );
@@ -246,7 +249,7 @@ export async function crewChallengeWorkflow(
     key: string,
     kind: string,
     body: string,
-    extra: { expectReply?: { accepts: string; untilMs: number } } = {},
+    extra: Partial<Pick<SendSmsInput, 'window' | 'expectReply'>> = {},
   ): Promise<void> {
     await sendMessage({
       idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${memberId}`,
