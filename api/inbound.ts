@@ -34,7 +34,8 @@ import type { OptOutManagedBy } from '../activities/sms/provider.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
 import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
-import { classifyInbound, type InboundKind } from '../workflows/lib/keywords.js';
+import { crewCommandWorkflow } from '../workflows/crew/workflow.js';
+import { classifyInbound, parseCrewCommand, type InboundKind } from '../workflows/lib/keywords.js';
 import type { Brand } from '../workflows/lib/texts.js';
 
 export interface InboundSms {
@@ -178,6 +179,9 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
   // A media-only MMS has no words for a conversation to read: kept (with its media count) for operators, and
   // never answered "I did not get that".
   if (row.body.trim() === '' && row.numMedia > 0) return null;
+  // `JOIN <code>` / `LEAVE [<code>]` from a member's phone: its own conversation (workflows/crew/workflow.ts).
+  const crewCommand = row.memberId ? parseCrewCommand(row.body) : null;
+  if (crewCommand && row.memberId) return startCrewCommand(deps, row, row.memberId, crewCommand);
   const expectation = await newestOpenExpectation(deps.db, row.fromPhone, row.receivedAt);
   const candidates: { workflowId: string; accepts?: string }[] = [];
   if (expectation) candidates.push({ workflowId: expectation.workflowId, accepts: expectation.accepts });
@@ -203,6 +207,24 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
     }
   }
   return null;
+}
+
+async function startCrewCommand(
+  deps: InboundDeps,
+  row: InboundMessage,
+  memberId: string,
+  command: NonNullable<ReturnType<typeof parseCrewCommand>>,
+): Promise<string> {
+  const workflowId = inboundWorkflowId(row.id);
+  await bounded(deps.temporal, () =>
+    deps.temporal.workflow.start(crewCommandWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ inboundId: row.id, memberId, command }],
+      staticSummary: `Crew ${command.command.toUpperCase()} by SMS (inbound ${row.id})`,
+    }),
+  );
+  return workflowId;
 }
 
 async function routeKeyword(deps: InboundDeps, row: InboundMessage): Promise<string> {
