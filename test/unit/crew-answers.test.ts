@@ -12,6 +12,17 @@ import {
   answerRefusedText,
   TEXT_BUDGET_SEGMENTS,
 } from '../../workflows/crew-challenge/texts.js';
+import {
+  alreadyMemberText,
+  chooseCrewText,
+  crewFullText,
+  joinConfirmText,
+  joinedText,
+  leftText,
+  NOT_IN_CREW_TEXT,
+  wrongCodeText,
+} from '../../workflows/crew/texts.js';
+import { parseCrewCommand } from '../../workflows/lib/keywords.js';
 import { countSegments } from '../../workflows/lib/segments.js';
 
 const ok = (done: boolean, energy: number | null = null, reflection: string | null = null, y = false) => ({
@@ -108,6 +119,44 @@ describe('crew SMS texts', () => {
       answerAckText(title, 90, { done: false, energy: null }),
       answerClarifyText(title),
       answerRefusedText(title, 'the 24 h grace for that day has passed'),
+    ])
+      expect(countSegments(text).segments, text).toBeLessThanOrEqual(TEXT_BUDGET_SEGMENTS);
+  });
+});
+
+describe('parseCrewCommand', () => {
+  it.each([
+    ['JOIN K7MX2Q', { command: 'join', code: 'K7MX2Q' }],
+    ['  join k7mx2q. ', { command: 'join', code: 'K7MX2Q' }],
+    ['Join   K7MX2Q!', { command: 'join', code: 'K7MX2Q' }],
+    ['LEAVE', { command: 'leave', code: null }],
+    ['leave.', { command: 'leave', code: null }],
+    ['Leave k7mx2q', { command: 'leave', code: 'K7MX2Q' }],
+  ])('%j', (body, expected) => {
+    expect(parseCrewCommand(body)).toEqual(expected);
+  });
+
+  it.each([['JOIN'], ['join us'], ['JOIN K7MX2'], ['JOIN K7MX2Q please'], ['leave me alone'], ['Y']])(
+    '%j is not a crew command (a bare JOIN may be an onboarding confirmation)',
+    (body) => {
+      expect(parseCrewCommand(body)).toBeNull();
+    },
+  );
+});
+
+describe('crew membership texts', () => {
+  it('fit their segment budget with the longest names', () => {
+    const name = 'x'.repeat(80);
+    const crews = Array.from({ length: 6 }, () => ({ name, joinCode: 'K7MX2Q' }));
+    for (const text of [
+      joinConfirmText(name, 30),
+      joinedText(name),
+      alreadyMemberText(name),
+      crewFullText(name),
+      wrongCodeText('K7MX2Q'),
+      leftText(name),
+      NOT_IN_CREW_TEXT,
+      chooseCrewText(crews),
     ])
       expect(countSegments(text).segments, text).toBeLessThanOrEqual(TEXT_BUDGET_SEGMENTS);
   });
