@@ -5,6 +5,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clipReflection, parseCrewAnswer, REFLECTION_MAX } from '../../workflows/crew-challenge/answers.js';
+import type { CrewChallengeInput } from '../../workflows/crew-challenge/definitions.js';
+import { cellKey } from '../../workflows/crew-challenge/pulse.js';
+import {
+  answerDate,
+  markAsked,
+  nextAsks,
+  queueReply,
+  takeReply,
+} from '../../workflows/crew-challenge/sms.js';
+import { initialState, type ChallengeState } from '../../workflows/crew-challenge/state.js';
 import {
   askText,
   answerAckText,
@@ -159,5 +169,73 @@ describe('crew membership texts', () => {
       chooseCrewText(crews),
     ])
       expect(countSegments(text).segments, text).toBeLessThanOrEqual(TEXT_BUDGET_SEGMENTS);
+  });
+});
+
+describe('the daily question (sms.ts)', () => {
+  const input: CrewChallengeInput = {
+    challengeId: 'c',
+    crewId: 'k',
+    title: 'Walks',
+    days: 3,
+    startDate: '2027-03-13',
+    timezone: 'America/New_York',
+    minSize: 3,
+    k: 5,
+    members: [
+      { memberId: 'ny', timezone: 'America/New_York' },
+      { memberId: 'tokyo', timezone: 'Asia/Tokyo' },
+    ],
+  };
+  const active = (): ChallengeState => ({ ...initialState(input, 0), status: 'active' });
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('asks each member at 19:00 in their own zone, DST included, and expects the reply until the grace ends', () => {
+    const s = active();
+    const asks = nextAsks(s, input, Date.parse('2027-03-13T00:00:00Z'));
+    expect(asks.map((a) => [a.memberId, a.day, iso(a.atMs), iso(a.untilMs)])).toEqual([
+      ['tokyo', 0, '2027-03-13T10:00:00.000Z', '2027-03-14T15:00:00.000Z'],
+      ['ny', 0, '2027-03-14T00:00:00.000Z', '2027-03-15T05:00:00.000Z'],
+    ]);
+    markAsked(s, 'ny', 0);
+    // New York's day 2 is 2027-03-14, the spring-forward day: 19:00 EDT = 23:00Z.
+    const ny = nextAsks(s, input, Date.parse('2027-03-14T01:00:00Z')).find((a) => a.memberId === 'ny')!;
+    expect([ny.day, iso(ny.atMs)]).toEqual([1, '2027-03-14T23:00:00.000Z']);
+  });
+
+  it('never asks before the start, for a day already over or answered, or a member who left', () => {
+    const s = active();
+    expect(nextAsks({ ...s, status: 'gathering' }, input, 0)).toEqual([]);
+    s.answers[cellKey({ memberId: 'ny', day: 0 })] = { done: true, energy: null };
+    // Tokyo's day 1 is over at 2027-03-13T15:00Z: its next question is day 2.
+    const asks = nextAsks(s, input, Date.parse('2027-03-13T16:00:00Z'));
+    expect(asks.map((a) => [a.memberId, a.day])).toEqual([
+      ['tokyo', 1],
+      ['ny', 1],
+    ]);
+    s.members.tokyo!.leftAtMs = 1;
+    expect(nextAsks(s, input, Date.parse('2027-03-13T16:00:00Z')).map((a) => a.memberId)).toEqual(['ny']);
+    markAsked(s, 'ny', 2);
+    expect(nextAsks(s, input, Date.parse('2027-03-13T16:00:00Z'))).toEqual([]);
+  });
+
+  it('a reply answers the latest day asked; "yesterday" the local yesterday; never asked: today', () => {
+    const s = active();
+    const morning = Date.parse('2027-03-15T12:00:00Z'); // 08:00 in New York on the 15th
+    expect(answerDate(s, 'ny', 'America/New_York', false, morning)).toBe('2027-03-15');
+    markAsked(s, 'ny', 1);
+    expect(answerDate(s, 'ny', 'America/New_York', false, morning)).toBe('2027-03-14');
+    expect(answerDate(s, 'ny', 'America/New_York', true, morning)).toBe('2027-03-14');
+    expect(answerDate(s, 'tokyo', 'Asia/Tokyo', true, morning)).toBe('2027-03-14');
+  });
+
+  it('queues each inbound text once, also after it was handled', () => {
+    const s = active();
+    const r = { inboundId: 7, body: 'Y', receivedAtMs: 0, memberId: 'ny' };
+    expect(queueReply(s, r)).toBe(true);
+    expect(queueReply(s, r)).toBe(false);
+    expect(takeReply(s)).toEqual(r);
+    expect(queueReply(s, r)).toBe(false);
+    expect(takeReply(s)).toBeUndefined();
   });
 });
