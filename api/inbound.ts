@@ -6,6 +6,7 @@
  * - a keyword (STOP/START/HELP family, or Twilio's `OptOutType`, which overrides our own classifier) starts the
  *   `inbound-<id>` keyword workflow, which tells EVERY workflow holding the phone (db/inbound.ts
  *   `conversationHolders`) and sends Crewline's one confirmation unless Twilio answered it itself;
+ * - `JOIN <code>` / `LEAVE [<code>]` from a member's phone starts the `inbound-<id>` crew command workflow;
  * - any other text goes to the newest open conversation expectation for the phone (a workflow that sent a text
  *   with `expectReply`), else to the member's workflow, else it is kept as `unrouted` (GET /inbox).
  *
