@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { Db } from '../db/client.js';
 import { createAiActivities } from './ai/index.js';
 import { createCampaignActivities } from './campaigns.js';
+import { createCrewActivities } from './crews.js';
 import { createMemberActivities } from './members.js';
 import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
@@ -31,6 +32,7 @@ type Members = Names<typeof createMemberActivities>;
 type Ai = Names<typeof createAiActivities>;
 type Campaigns = Names<typeof createCampaignActivities>;
 type Mentorship = Names<typeof createMentorshipActivities>;
+type Crews = Names<typeof createCrewActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -40,6 +42,7 @@ export type NoSharedNames = [
   Assert<Disjoint<Members, Ai>>,
   Assert<Disjoint<Campaigns, Messaging | Members | Ai>>,
   Assert<Disjoint<Mentorship, Messaging | Members | Ai | Campaigns>>,
+  Assert<Disjoint<Crews, Messaging | Members | Ai | Campaigns | Mentorship>>,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -49,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMemberActivities(deps),
     ...createCampaignActivities(deps),
     ...createMentorshipActivities(deps),
+    ...createCrewActivities(deps),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

@@ -6,6 +6,7 @@
  * - a keyword (STOP/START/HELP family, or Twilio's `OptOutType`, which overrides our own classifier) starts the
  *   `inbound-<id>` keyword workflow, which tells EVERY workflow holding the phone (db/inbound.ts
  *   `conversationHolders`) and sends Crewline's one confirmation unless Twilio answered it itself;
+ * - `JOIN <code>` / `LEAVE [<code>]` from a member's phone starts the `inbound-<id>` crew command workflow;
  * - any other text goes to the newest open conversation expectation for the phone (a workflow that sent a text
  *   with `expectReply`), else to the member's workflow, else it is kept as `unrouted` (GET /inbox).
  *
@@ -37,7 +38,8 @@ import { routeAdd } from './crew-add.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
 import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
-import { classifyInbound, type InboundKind } from '../workflows/lib/keywords.js';
+import { crewCommandWorkflow } from '../workflows/crew/workflow.js';
+import { classifyInbound, parseCrewCommand, type InboundKind } from '../workflows/lib/keywords.js';
 import type { Brand } from '../workflows/lib/texts.js';
 
 export interface InboundSms {
@@ -200,6 +202,9 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
   if (row.body.trim() === '' && row.numMedia > 0) return null;
   const added = await routeAdd(deps, row, (fn) => bounded(deps.temporal, fn));
   if (added !== undefined) return added;
+  // `JOIN <code>` / `LEAVE [<code>]` from a member's phone: its own conversation (workflows/crew/workflow.ts).
+  const crewCommand = row.memberId ? parseCrewCommand(row.body) : null;
+  if (crewCommand && row.memberId) return startCrewCommand(deps, row, row.memberId, crewCommand);
   const expectation = await newestOpenExpectation(deps.db, row.fromPhone, row.receivedAt);
   const candidates: { workflowId: string; accepts?: string }[] = [];
   if (expectation) candidates.push({ workflowId: expectation.workflowId, accepts: expectation.accepts });
@@ -211,6 +216,7 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
       body: row.body,
       receivedAtMs: row.receivedAt.getTime(),
       ...(c.accepts !== undefined && { accepts: c.accepts }),
+      ...(row.memberId && { memberId: row.memberId }),
       ...(row.numMedia > 0 && { numMedia: row.numMedia }),
     };
     try {
@@ -224,6 +230,24 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
     }
   }
   return null;
+}
+
+async function startCrewCommand(
+  deps: InboundDeps,
+  row: InboundMessage,
+  memberId: string,
+  command: NonNullable<ReturnType<typeof parseCrewCommand>>,
+): Promise<string> {
+  const workflowId = inboundWorkflowId(row.id);
+  await bounded(deps.temporal, () =>
+    deps.temporal.workflow.start(crewCommandWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ inboundId: row.id, memberId, command }],
+      staticSummary: `Crew ${command.command.toUpperCase()} by SMS (inbound ${row.id})`,
+    }),
+  );
+  return workflowId;
 }
 
 async function routeKeyword(deps: InboundDeps, row: InboundMessage): Promise<string> {

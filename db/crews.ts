@@ -28,6 +28,10 @@ export interface ConsentEvidence {
   via: 'api' | 'sms';
   /** The client's request id or the inbound text's id. */
   reference?: string;
+  /** By SMS: the inbound texts (`JOIN <code>`, then the YES to the confirmation) that gave the consent. */
+  inboundMessageIds?: number[];
+  /** By SMS: the exact confirmation text the member replied YES to. */
+  confirmationText?: string;
 }
 
 export type JoinOutcome =

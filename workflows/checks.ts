@@ -7,6 +7,7 @@
  */
 import type * as Registered from './index.js';
 import type * as CrewChallenge from './crew-challenge/workflow.js';
+import type * as CrewCommand from './crew/workflow.js';
 import type * as GuestCampaign from './guest-campaign/workflow.js';
 import type * as Member from './member/workflow.js';
 import type * as Mentor from './mentor/workflow.js';
@@ -17,6 +18,7 @@ import type * as Message from './messaging/message.js';
 
 type WorkflowModules =
   | typeof CrewChallenge
+  | typeof CrewCommand
   | typeof GuestCampaign
   | typeof Member
   | typeof Mentor

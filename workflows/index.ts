@@ -1,5 +1,6 @@
 /** Every workflow the worker runs (its `workflowsPath`). `workflows/checks.ts` proves none is missing. */
 export { crewChallengeWorkflow } from './crew-challenge/workflow.js';
+export { crewCommandWorkflow } from './crew/workflow.js';
 export { memberWorkflow } from './member/workflow.js';
 export { mentorWorkflow } from './mentor/workflow.js';
 export { mentorshipMatchWorkflow } from './mentorship-match/workflow.js';

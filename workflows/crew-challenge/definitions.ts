@@ -44,6 +44,8 @@ export interface CrewChallengeInput {
   /** k of the crew pulse (≥ 5). */
   k: number;
   extendDays?: number;
+  /** The crew's daily question by SMS goes out at this local time ("HH:MM") in each member's zone; default 19:00. */
+  promptTime?: string;
   /** Members already in the crew when the challenge was created. */
   members: ChallengeMember[];
   /** The crew's shared target (unit + target), set at creation; optional. */

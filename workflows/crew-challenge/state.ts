@@ -10,6 +10,7 @@ import { goalView, initialGoalState, type GoalState } from './goal.js';
 import type { MemberTotal } from './leaderboard.js';
 import type { MilestoneRecord } from './milestones.js';
 import type { Release } from './pulse.js';
+import type { CrewSmsState } from './sms.js';
 
 export interface MemberEntry extends ChallengeMember {
   joinedAtMs: number;
@@ -45,6 +46,8 @@ export interface ChallengeState {
   totals?: Record<string, MemberTotal>;
   /** Replies owed to `ADD` texts (counted, not yet answered), oldest first. */
   addReplies?: { key: string; memberId: string; body: string }[];
+  /** The daily question by SMS and the replies to it (sms.ts); absent in states of runs that predate it. */
+  sms?: CrewSmsState;
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {

@@ -47,3 +47,30 @@ export function milestoneText(
     ? `Milestone for "${title}": the crew has logged ${n} check-ins done. Keep it going!`
     : `Milestone for "${title}": ${n} days in a row with a crew pulse. What a streak!`;
 }
+
+// ---- the daily question by SMS and its answers (answers.ts reads the reply) ---------------------------------
+
+/** The crew's daily question (at the crew's prompt time in the member's zone). */
+export function askText(title: string, day: number, days: number): string {
+  return `Crew "${title}", day ${day} of ${days}: did you do it today? Reply Y or N, energy 1-5 and a note if you like, e.g. "Y 4 felt good". Shared anonymously.`;
+}
+
+/** The answer was counted (the latest answer for a day counts). */
+export function answerAckText(
+  title: string,
+  day: number,
+  a: { done: boolean; energy: number | null },
+): string {
+  const energy = a.energy !== null ? `, energy ${a.energy}` : '';
+  return `Got it: ${a.done ? 'done' : 'not done'}${energy} for day ${day} of "${title}". The crew pulse is shared once enough of you answer.`;
+}
+
+/** The reply could not be read (sent at most once per member per day). */
+export function answerClarifyText(title: string): string {
+  return `Sorry, I did not get that. For "${title}" reply Y or N, then energy 1-5 and a note if you like, e.g. "N 2 long day".`;
+}
+
+/** The answer was read but cannot count (the day is outside the challenge or its 24 h grace). */
+export function answerRefusedText(title: string, why: string): string {
+  return `That answer for "${title}" could not count: ${why}.`;
+}

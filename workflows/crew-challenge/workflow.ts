@@ -17,8 +17,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { InboundReply } from '../lib/conversation.js';
+import { fieldErrorsOf } from '../lib/failures.js';
 import { sendMessage } from '../lib/outbound.js';
-import { addDays } from '../lib/time.js';
+import { addDays, localDate } from '../lib/time.js';
+import { parseCrewAnswer } from './answers.js';
 import {
   answerUpdate,
   cancelChallengeSignal,
@@ -34,6 +37,7 @@ import {
   replySignal,
   type ChallengeView,
   type CrewChallengeInput,
+  type PulseAnswerInput,
 } from './definitions.js';
 import { applyContribution, fromHundredths } from './goal.js';
 import { addToTotals, leaderboard } from './leaderboard.js';
@@ -51,8 +55,33 @@ import {
   validateRaiseK,
 } from './rules.js';
 import { CHALLENGE_MEMBER_IDS_SA, CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
+import type { SendSmsInput } from '../../activities/messaging.js';
+import {
+  answerDate,
+  ASK_WINDOW,
+  CREW_PULSE_ACCEPTS,
+  markAsked,
+  nextAsks,
+  queueReply,
+  takeReply,
+  type Ask,
+} from './sms.js';
 import { currentMembers, initialState, view, withExtensions, type ChallengeState } from './state.js';
-import { addedText, cancelledText, extendedText, milestoneText, pulseText, summaryText } from './texts.js';
+import {
+  addedText,
+  answerAckText,
+  answerClarifyText,
+  answerRefusedText,
+  askText,
+  cancelledText,
+  extendedText,
+  milestoneText,
+  pulseText,
+  summaryText,
+} from './texts.js';
+
+/** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
+export const CREW_SMS_PATCH = 'crew-sms-answers';
 
 export type { ChallengeState } from './state.js';
 
@@ -66,6 +95,8 @@ export async function crewChallengeWorkflow(
   const touch = (): void => void changes++;
   const snapshot = () => view(input, state, endsAt(state, input));
   const open = () => state.status === 'gathering' || state.status === 'active';
+  /** The daily question and its answers by SMS (sms.ts, answers.ts). */
+  const bySms = patched(CREW_SMS_PATCH);
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(challengeStateQuery, snapshot);
@@ -93,22 +124,16 @@ export async function crewChallengeWorkflow(
     state.cancelRequested = reason;
     touch();
   });
-  // The challenge asks no questions by SMS (pulse answers come by API): replies routed here are only logged.
-  setHandler(replySignal, (r) =>
-    log.info('reply not expected by a crew challenge', { challengeId, inboundId: r.inboundId }),
-  );
+  setHandler(replySignal, (r) => {
+    if (!bySms)
+      return log.info('reply not expected by a crew challenge', { challengeId, inboundId: r.inboundId });
+    if (queueReply(state, r)) touch();
+  });
   // The send gate drops texts to opted-out numbers; nothing to change here.
   setHandler(consentSignal, () => undefined);
-  setHandler(
-    answerUpdate,
-    (a) => {
-      const day = validateAnswer(state, input, a, now());
-      state.answers[cellKey({ memberId: a.memberId, day })] = { done: a.done, energy: a.energy ?? null };
-      touch();
-      return { day: day + 1, counted: true };
-    },
-    { validator: (a) => void validateAnswer(state, input, a, now()) },
-  );
+  setHandler(answerUpdate, (a) => ({ day: recordAnswer(a) + 1, counted: true }), {
+    validator: (a) => void validateAnswer(state, input, a, now()),
+  });
   setHandler(
     contributeUpdate,
     (c) => {
@@ -184,10 +209,17 @@ export async function crewChallengeWorkflow(
   while (state.nextPulseDay < input.days) {
     if (state.cancelRequested) return cancel(state.cancelRequested);
     await sendOwedTexts();
+    const asks = bySms ? nextAsks(state, input, now()) : [];
+    if (bySms && (await handleReplies())) continue;
+    if (asks.length > 0 && asks[0]!.atMs <= now()) {
+      await ask(asks.filter((a) => a.atMs <= now()));
+      continue;
+    }
     const at = pulseCloseAt(state, state.nextPulseDay);
-    if (now() < at) {
+    const wake = Math.min(at, asks[0]?.atMs ?? at);
+    if (now() < wake) {
       const seen = changes;
-      await condition(() => changes !== seen, at - now());
+      await condition(() => changes !== seen, wake - now());
       continue;
     }
     await decidePulse(state.nextPulseDay);
@@ -213,6 +245,93 @@ export async function crewChallengeWorkflow(
   return snapshot();
 
   // ---- steps ------------------------------------------------------------------------------------------------
+  /** An answer (API or SMS), validated; the latest for a day counts. Returns the 0-based day. */
+  function recordAnswer(a: PulseAnswerInput): number {
+    const day = validateAnswer(state, input, a, now());
+    state.answers[cellKey({ memberId: a.memberId, day })] = { done: a.done, energy: a.energy ?? null };
+    touch();
+    return day;
+  }
+
+  /** The day's question to each member due (one text each), expecting the reply until that day's grace ends. */
+  async function ask(due: Ask[]): Promise<void> {
+    for (const a of due) markAsked(state, a.memberId, a.day);
+    await Promise.all(
+      due.map((a) =>
+        tellOne(a.memberId, `ask:${a.day + 1}`, 'crew_ask', askText(input.title, a.day + 1, input.days), {
+          expectReply: { accepts: CREW_PULSE_ACCEPTS, untilMs: a.untilMs },
+          window: ASK_WINDOW,
+        }),
+      ),
+    );
+  }
+
+  /** Replies queued by the signal, oldest first; true when any was handled. */
+  async function handleReplies(): Promise<boolean> {
+    let handled = false;
+    for (let r = takeReply(state); r; r = takeReply(state)) {
+      handled = true;
+      await handleReply(r);
+    }
+    return handled;
+  }
+
+  /** A reply to the daily question: counted and acknowledged, refused with the reason, or one clarification a day. */
+  async function handleReply(r: InboundReply): Promise<void> {
+    const m = r.memberId ? state.members[r.memberId] : undefined;
+    if (!m || m.leftAtMs !== null) {
+      log.info('reply from no current member of the challenge', { challengeId, inboundId: r.inboundId });
+      return;
+    }
+    const parsed = parseCrewAnswer(r.body);
+    if (!parsed.ok) {
+      // Once per member and local day, however many unreadable texts: the key makes a second one a no-op.
+      const today = localDate(r.receivedAtMs, m.timezone);
+      return tellOne(m.memberId, `clarify:${today}`, 'crew_clarify', answerClarifyText(input.title));
+    }
+    const answer: PulseAnswerInput = {
+      memberId: m.memberId,
+      localDate: answerDate(state, m.memberId, m.timezone, parsed.forYesterday, now()),
+      done: parsed.done,
+      energy: parsed.energy,
+      reflection: parsed.reflection,
+    };
+    let day: number;
+    try {
+      day = recordAnswer(answer);
+    } catch (err) {
+      const refused = fieldErrorsOf(err);
+      if (!refused) throw err;
+      log.info('SMS answer not counted', { challengeId, inboundId: r.inboundId, field: refused[0]!.field });
+      const why = refused[0]!.message;
+      return tellOne(
+        m.memberId,
+        `refused:${r.inboundId}`,
+        'crew_refused',
+        answerRefusedText(input.title, why),
+      );
+    }
+    await tellOne(m.memberId, `ack:${r.inboundId}`, 'crew_ack', answerAckText(input.title, day + 1, parsed));
+  }
+
+  /** One text to one member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
+  async function tellOne(
+    memberId: string,
+    key: string,
+    kind: string,
+    body: string,
+    extra: Partial<Pick<SendSmsInput, 'window' | 'expectReply'>> = {},
+  ): Promise<void> {
+    await sendMessage({
+      idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${memberId}`,
+      to: { memberId },
+      kind,
+      purpose: 'transactional',
+      body,
+      ...extra,
+    });
+  }
+
   async function decidePulse(day: number): Promise<void> {
     const decision = decideRelease(`day:${day + 1}`, answersOfDay(state, day), state.ledger, state.k);
     if (!decision.published) {

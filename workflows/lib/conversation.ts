@@ -13,6 +13,8 @@ export interface InboundReply {
   receivedAtMs: number;
   /** What the expectation it was routed to accepts (e.g. `checkin_reply`); absent = routed to the member. */
   accepts?: string;
+  /** The member whose phone sent it, when the phone is a member's (workflows that text several members need it). */
+  memberId?: string;
   /** Media items (MMS) that came with it; bodies of media-only messages are empty. */
   numMedia?: number;
 }

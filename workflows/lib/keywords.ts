@@ -151,3 +151,26 @@ export function parseCheckInReply(body: string): CheckInReply {
     ...(reflection && { reflection }),
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Crew commands: `JOIN <code>` and `LEAVE [<code>]`
+
+export type CrewCommand = { command: 'join'; code: string } | { command: 'leave'; code: string | null };
+
+/** A crew's join code: 6 characters, letters and digits 2–9 (db/crews.ts). */
+const CREW_CODE = '[A-Z2-9]{6}';
+const RE_JOIN = new RegExp(`^JOIN\\s+(${CREW_CODE})$`, 'u');
+const RE_LEAVE = new RegExp(`^LEAVE(?:\\s+(${CREW_CODE}))?$`, 'u');
+
+/**
+ * `JOIN <code>` / `LEAVE` / `LEAVE <code>` (any case, surrounding spaces and punctuation ignored), else null.
+ * A bare JOIN is not a crew command: it may be a member's onboarding confirmation word.
+ */
+export function parseCrewCommand(body: string): CrewCommand | null {
+  const core = stripEdges(normalize(body)).toUpperCase().replace(/\s+/gu, ' ');
+  const join = RE_JOIN.exec(core);
+  if (join) return { command: 'join', code: join[1]! };
+  const leave = RE_LEAVE.exec(core);
+  if (leave) return { command: 'leave', code: leave[1] ?? null };
+  return null;
+}

@@ -1,0 +1,145 @@
+/**
+ * The crew activities (the crew SMS command workflow's group): find the crew a `JOIN <code>` names, join with the
+ * consent the member confirmed by SMS, leave by SMS. Postgres writes go through db/crews.ts (its one writer);
+ * each returns the running challenges' workflow ids for the workflow to signal. Idempotent under retries: a join
+ * retried after it committed finds the member already in; a leave retried finds the membership already ended.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import {
+  challengesOfCrew,
+  crewMembership,
+  crewsOfMember,
+  findCrewByCode,
+  joinCrew,
+  leaveCrew,
+} from '../db/crews.js';
+import { consentEvents, crews, members } from '../db/schema.js';
+import { crewChallengeWorkflowId } from '../workflows/ids.js';
+
+export interface CrewRef {
+  crewId: string;
+  name: string;
+  joinCode: string;
+  pulseK: number;
+}
+
+export type CrewForJoin =
+  | ({ outcome: 'found' } & CrewRef)
+  | ({ outcome: 'already_member' | 'full' } & CrewRef)
+  | { outcome: 'wrong_code' };
+
+export type SmsJoinResult =
+  | { outcome: 'joined' | 'already_member'; challengeWorkflowIds: string[]; timezone: string }
+  | { outcome: 'full' | 'wrong_code' | 'no_crew' | 'no_member' };
+
+export type SmsLeaveResult =
+  | ({ outcome: 'left'; challengeWorkflowIds: string[] } & CrewRef)
+  | { outcome: 'not_member' }
+  | { outcome: 'choose'; crews: CrewRef[] };
+
+const ref = (c: typeof crews.$inferSelect): CrewRef => ({
+  crewId: c.id,
+  name: c.name,
+  joinCode: c.joinCode,
+  pulseK: c.pulseK,
+});
+
+const challengeIds = async (db: Db, crewId: string) =>
+  (await challengesOfCrew(db, crewId)).map((c) => crewChallengeWorkflowId(c.id));
+
+export function createCrewActivities(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    /** The crew named by a join code, and whether this member can join it now. */
+    async crewForSmsJoin(args: { memberId: string; code: string }): Promise<CrewForJoin> {
+      const crew = await findCrewByCode(db, args.code);
+      if (!crew) return { outcome: 'wrong_code' };
+      const current = await crewMembership(db, crew.id);
+      if (current.some((m) => m.memberId === args.memberId))
+        return { outcome: 'already_member', ...ref(crew) };
+      if (current.length >= crew.maxSize) return { outcome: 'full', ...ref(crew) };
+      return { outcome: 'found', ...ref(crew) };
+    },
+
+    /** Join with the pulse consent the member confirmed by SMS (evidence: both texts and the text agreed to). */
+    async joinCrewBySms(args: {
+      crewId: string;
+      memberId: string;
+      joinCode: string;
+      inboundMessageIds: number[];
+      confirmationText: string;
+    }): Promise<SmsJoinResult> {
+      const res = await joinCrew(db, {
+        crewId: args.crewId,
+        memberId: args.memberId,
+        joinCode: args.joinCode,
+        consent: { pulses: true, reflections: false },
+        evidence: {
+          via: 'sms',
+          reference: `inbound:${args.inboundMessageIds.at(-1)}`,
+          inboundMessageIds: args.inboundMessageIds,
+          confirmationText: args.confirmationText,
+        },
+      });
+      if (res.outcome !== 'joined' && res.outcome !== 'already_member') return { outcome: res.outcome };
+      const [m] = await db
+        .select({ timezone: members.timezone })
+        .from(members)
+        .where(eq(members.id, args.memberId));
+      return {
+        outcome: res.outcome,
+        challengeWorkflowIds: await challengeIds(db, args.crewId),
+        timezone: m!.timezone,
+      };
+    },
+
+    /**
+     * Leave the crew with this code, or the member's only crew; with several crews and no code, the crews to
+     * choose from. A retry after the leave committed finds it ended by this text and reports it again.
+     */
+    async leaveCrewBySms(args: {
+      memberId: string;
+      code: string | null;
+      inboundId: number;
+    }): Promise<SmsLeaveResult> {
+      const reference = `inbound:${args.inboundId}`;
+      let crew: typeof crews.$inferSelect | undefined;
+      if (args.code) crew = await findCrewByCode(db, args.code);
+      else {
+        const mine = await crewsOfMember(db, args.memberId);
+        if (mine.length > 1) return { outcome: 'choose', crews: mine.map((r) => ref(r.crew)) };
+        crew = mine[0]?.crew;
+        if (!crew) crew = await leftByThisText(args.memberId, reference);
+      }
+      if (!crew) return { outcome: 'not_member' };
+      const left = await leaveCrew(db, {
+        crewId: crew.id,
+        memberId: args.memberId,
+        evidence: { via: 'sms', reference, inboundMessageIds: [args.inboundId] },
+      });
+      if (!left && !(await leftByThisText(args.memberId, reference, crew.id)))
+        return { outcome: 'not_member' };
+      return { outcome: 'left', challengeWorkflowIds: await challengeIds(db, crew.id), ...ref(crew) };
+    },
+  };
+
+  /** The crew this text already made the member leave (the activity retried after its leave committed). */
+  async function leftByThisText(memberId: string, reference: string, crewId?: string) {
+    const [row] = await db
+      .select({ crew: crews })
+      .from(consentEvents)
+      .innerJoin(crews, eq(crews.id, sql`(${consentEvents.evidence}->>'crewId')::uuid`))
+      .where(
+        and(
+          eq(consentEvents.purpose, 'crew_pulses'),
+          eq(consentEvents.action, 'opt_out'),
+          sql`${consentEvents.evidence}->>'memberId' = ${memberId}`,
+          sql`${consentEvents.evidence}->>'reference' = ${reference}`,
+          crewId ? eq(crews.id, crewId) : undefined,
+        ),
+      )
+      .limit(1);
+    return row?.crew;
+  }
+}
