@@ -8,8 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, inArray, lte, min, or, sql } from 'drizzle-orm';
 import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
 import type { Db } from './client.js';
-import { recordConsent } from './consent.js';
-import { campaignRecipients, campaigns, guestLists, guests, type Guest } from './schema.js';
+import { recordConsent, recordMarketingOptIns } from './consent.js';
+import {
+  campaignRecipients,
+  campaigns,
+  guestImportRejections,
+  guestImports,
+  guestLists,
+  guests,
+  type Guest,
+  type GuestImport,
+  type ImportFormat,
+  type RejectReason,
+} from './schema.js';
 
 export interface GuestInput {
   phone: string;
@@ -240,4 +251,157 @@ export async function lastRound(db: Db, campaignId: string): Promise<number> {
     .from(campaignRecipients)
     .where(eq(campaignRecipients.campaignId, campaignId));
   return row?.n ?? 0;
+}
+
+/* ---------- guest imports (db/guest-imports-schema.ts) ---------- */
+
+/**
+ * The import of this content to this list: created (`created: true`) or the one an earlier identical upload made
+ * (the same upload retried is the same import, and never duplicates a guest).
+ */
+export async function findOrCreateImport(
+  db: Db,
+  values: { listId: string; contentKey: string; format: ImportFormat; total: number },
+): Promise<{ row: GuestImport; created: boolean }> {
+  const [created] = await db
+    .insert(guestImports)
+    .values({ id: randomUUID(), ...values })
+    .onConflictDoNothing({ target: [guestImports.listId, guestImports.contentKey] })
+    .returning();
+  if (created) return { row: created, created: true };
+  const [row] = await db
+    .select()
+    .from(guestImports)
+    .where(and(eq(guestImports.listId, values.listId), eq(guestImports.contentKey, values.contentKey)));
+  return { row: row!, created: false };
+}
+
+export async function getImport(db: Db, listId: string, importId: string) {
+  const [row] = await db
+    .select()
+    .from(guestImports)
+    .where(and(eq(guestImports.listId, listId), eq(guestImports.id, importId)));
+  return row;
+}
+
+export interface ImportBatch {
+  /** The batch covers data rows (processedBefore, lastRow]. */
+  lastRow: number;
+  guests: Array<GuestInput & { row: number }>;
+  rejected: Array<{ row: number; reason: RejectReason; detail: string }>;
+}
+
+/**
+ * Write one batch of an import in one transaction: its guests (a number already on the list is a rejected
+ * `duplicate`), their consent evidence in the ledger, its rejected rows and the import's progress. Idempotent: a
+ * batch the import has already passed (a retried or resumed import) writes nothing.
+ */
+export async function writeImportBatch(db: Db, importId: string, batch: ImportBatch): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [imp] = await tx.select().from(guestImports).where(eq(guestImports.id, importId)).for('update');
+    if (!imp || imp.processed >= batch.lastRow) return false;
+    const rejected = [...batch.rejected];
+    let inserted: Guest[] = [];
+    if (batch.guests.length) {
+      inserted = await tx
+        .insert(guests)
+        .values(
+          batch.guests.map((g) => ({
+            id: randomUUID(),
+            listId: imp.listId,
+            phone: g.phone,
+            name: g.name,
+            timezone: g.timezone,
+            variables: g.variables,
+            consent: g.consent !== null,
+            consentSource: g.consent?.source ?? null,
+            consentAt: g.consent?.at ?? null,
+            consentText: g.consent?.text ?? null,
+          })),
+        )
+        .onConflictDoNothing({ target: [guests.listId, guests.phone] })
+        .returning();
+      const byPhone = new Set(inserted.map((r) => r.phone));
+      for (const g of batch.guests)
+        if (!byPhone.has(g.phone))
+          rejected.push({ row: g.row, reason: 'duplicate', detail: 'phone: already on this list' });
+    }
+    const consented = inserted.filter((g) => g.consent);
+    await recordMarketingOptIns(
+      tx,
+      consented.map((g) => ({
+        phone: g.phone,
+        source: 'import' as const,
+        evidence: {
+          guestId: g.id,
+          listId: g.listId,
+          source: g.consentSource,
+          at: g.consentAt?.toISOString(),
+          text: g.consentText,
+        },
+        dedupeKey: `guest:${g.id}:consent`,
+      })),
+    );
+    if (rejected.length)
+      await tx
+        .insert(guestImportRejections)
+        .values(rejected.map((r) => ({ importId, ...r })))
+        .onConflictDoNothing();
+    await tx
+      .update(guestImports)
+      .set({
+        processed: batch.lastRow,
+        imported: sql`${guestImports.imported} + ${inserted.length}`,
+        withConsent: sql`${guestImports.withConsent} + ${consented.length}`,
+        rejected: sql`${guestImports.rejected} + ${rejected.length}`,
+        updatedAt: new Date(),
+      })
+      .where(eq(guestImports.id, importId));
+    return true;
+  });
+}
+
+export async function finishImport(db: Db, importId: string, outcome: { error?: string } = {}) {
+  const [row] = await db
+    .update(guestImports)
+    .set({
+      status: outcome.error ? 'failed' : 'completed',
+      error: outcome.error ?? null,
+      completedAt: new Date(),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(guestImports.id, importId), eq(guestImports.status, 'running')))
+    .returning();
+  return row;
+}
+
+/** Rejected rows of an import in row order, after row `afterRow`. */
+export async function importRejections(db: Db, importId: string, afterRow: number, limit: number) {
+  return db
+    .select({ row: guestImportRejections.row, reason: guestImportRejections.reason, detail: guestImportRejections.detail })
+    .from(guestImportRejections)
+    .where(and(eq(guestImportRejections.importId, importId), gt(guestImportRejections.row, afterRow)))
+    .orderBy(asc(guestImportRejections.row))
+    .limit(limit);
+}
+
+/**
+ * Take an import up again: one that failed, or is `running` with no progress since `staleBefore` (its writer is
+ * gone). Returns it (status running) or undefined when it is completed or still being written.
+ */
+export async function reopenImport(db: Db, importId: string, staleBefore: Date) {
+  const [row] = await db
+    .update(guestImports)
+    .set({ status: 'running', error: null, completedAt: null, updatedAt: new Date() })
+    .where(
+      and(
+        eq(guestImports.id, importId),
+        or(
+          eq(guestImports.status, 'failed'),
+          and(eq(guestImports.status, 'running'), lte(guestImports.updatedAt, staleBefore)),
+        ),
+      ),
+    )
+    .returning();
+  return row;
 }
