@@ -89,10 +89,7 @@ export function createApp(deps: AppDeps) {
           detail: `The request body is larger than ${max} bytes.${hint}`,
         }),
     });
-  const defaultLimit = tooLarge(
-    MAX_BODY_BYTES,
-    ' Large guest imports go to POST /guest-lists/{id}/imports.',
-  );
+  const defaultLimit = tooLarge(MAX_BODY_BYTES, ' Large guest imports go to POST /guest-lists/{id}/imports.');
   const importLimit = tooLarge(MAX_IMPORT_BYTES);
   // Guest imports (api/routes/guest-lists.ts) take up to MAX_IMPORT_BYTES; every other body 64 KiB.
   app.use('*', (c, next) =>

@@ -204,7 +204,10 @@ export async function readCsv(
     if (err instanceof CsvError) throw err;
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof CsvError) throw cause;
-    if (typeof (err as { code?: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_'))
+    if (
+      typeof (err as { code?: unknown }).code === 'string' &&
+      String((err as { code: string }).code).startsWith('CSV_')
+    )
       throw new CsvError(`not valid CSV: ${(err as { code: string }).code}`);
     throw err;
   }

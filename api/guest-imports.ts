@@ -66,7 +66,11 @@ export async function startImport(
     .catch(async (err: unknown) => {
       const code = (err as { code?: unknown }).code;
       logger.error(
-        { importId: row.id, errorName: (err as Error).name, ...(typeof code === 'string' && { errorCode: code }) },
+        {
+          importId: row.id,
+          errorName: (err as Error).name,
+          ...(typeof code === 'string' && { errorCode: code }),
+        },
         'guest import failed',
       );
       await finishImport(db, row.id, {

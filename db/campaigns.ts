@@ -378,7 +378,11 @@ export async function finishImport(db: Db, importId: string, outcome: { error?: 
 /** Rejected rows of an import in row order, after row `afterRow`. */
 export async function importRejections(db: Db, importId: string, afterRow: number, limit: number) {
   return db
-    .select({ row: guestImportRejections.row, reason: guestImportRejections.reason, detail: guestImportRejections.detail })
+    .select({
+      row: guestImportRejections.row,
+      reason: guestImportRejections.reason,
+      detail: guestImportRejections.detail,
+    })
     .from(guestImportRejections)
     .where(and(eq(guestImportRejections.importId, importId), gt(guestImportRejections.row, afterRow)))
     .orderBy(asc(guestImportRejections.row))

@@ -216,7 +216,12 @@ export async function consentHistory(db: Db, phone: string) {
  */
 export async function recordMarketingOptIns(
   tx: Tx,
-  items: Array<{ phone: string; source: ConsentSource; evidence: Record<string, unknown>; dedupeKey: string }>,
+  items: Array<{
+    phone: string;
+    source: ConsentSource;
+    evidence: Record<string, unknown>;
+    dedupeKey: string;
+  }>,
 ): Promise<void> {
   if (items.length === 0) return;
   const phones = [...new Set(items.map((i) => i.phone))];
@@ -233,7 +238,11 @@ export async function recordMarketingOptIns(
       .from(consentEvents)
       .where(inArray(consentEvents.dedupeKey, keys)),
     tx.select().from(suppressions).where(inArray(suppressions.phone, phones)),
-    tx.select().from(consentEvents).where(inArray(consentEvents.phone, phones)).orderBy(asc(consentEvents.id)),
+    tx
+      .select()
+      .from(consentEvents)
+      .where(inArray(consentEvents.phone, phones))
+      .orderBy(asc(consentEvents.id)),
   ]);
   const done = new Set(seen.map((r) => r.key));
   const suppOf = new Map<string, Suppression[]>();
@@ -259,5 +268,6 @@ export async function recordMarketingOptIns(
       changed,
     });
   }
-  if (rows.length) await tx.insert(consentEvents).values(rows).onConflictDoNothing({ target: consentEvents.dedupeKey });
+  if (rows.length)
+    await tx.insert(consentEvents).values(rows).onConflictDoNothing({ target: consentEvents.dedupeKey });
 }

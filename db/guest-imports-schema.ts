@@ -2,16 +2,7 @@
  * Guest imports as resources: one row per import (status and progress) and its rejected rows. Written only through
  * db/campaigns.ts (the writer of guests, which an import fills).
  */
-import {
-  index,
-  integer,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { guestLists } from './campaigns-schema.js';
 
 /** `running`: rows are being written (progress in `processed` of `total`); `completed`; `failed` (see `error`). */
@@ -58,10 +49,7 @@ export const guestImports = pgTable(
     updatedAt: stamp('updated_at'),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
-  (t) => [
-    uniqueIndex('guest_imports_list_content').on(t.listId, t.contentKey),
-    index('guest_imports_list_idx').on(t.listId),
-  ],
+  (t) => [uniqueIndex('guest_imports_list_content').on(t.listId, t.contentKey)],
 );
 
 export const guestImportRejections = pgTable(

@@ -97,7 +97,10 @@ const ImportJson = z
     imported: z.number().int(),
     withConsent: z.number().int(),
     withoutConsent: z.number().int(),
-    rejected: z.number().int().openapi({ description: 'Rows rejected so far (listed in rejectedRows, paged)' }),
+    rejected: z
+      .number()
+      .int()
+      .openapi({ description: 'Rows rejected so far (listed in rejectedRows, paged)' }),
     error: z.string().nullable(),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
@@ -216,8 +219,13 @@ const createImportRoute = createRoute({
   },
   responses: {
     202: {
-      ...jsonResponse(ImportJson, 'Accepted: the import is being written (or is the earlier import of this same upload)'),
-      headers: z.object({ location: z.string().openapi({ description: '/guest-lists/<id>/imports/<importId>' }) }),
+      ...jsonResponse(
+        ImportJson,
+        'Accepted: the import is being written (or is the earlier import of this same upload)',
+      ),
+      headers: z.object({
+        location: z.string().openapi({ description: '/guest-lists/<id>/imports/<importId>' }),
+      }),
     },
     ...problems(404, ...BODY_PROBLEMS),
   },
@@ -404,7 +412,10 @@ export function guestListsRouter({ db, logger }: AppDeps) {
     .openapi(importCsvRoute, async (c) => {
       const { id } = c.req.valid('param');
       await requireList(db, id);
-      return c.json(await importAndWait(id, 'csv', await normaliseCsv(c, c.req.valid('query').defaultCountry)), 200);
+      return c.json(
+        await importAndWait(id, 'csv', await normaliseCsv(c, c.req.valid('query').defaultCountry)),
+        200,
+      );
     })
     .openapi(createImportRoute, async (c) => {
       const { id } = c.req.valid('param');

@@ -25,5 +25,4 @@ CREATE TABLE "guest_imports" (
 --> statement-breakpoint
 ALTER TABLE "guest_import_rejections" ADD CONSTRAINT "guest_import_rejections_import_id_guest_imports_id_fk" FOREIGN KEY ("import_id") REFERENCES "public"."guest_imports"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "guest_imports" ADD CONSTRAINT "guest_imports_list_id_guest_lists_id_fk" FOREIGN KEY ("list_id") REFERENCES "public"."guest_lists"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE UNIQUE INDEX "guest_imports_list_content" ON "guest_imports" USING btree ("list_id","content_key");--> statement-breakpoint
-CREATE INDEX "guest_imports_list_idx" ON "guest_imports" USING btree ("list_id");
+CREATE UNIQUE INDEX "guest_imports_list_content" ON "guest_imports" USING btree ("list_id","content_key");
