@@ -190,7 +190,7 @@ export async function readCsv(
       done(null, chunk);
     },
   });
-  const source = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const source = Readable.fromWeb(body);
   const piped = pipeline(source, hashing, parser).catch(() => {}); // errors surface through the iterator below
   let rows = 0;
   try {
