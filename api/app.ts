@@ -15,6 +15,7 @@ import { createApiMetrics } from './metrics.js';
 import { requestId, requestIdOf } from './request-id.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
+import { campaignRepliesRouter } from './routes/campaign-replies.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps) {
   app.route('/dev', devRouter(deps));
   app.route('/guest-lists', guestListsRouter(deps));
   app.route('/campaigns', campaignsRouter(deps));
+  app.route('/campaigns', campaignRepliesRouter(deps));
   app.route('/keys', keysRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
 

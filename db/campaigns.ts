@@ -5,17 +5,20 @@
  * import never lifts an opt-out.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, inArray, lte, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, min, or, sql } from 'drizzle-orm';
+import type { RsvpAnswer } from '../workflows/guest-campaign/replies.js';
 import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
 import type { Db } from './client.js';
 import { recordConsent, recordMarketingOptIns } from './consent.js';
 import {
   campaignRecipients,
+  campaignReplies,
   campaigns,
   guestImportRejections,
   guestImports,
   guestLists,
   guests,
+  inboundMessages,
   type Guest,
   type GuestImport,
   type ImportFormat,
@@ -408,4 +411,81 @@ export async function reopenImport(db: Db, importId: string, staleBefore: Date) 
     )
     .returning();
   return row;
+}
+
+/* ---------- replies from guests (db/campaign-replies-schema.ts) ---------- */
+
+/**
+ * Store a guest's reply to a campaign (idempotent on the inbound id). The guest is the campaign's recipient with
+ * this phone; null when there is none (the guest was removed), and then nothing is stored.
+ */
+export async function recordCampaignReply(
+  db: Db,
+  r: { campaignId: string; phone: string; inboundId: number; answer: RsvpAnswer; receivedAt: Date },
+): Promise<string | null> {
+  const [guest] = await db
+    .select({ id: guests.id })
+    .from(campaignRecipients)
+    .innerJoin(guests, eq(guests.id, campaignRecipients.guestId))
+    .where(and(eq(campaignRecipients.campaignId, r.campaignId), eq(guests.phone, r.phone)))
+    .limit(1);
+  if (!guest) return null;
+  await db
+    .insert(campaignReplies)
+    .values({
+      inboundId: r.inboundId,
+      campaignId: r.campaignId,
+      guestId: guest.id,
+      answer: r.answer,
+      receivedAt: r.receivedAt,
+    })
+    .onConflictDoNothing({ target: campaignReplies.inboundId });
+  return guest.id;
+}
+
+/**
+ * Reply counts of a campaign: replies, guests who replied, and per guest their RSVP — the latest yes/no they
+ * sent (a later "no" overrides an earlier "yes"); a guest who only wrote free text counts as `other`.
+ */
+export async function replyCounts(db: Db, campaignId: string) {
+  const [row] = await db.execute<{ replies: number; guests: number; yes: number; no: number }>(sql`
+    with latest as (
+      select distinct on (guest_id) guest_id, answer
+        from campaign_replies
+       where campaign_id = ${campaignId} and answer <> 'other'
+       order by guest_id, received_at desc, inbound_id desc)
+    select (select count(*) from campaign_replies where campaign_id = ${campaignId})::int as replies,
+           (select count(distinct guest_id) from campaign_replies where campaign_id = ${campaignId})::int as guests,
+           (select count(*) from latest where answer = 'yes')::int as yes,
+           (select count(*) from latest where answer = 'no')::int as no`);
+  const r = row ?? { replies: 0, guests: 0, yes: 0, no: 0 };
+  return { replies: r.replies, guests: r.guests, yes: r.yes, no: r.no, other: r.guests - r.yes - r.no };
+}
+
+/** Replies of a campaign, newest first (cursor: the inbound id), with the text from inbound_messages. */
+export async function campaignRepliesPage(
+  db: Db,
+  q: { campaignId: string; answer?: RsvpAnswer; before?: number; limit: number },
+) {
+  return db
+    .select({
+      inboundId: campaignReplies.inboundId,
+      guestId: campaignReplies.guestId,
+      name: guests.name,
+      answer: campaignReplies.answer,
+      body: inboundMessages.body,
+      receivedAt: campaignReplies.receivedAt,
+    })
+    .from(campaignReplies)
+    .innerJoin(guests, eq(guests.id, campaignReplies.guestId))
+    .innerJoin(inboundMessages, eq(inboundMessages.id, campaignReplies.inboundId))
+    .where(
+      and(
+        eq(campaignReplies.campaignId, q.campaignId),
+        q.answer ? eq(campaignReplies.answer, q.answer) : undefined,
+        q.before !== undefined ? lt(campaignReplies.inboundId, q.before) : undefined,
+      ),
+    )
+    .orderBy(desc(campaignReplies.inboundId))
+    .limit(q.limit);
 }
