@@ -240,7 +240,9 @@ async function routeCampaignReply(
     accepts: campaignReplyAccepts(campaignId),
   };
   try {
-    await bounded(deps.temporal, () => deps.temporal.workflow.getHandle(workflowId).signal(replySignal, reply));
+    await bounded(deps.temporal, () =>
+      deps.temporal.workflow.getHandle(workflowId).signal(replySignal, reply),
+    );
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err; // the campaign has ended: the reply is stored
   }

@@ -41,7 +41,8 @@ const listRepliesRoute = createRoute({
   method: 'get',
   path: '/{id}/replies',
   tags,
-  summary: "Guests' replies to a campaign (RSVP yes / no, or free text): counts and the replies, newest first",
+  summary:
+    "Guests' replies to a campaign (RSVP yes / no, or free text): counts and the replies, newest first",
   request: {
     params: idParam,
     query: z.object({
@@ -52,7 +53,11 @@ const listRepliesRoute = createRoute({
   },
   responses: {
     200: jsonResponse(
-      z.object({ counts: ReplyCountsJson, replies: z.array(ReplyJson), nextBefore: z.number().int().nullable() }),
+      z.object({
+        counts: ReplyCountsJson,
+        replies: z.array(ReplyJson),
+        nextBefore: z.number().int().nullable(),
+      }),
       'Counts and a page of replies',
     ),
     ...problems(404),
