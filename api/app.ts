@@ -17,6 +17,7 @@ import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { campaignRepliesRouter } from './routes/campaign-replies.js';
 import { campaignsRouter } from './routes/campaigns.js';
+import { campaignTestSendsRouter } from './routes/campaign-test-sends.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
 import { devRouter } from './routes/dev.js';
@@ -122,6 +123,7 @@ export function createApp(deps: AppDeps) {
   app.route('/guest-lists', guestListsRouter(deps));
   app.route('/campaigns', campaignsRouter(deps));
   app.route('/campaigns', campaignRepliesRouter(deps));
+  app.route('/campaigns', campaignTestSendsRouter(deps));
   app.route('/keys', keysRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
 

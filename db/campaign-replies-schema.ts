@@ -1,7 +1,7 @@
 /**
- * Replies from guests to a campaign (routed by conversation routing; written only through db/campaigns.ts). The
- * text itself stays in `inbound_messages` (its one home, under the same storage rules as every inbound text):
- * a reply row points at it.
+ * Replies from guests to a campaign (routed by conversation routing) and a campaign's test sends; written only
+ * through db/campaigns.ts. A reply's text stays in `inbound_messages` (its one home, under the same storage
+ * rules as every inbound text): a reply row points at it.
  */
 import { bigint, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { RSVP_ANSWERS } from '../workflows/guest-campaign/replies.js';
@@ -25,3 +25,29 @@ export const campaignReplies = pgTable(
 );
 
 export type CampaignReply = typeof campaignReplies.$inferSelect;
+
+/**
+ * A test send of a campaign's text to one of up to 5 numbers (staff, the organiser): sent as kind `campaign_test`
+ * under the key `campaign:<id>:test:<test send id>`, without `campaign_id` — never counted in the campaign's
+ * figures and never a guest's state.
+ */
+export const campaignTestSends = pgTable(
+  'campaign_test_sends',
+  {
+    id: uuid('id').primaryKey(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** E.164. */
+    phone: text('phone').notNull(),
+    /** Zone of the number (for the text's validity); UTC when it cannot be derived. */
+    timezone: text('timezone').notNull(),
+    /** Rendered for this guest; null = rendered from sample variables. */
+    guestId: uuid('guest_id').references(() => guests.id, { onDelete: 'set null' }),
+    body: text('body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('campaign_test_sends_campaign_idx').on(t.campaignId)],
+);
+
+export type CampaignTestSend = typeof campaignTestSends.$inferSelect;

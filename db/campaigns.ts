@@ -14,11 +14,13 @@ import {
   campaignRecipients,
   campaignReplies,
   campaigns,
+  campaignTestSends,
   guestImportRejections,
   guestImports,
   guestLists,
   guests,
   inboundMessages,
+  messages,
   type Guest,
   type GuestImport,
   type ImportFormat,
@@ -488,4 +490,43 @@ export async function campaignRepliesPage(
     )
     .orderBy(desc(campaignReplies.inboundId))
     .limit(q.limit);
+}
+
+/* ---------- test sends (db/campaign-replies-schema.ts) ---------- */
+
+export async function createTestSends(
+  db: Db,
+  rows: Array<{ campaignId: string; phone: string; timezone: string; guestId: string | null; body: string }>,
+) {
+  return db
+    .insert(campaignTestSends)
+    .values(rows.map((r) => ({ id: randomUUID(), ...r })))
+    .returning();
+}
+
+export const testSendKey = (campaignId: string, testSendId: string) =>
+  `campaign:${campaignId}:test:${testSendId}`;
+
+/** A campaign's test sends, newest first, with each text's status. */
+export async function testSendsOf(db: Db, campaignId: string, limit: number) {
+  return db
+    .select({
+      id: campaignTestSends.id,
+      phone: campaignTestSends.phone,
+      guestId: campaignTestSends.guestId,
+      body: campaignTestSends.body,
+      createdAt: campaignTestSends.createdAt,
+      messageStatus: messages.status,
+    })
+    .from(campaignTestSends)
+    .leftJoin(
+      messages,
+      eq(
+        messages.idempotencyKey,
+        sql`'campaign:' || ${campaignTestSends.campaignId} || ':test:' || ${campaignTestSends.id}`,
+      ),
+    )
+    .where(eq(campaignTestSends.campaignId, campaignId))
+    .orderBy(desc(campaignTestSends.createdAt), desc(campaignTestSends.id))
+    .limit(limit);
 }

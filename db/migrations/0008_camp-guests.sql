@@ -31,9 +31,22 @@ CREATE TABLE "campaign_replies" (
 	"received_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "campaign_test_sends" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"campaign_id" uuid NOT NULL,
+	"phone" text NOT NULL,
+	"timezone" text NOT NULL,
+	"guest_id" uuid,
+	"body" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "guest_import_rejections" ADD CONSTRAINT "guest_import_rejections_import_id_guest_imports_id_fk" FOREIGN KEY ("import_id") REFERENCES "public"."guest_imports"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "guest_imports" ADD CONSTRAINT "guest_imports_list_id_guest_lists_id_fk" FOREIGN KEY ("list_id") REFERENCES "public"."guest_lists"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "campaign_replies" ADD CONSTRAINT "campaign_replies_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "campaign_replies" ADD CONSTRAINT "campaign_replies_guest_id_guests_id_fk" FOREIGN KEY ("guest_id") REFERENCES "public"."guests"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "campaign_test_sends" ADD CONSTRAINT "campaign_test_sends_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "campaign_test_sends" ADD CONSTRAINT "campaign_test_sends_guest_id_guests_id_fk" FOREIGN KEY ("guest_id") REFERENCES "public"."guests"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "guest_imports_list_content" ON "guest_imports" USING btree ("list_id","content_key");--> statement-breakpoint
-CREATE INDEX "campaign_replies_campaign_idx" ON "campaign_replies" USING btree ("campaign_id","guest_id");
+CREATE INDEX "campaign_replies_campaign_idx" ON "campaign_replies" USING btree ("campaign_id","guest_id");--> statement-breakpoint
+CREATE INDEX "campaign_test_sends_campaign_idx" ON "campaign_test_sends" USING btree ("campaign_id");
