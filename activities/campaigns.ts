@@ -23,6 +23,7 @@ import {
   previewFor,
   TemplateError,
 } from '../workflows/guest-campaign/template.js';
+import { campaignReplyAccepts, REPLY_WINDOW_MS } from '../workflows/guest-campaign/replies.js';
 import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
 import { createMessagingActivities, type MessagingDeps } from './messaging.js';
 
@@ -134,6 +135,8 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
         purpose: 'marketing',
         body,
         campaignId,
+        // Replies (RSVPs, free text) come back to this campaign through conversation routing.
+        expectReply: { accepts: campaignReplyAccepts(campaignId), untilMs: Date.now() + REPLY_WINDOW_MS },
       });
     } catch (err) {
       if (err instanceof ApplicationFailure && err.nonRetryable) {

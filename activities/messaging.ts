@@ -14,7 +14,7 @@ import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
 import { recordExpectation } from '../db/inbound.js';
-import { guests, inboundMessages, members, messages, type Message } from '../db/schema.js';
+import { campaignTestSends, guests, inboundMessages, members, messages, type Message } from '../db/schema.js';
 import { statusRank } from '../db/status.js';
 import {
   DEFAULT_POLICY,
@@ -29,7 +29,12 @@ import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provide
 import { validityPeriodSeconds } from './sms/validity.js';
 
 /** Who to text. Never a phone number: workflow histories must not hold personal data. */
-export type Recipient = { memberId: string } | { replyToInboundId: number } | { guestId: string };
+export type Recipient =
+  | { memberId: string }
+  | { replyToInboundId: number }
+  | { guestId: string }
+  /** A guest campaign's test send (its number is on the campaign_test_sends row). */
+  | { campaignTestSendId: string };
 
 export interface SendSmsInput {
   /** Business idempotency key, e.g. `member:<id>:checkin:<local date>`. Never a run or activity id. */
@@ -128,6 +133,12 @@ export function createMessagingActivities(deps: MessagingDeps) {
   async function resolve(
     to: Recipient,
   ): Promise<{ phone: string; timezone: string; memberId: string | null } | null> {
+    if ('campaignTestSendId' in to) {
+      const t = await db.query.campaignTestSends.findFirst({
+        where: eq(campaignTestSends.id, to.campaignTestSendId),
+      });
+      return t ? { phone: t.phone, timezone: t.timezone, memberId: null } : null;
+    }
     if ('guestId' in to) {
       const g = await db.query.guests.findFirst({ where: eq(guests.id, to.guestId) });
       return g ? { phone: g.phone, timezone: g.timezone, memberId: null } : null;

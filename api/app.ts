@@ -10,12 +10,15 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { accessControl } from './auth.js';
 import type { AppDeps } from './deps.js';
+import { MAX_IMPORT_BYTES } from './guest-import.js';
 import { createApiMetrics } from './metrics.js';
 import { requestId, requestIdOf } from './request-id.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { authRouter } from './routes/auth.js';
+import { campaignRepliesRouter } from './routes/campaign-replies.js';
 import { campaignsRouter } from './routes/campaigns.js';
+import { campaignTestSendsRouter } from './routes/campaign-test-sends.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
 import { devRouter } from './routes/dev.js';
@@ -35,8 +38,10 @@ import { fieldErrorsOf } from './workflows.js';
 
 export type { AppConfig, AppDeps } from './deps.js';
 
-/** Largest request body accepted (every body the API takes is a small JSON object or a Twilio form). */
+/** Largest request body accepted (every body the API takes is a small JSON object or a Twilio form)… */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** …but a guest import upload (MAX_IMPORT_BYTES). */
+const IMPORT_UPLOAD_PATH = /^\/guest-lists\/[^/]+\/imports$/;
 
 /** Paths served without an API key: health and the orchestrator probes, the API's own description, and the provider webhooks (signed). */
 export const isPublicPath = (path: string): boolean =>
@@ -80,17 +85,21 @@ export function createApp(deps: AppDeps) {
     );
   });
 
-  app.use(
-    '*',
+  const tooLarge = (max: number, hint = '') =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize: max,
       onError: (c) =>
         problem(c, {
           title: 'Payload too large',
           status: 413,
-          detail: `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
+          detail: `The request body is larger than ${max} bytes.${hint}`,
         }),
-    }),
+    });
+  const defaultLimit = tooLarge(MAX_BODY_BYTES, ' Large guest imports go to POST /guest-lists/{id}/imports.');
+  const importLimit = tooLarge(MAX_IMPORT_BYTES);
+  // Guest imports (api/routes/guest-lists.ts) take up to MAX_IMPORT_BYTES; every other body 64 KiB.
+  app.use('*', (c, next) =>
+    (c.req.method === 'POST' && IMPORT_UPLOAD_PATH.test(c.req.path) ? importLimit : defaultLimit)(c, next),
   );
 
   // Per-IP limit, API key or member token (401), per-key limit (429), role → route scope (403): api/auth.ts.
@@ -126,6 +135,8 @@ export function createApp(deps: AppDeps) {
   app.route('/dev', devRouter(deps));
   app.route('/guest-lists', guestListsRouter(deps));
   app.route('/campaigns', campaignsRouter(deps));
+  app.route('/campaigns', campaignRepliesRouter(deps));
+  app.route('/campaigns', campaignTestSendsRouter(deps));
   app.route('/keys', keysRouter(deps));
   app.route('/auth', authRouter(deps, tokens));
   app.route('/me', meRouter(deps));

@@ -4,12 +4,18 @@
  * canonical) or derived from the number; consent evidence is source + time + the text the guest agreed to — a
  * row without all three is imported as "no consent" and never texted.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
+import type { Hash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse as parseCsvStream } from 'csv-parse';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { zoneFromNumber } from '../workflows/guest-campaign/zones.js';
+import type { RejectReason } from '../db/guest-imports-schema.js';
 import { canonicalTimeZone, isSafeText } from './schemas/atoms.js';
 
 export const MAX_IMPORT_ROWS = 100_000;
+/** Largest body of `POST /guest-lists/{id}/imports` (CSV or JSON); every other route keeps the API's 64 KiB. */
+export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const RESERVED = new Set(['phone', 'name', 'timezone', 'consent_source', 'consent_at', 'consent_text']);
 
@@ -30,14 +36,7 @@ export interface NormalisedGuest {
   consent: { source: string; at: Date; text: string } | null;
 }
 
-export type RejectReason =
-  | 'invalid_number'
-  | 'duplicate'
-  | 'invalid_timezone'
-  | 'unknown_timezone'
-  | 'invalid_variable'
-  | 'invalid_consent'
-  | 'invalid_text';
+export type { RejectReason };
 
 export interface RejectedRow {
   /** 1-based position of the row in the import (CSV: the data row, the header not counted). */
@@ -51,99 +50,168 @@ const clean = (s: string | null | undefined): string | null => {
   return t ? t : null;
 };
 
+/**
+ * Normalises rows one at a time, as they are read (a streamed CSV never needs its raw rows in memory): duplicates
+ * (same E.164 number) inside the import are rejected after the first. Guests and rejections come out in row order.
+ */
+export class ImportNormaliser {
+  readonly guests: NormalisedGuest[] = [];
+  readonly rejected: RejectedRow[] = [];
+  private readonly seen = new Set<string>();
+  private rows = 0;
+
+  constructor(private readonly defaultCountry?: CountryCode) {}
+
+  /** Rows received so far. */
+  get received(): number {
+    return this.rows;
+  }
+
+  add(r: ImportRow): void {
+    this.rows += 1;
+    const row = this.rows;
+    const outcome = normaliseRow(r, this.defaultCountry, this.seen);
+    if ('reason' in outcome) this.rejected.push({ row, ...outcome });
+    else {
+      this.seen.add(outcome.phone);
+      this.guests.push({ row, ...outcome });
+    }
+  }
+}
+
 /** Normalise rows; duplicates (same E.164 number) inside the import are rejected after the first. */
 export function normaliseRows(
   rows: ImportRow[],
   defaultCountry?: CountryCode,
 ): { guests: NormalisedGuest[]; rejected: RejectedRow[] } {
-  const guests: NormalisedGuest[] = [];
-  const rejected: RejectedRow[] = [];
-  const seen = new Set<string>();
-  rows.forEach((r, i) => {
-    const row = i + 1;
-    const reject = (reason: RejectReason, detail: string) => rejected.push({ row, reason, detail });
-    const texts = [
-      r.phone,
-      r.name,
-      r.timezone,
-      ...Object.values(r.variables ?? {}),
-      ...Object.values(r.consent ?? {}),
-    ];
-    if (texts.some((t) => typeof t === 'string' && !isSafeText(t)))
-      return reject('invalid_text', 'contains control characters or unpaired surrogates');
-    const parsed = parsePhoneNumberFromString(r.phone ?? '', defaultCountry);
-    if (!parsed || !parsed.isValid()) return reject('invalid_number', 'phone: not a valid phone number');
-    const phone = parsed.number;
-    if (seen.has(phone)) return reject('duplicate', 'phone: appears earlier in this import');
-    const given = clean(r.timezone);
-    let timezone: string | null;
-    if (given) {
-      timezone = canonicalTimeZone(given);
-      if (!timezone) return reject('invalid_timezone', 'timezone: not an IANA time zone');
-    } else {
-      timezone = zoneFromNumber(phone, parsed.country);
-      if (!timezone)
-        return reject('unknown_timezone', 'timezone: cannot be derived from the number; give one');
-    }
-    const variables: Record<string, string> = {};
-    for (const [k, v] of Object.entries(r.variables ?? {})) {
-      if (!VARIABLE.test(k) || RESERVED.has(k))
-        return reject('invalid_variable', `variables.${k.slice(0, 64)}: not a usable variable name`);
-      if (typeof v !== 'string' || v.length > 500)
-        return reject('invalid_variable', `variables.${k}: must be text of at most 500 characters`);
-      variables[k] = v.trim();
-    }
-    let consent: NormalisedGuest['consent'] = null;
-    const c = r.consent;
-    if (c && (clean(c.source) || clean(c.at) || clean(c.text))) {
-      const at = new Date(c.at ?? '');
-      if (!clean(c.source) || !clean(c.text) || Number.isNaN(at.getTime()))
-        return reject('invalid_consent', 'consent: needs source, text and a valid time (ISO 8601)');
-      consent = { source: c.source.trim(), at, text: c.text.trim() };
-    }
-    const name = clean(r.name);
-    if (name && name.length > 100) return reject('invalid_text', 'name: at most 100 characters');
-    seen.add(phone);
-    guests.push({ row, phone, name, timezone, variables, consent });
-  });
-  return { guests, rejected };
+  const n = new ImportNormaliser(defaultCountry);
+  for (const r of rows) n.add(r);
+  return { guests: n.guests, rejected: n.rejected };
+}
+
+function normaliseRow(
+  r: ImportRow,
+  defaultCountry: CountryCode | undefined,
+  seen: ReadonlySet<string>,
+): Omit<NormalisedGuest, 'row'> | Omit<RejectedRow, 'row'> {
+  const reject = (reason: RejectReason, detail: string) => ({ reason, detail });
+  const texts = [
+    r.phone,
+    r.name,
+    r.timezone,
+    ...Object.values(r.variables ?? {}),
+    ...Object.values(r.consent ?? {}),
+  ];
+  if (texts.some((t) => typeof t === 'string' && !isSafeText(t)))
+    return reject('invalid_text', 'contains control characters or unpaired surrogates');
+  const parsed = parsePhoneNumberFromString(r.phone ?? '', defaultCountry);
+  if (!parsed || !parsed.isValid()) return reject('invalid_number', 'phone: not a valid phone number');
+  const phone = parsed.number;
+  if (seen.has(phone)) return reject('duplicate', 'phone: appears earlier in this import');
+  const given = clean(r.timezone);
+  let timezone: string | null;
+  if (given) {
+    timezone = canonicalTimeZone(given);
+    if (!timezone) return reject('invalid_timezone', 'timezone: not an IANA time zone');
+  } else {
+    timezone = zoneFromNumber(phone, parsed.country);
+    if (!timezone) return reject('unknown_timezone', 'timezone: cannot be derived from the number; give one');
+  }
+  const variables: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.variables ?? {})) {
+    if (!VARIABLE.test(k) || RESERVED.has(k))
+      return reject('invalid_variable', `variables.${k.slice(0, 64)}: not a usable variable name`);
+    if (typeof v !== 'string' || v.length > 500)
+      return reject('invalid_variable', `variables.${k}: must be text of at most 500 characters`);
+    variables[k] = v.trim();
+  }
+  let consent: NormalisedGuest['consent'] = null;
+  const c = r.consent;
+  if (c && (clean(c.source) || clean(c.at) || clean(c.text))) {
+    const at = new Date(c.at ?? '');
+    if (!clean(c.source) || !clean(c.text) || Number.isNaN(at.getTime()))
+      return reject('invalid_consent', 'consent: needs source, text and a valid time (ISO 8601)');
+    consent = { source: c.source.trim(), at, text: c.text.trim() };
+  }
+  const name = clean(r.name);
+  if (name && name.length > 100) return reject('invalid_text', 'name: at most 100 characters');
+  return { phone, name, timezone, variables, consent };
 }
 
 /**
  * CSV with a header row: `phone` (required), `name`, `timezone`, `consent_source`, `consent_at`, `consent_text`;
- * every other column is a template variable. Throws CsvError on a file that is not CSV or has no phone column.
+ * every other column is a template variable. CsvError: a file that is not CSV, has no phone column, or has more
+ * than MAX_IMPORT_ROWS rows.
  */
 export class CsvError extends Error {}
 
-export function csvRows(csv: string): ImportRow[] {
-  let records: Record<string, string>[];
-  let columns: string[] = [];
-  try {
-    records = parseCsv(csv, {
-      columns: (header: string[]) => (columns = header.map((h) => h.trim())),
-      skip_empty_lines: true,
-      trim: true,
-      bom: true,
-      relax_column_count: false,
-      to: MAX_IMPORT_ROWS + 1,
-    });
-  } catch (err) {
-    throw new CsvError(`not valid CSV: ${(err as { code?: string }).code ?? 'parse error'}`);
-  }
-  if (records.length > MAX_IMPORT_ROWS) throw new CsvError(`at most ${MAX_IMPORT_ROWS} rows per import`);
-  if (!columns.includes('phone')) throw new CsvError('the header has no "phone" column');
-  return records.map((rec) => {
-    const variables: Record<string, string> = {};
-    for (const [k, v] of Object.entries(rec)) if (!RESERVED.has(k)) variables[k] = v;
-    const hasConsent = rec.consent_source || rec.consent_at || rec.consent_text;
-    return {
-      phone: rec.phone ?? '',
-      name: rec.name ?? null,
-      timezone: rec.timezone ?? null,
-      variables,
-      consent: hasConsent
-        ? { source: rec.consent_source ?? '', at: rec.consent_at ?? '', text: rec.consent_text ?? '' }
-        : null,
-    };
+const recordToRow = (rec: Record<string, string>): ImportRow => {
+  const variables: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rec)) if (!RESERVED.has(k)) variables[k] = v;
+  const hasConsent = rec.consent_source || rec.consent_at || rec.consent_text;
+  return {
+    phone: rec.phone ?? '',
+    name: rec.name ?? null,
+    timezone: rec.timezone ?? null,
+    variables,
+    consent: hasConsent
+      ? { source: rec.consent_source ?? '', at: rec.consent_at ?? '', text: rec.consent_text ?? '' }
+      : null,
+  };
+};
+
+/**
+ * Stream-parse a CSV body (csv-parse's streaming API) and hand each row to `onRow` as it is read. Also hashes
+ * the bytes (the import's content key). Throws CsvError on bad CSV, before or after some rows were handed over —
+ * the caller writes nothing until the whole body has been read.
+ */
+export async function readCsv(
+  body: ReadableStream<Uint8Array> | null,
+  hash: Hash,
+  onRow: (row: ImportRow) => void,
+): Promise<number> {
+  if (!body) throw new CsvError('is required (a CSV with a header row)');
+  let headerSeen = false;
+  const parser = parseCsvStream({
+    columns: (header: string[]) => {
+      headerSeen = true;
+      const columns = header.map((h) => h.trim());
+      if (!columns.includes('phone')) throw new CsvError('the header has no "phone" column');
+      return columns;
+    },
+    skip_empty_lines: true,
+    trim: true,
+    bom: true,
+    relax_column_count: false,
   });
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const source = Readable.fromWeb(body);
+  const piped = pipeline(source, hashing, parser).catch(() => {}); // errors surface through the iterator below
+  let rows = 0;
+  try {
+    for await (const rec of parser as AsyncIterable<Record<string, string>>) {
+      rows += 1;
+      if (rows > MAX_IMPORT_ROWS) throw new CsvError(`at most ${MAX_IMPORT_ROWS} rows per import`);
+      onRow(recordToRow(rec));
+    }
+  } catch (err) {
+    source.destroy();
+    if (err instanceof CsvError) throw err;
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof CsvError) throw cause;
+    if (
+      typeof (err as { code?: unknown }).code === 'string' &&
+      String((err as { code: string }).code).startsWith('CSV_')
+    )
+      throw new CsvError(`not valid CSV: ${(err as { code: string }).code}`);
+    throw err;
+  }
+  await piped;
+  if (!headerSeen) throw new CsvError('is required (a CSV with a header row)');
+  return rows;
 }

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
+import { recordCampaignReply } from '../db/campaigns.js';
 import type { Db } from '../db/client.js';
 import { recordConsent, consentState } from '../db/consent.js';
 import {
@@ -37,6 +38,11 @@ import type { OptOutManagedBy } from '../activities/sms/provider.js';
 import { routeAdd } from './crew-add.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
+import {
+  campaignOfAccepts,
+  campaignReplyAccepts,
+  classifyRsvp,
+} from '../workflows/guest-campaign/replies.js';
 import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
 import { crewCommandWorkflow } from '../workflows/crew/workflow.js';
 import { classifyInbound, parseCrewCommand, type InboundKind } from '../workflows/lib/keywords.js';
@@ -206,6 +212,11 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
   const crewCommand = row.memberId ? parseCrewCommand(row.body) : null;
   if (crewCommand && row.memberId) return startCrewCommand(deps, row, row.memberId, crewCommand);
   const expectation = await newestOpenExpectation(deps.db, row.fromPhone, row.receivedAt);
+  const campaignId = expectation ? campaignOfAccepts(expectation.accepts) : null;
+  if (expectation && campaignId) {
+    const routed = await routeCampaignReply(deps, row, campaignId, expectation.workflowId);
+    if (routed) return routed;
+  }
   const candidates: { workflowId: string; accepts?: string }[] = [];
   if (expectation) candidates.push({ workflowId: expectation.workflowId, accepts: expectation.accepts });
   if (row.memberId && expectation?.workflowId !== memberWorkflowId(row.memberId))
@@ -247,6 +258,40 @@ async function startCrewCommand(
       staticSummary: `Crew ${command.command.toUpperCase()} by SMS (inbound ${row.id})`,
     }),
   );
+  return workflowId;
+}
+
+/**
+ * A reply to a guest campaign's text: stored per guest (an RSVP yes/no, or free text) in Postgres first, so it
+ * counts even after the campaign's workflow has ended, then signalled to the workflow if it is still running.
+ */
+async function routeCampaignReply(
+  deps: InboundDeps,
+  row: InboundMessage,
+  campaignId: string,
+  workflowId: string,
+): Promise<string | null> {
+  const guestId = await recordCampaignReply(deps.db, {
+    campaignId,
+    phone: row.fromPhone,
+    inboundId: row.id,
+    answer: classifyRsvp(row.body),
+    receivedAt: row.receivedAt,
+  });
+  if (!guestId) return null;
+  const reply: InboundReply = {
+    inboundId: row.id,
+    body: row.body,
+    receivedAtMs: row.receivedAt.getTime(),
+    accepts: campaignReplyAccepts(campaignId),
+  };
+  try {
+    await bounded(deps.temporal, () =>
+      deps.temporal.workflow.getHandle(workflowId).signal(replySignal, reply),
+    );
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err; // the campaign has ended: the reply is stored
+  }
   return workflowId;
 }
 

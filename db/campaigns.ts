@@ -5,11 +5,27 @@
  * import never lifts an opt-out.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, inArray, lte, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, min, or, sql } from 'drizzle-orm';
+import type { RsvpAnswer } from '../workflows/guest-campaign/replies.js';
 import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
 import type { Db } from './client.js';
-import { recordConsent } from './consent.js';
-import { campaignRecipients, campaigns, guestLists, guests, type Guest } from './schema.js';
+import { recordConsent, recordMarketingOptIns } from './consent.js';
+import {
+  campaignRecipients,
+  campaignReplies,
+  campaigns,
+  campaignTestSends,
+  guestImportRejections,
+  guestImports,
+  guestLists,
+  guests,
+  inboundMessages,
+  messages,
+  type Guest,
+  type GuestImport,
+  type ImportFormat,
+  type RejectReason,
+} from './schema.js';
 
 export interface GuestInput {
   phone: string;
@@ -240,4 +256,277 @@ export async function lastRound(db: Db, campaignId: string): Promise<number> {
     .from(campaignRecipients)
     .where(eq(campaignRecipients.campaignId, campaignId));
   return row?.n ?? 0;
+}
+
+/* ---------- guest imports (db/guest-imports-schema.ts) ---------- */
+
+/**
+ * The import of this content to this list: created (`created: true`) or the one an earlier identical upload made
+ * (the same upload retried is the same import, and never duplicates a guest).
+ */
+export async function findOrCreateImport(
+  db: Db,
+  values: { listId: string; contentKey: string; format: ImportFormat; total: number },
+): Promise<{ row: GuestImport; created: boolean }> {
+  const [created] = await db
+    .insert(guestImports)
+    .values({ id: randomUUID(), ...values })
+    .onConflictDoNothing({ target: [guestImports.listId, guestImports.contentKey] })
+    .returning();
+  if (created) return { row: created, created: true };
+  const [row] = await db
+    .select()
+    .from(guestImports)
+    .where(and(eq(guestImports.listId, values.listId), eq(guestImports.contentKey, values.contentKey)));
+  return { row: row!, created: false };
+}
+
+export async function getImport(db: Db, listId: string, importId: string) {
+  const [row] = await db
+    .select()
+    .from(guestImports)
+    .where(and(eq(guestImports.listId, listId), eq(guestImports.id, importId)));
+  return row;
+}
+
+export interface ImportBatch {
+  /** The batch covers data rows (processedBefore, lastRow]. */
+  lastRow: number;
+  guests: Array<GuestInput & { row: number }>;
+  rejected: Array<{ row: number; reason: RejectReason; detail: string }>;
+}
+
+/**
+ * Write one batch of an import in one transaction: its guests (a number already on the list is a rejected
+ * `duplicate`), their consent evidence in the ledger, its rejected rows and the import's progress. Idempotent: a
+ * batch the import has already passed (a retried or resumed import) writes nothing.
+ */
+export async function writeImportBatch(db: Db, importId: string, batch: ImportBatch): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [imp] = await tx.select().from(guestImports).where(eq(guestImports.id, importId)).for('update');
+    if (!imp || imp.processed >= batch.lastRow) return false;
+    const rejected = [...batch.rejected];
+    let inserted: Guest[] = [];
+    if (batch.guests.length) {
+      inserted = await tx
+        .insert(guests)
+        .values(
+          batch.guests.map((g) => ({
+            id: randomUUID(),
+            listId: imp.listId,
+            phone: g.phone,
+            name: g.name,
+            timezone: g.timezone,
+            variables: g.variables,
+            consent: g.consent !== null,
+            consentSource: g.consent?.source ?? null,
+            consentAt: g.consent?.at ?? null,
+            consentText: g.consent?.text ?? null,
+          })),
+        )
+        .onConflictDoNothing({ target: [guests.listId, guests.phone] })
+        .returning();
+      const byPhone = new Set(inserted.map((r) => r.phone));
+      for (const g of batch.guests)
+        if (!byPhone.has(g.phone))
+          rejected.push({ row: g.row, reason: 'duplicate', detail: 'phone: already on this list' });
+    }
+    const consented = inserted.filter((g) => g.consent);
+    await recordMarketingOptIns(
+      tx,
+      consented.map((g) => ({
+        phone: g.phone,
+        source: 'import' as const,
+        evidence: {
+          guestId: g.id,
+          listId: g.listId,
+          source: g.consentSource,
+          at: g.consentAt?.toISOString(),
+          text: g.consentText,
+        },
+        dedupeKey: `guest:${g.id}:consent`,
+      })),
+    );
+    if (rejected.length)
+      await tx
+        .insert(guestImportRejections)
+        .values(rejected.map((r) => ({ importId, ...r })))
+        .onConflictDoNothing();
+    await tx
+      .update(guestImports)
+      .set({
+        processed: batch.lastRow,
+        imported: sql`${guestImports.imported} + ${inserted.length}`,
+        withConsent: sql`${guestImports.withConsent} + ${consented.length}`,
+        rejected: sql`${guestImports.rejected} + ${rejected.length}`,
+        updatedAt: new Date(),
+      })
+      .where(eq(guestImports.id, importId));
+    return true;
+  });
+}
+
+export async function finishImport(db: Db, importId: string, outcome: { error?: string } = {}) {
+  const [row] = await db
+    .update(guestImports)
+    .set({
+      status: outcome.error ? 'failed' : 'completed',
+      error: outcome.error ?? null,
+      completedAt: new Date(),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(guestImports.id, importId), eq(guestImports.status, 'running')))
+    .returning();
+  return row;
+}
+
+/** Rejected rows of an import in row order, after row `afterRow`. */
+export async function importRejections(db: Db, importId: string, afterRow: number, limit: number) {
+  return db
+    .select({
+      row: guestImportRejections.row,
+      reason: guestImportRejections.reason,
+      detail: guestImportRejections.detail,
+    })
+    .from(guestImportRejections)
+    .where(and(eq(guestImportRejections.importId, importId), gt(guestImportRejections.row, afterRow)))
+    .orderBy(asc(guestImportRejections.row))
+    .limit(limit);
+}
+
+/**
+ * Take an import up again: one that failed, or is `running` with no progress since `staleBefore` (its writer is
+ * gone). Returns it (status running) or undefined when it is completed or still being written.
+ */
+export async function reopenImport(db: Db, importId: string, staleBefore: Date) {
+  const [row] = await db
+    .update(guestImports)
+    .set({ status: 'running', error: null, completedAt: null, updatedAt: new Date() })
+    .where(
+      and(
+        eq(guestImports.id, importId),
+        or(
+          eq(guestImports.status, 'failed'),
+          and(eq(guestImports.status, 'running'), lte(guestImports.updatedAt, staleBefore)),
+        ),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/* ---------- replies from guests (db/campaign-replies-schema.ts) ---------- */
+
+/**
+ * Store a guest's reply to a campaign (idempotent on the inbound id). The guest is the campaign's recipient with
+ * this phone; null when there is none (the guest was removed), and then nothing is stored.
+ */
+export async function recordCampaignReply(
+  db: Db,
+  r: { campaignId: string; phone: string; inboundId: number; answer: RsvpAnswer; receivedAt: Date },
+): Promise<string | null> {
+  const [guest] = await db
+    .select({ id: guests.id })
+    .from(campaignRecipients)
+    .innerJoin(guests, eq(guests.id, campaignRecipients.guestId))
+    .where(and(eq(campaignRecipients.campaignId, r.campaignId), eq(guests.phone, r.phone)))
+    .limit(1);
+  if (!guest) return null;
+  await db
+    .insert(campaignReplies)
+    .values({
+      inboundId: r.inboundId,
+      campaignId: r.campaignId,
+      guestId: guest.id,
+      answer: r.answer,
+      receivedAt: r.receivedAt,
+    })
+    .onConflictDoNothing({ target: campaignReplies.inboundId });
+  return guest.id;
+}
+
+/**
+ * Reply counts of a campaign: replies, guests who replied, and per guest their RSVP — the latest yes/no they
+ * sent (a later "no" overrides an earlier "yes"); a guest who only wrote free text counts as `other`.
+ */
+export async function replyCounts(db: Db, campaignId: string) {
+  const [row] = await db.execute<{ replies: number; guests: number; yes: number; no: number }>(sql`
+    with latest as (
+      select distinct on (guest_id) guest_id, answer
+        from campaign_replies
+       where campaign_id = ${campaignId} and answer <> 'other'
+       order by guest_id, received_at desc, inbound_id desc)
+    select (select count(*) from campaign_replies where campaign_id = ${campaignId})::int as replies,
+           (select count(distinct guest_id) from campaign_replies where campaign_id = ${campaignId})::int as guests,
+           (select count(*) from latest where answer = 'yes')::int as yes,
+           (select count(*) from latest where answer = 'no')::int as no`);
+  const r = row ?? { replies: 0, guests: 0, yes: 0, no: 0 };
+  return { replies: r.replies, guests: r.guests, yes: r.yes, no: r.no, other: r.guests - r.yes - r.no };
+}
+
+/** Replies of a campaign, newest first (cursor: the inbound id), with the text from inbound_messages. */
+export async function campaignRepliesPage(
+  db: Db,
+  q: { campaignId: string; answer?: RsvpAnswer; before?: number; limit: number },
+) {
+  return db
+    .select({
+      inboundId: campaignReplies.inboundId,
+      guestId: campaignReplies.guestId,
+      name: guests.name,
+      answer: campaignReplies.answer,
+      body: inboundMessages.body,
+      receivedAt: campaignReplies.receivedAt,
+    })
+    .from(campaignReplies)
+    .innerJoin(guests, eq(guests.id, campaignReplies.guestId))
+    .innerJoin(inboundMessages, eq(inboundMessages.id, campaignReplies.inboundId))
+    .where(
+      and(
+        eq(campaignReplies.campaignId, q.campaignId),
+        q.answer ? eq(campaignReplies.answer, q.answer) : undefined,
+        q.before !== undefined ? lt(campaignReplies.inboundId, q.before) : undefined,
+      ),
+    )
+    .orderBy(desc(campaignReplies.inboundId))
+    .limit(q.limit);
+}
+
+/* ---------- test sends (db/campaign-replies-schema.ts) ---------- */
+
+export async function createTestSends(
+  db: Db,
+  rows: Array<{ campaignId: string; phone: string; timezone: string; guestId: string | null; body: string }>,
+) {
+  return db
+    .insert(campaignTestSends)
+    .values(rows.map((r) => ({ id: randomUUID(), ...r })))
+    .returning();
+}
+
+export const testSendKey = (campaignId: string, testSendId: string) =>
+  `campaign:${campaignId}:test:${testSendId}`;
+
+/** A campaign's test sends, newest first, with each text's status. */
+export async function testSendsOf(db: Db, campaignId: string, limit: number) {
+  return db
+    .select({
+      id: campaignTestSends.id,
+      phone: campaignTestSends.phone,
+      guestId: campaignTestSends.guestId,
+      body: campaignTestSends.body,
+      createdAt: campaignTestSends.createdAt,
+      messageStatus: messages.status,
+    })
+    .from(campaignTestSends)
+    .leftJoin(
+      messages,
+      eq(
+        messages.idempotencyKey,
+        sql`'campaign:' || ${campaignTestSends.campaignId} || ':test:' || ${campaignTestSends.id}`,
+      ),
+    )
+    .where(eq(campaignTestSends.campaignId, campaignId))
+    .orderBy(desc(campaignTestSends.createdAt), desc(campaignTestSends.id))
+    .limit(limit);
 }

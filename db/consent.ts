@@ -74,6 +74,15 @@ export async function consentState(db: Conn, phone: string): Promise<ConsentStat
     db.select().from(suppressions).where(eq(suppressions.phone, phone)),
     db.select().from(consentEvents).where(eq(consentEvents.phone, phone)).orderBy(asc(consentEvents.id)),
   ]);
+  return stateOf(phone, supp, events);
+}
+
+/** A number's consent state from its suppressions and its ledger events (in id order). */
+function stateOf(
+  phone: string,
+  supp: Array<Pick<Suppression, 'reason'>>,
+  events: Array<Pick<ConsentEvent, 'purpose' | 'action'>>,
+): ConsentState {
   let marketing = false;
   for (const e of events) {
     if (SHARING_PURPOSES.includes(e.purpose)) continue; // crew sharing consent: not about texting the number
@@ -196,4 +205,69 @@ export async function suppress(
 
 export async function consentHistory(db: Db, phone: string) {
   return db.select().from(consentEvents).where(eq(consentEvents.phone, phone)).orderBy(asc(consentEvents.id));
+}
+
+/**
+ * Marketing opt-ins of many numbers at once (a guest import's batch), inside the caller's transaction: the same
+ * rule and ledger rows as `recordConsent` (an opt-in never lifts a suppression; `changed` when it grants marketing
+ * consent the number did not have), with a handful of queries per batch instead of a transaction per number.
+ * Idempotent on each `dedupeKey`. The per-number advisory locks are taken in one fixed order (no deadlock between
+ * two imports).
+ */
+export async function recordMarketingOptIns(
+  tx: Tx,
+  items: Array<{
+    phone: string;
+    source: ConsentSource;
+    evidence: Record<string, unknown>;
+    dedupeKey: string;
+  }>,
+): Promise<void> {
+  if (items.length === 0) return;
+  const phones = [...new Set(items.map((i) => i.phone))];
+  const list = sql.join(
+    phones.map((p) => sql`${p}`),
+    sql`, `,
+  );
+  await tx.execute(sql`select pg_advisory_xact_lock(h)
+    from (select distinct hashtext(p) as h from unnest(array[${list}]::text[]) as p order by 1) as locks`);
+  const keys = items.map((i) => i.dedupeKey);
+  const [seen, supp, events] = await Promise.all([
+    tx
+      .select({ key: consentEvents.dedupeKey })
+      .from(consentEvents)
+      .where(inArray(consentEvents.dedupeKey, keys)),
+    tx.select().from(suppressions).where(inArray(suppressions.phone, phones)),
+    tx
+      .select()
+      .from(consentEvents)
+      .where(inArray(consentEvents.phone, phones))
+      .orderBy(asc(consentEvents.id)),
+  ]);
+  const done = new Set(seen.map((r) => r.key));
+  const suppOf = new Map<string, Suppression[]>();
+  for (const s of supp) suppOf.set(s.phone, [...(suppOf.get(s.phone) ?? []), s]);
+  const eventsOf = new Map<string, Array<Pick<ConsentEvent, 'purpose' | 'action'>>>();
+  for (const e of events) eventsOf.set(e.phone, [...(eventsOf.get(e.phone) ?? []), e]);
+  const rows = [];
+  for (const item of items) {
+    if (done.has(item.dedupeKey)) continue;
+    done.add(item.dedupeKey);
+    const history = eventsOf.get(item.phone) ?? [];
+    const before = stateOf(item.phone, suppOf.get(item.phone) ?? [], history);
+    const changed = before.marketing !== before.transactional;
+    history.push({ purpose: 'marketing', action: 'opt_in' });
+    eventsOf.set(item.phone, history);
+    rows.push({
+      phone: item.phone,
+      purpose: 'marketing' as const,
+      action: 'opt_in' as const,
+      source: item.source,
+      evidence: item.evidence,
+      dedupeKey: item.dedupeKey,
+      changed,
+    });
+  }
+  if (rows.length)
+    await tx.insert(consentEvents).values(rows).onConflictDoNothing({ target: consentEvents.dedupeKey });
 }

@@ -333,5 +333,7 @@ export const smsPacing = pgTable('sms_pacing', {
 });
 export * from './crew-schema.js';
 export * from './campaigns-schema.js';
+export * from './guest-imports-schema.js';
+export * from './campaign-replies-schema.js';
 export * from './access-schema.js';
 export * from './mentorship-schema.js';

@@ -1,6 +1,7 @@
 /** Pure parts of guest campaigns: the logic-less template, import normalisation and zones from numbers. */
 import { describe, expect, it } from 'vitest';
-import { csvRows, normaliseRows } from '../../api/guest-import.js';
+import { createHash } from 'node:crypto';
+import { readCsv, normaliseRows, type ImportRow } from '../../api/guest-import.js';
 import {
   guestVariables,
   parseTemplate,
@@ -90,10 +91,12 @@ describe('import normalisation', () => {
     ]);
   });
 
-  it('CSV: quoted fields, BOM, extra columns as variables, empty consent columns = no consent', () => {
-    const rows = csvRows(
+  it('CSV: quoted fields, BOM, extra columns as variables, empty consent columns = no consent', async () => {
+    const rows: ImportRow[] = [];
+    const body = new Blob([
       '\uFEFFphone,name,table,consent_source,consent_at,consent_text\r\n"+12125550101","Doe, J",7,,,\r\n',
-    );
+    ]).stream();
+    expect(await readCsv(body, createHash('sha256'), (r) => rows.push(r))).toBe(1);
     expect(rows).toEqual([
       { phone: '+12125550101', name: 'Doe, J', timezone: null, variables: { table: '7' }, consent: null },
     ]);
