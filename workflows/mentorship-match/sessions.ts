@@ -72,7 +72,7 @@ export interface IdleEvent {
 }
 
 /**
- * The inactivity clock runs from the later of the match's start and the last session that started; a booked
+ * The inactivity clock runs from the later of the match's start and the last session that started (held, or under way); a booked
  * session still ahead stops it. Returns the next idle event not done yet.
  */
 export function nextIdleEvent(
@@ -84,7 +84,9 @@ export function nextIdleEvent(
   if (sessions.some((s) => s.status === 'scheduled' && s.startsAtMs > nowMs)) return null;
   const anchor = Math.max(
     activeSinceMs,
-    ...sessions.filter((s) => s.status !== 'cancelled' && s.startsAtMs <= nowMs).map((s) => s.startsAtMs),
+    ...sessions
+      .filter((s) => (s.status === 'scheduled' || s.status === 'held') && s.startsAtMs <= nowMs)
+      .map((s) => s.startsAtMs),
   );
   for (const kind of ['nudge', 'warn', 'end'] as const) {
     const key = `idle:${anchor}:${kind}`;

@@ -23,6 +23,8 @@ export const UNMATCHED_MENTEE_TEXT =
 
 export const RISK_ALERT_TEXT =
   'Crewline: your mentee has missed several check-ins and may be struggling. A short message could help. Reply OK when seen.';
+export const RISK_ESCALATED_TEXT =
+  'Crewline: urgent, your mentee is still at high risk and we have not heard back. Please reach out today. Reply OK.';
 export const RISK_ACK_TEXT = 'Crewline: thanks for checking in on your mentee.';
 export const RISK_HINT_TEXT = 'Crewline: reply OK to let us know you saw the alert about your mentee.';
 

@@ -64,6 +64,7 @@ import {
   offerText,
   RISK_ACK_TEXT,
   RISK_ALERT_TEXT,
+  RISK_ESCALATED_TEXT,
   RISK_HINT_TEXT,
   UNMATCHED_MENTEE_TEXT,
   BRIEFING_MORE_HINT,
@@ -431,7 +432,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   function inactivityAnchor(): number {
     return Math.max(
       activeSinceMs,
-      ...sessions.filter((x) => x.status !== 'cancelled' && x.startsAtMs <= now()).map((x) => x.startsAtMs),
+      ...sessions
+        .filter((x) => (x.status === 'scheduled' || x.status === 'held') && x.startsAtMs <= now())
+        .map((x) => x.startsAtMs),
     );
   }
   /** A rating (1–4) or "did not happen" from one side; the state changes at once, the loop sends the texts. */
@@ -916,6 +919,15 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       mentorId: m.mentorId,
       reason: `risk alert of ${alert!.localDate} not acknowledged within 24 h`,
     });
+    // The escalated alert goes to the mentor at once: the once-a-day limit and quiet hours do not hold it back.
+    if (v2)
+      await send(
+        { memberId: m.mentorMemberId },
+        `risk:${alert!.localDate}:escalated`,
+        'mentorship_risk_escalated',
+        RISK_ESCALATED_TEXT,
+        { expectReply: { accepts: `mentorship_risk:${m.mentorId}`, untilMs: now() + ACK_WITHIN_MS } },
+      );
   }
 
   /** While active: the mentor's OK to a risk alert; anything else addressed to an offer is told it closed. */
