@@ -10,6 +10,7 @@ import { checkIns, goals, members } from '../../db/schema.js';
 import { fitToSegments } from '../../workflows/lib/segments.js';
 import { addDays, localDate } from '../../workflows/lib/time.js';
 import type { PromptTemplate } from './prompts.js';
+import { redact } from './redact.js';
 import { clip, firstName } from './text.js';
 
 /** The SMS (1 segment, leaving room for " Reply MORE for more.") and the longer version (up to 4 segments). */
@@ -77,9 +78,9 @@ export function briefingTemplate(d: BriefingData): { text: string; more: string 
     `Crewline: session in 2 h. ${who}: ${v.done}/14 days done, streak ${d.currentStreak}, risk ${d.riskLevel}.`,
     1,
   );
-  const goals = d.goals.length
-    ? `Goals: ${d.goals.map((g) => clip(g, 40)).join('; ')}.`
-    : 'No goals set yet.';
+  // Goal titles are the mentee's free text: contact details and their name are redacted here too.
+  const titles = d.goals.map((g) => clip(redact(g, { names: [d.memberName] }), 40));
+  const goals = titles.length ? `Goals: ${titles.join('; ')}.` : 'No goals set yet.';
   const last = d.lastSession
     ? `Last session rated ${d.lastSession.ratings.mentee ?? '-'}/4 by them, ${d.lastSession.ratings.mentor ?? '-'}/4 by you.`
     : 'This is your first session together.';
