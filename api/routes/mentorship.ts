@@ -10,6 +10,8 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { currentWeights, insertMatch, insertMentor, insertWeights } from '../../db/mentorship.js';
 import { members, mentors, mentorshipMatches } from '../../db/schema.js';
 import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { MEMBER_ID_SA } from '../../workflows/member/search-attributes.js';
+import { MATCH_STATUS_SA, MENTOR_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
 import { mentorStateQuery, type MentorWorkflowInput } from '../../workflows/mentor/definitions.js';
 import {
   answerOfferUpdate,
@@ -455,6 +457,10 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
             workflowId: mentorWorkflowId(id),
             args,
             staticSummary: `Mentor ${id}`,
+            typedSearchAttributes: [
+              { key: MENTOR_ID_SA, value: id },
+              { key: MEMBER_ID_SA, value: input.memberId },
+            ],
             staticDetails: `Capacity ${input.capacity}`,
           });
           return r;
@@ -546,6 +552,10 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
           workflowId: mentorshipMatchWorkflowId(id),
           args,
           staticSummary: `Mentorship match ${id}`,
+          typedSearchAttributes: [
+            { key: MEMBER_ID_SA, value: input.menteeMemberId },
+            { key: MATCH_STATUS_SA, value: 'requested' },
+          ],
           staticDetails: `Mentee ${input.menteeMemberId}, ${input.weeks} weeks`,
         });
       });

@@ -11,6 +11,8 @@ import { json } from '../helpers/app.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
+import { MEMBER_ID_SA } from '../../workflows/member/search-attributes.js';
+import { MATCH_STATUS_SA, MENTOR_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
 import { addDays, localDate, nextLocalTime, weekdayOf, zonedTimeToUtc } from '../../workflows/lib/time.js';
 
 const t = stackWithApp();
@@ -170,6 +172,15 @@ describe('mentors, weights and a match by API and SMS', () => {
       return b.status === 'active' && b;
     }, 'the match to be active');
     expect(m.mentorId).toBe(mentorId);
+    // Search attributes: every workflow of the mentee (CrewlineMemberId), the match's status and mentor.
+    const described = await waitFor(async () => {
+      const d = await t.env.client.workflow.getHandle(`mentorship-match-${matchId}`).describe();
+      return d.typedSearchAttributes.get(MATCH_STATUS_SA) === 'active' && d;
+    }, 'the status search attribute');
+    expect(described.typedSearchAttributes.get(MEMBER_ID_SA)).toBe(ana.id);
+    expect(described.typedSearchAttributes.get(MENTOR_ID_SA)).toBe(mentorId);
+    const mentorWf = await t.env.client.workflow.getHandle(`mentor-${mentorId}`).describe();
+    expect(mentorWf.typedSearchAttributes.get(MEMBER_ID_SA)).toBe(mo.id);
     expect(
       (await call<{ activeMatches: string[] }>('GET', `/mentors/${mentorId}`)).body.activeMatches,
     ).toEqual([matchId]);

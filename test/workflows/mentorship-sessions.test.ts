@@ -255,6 +255,9 @@ describe('mentorship sessions', () => {
     await waitFor(() => lastTo(mentee, 'mentorship_fit_thanks'), 'fit thanks');
     s = await match.query(matchStateQuery);
     expect(s.sessions[0]!.ratings).toEqual({ mentor: 3, mentee: 4 });
+    // Operators see the sessions on the Web UI's workflow page (current details).
+    const meta = await match.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toContain('sessions: 1. 2028-07-18T22:00:00.000Z held');
     expect(s.fit).toBe(true);
 
     // 6. Session 2: the mentor says it did not happen (0); feedback by API is validated.
@@ -267,7 +270,8 @@ describe('mentorship sessions', () => {
     });
     await match.signal(replySignal, reply(7, '0', 'mentorship_session:2:mentor'));
     await waitFor(
-      () => sent.filter((x) => x.memberId === mentor && x.kind === 'mentorship_session_feedback').length === 2,
+      () =>
+        sent.filter((x) => x.memberId === mentor && x.kind === 'mentorship_session_feedback').length === 2,
       'sorry',
     );
     expect(lastTo(mentor, 'mentorship_session_feedback')!.body).toContain('did not happen');

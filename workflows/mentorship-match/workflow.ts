@@ -17,6 +17,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createAiActivities } from '../../activities/ai/index.js';
@@ -87,6 +88,7 @@ import {
   sessionReminderText,
 } from './texts.js';
 import { afterWakingTime } from './deadline.js';
+import { MATCH_STATUS_SA, MENTOR_ID_SA } from './search-attributes.js';
 import {
   nextIdleEvent,
   nextSessionEvent,
@@ -218,6 +220,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
 
   /** What an operator sees on the Temporal Web UI's workflow page (ids and states only). */
   const publish = (): void => {
+    syncSearchAttributes();
     const o = live();
     setCurrentDetails(
       [
@@ -229,12 +232,32 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
           ? `mentor ${mentor.mentorId}, ends ${endsAtMs === null ? '-' : new Date(endsAtMs).toISOString()}`
           : null,
         unmatchedReason ? `operator queue: ${unmatchedReason}` : null,
+        pausedAtMs !== null ? `paused since ${new Date(pausedAtMs).toISOString()}` : null,
+        sessions.length > 0
+          ? `sessions: ${sessions.map((x) => `${x.number}. ${new Date(x.startsAtMs).toISOString()} ${x.status}`).join('; ')}`
+          : null,
+        fit !== null ? `pairing fit: ${fit ? 'yes' : 'no'}` : null,
         `offers: ${offers.map((x) => `${x.rank}. ${x.mentorId} ${x.status} (${x.score}, ${x.weightsVersion})`).join('; ') || 'none yet'}`,
       ]
         .filter(Boolean)
         .join('\n\n'),
     );
   };
+
+  /**
+   * Status and mentor as search attributes, for matches started with them (the API does; histories from before
+   * did not, so they replay without these commands).
+   */
+  function syncSearchAttributes(): void {
+    const sa = workflowInfo().typedSearchAttributes;
+    if (sa.get(MATCH_STATUS_SA) === undefined) return;
+    const mentorId = mentor?.mentorId;
+    if (sa.get(MATCH_STATUS_SA) === status && (!mentorId || sa.get(MENTOR_ID_SA) === mentorId)) return;
+    upsertSearchAttributes([
+      { key: MATCH_STATUS_SA, value: status },
+      ...(mentorId ? [{ key: MENTOR_ID_SA, value: mentorId }] : []),
+    ]);
+  }
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(matchStateQuery, snapshot);
@@ -495,6 +518,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   if (input.shareRisk) await toMentee(unsubscribeRiskSignal);
   await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
   await mx.setMatchStatus({ matchId, status, mentorId: m.mentorId, reason: endRequested });
+  syncSearchAttributes();
   const text = endText ?? (early ? ENDED_EARLY_TEXT : completedText(weeks));
   await send({ memberId: m.mentorMemberId }, `${status}:mentor`, `mentorship_${status}`, text);
   await send({ memberId: menteeMemberId }, `${status}:mentee`, `mentorship_${status}`, text);
