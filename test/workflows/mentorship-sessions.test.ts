@@ -57,7 +57,7 @@ const mentorship = {
   },
   async recordOffer() {},
   async setMatchStatus() {},
-  reserveMentorSlot: real.reserveMentorSlot,
+  reserveMentorSlot: (input) => real.reserveMentorSlot(input),
 } satisfies Partial<Mx>;
 const ai = {
   async writeMentorBriefing(input) {
