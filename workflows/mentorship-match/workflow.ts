@@ -420,7 +420,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   );
 
   function requireActive(): void {
-    if (!v2 || status !== 'active') throw invalidInput('status', `match is ${status}, not active`);
+    if (!v2) throw invalidInput('status', 'match was started before sessions existed; request a new one');
+    if (status !== 'active') throw invalidInput('status', `match is ${status}, not active`);
   }
   function validateBooking(b: SessionBooking, moving: number | null): void {
     if (typeof b.startsAt !== 'string') throw invalidInput('startsAt', 'must be an ISO date-time');
