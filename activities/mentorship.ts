@@ -32,12 +32,20 @@ export function createMentorshipActivities(deps: { db: Db }) {
   const { db } = deps;
   return {
     /** Up to `limit` mentors with a free slot, best first, scored with the current weight version. */
-    async rankMentorsForMatch(input: { matchId: string; limit: number }): Promise<Candidate[]> {
+    async rankMentorsForMatch(input: {
+      matchId: string;
+      limit: number;
+      /** Mentors already offered this match (a re-match after "not a fit" skips them). */
+      exclude?: string[];
+    }): Promise<Candidate[]> {
       const found = await matchWithMentee(db, input.matchId);
       if (!found) return [];
       const { match, timezone } = found;
       const nowMs = Date.now();
-      const pool = (await mentorPool(db)).filter((m) => m.memberId !== match.menteeMemberId);
+      const excluded = new Set(input.exclude ?? []);
+      const pool = (await mentorPool(db)).filter(
+        (m) => m.memberId !== match.menteeMemberId && !excluded.has(m.mentorId),
+      );
       const weights = await currentWeights(db);
       const ranked = rankMentors(
         {
@@ -63,6 +71,7 @@ export function createMentorshipActivities(deps: { db: Db }) {
         ...r,
         mentorMemberId: byId.get(r.mentorId)!.memberId,
         mentorTimezone: byId.get(r.mentorId)!.timezone,
+        mentorAvailability: byId.get(r.mentorId)!.availability,
       }));
     },
 

@@ -7,8 +7,10 @@
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import { CREW_CHALLENGE_SEARCH_ATTRIBUTES } from './crew-challenge/search-attributes.js';
 import { MEMBER_SEARCH_ATTRIBUTES } from './member/search-attributes.js';
+import { MENTORSHIP_SEARCH_ATTRIBUTES } from './mentorship-match/search-attributes.js';
 
 export const SEARCH_ATTRIBUTES: ReadonlyArray<SearchAttributeKey<'KEYWORD' | 'KEYWORD_LIST'>> = [
   ...MEMBER_SEARCH_ATTRIBUTES,
   ...CREW_CHALLENGE_SEARCH_ATTRIBUTES,
+  ...MENTORSHIP_SEARCH_ATTRIBUTES,
 ];

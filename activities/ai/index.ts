@@ -26,6 +26,15 @@ import {
 } from './prompts.js';
 import { containsContactInfo, redact } from './redact.js';
 import {
+  BRIEFING_BUDGET,
+  BRIEFING_PROMPT,
+  BRIEFING_TEMPLATE_REF,
+  briefingTemplate,
+  briefingVars,
+  loadBriefingData,
+  type BriefingData,
+} from './briefing.js';
+import {
   adherencePercent,
   motivationTemplate,
   planTemplate,
@@ -286,6 +295,38 @@ export function createAiActivities(deps: AiDeps) {
         };
       }
       return { source: 'openai', prompt: promptRef(WEEKLY_SUMMARY_PROMPT), text };
+    },
+
+    /**
+     * The mentor's briefing before a mentorship session (issue 11): the mentee's last 14 days, streaks, goals,
+     * risk and the last session's ratings, through the redacted completion; the template without OpenAI.
+     * `text` is the SMS (one segment with the MORE hint), `more` the longer version.
+     */
+    async writeMentorBriefing(input: {
+      menteeMemberId: string;
+      session: number;
+      lastSession: BriefingData['lastSession'];
+    }): Promise<{ source: 'openai' | 'template'; prompt: string; text: string; more: string }> {
+      const data = await loadBriefingData(db, input.menteeMemberId, input.lastSession, now().getTime());
+      const template = () => ({
+        source: 'template' as const,
+        prompt: BRIEFING_TEMPLATE_REF,
+        ...briefingTemplate(data),
+      });
+      const content = await complete(
+        input.menteeMemberId,
+        data.memberName,
+        BRIEFING_PROMPT,
+        briefingVars(data),
+        { max_completion_tokens: 500 },
+      );
+      if (content === null) return template();
+      const [first, ...rest] = content.split(/^\s*-{3,}\s*$/mu);
+      const name = firstName(data.memberName);
+      const short = cleanModelText(first ?? '', name, 1);
+      const long = cleanModelText(rest.join(' '), name, BRIEFING_BUDGET.longSegments);
+      if (!short || !long || short.length > BRIEFING_BUDGET.shortChars) return template();
+      return { source: 'openai', prompt: promptRef(BRIEFING_PROMPT), text: `Crewline: ${short}`, more: long };
     },
 
     /**

@@ -10,16 +10,30 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { currentWeights, insertMatch, insertMentor, insertWeights } from '../../db/mentorship.js';
 import { members, mentors, mentorshipMatches } from '../../db/schema.js';
 import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { MEMBER_ID_SA } from '../../workflows/member/search-attributes.js';
+import { MATCH_STATUS_SA, MENTOR_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
 import { mentorStateQuery, type MentorWorkflowInput } from '../../workflows/mentor/definitions.js';
 import {
   answerOfferUpdate,
   endMatchUpdate,
   matchStateQuery,
+  pauseMatchUpdate,
+  rescheduleSessionUpdate,
+  resumeMatchUpdate,
+  scheduleSessionUpdate,
+  sessionFeedbackUpdate,
   type MatchSnapshot,
   type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
 import { validWeights } from '../../workflows/mentorship-match/score.js';
-import { MATCH_DEFAULTS, MATCH_STATUSES, OFFER_STATUSES } from '../../workflows/mentorship-match/values.js';
+import {
+  MATCH_DEFAULTS,
+  MATCH_STATUSES,
+  OFFER_STATUSES,
+  SESSION_DEFAULTS,
+  SESSION_ROLES,
+  SESSION_STATUSES,
+} from '../../workflows/mentorship-match/values.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
@@ -85,6 +99,50 @@ const CreateMatch = z
 const AnswerOffer = z.object({ mentorId: uuid('a mentor id'), accept: z.boolean() }).openapi('AnswerOffer');
 const EndMatch = z.object({ reason: text(200) }).openapi('EndMatch');
 const idParam = (what: string) => z.object({ id: uuid(what).openapi({ param: { name: 'id', in: 'path' } }) });
+const sessionParams = z.object({
+  id: uuid('a match id').openapi({ param: { name: 'id', in: 'path' } }),
+  n: z.coerce
+    .number({ message: 'must be a session number' })
+    .int('must be a session number')
+    .min(1, 'must be a session number')
+    .max(10_000, 'must be a session number')
+    .openapi({ param: { name: 'n', in: 'path' }, type: 'integer' }),
+});
+const minutes = z
+  .number()
+  .int('must be a whole number of minutes')
+  .min(
+    SESSION_DEFAULTS.minMinutes,
+    `must be ${SESSION_DEFAULTS.minMinutes} to ${SESSION_DEFAULTS.maxMinutes}`,
+  )
+  .max(
+    SESSION_DEFAULTS.maxMinutes,
+    `must be ${SESSION_DEFAULTS.minMinutes} to ${SESSION_DEFAULTS.maxMinutes}`,
+  );
+const BookSession = z
+  .object({
+    startsAt: z
+      .string()
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time with Z or an offset' })
+      .openapi({ example: '2028-07-11T22:00:00Z' }),
+    minutes: minutes.optional(),
+  })
+  .openapi('BookSession', {
+    description:
+      "inside one of the mentor's weekly windows (their zone), at least 1 h and at most 60 days ahead",
+  });
+const SessionFeedback = z
+  .object({
+    from: z.enum(SESSION_ROLES),
+    rating: z
+      .number()
+      .int('must be 0 to 4')
+      .min(0, 'must be 0 to 4')
+      .max(4, 'must be 0 to 4')
+      .openapi({ description: '1 (not useful) to 4 (great); 0 = the session did not happen (no-show)' }),
+  })
+  .openapi('SessionFeedback');
+const PauseMatch = z.object({ reason: text(200) }).openapi('PauseMatch');
 
 // ---- response schemas
 
@@ -109,6 +167,30 @@ const Breakdown = z.object({
   timezone: z.number(),
   load: z.number(),
 });
+const BriefingJson = z
+  .object({
+    source: z.enum(['openai', 'template']),
+    prompt: z.string(),
+    text: z.string().openapi({ description: 'the SMS sent 2 h before the session' }),
+    more: z.string().openapi({ description: 'the longer version (the mentor replies MORE)' }),
+  })
+  .openapi('MentorBriefing');
+const SessionJson = z
+  .object({
+    number: z.number().int(),
+    startsAt: z.string(),
+    minutes: z.number().int(),
+    status: z.enum(SESSION_STATUSES),
+    reschedules: z.number().int(),
+    mentorLocal: z
+      .string()
+      .openapi({ description: "the start in the mentor's zone, e.g. Tue 2028-07-11 18:00" }),
+    menteeLocal: z.string(),
+    ratings: z.object({ mentor: z.number().int().nullable(), mentee: z.number().int().nullable() }),
+    noShowReportedBy: z.enum(SESSION_ROLES).nullable(),
+    briefing: BriefingJson.nullable(),
+  })
+  .openapi('MentorshipSession');
 const WeightsJson = z.object({ version: z.string(), weights: Breakdown }).openapi('ScoreWeights');
 const MatchJson = z
   .object({
@@ -136,6 +218,9 @@ const MatchJson = z
     riskAlert: z
       .object({ localDate: z.string(), acknowledged: z.boolean(), escalated: z.boolean() })
       .nullable(),
+    sessions: z.array(SessionJson),
+    fit: z.boolean().nullable(),
+    pausedAt: z.string().nullable(),
   })
   .openapi('MentorshipMatch', { description: 'A match, live from its workflow' });
 
@@ -259,6 +344,69 @@ const endRoute = createRoute({
   },
 });
 
+const sessionTags = ['Mentorship sessions'];
+const bookRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches/{id}/sessions',
+  tags: sessionTags,
+  summary:
+    "Book a session in an active match (inside the mentor's availability); both are texted in their zone",
+  request: { params: idParam('a match id'), body: jsonBody(BookSession) },
+  responses: {
+    201: jsonResponse(MatchJson, 'The match with the new session (the last in `sessions`)'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const rescheduleRoute = createRoute({
+  method: 'patch',
+  path: '/mentorship/matches/{id}/sessions/{n}',
+  tags: sessionTags,
+  summary: 'Move a booked session that has not started: its reminders and briefing are re-armed',
+  request: { params: sessionParams, body: jsonBody(BookSession) },
+  responses: {
+    200: jsonResponse(MatchJson, 'The match after the move'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const feedbackRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches/{id}/sessions/{n}/feedback',
+  tags: sessionTags,
+  summary: 'A side rates a session 1–4, or 0 = it did not happen (as by SMS after the session)',
+  request: { params: sessionParams, body: jsonBody(SessionFeedback) },
+  responses: {
+    200: jsonResponse(MatchJson, 'The match after the feedback'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const briefingRoute = createRoute({
+  method: 'get',
+  path: '/mentorship/matches/{id}/sessions/{n}/briefing',
+  tags: sessionTags,
+  summary: 'The AI briefing the mentor got 2 h before the session (404 until it is written)',
+  request: { params: sessionParams },
+  responses: { 200: jsonResponse(BriefingJson, 'The briefing'), ...problems(404, 503) },
+});
+const pauseRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches/{id}/pause',
+  tags: matchTags,
+  summary: 'Pause an active match: booked sessions are cancelled, its clocks stop',
+  request: { params: idParam('a match id'), body: jsonBody(PauseMatch) },
+  responses: {
+    200: jsonResponse(MatchJson, 'The paused match'),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const resumeRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/matches/{id}/resume',
+  tags: matchTags,
+  summary: 'Resume a paused match: its end moves by the time it was paused',
+  request: { params: idParam('a match id') },
+  responses: { 200: jsonResponse(MatchJson, 'The resumed match'), ...problems(404, 422, 503) },
+});
+
 // ---- handlers
 
 const notFound = (what: string, id: string) =>
@@ -282,6 +430,9 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
   const toMatchJson = (s: MatchSnapshot) => ({
     ...s,
     offers: s.offers.map((o) => ({ ...o, breakdown: { ...o.breakdown } })),
+    sessions: s.sessions ?? [],
+    fit: s.fit ?? null,
+    pausedAt: s.pausedAt ?? null,
   });
 
   return createRouter()
@@ -306,6 +457,10 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
             workflowId: mentorWorkflowId(id),
             args,
             staticSummary: `Mentor ${id}`,
+            typedSearchAttributes: [
+              { key: MENTOR_ID_SA, value: id },
+              { key: MEMBER_ID_SA, value: input.memberId },
+            ],
             staticDetails: `Capacity ${input.capacity}`,
           });
           return r;
@@ -379,7 +534,7 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     })
     .openapi(createMatchRoute, async (c) => {
       const input = c.req.valid('json');
-      await liveMember(input.menteeMemberId);
+      const mentee = await liveMember(input.menteeMemberId);
       const id = randomUUID();
       await db.transaction(async (tx) => {
         await insertMatch(tx, { id, ...input, status: 'requested' });
@@ -389,6 +544,7 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
             menteeMemberId: input.menteeMemberId,
             shareRisk: input.shareRisk,
             weeks: input.weeks,
+            menteeTimezone: mentee.timezone,
           },
         ];
         await temporal.workflow.start('mentorshipMatchWorkflow', {
@@ -396,6 +552,10 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
           workflowId: mentorshipMatchWorkflowId(id),
           args,
           staticSummary: `Mentorship match ${id}`,
+          typedSearchAttributes: [
+            { key: MEMBER_ID_SA, value: input.menteeMemberId },
+            { key: MATCH_STATUS_SA, value: 'requested' },
+          ],
           staticDetails: `Mentee ${input.menteeMemberId}, ${input.weeks} weeks`,
         });
       });
@@ -450,6 +610,48 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
       const { id } = c.req.valid('param');
       await requireMatch(id);
       const s = await matchHandle(id).executeUpdate(endMatchUpdate, { args: [c.req.valid('json')] });
+      return c.json(toMatchJson(s), 200);
+    })
+    .openapi(bookRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(scheduleSessionUpdate, { args: [c.req.valid('json')] });
+      return c.json(toMatchJson(s), 201);
+    })
+    .openapi(rescheduleRoute, async (c) => {
+      const { id, n } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(rescheduleSessionUpdate, {
+        args: [{ session: n, ...c.req.valid('json') }],
+      });
+      return c.json(toMatchJson(s), 200);
+    })
+    .openapi(feedbackRoute, async (c) => {
+      const { id, n } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(sessionFeedbackUpdate, {
+        args: [{ session: n, ...c.req.valid('json') }],
+      });
+      return c.json(toMatchJson(s), 200);
+    })
+    .openapi(briefingRoute, async (c) => {
+      const { id, n } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).query(matchStateQuery);
+      const briefing = s.sessions?.find((x) => x.number === n)?.briefing;
+      if (!briefing) throw notFound('briefing for session', String(n));
+      return c.json(briefing, 200);
+    })
+    .openapi(pauseRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(pauseMatchUpdate, { args: [c.req.valid('json')] });
+      return c.json(toMatchJson(s), 200);
+    })
+    .openapi(resumeRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(resumeMatchUpdate, { args: [] });
       return c.json(toMatchJson(s), 200);
     });
 }

@@ -10,7 +10,10 @@ import { members, mentorshipMatches, mentorshipOffers, messages } from '../../db
 import { json } from '../helpers/app.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
-import { waitFor } from '../helpers/temporal.js';
+import { skipTo, waitFor } from '../helpers/temporal.js';
+import { MEMBER_ID_SA } from '../../workflows/member/search-attributes.js';
+import { MATCH_STATUS_SA, MENTOR_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
+import { addDays, localDate, nextLocalTime, weekdayOf, zonedTimeToUtc } from '../../workflows/lib/time.js';
 
 const t = stackWithApp();
 let seq = 0;
@@ -61,6 +64,12 @@ async function member(confirm = true) {
     }, 'the member row to be active');
   }
   return m;
+}
+
+/** Offers wait for the mentor's daytime: requests in these tests are made at 10:00 New York time. */
+async function toNewYorkMorning() {
+  const now = await t.env.currentTimeMs();
+  await skipTo(t.env, new Date(nextLocalTime(now, { hour: 10, minute: 0 }, 'America/New_York')));
 }
 
 const mentorBody = (memberId: string) => ({
@@ -117,6 +126,7 @@ describe('mentors, weights and a match by API and SMS', () => {
     });
     expect(zero.status).toBe(400);
 
+    await toNewYorkMorning();
     const req = await call<{ matchId: string; status: string }>('POST', '/mentorship/matches', {
       menteeMemberId: ana.id,
       focusAreas: ['fitness'],
@@ -162,6 +172,15 @@ describe('mentors, weights and a match by API and SMS', () => {
       return b.status === 'active' && b;
     }, 'the match to be active');
     expect(m.mentorId).toBe(mentorId);
+    // Search attributes: every workflow of the mentee (CrewlineMemberId), the match's status and mentor.
+    const described = await waitFor(async () => {
+      const d = await t.env.client.workflow.getHandle(`mentorship-match-${matchId}`).describe();
+      return d.typedSearchAttributes.get(MATCH_STATUS_SA) === 'active' && d;
+    }, 'the status search attribute');
+    expect(described.typedSearchAttributes.get(MEMBER_ID_SA)).toBe(ana.id);
+    expect(described.typedSearchAttributes.get(MENTOR_ID_SA)).toBe(mentorId);
+    const mentorWf = await t.env.client.workflow.getHandle(`mentor-${mentorId}`).describe();
+    expect(mentorWf.typedSearchAttributes.get(MEMBER_ID_SA)).toBe(mo.id);
     expect(
       (await call<{ activeMatches: string[] }>('GET', `/mentors/${mentorId}`)).body.activeMatches,
     ).toEqual([matchId]);
@@ -209,5 +228,128 @@ describe('mentors, weights and a match by API and SMS', () => {
     expect((await call<Problem>('GET', '/mentorship/matches?status=lost')).status).toBe(400);
     const again = await call<Problem>('POST', `/mentorship/matches/${matchId}/end`, { reason: 'again' });
     expect([404, 422]).toContain(again.status);
+  }, 180_000);
+
+  it('books, moves and rates sessions by API (both zones), serves the briefing, pauses and resumes', async () => {
+    const other = await member();
+    const ana = await member();
+    await call('POST', '/mentors', mentorBody(other.id));
+    await toNewYorkMorning();
+    const matchId = (
+      await call<{ matchId: string }>('POST', '/mentorship/matches', {
+        menteeMemberId: ana.id,
+        focusAreas: ['sleep'],
+        languages: ['en'],
+      })
+    ).body.matchId;
+    // Mentors of earlier tests are free again and rank alike: whoever got the offer is the mentor here.
+    const mentorId = await waitFor(async () => {
+      const b = (await call<Match>('GET', `/mentorship/matches/${matchId}`)).body;
+      return b.offers[0]?.mentorId;
+    }, 'the offer');
+    const mo = { id: (await call<{ memberId: string }>('GET', `/mentors/${mentorId}`)).body.memberId };
+    const base = `/mentorship/matches/${matchId}`;
+    // Not active yet: booking is refused, naming the state.
+    const early = await call<Problem>('POST', `${base}/sessions`, { startsAt: '2030-01-01T00:00:00Z' });
+    expect(early.status).toBe(422);
+    expect(early.body.errors).toEqual([{ field: 'status', message: 'match is offered, not active' }]);
+    expect((await call('POST', `${base}/answer`, { mentorId, accept: true })).status).toBe(200);
+
+    // The next Tuesday 18:00 New York time at least two days on (Mo's window is Tuesdays 18:00–20:00).
+    const now = await t.env.currentTimeMs();
+    let day = addDays(localDate(now, 'America/New_York'), 2);
+    while (weekdayOf(day) !== 2) day = addDays(day, 1);
+    const tuesday1800 = zonedTimeToUtc(day, 18, 0, 'America/New_York');
+    const bad = await call<Problem>('POST', `${base}/sessions`, { startsAt: 'next tuesday', minutes: 500 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors!.map((e) => e.field).sort()).toEqual(['minutes', 'startsAt']);
+    const outside = await call<Problem>('POST', `${base}/sessions`, {
+      startsAt: new Date(tuesday1800 - 3 * 3_600_000).toISOString(),
+    });
+    expect(outside.status).toBe(422);
+    expect(outside.body.errors).toEqual([
+      { field: 'startsAt', message: "is outside the mentor's availability (their local time)" },
+    ]);
+    const booked = await call<{ sessions: Array<Record<string, unknown>> }>('POST', `${base}/sessions`, {
+      startsAt: new Date(tuesday1800).toISOString(),
+    });
+    expect(booked.status).toBe(201);
+    expect(booked.body.sessions).toEqual([
+      expect.objectContaining({
+        number: 1,
+        status: 'scheduled',
+        mentorLocal: `Tue ${day} 18:00`,
+        menteeLocal: `Tue ${day} 18:00`,
+        briefing: null,
+      }),
+    ]);
+    // Moved by 30 minutes (still inside the window); unknown sessions are 422, bad numbers 400.
+    const moved = await call<{ sessions: Array<{ startsAt: string; reschedules: number }> }>(
+      'PATCH',
+      `${base}/sessions/1`,
+      { startsAt: new Date(tuesday1800 + 30 * 60_000).toISOString() },
+    );
+    expect(moved.status).toBe(200);
+    expect(moved.body.sessions[0]).toMatchObject({ reschedules: 1 });
+    expect(
+      (await call<Problem>('PATCH', `${base}/sessions/7`, { startsAt: moved.body.sessions[0]!.startsAt }))
+        .status,
+    ).toBe(422);
+    expect(
+      (await call<Problem>('PATCH', `${base}/sessions/zero`, { startsAt: moved.body.sessions[0]!.startsAt }))
+        .status,
+    ).toBe(400);
+    expect((await call<Problem>('GET', `${base}/sessions/1/briefing`)).status).toBe(404);
+    await waitFor(async () => {
+      const rows = await t.database.db.select().from(messages).where(eq(messages.memberId, ana.id));
+      return rows.some((r) => r.kind === 'mentorship_session_moved');
+    }, 'the mentee told of the move');
+
+    // Two hours before: the briefing (the template: no OpenAI in this stack) is texted to Mo and served here.
+    const start = tuesday1800 + 30 * 60_000;
+    await skipTo(t.env, new Date(start - 2 * 3_600_000 + 60_000));
+    const text = await waitFor(async () => {
+      const rows = await t.database.db.select().from(messages).where(eq(messages.memberId, mo.id));
+      return rows.find((r) => r.kind === 'mentorship_briefing');
+    }, 'the briefing text');
+    expect(text.body).toMatch(
+      /^Crewline: session in 2 h\. Mo: \d+\/14 days done, streak \d+, risk (low|medium|high)\. Reply MORE for more\.$/,
+    );
+    // From the mentee's real data: their member row's risk level (they have missed the check-ins since).
+    const row = await t.database.db.query.members.findFirst({ where: eq(members.id, ana.id) });
+    expect(text.body).toContain(`risk ${row!.riskLevel}.`);
+    const briefing = await call<{ source: string; text: string; more: string }>(
+      'GET',
+      `${base}/sessions/1/briefing`,
+    );
+    expect(briefing.status).toBe(200);
+    expect(briefing.body.source).toBe('template');
+    expect(`${briefing.body.text} Reply MORE for more.`).toBe(text.body);
+    expect(briefing.body.more).toContain('Crewline briefing');
+
+    // After it: feedback by API (0–4), then pause and resume.
+    await skipTo(t.env, new Date(start + 61 * 60_000));
+    const rated = await waitFor(async () => {
+      const r = await call<{ sessions: Array<{ ratings: { mentee: number | null } }> }>(
+        'POST',
+        `${base}/sessions/1/feedback`,
+        { from: 'mentee', rating: 4 },
+      );
+      return r.status === 200 && r;
+    }, 'feedback to be taken after the session');
+    expect(rated.body.sessions[0]!.ratings.mentee).toBe(4);
+    expect(
+      (await call<Problem>('POST', `${base}/sessions/1/feedback`, { from: 'coach', rating: 9 })).status,
+    ).toBe(400);
+    expect((await call<Problem>('POST', `${base}/resume`)).status).toBe(422);
+    const paused = await call<{ status: string; pausedAt: string | null }>('POST', `${base}/pause`, {
+      reason: 'travel',
+    });
+    expect(paused.status).toBe(200);
+    expect(paused.body.status).toBe('paused');
+    expect(paused.body.pausedAt).not.toBeNull();
+    const resumed = await call<{ status: string }>('POST', `${base}/resume`);
+    expect(resumed.body.status).toBe('active');
+    expect((await call('POST', `${base}/end`, { reason: 'test over' })).status).toBe(200);
   }, 180_000);
 });

@@ -18,6 +18,32 @@ const cases: Array<[string, string, number]> = [
   ['risk hint', texts.RISK_HINT_TEXT, 1],
   ['completed', texts.completedText(24), 1],
   ['ended early', texts.ENDED_EARLY_TEXT, 1],
+  ['risk escalated', texts.RISK_ESCALATED_TEXT, 1],
+  ['session booked', texts.sessionBookedText('Wed 2028-12-27 23:59'), 1],
+  ['session moved', texts.sessionMovedText('Wed 2028-12-27 23:59'), 1],
+  ['reminder 24 h', texts.sessionReminderText('Wed 23:59', 24), 1],
+  ['reminder 1 h', texts.sessionReminderText('Wed 23:59', 1), 1],
+  ['session check', texts.SESSION_CHECK_TEXT, 1],
+  ['session thanks', texts.SESSION_THANKS_TEXT, 1],
+  ['no-show', texts.SESSION_NO_SHOW_TEXT, 1],
+  ['check hint', texts.SESSION_CHECK_HINT_TEXT, 1],
+  ['fit question', texts.FIT_QUESTION_TEXT, 1],
+  ['fit thanks', texts.FIT_THANKS_TEXT, 1],
+  ['fit hint', texts.FIT_HINT_TEXT, 1],
+  ['re-match (mentee)', texts.REMATCH_MENTEE_TEXT, 1],
+  ['re-match (mentor)', texts.REMATCH_MENTOR_TEXT, 1],
+  ['nudge', texts.NUDGE_TEXT, 1],
+  ['idle warning', texts.IDLE_WARNING_TEXT, 1],
+  ['idle end', texts.IDLE_ENDED_TEXT, 1],
+  ['paused', texts.PAUSED_TEXT, 1],
+  ['resumed', texts.RESUMED_TEXT, 1],
+  // The template briefing with the longest first name (20 characters) and the MORE hint.
+  [
+    'briefing (template)',
+    'Crewline: session in 2 h. Abcdefghijklmnopqrst: 14/14 days done, streak 9999, risk medium.' +
+      texts.BRIEFING_MORE_HINT,
+    1,
+  ],
 ];
 
 describe('mentorship texts', () => {

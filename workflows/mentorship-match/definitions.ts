@@ -4,8 +4,8 @@
  * signal from the member's definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ScoreBreakdown } from './score.js';
-import type { MatchStatus, OfferStatus } from './values.js';
+import type { ScoreBreakdown, WeeklyWindow } from './score.js';
+import type { MatchStatus, OfferStatus, SessionRole, SessionStatus } from './values.js';
 
 export { consentSignal, replySignal, type InboundReply } from '../lib/conversation.js';
 export { riskChangedSignal, type RiskChange } from '../member/definitions.js';
@@ -19,6 +19,8 @@ export interface MatchWorkflowInput {
   weeks?: number;
   /** Hours a mentor has to answer an offer (default 72). */
   acceptHours?: number;
+  /** The mentee's IANA zone, for session times in their texts (default UTC). */
+  menteeTimezone?: string;
 }
 
 /** A ranked candidate, as the ranking activity returns it (ids and scores only). */
@@ -28,6 +30,8 @@ export interface Candidate {
   mentorMemberId: string;
   /** The mentor's IANA zone: their quiet hours pause the accept-by clock. */
   mentorTimezone: string;
+  /** The mentor's weekly windows (local time): sessions are booked inside them. */
+  mentorAvailability?: WeeklyWindow[];
   score: number;
   breakdown: ScoreBreakdown;
   weightsVersion: string;
@@ -60,7 +64,58 @@ export interface MatchSnapshot {
   riskAlerts: number;
   /** The latest risk alert: acknowledged (OK) by the mentor, or escalated after 24 h without. */
   riskAlert: { localDate: string; acknowledged: boolean; escalated: boolean } | null;
+  /** Every session booked in this match, in booking order. */
+  sessions: SessionView[];
+  /** The mentee's answer to the pairing-fit question after the first session (null: not answered). */
+  fit: boolean | null;
+  /** Since when the match is paused (status `paused`). */
+  pausedAt: string | null;
 }
+
+export interface BriefingView {
+  source: 'openai' | 'template';
+  prompt: string;
+  /** The SMS sent to the mentor 2 h before the session. */
+  text: string;
+  /** The longer version, sent when the mentor replies MORE. */
+  more: string;
+}
+
+export interface SessionView {
+  number: number;
+  startsAt: string;
+  minutes: number;
+  status: SessionStatus;
+  reschedules: number;
+  /** The start in each side's zone, e.g. `Tue 2028-07-11 18:00`. */
+  mentorLocal: string;
+  menteeLocal: string;
+  ratings: Record<SessionRole, number | null>;
+  noShowReportedBy: SessionRole | null;
+  briefing: BriefingView | null;
+}
+
+export interface SessionBooking {
+  /** ISO 8601 instant (with offset or Z). */
+  startsAt: string;
+  minutes?: number;
+}
+
+/** Book a session (active match only): inside the mentor's availability, ahead, not overlapping another. */
+export const scheduleSessionUpdate = defineUpdate<MatchSnapshot, [SessionBooking]>('scheduleSession');
+/** Move a booked session that has not started: its reminders and briefing are re-armed for the new time. */
+export const rescheduleSessionUpdate = defineUpdate<MatchSnapshot, [{ session: number } & SessionBooking]>(
+  'rescheduleSession',
+);
+/** A side's answer to the check after a session (by API, as by SMS): 1–4, or 0 = it did not happen. */
+export const sessionFeedbackUpdate = defineUpdate<
+  MatchSnapshot,
+  [{ session: number; from: SessionRole; rating: number }]
+>('sessionFeedback');
+/** Pause an active match: booked sessions are cancelled, its clocks (end, inactivity, escalation) stop. */
+export const pauseMatchUpdate = defineUpdate<MatchSnapshot, [{ reason: string }]>('pauseMatch');
+/** Resume a paused match: the end moves by the time it was paused. */
+export const resumeMatchUpdate = defineUpdate<MatchSnapshot, []>('resumeMatch');
 
 export interface OfferAnswer {
   mentorId: string;

@@ -3,6 +3,7 @@ export const MATCH_STATUSES = [
   'requested',
   'offered',
   'active',
+  'paused',
   'completed',
   'ended_early',
   'unmatched',
@@ -23,3 +24,24 @@ export const MATCH_DEFAULTS = {
 
 /** Reminders this many hours before an offer's accept-by deadline. */
 export const OFFER_REMINDER_HOURS = [24, 4] as const;
+
+export const SESSION_STATUSES = ['scheduled', 'held', 'no_show', 'cancelled'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+/** Who answers a session's check: both sides are asked for a 1–4 rating (0 = it did not happen). */
+export const SESSION_ROLES = ['mentor', 'mentee'] as const;
+export type SessionRole = (typeof SESSION_ROLES)[number];
+
+export const SESSION_DEFAULTS = {
+  /** Session length when none is given, and the bounds. */
+  minutes: 60,
+  minMinutes: 15,
+  maxMinutes: 180,
+  /** A session is booked at least this far ahead (the 1 h reminder can still go) and at most this far. */
+  minLeadMinutes: 60,
+  maxAheadDays: 60,
+  /** Sessions booked and not yet held, at once. */
+  maxUpcoming: 4,
+} as const;
+
+/** Inactivity: days without a session before the nudge, the warning, and the end. */
+export const INACTIVITY_DAYS = { nudge: 30, warn: 83, end: 90 } as const;

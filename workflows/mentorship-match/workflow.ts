@@ -13,14 +13,18 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { createAiActivities } from '../../activities/ai/index.js';
 import type { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput } from '../../activities/messaging.js';
-import { DB_WRITE } from '../lib/activity-options.js';
+import { AI, DB_WRITE } from '../lib/activity-options.js';
+import { localParts } from '../lib/time.js';
 import { invalidInput } from '../lib/failures.js';
 import { sendMessage } from '../lib/outbound.js';
 import { memberWorkflowId, mentorWorkflowId } from '../ids.js';
@@ -32,13 +36,21 @@ import {
   endMatchUpdate,
   matchStateQuery,
   mentorFullSignal,
+  pauseMatchUpdate,
   replySignal,
+  rescheduleSessionUpdate,
+  resumeMatchUpdate,
   riskChangedSignal,
+  scheduleSessionUpdate,
+  sessionFeedbackUpdate,
+  type BriefingView,
   type Candidate,
   type InboundReply,
   type MatchSnapshot,
   type MatchWorkflowInput,
   type OfferView,
+  type SessionBooking,
+  type SessionView,
 } from './definitions.js';
 import {
   completedText,
@@ -53,11 +65,49 @@ import {
   offerText,
   RISK_ACK_TEXT,
   RISK_ALERT_TEXT,
+  RISK_ESCALATED_TEXT,
   RISK_HINT_TEXT,
   UNMATCHED_MENTEE_TEXT,
+  BRIEFING_MORE_HINT,
+  FIT_HINT_TEXT,
+  FIT_QUESTION_TEXT,
+  FIT_THANKS_TEXT,
+  IDLE_ENDED_TEXT,
+  IDLE_WARNING_TEXT,
+  NUDGE_TEXT,
+  PAUSED_TEXT,
+  REMATCH_MENTEE_TEXT,
+  REMATCH_MENTOR_TEXT,
+  RESUMED_TEXT,
+  SESSION_CHECK_HINT_TEXT,
+  SESSION_CHECK_TEXT,
+  SESSION_NO_SHOW_TEXT,
+  SESSION_THANKS_TEXT,
+  sessionBookedText,
+  sessionMovedText,
+  sessionReminderText,
 } from './texts.js';
 import { afterWakingTime } from './deadline.js';
-import { MATCH_DEFAULTS, OFFER_REMINDER_HOURS, type MatchStatus } from './values.js';
+import { MATCH_STATUS_SA, MENTOR_ID_SA } from './search-attributes.js';
+import {
+  nextIdleEvent,
+  nextSessionEvent,
+  parseFit,
+  parseRating,
+  sessionProblem,
+  type IdleEvent,
+  type Session,
+  type SessionEvent,
+} from './sessions.js';
+import {
+  MATCH_DEFAULTS,
+  OFFER_REMINDER_HOURS,
+  SESSION_DEFAULTS,
+  SESSION_ROLES,
+  INACTIVITY_DAYS,
+  type MatchStatus,
+  type SessionRole,
+} from './values.js';
 
 export type { MatchSnapshot, MatchWorkflowInput } from './definitions.js';
 
@@ -69,11 +119,23 @@ const ALERT_WINDOW = { start: '08:00', end: '21:00' } as const;
 
 /** Rankings, offers, match rows and the mentor's slot (an update on `mentor-<id>`): the mentorship group only. */
 const mx = proxyActivities<ReturnType<typeof createMentorshipActivities>>(DB_WRITE);
+/** The mentor's briefing before a session: the AI group (redacted; a template without OpenAI). */
+const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
+const MINUTE = 60_000;
+const DAY = 24 * 3_600_000;
+/** How long a session check (rating) and the pairing-fit question wait for an answer by SMS. */
+const ANSWER_WITHIN_MS = 3 * DAY;
 
 interface Offer extends OfferView {
   mentorMemberId: string;
   mentorTimezone: string;
+  mentorAvailability: NonNullable<Candidate['mentorAvailability']>;
 }
+/** A text the loop sends for a change made by an update (updates change state; the loop does the I/O). */
+type Notice =
+  | { kind: 'booked' | 'moved'; session: number; reschedules: number }
+  | { kind: 'paused' | 'resumed'; at: number }
+  | { kind: 'feedback'; session: number; from: SessionRole; rating: number | 'no_show'; key: string };
 interface RiskAlert {
   localDate: string;
   sentAtMs: number;
@@ -93,6 +155,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const acceptHours = input.acceptHours ?? MATCH_DEFAULTS.acceptHours;
   const now = () => Date.now();
   const self = workflowInfo().workflowId;
+  /** Sessions, pause, pairing fit, re-match and inactivity (histories from before them replay the old path). */
+  const v2 = patched('mentorship-sessions');
+  const menteeTz = input.menteeTimezone ?? 'UTC';
 
   let status: MatchStatus = 'requested';
   let mentor: Offer | null = null;
@@ -107,6 +172,18 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const replies: InboundReply[] = [];
   const decisions: Decision[] = [];
   const risks: string[] = [];
+  const sessions: Session[] = [];
+  const briefings = new Map<number, BriefingView>();
+  /** Event keys done (session events, idle events): each is acted on once. */
+  const done = new Set<string>();
+  const notices: Notice[] = [];
+  let changes = 0;
+  let round = 1;
+  let activeSinceMs = 0;
+  let pausedAtMs: number | null = null;
+  let fit: boolean | null = null;
+  let fitAsked = false;
+  let endText: string | null = null;
 
   const live = (): Offer | undefined => offers.find((o) => o.status === 'offered');
   const snapshot = (): MatchSnapshot => ({
@@ -123,10 +200,27 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       acknowledged: alert.acknowledged,
       escalated: alert.escalated,
     },
+    sessions: sessions.map((x) => sessionView(x)),
+    fit,
+    pausedAt: pausedAtMs === null ? null : new Date(pausedAtMs).toISOString(),
   });
+  const sessionView = (x: Session): SessionView => ({
+    number: x.number,
+    startsAt: new Date(x.startsAtMs).toISOString(),
+    minutes: x.minutes,
+    status: x.status,
+    reschedules: x.reschedules,
+    mentorLocal: localLabel(x.startsAtMs, mentor?.mentorTimezone ?? 'UTC', true),
+    menteeLocal: localLabel(x.startsAtMs, menteeTz, true),
+    ratings: { ...x.ratings },
+    noShowReportedBy: x.noShowReportedBy,
+    briefing: briefings.get(x.number) ?? null,
+  });
+  const upcoming = () => sessions.filter((x) => x.status === 'scheduled' && x.startsAtMs > now());
 
   /** What an operator sees on the Temporal Web UI's workflow page (ids and states only). */
   const publish = (): void => {
+    syncSearchAttributes();
     const o = live();
     setCurrentDetails(
       [
@@ -138,12 +232,32 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
           ? `mentor ${mentor.mentorId}, ends ${endsAtMs === null ? '-' : new Date(endsAtMs).toISOString()}`
           : null,
         unmatchedReason ? `operator queue: ${unmatchedReason}` : null,
+        pausedAtMs !== null ? `paused since ${new Date(pausedAtMs).toISOString()}` : null,
+        sessions.length > 0
+          ? `sessions: ${sessions.map((x) => `${x.number}. ${new Date(x.startsAtMs).toISOString()} ${x.status}`).join('; ')}`
+          : null,
+        fit !== null ? `pairing fit: ${fit ? 'yes' : 'no'}` : null,
         `offers: ${offers.map((x) => `${x.rank}. ${x.mentorId} ${x.status} (${x.score}, ${x.weightsVersion})`).join('; ') || 'none yet'}`,
       ]
         .filter(Boolean)
         .join('\n\n'),
     );
   };
+
+  /**
+   * Status and mentor as search attributes, for matches started with them (the API does; histories from before
+   * did not, so they replay without these commands).
+   */
+  function syncSearchAttributes(): void {
+    const sa = workflowInfo().typedSearchAttributes;
+    if (sa.get(MATCH_STATUS_SA) === undefined) return;
+    const mentorId = mentor?.mentorId;
+    if (sa.get(MATCH_STATUS_SA) === status && (!mentorId || sa.get(MENTOR_ID_SA) === mentorId)) return;
+    upsertSearchAttributes([
+      { key: MATCH_STATUS_SA, value: status },
+      ...(mentorId ? [{ key: MENTOR_ID_SA, value: mentorId }] : []),
+    ]);
+  }
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(matchStateQuery, snapshot);
@@ -178,70 +292,445 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     endMatchUpdate,
     async ({ reason }) => {
       endRequested = reason;
-      await condition(() => status !== 'active');
+      await condition(() => status !== 'active' && status !== 'paused');
       return snapshot();
     },
     {
       validator: ({ reason }) => {
         if (typeof reason !== 'string' || reason.trim() === '') throw invalidInput('reason', 'is required');
-        if (status !== 'active') throw invalidInput('status', `match is ${status}, not active`);
+        if (status !== 'active' && status !== 'paused')
+          throw invalidInput('status', `match is ${status}, not active`);
+      },
+    },
+  );
+  setHandler(
+    scheduleSessionUpdate,
+    (b) => {
+      const n = sessions.length + 1;
+      const startsAtMs = Date.parse(b.startsAt);
+      const minutes = b.minutes ?? SESSION_DEFAULTS.minutes;
+      sessions.push({
+        number: n,
+        startsAtMs,
+        minutes,
+        status: 'scheduled',
+        reschedules: 0,
+        armedAtMs: now(),
+        ratings: { mentor: null, mentee: null },
+        noShowReportedBy: null,
+      });
+      notices.push({ kind: 'booked', session: n, reschedules: 0 });
+      changes++;
+      return snapshot();
+    },
+    {
+      validator: (b) => {
+        requireActive();
+        if (upcoming().length >= SESSION_DEFAULTS.maxUpcoming)
+          throw invalidInput(
+            'startsAt',
+            `at most ${SESSION_DEFAULTS.maxUpcoming} sessions may be booked ahead`,
+          );
+        validateBooking(b, null);
+      },
+    },
+  );
+  setHandler(
+    rescheduleSessionUpdate,
+    (b) => {
+      const x = sessions[b.session - 1]!;
+      x.startsAtMs = Date.parse(b.startsAt);
+      x.minutes = b.minutes ?? x.minutes;
+      x.reschedules++;
+      x.armedAtMs = now();
+      briefings.delete(x.number);
+      notices.push({ kind: 'moved', session: x.number, reschedules: x.reschedules });
+      changes++;
+      return snapshot();
+    },
+    {
+      validator: (b) => {
+        requireActive();
+        const x = Number.isInteger(b.session) ? sessions[b.session - 1] : undefined;
+        if (!x) throw invalidInput('session', 'no such session in this match');
+        if (x.status !== 'scheduled' || x.startsAtMs <= now())
+          throw invalidInput('session', 'has already started, or was checked or cancelled');
+        validateBooking(b, x.number);
+      },
+    },
+  );
+  setHandler(
+    sessionFeedbackUpdate,
+    (f) => {
+      const rating = f.rating === 0 ? 'no_show' : f.rating;
+      notices.push({ kind: 'feedback', session: f.session, from: f.from, rating, key: `api:${f.from}` });
+      changes++;
+      applyFeedback(f.session, f.from, rating);
+      return snapshot();
+    },
+    {
+      validator: (f) => {
+        if (!v2 || mentor === null) throw invalidInput('status', `match is ${status}, not active`);
+        const x = Number.isInteger(f.session) ? sessions[f.session - 1] : undefined;
+        if (!x) throw invalidInput('session', 'no such session in this match');
+        if (x.status === 'scheduled' || x.status === 'cancelled')
+          throw invalidInput('session', `is ${x.status}: feedback comes after the session`);
+        if (!SESSION_ROLES.includes(f.from)) throw invalidInput('from', 'must be mentor or mentee');
+        if (!Number.isInteger(f.rating) || f.rating < 0 || f.rating > 4)
+          throw invalidInput('rating', 'must be 1–4, or 0 if it did not happen');
+      },
+    },
+  );
+  setHandler(
+    pauseMatchUpdate,
+    () => {
+      status = 'paused';
+      pausedAtMs = now();
+      for (const x of upcoming()) x.status = 'cancelled';
+      notices.push({ kind: 'paused', at: pausedAtMs });
+      changes++;
+      return snapshot();
+    },
+    {
+      validator: ({ reason }) => {
+        if (typeof reason !== 'string' || reason.trim() === '') throw invalidInput('reason', 'is required');
+        requireActive();
+      },
+    },
+  );
+  setHandler(
+    resumeMatchUpdate,
+    () => {
+      const pausedFor = now() - pausedAtMs!;
+      // The clocks stopped while paused: the end, the inactivity clock and a pending escalation move on.
+      endsAtMs = endsAtMs! + pausedFor;
+      activeSinceMs = inactivityAnchor() + pausedFor;
+      if (alert && !alert.acknowledged && !alert.escalated) alert.sentAtMs += pausedFor;
+      status = 'active';
+      pausedAtMs = null;
+      notices.push({ kind: 'resumed', at: now() });
+      changes++;
+      return snapshot();
+    },
+    {
+      validator: () => {
+        if (status !== 'paused') throw invalidInput('status', `match is ${status}, not paused`);
       },
     },
   );
 
-  // ---- 1. rank up to 5 candidates ---------------------------------------------------------------------------
-  const candidates = await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates });
-
-  // ---- 2. one live offer at a time, until one is accepted -----------------------------------------------------
-  for (const [i, c] of candidates.entries()) {
-    if (await offer(c, i + 1)) break;
+  function requireActive(): void {
+    if (!v2) throw invalidInput('status', 'match was started before sessions existed; request a new one');
+    if (status !== 'active') throw invalidInput('status', `match is ${status}, not active`);
   }
-
-  // ---- 3. nobody took it: the operator queue, and the mentee is told ----------------------------------------
-  if (!mentor) {
-    status = 'unmatched';
-    unmatchedReason =
-      candidates.length === 0
-        ? 'no mentor has a free slot'
-        : `all ${candidates.length} candidates declined, let the offer expire or were full`;
-    publish();
-    await mx.setMatchStatus({ matchId, status, mentorId: null, reason: unmatchedReason });
-    await send({ memberId: menteeMemberId }, 'unmatched', 'mentorship_unmatched', UNMATCHED_MENTEE_TEXT);
-    await answerLateReplies();
-    await condition(allHandlersFinished);
-    return;
+  function validateBooking(b: SessionBooking, moving: number | null): void {
+    if (typeof b.startsAt !== 'string') throw invalidInput('startsAt', 'must be an ISO date-time');
+    const minutes = b.minutes ?? SESSION_DEFAULTS.minutes;
+    if (
+      !Number.isInteger(minutes) ||
+      minutes < SESSION_DEFAULTS.minMinutes ||
+      minutes > SESSION_DEFAULTS.maxMinutes
+    )
+      throw invalidInput(
+        'minutes',
+        `must be ${SESSION_DEFAULTS.minMinutes} to ${SESSION_DEFAULTS.maxMinutes}`,
+      );
+    const startsAtMs = Date.parse(b.startsAt);
+    const problem = sessionProblem(
+      startsAtMs,
+      minutes,
+      now(),
+      mentor!.mentorAvailability,
+      mentor!.mentorTimezone,
+    );
+    if (problem) throw invalidInput('startsAt', problem);
+    const clash = upcoming().find(
+      (x) =>
+        x.number !== moving &&
+        startsAtMs < x.startsAtMs + x.minutes * MINUTE &&
+        x.startsAtMs < startsAtMs + minutes * MINUTE,
+    );
+    if (clash) throw invalidInput('startsAt', `overlaps session ${clash.number}`);
   }
-
-  // ---- 4. the active match: risk alerts until it completes or ends early -----------------------------------
-  const m = mentor as Offer;
-  if (input.shareRisk) await toMentee(subscribeRiskSignal);
-  for (;;) {
-    await handleActiveReplies(m);
-    while (risks.length > 0) await riskAlert(m, risks.shift()!);
-    const escalateAt =
-      alert && !alert.acknowledged && !alert.escalated ? alert.sentAtMs + ACK_WITHIN_MS : null;
-    if (escalateAt !== null && now() >= escalateAt) {
-      await escalate(m);
-      continue;
-    }
-    if (endRequested !== null || now() >= endsAtMs!) break;
-    publish();
-    await condition(
-      () => replies.length > 0 || risks.length > 0 || endRequested !== null,
-      Math.max(1, Math.min(endsAtMs!, escalateAt ?? Infinity) - now()),
+  /** The inactivity clock's start: the later of the match's start and the last session that began. */
+  function inactivityAnchor(): number {
+    return Math.max(
+      activeSinceMs,
+      ...sessions
+        .filter((x) => (x.status === 'scheduled' || x.status === 'held') && x.startsAtMs <= now())
+        .map((x) => x.startsAtMs),
     );
   }
+  /** A rating (1–4) or "did not happen" from one side; the state changes at once, the loop sends the texts. */
+  function applyFeedback(n: number, from: SessionRole, rating: number | 'no_show'): void {
+    const x = sessions[n - 1]!;
+    if (rating === 'no_show') {
+      x.status = 'no_show';
+      x.noShowReportedBy = from;
+    } else {
+      x.ratings[from] = rating;
+    }
+  }
+
+  // ---- 1. rank up to 5 candidates ---------------------------------------------------------------------------
+  let candidates = await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates });
+
+  for (;;) {
+    // ---- 2. one live offer at a time, until one is accepted ---------------------------------------------------
+    for (const c of candidates) {
+      if (await offer(c, offers.length + 1)) break;
+    }
+
+    // ---- 3. nobody took it: the operator queue, and the mentee is told --------------------------------------
+    if (!mentor) {
+      status = 'unmatched';
+      unmatchedReason =
+        candidates.length === 0
+          ? 'no mentor has a free slot'
+          : `all ${candidates.length} candidates declined, let the offer expire or were full`;
+      publish();
+      await mx.setMatchStatus({ matchId, status, mentorId: null, reason: unmatchedReason });
+      await send({ memberId: menteeMemberId }, 'unmatched', 'mentorship_unmatched', UNMATCHED_MENTEE_TEXT);
+      await answerLateReplies();
+      await condition(allHandlersFinished);
+      return;
+    }
+
+    // ---- 4. the active match: sessions and risk alerts until it completes or ends early ---------------------
+    const current = mentor as Offer;
+    if (round === 1 && input.shareRisk) await toMentee(subscribeRiskSignal);
+    if (!v2) {
+      await activeBeforeSessions(current);
+      break;
+    }
+    if ((await active(current)) === 'ended') break;
+
+    // ---- 5. "not a fit": the mentor is released and the request is matched again, without them -------------
+    await rematch(current);
+    candidates = await mx.rankMentorsForMatch({
+      matchId,
+      limit: MATCH_DEFAULTS.maxCandidates,
+      exclude: offers.map((o) => o.mentorId),
+    });
+  }
+  const m = mentor as Offer;
   const early = endRequested !== null;
   status = early ? 'ended_early' : 'completed';
   if (input.shareRisk) await toMentee(unsubscribeRiskSignal);
   await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
   await mx.setMatchStatus({ matchId, status, mentorId: m.mentorId, reason: endRequested });
-  const text = early ? ENDED_EARLY_TEXT : completedText(weeks);
+  syncSearchAttributes();
+  const text = endText ?? (early ? ENDED_EARLY_TEXT : completedText(weeks));
   await send({ memberId: m.mentorMemberId }, `${status}:mentor`, `mentorship_${status}`, text);
   await send({ memberId: menteeMemberId }, `${status}:mentee`, `mentorship_${status}`, text);
   await condition(allHandlersFinished);
 
   // ---- the steps ----------------------------------------------------------------------------------------------
+  /** The active match as it ran before sessions (histories recorded then replay through here). */
+  async function activeBeforeSessions(m: Offer): Promise<void> {
+    for (;;) {
+      await handleActiveReplies(m);
+      while (risks.length > 0) await riskAlert(m, risks.shift()!);
+      const escalateAt =
+        alert && !alert.acknowledged && !alert.escalated ? alert.sentAtMs + ACK_WITHIN_MS : null;
+      if (escalateAt !== null && now() >= escalateAt) {
+        await escalate(m);
+        continue;
+      }
+      if (endRequested !== null || now() >= endsAtMs!) break;
+      publish();
+      await condition(
+        () => replies.length > 0 || risks.length > 0 || endRequested !== null,
+        Math.max(1, Math.min(endsAtMs!, escalateAt ?? Infinity) - now()),
+      );
+    }
+  }
+
+  /**
+   * The active match: texts for what updates changed, risk alerts, session events (reminders, briefing, check)
+   * and the inactivity clock, each at its time; paused, only replies and the resume are handled.
+   */
+  async function active(m: Offer): Promise<'ended' | 'rematch'> {
+    for (;;) {
+      await handleActiveReplies(m);
+      while (notices.length > 0) await notify(m, notices.shift()!);
+      if (fit === false) return 'rematch';
+      if (endRequested !== null) return 'ended';
+      if (status === 'paused') {
+        publish();
+        const seen = changes;
+        await condition(() => replies.length > 0 || changes !== seen || endRequested !== null);
+        continue;
+      }
+      while (risks.length > 0) await riskAlert(m, risks.shift()!);
+      const escalateAt =
+        alert && !alert.acknowledged && !alert.escalated ? alert.sentAtMs + ACK_WITHIN_MS : null;
+      if (escalateAt !== null && now() >= escalateAt) {
+        await escalate(m);
+        continue;
+      }
+      if (now() >= endsAtMs!) return 'ended';
+      const ev = nextSessionEvent(sessions, done);
+      if (ev && now() >= ev.atMs) {
+        done.add(ev.key);
+        await sessionEvent(m, ev);
+        continue;
+      }
+      const idle = nextIdleEvent(activeSinceMs, sessions, now(), done);
+      if (idle && now() >= idle.atMs) {
+        done.add(idle.key);
+        if (await idleEvent(m, idle)) return 'ended';
+        continue;
+      }
+      publish();
+      const seen = changes;
+      await condition(
+        () => replies.length > 0 || risks.length > 0 || endRequested !== null || changes !== seen,
+        Math.max(
+          1,
+          Math.min(endsAtMs!, escalateAt ?? Infinity, ev?.atMs ?? Infinity, idle?.atMs ?? Infinity) - now(),
+        ),
+      );
+    }
+  }
+
+  /** Texts both sides for a change an update made (booked, moved, paused, resumed, feedback by API). */
+  async function notify(m: Offer, n: Notice): Promise<void> {
+    const both = async (key: string, kind: string, body: (tz: string) => string) => {
+      await send({ memberId: m.mentorMemberId }, `${key}:mentor`, kind, body(m.mentorTimezone));
+      await send({ memberId: menteeMemberId }, `${key}:mentee`, kind, body(menteeTz));
+    };
+    if (n.kind === 'booked' || n.kind === 'moved') {
+      const x = sessions[n.session - 1]!;
+      const text = n.kind === 'booked' ? sessionBookedText : sessionMovedText;
+      await both(`session:${n.session}:v${n.reschedules}:${n.kind}`, `mentorship_session_${n.kind}`, (tz) =>
+        text(localLabel(x.startsAtMs, tz)),
+      );
+    } else if (n.kind === 'paused' || n.kind === 'resumed') {
+      await mx.setMatchStatus({ matchId, status, mentorId: m.mentorId, reason: null });
+      await both(`${n.kind}:${n.at}`, `mentorship_${n.kind}`, () =>
+        n.kind === 'paused' ? PAUSED_TEXT : RESUMED_TEXT,
+      );
+    } else if (n.kind === 'feedback') {
+      await afterFeedback(m, n.session, n.from, n.rating, n.key);
+    }
+  }
+
+  async function sessionEvent(m: Offer, ev: SessionEvent): Promise<void> {
+    const x = sessions[ev.session - 1]!;
+    const key = `${ev.key}`;
+    if (ev.kind === 'remind24' || ev.kind === 'remind1') {
+      const hoursBefore = ev.kind === 'remind24' ? 24 : 1;
+      // The day-before reminder is held to the recipient's daytime; the 1 h one goes as it is (they booked it).
+      const extra = ev.kind === 'remind24' ? { window: ALERT_WINDOW } : {};
+      await send(
+        { memberId: m.mentorMemberId },
+        `${key}:mentor`,
+        'mentorship_session_reminder',
+        sessionReminderText(localLabel(x.startsAtMs, m.mentorTimezone), hoursBefore),
+        extra,
+      );
+      await send(
+        { memberId: menteeMemberId },
+        `${key}:mentee`,
+        'mentorship_session_reminder',
+        sessionReminderText(localLabel(x.startsAtMs, menteeTz), hoursBefore),
+        extra,
+      );
+    } else if (ev.kind === 'briefing') {
+      const last = [...sessions].reverse().find((p) => p.number < x.number && p.status === 'held');
+      const b = await ai.writeMentorBriefing({
+        menteeMemberId,
+        session: x.number,
+        lastSession: last ? { ratings: last.ratings } : null,
+      });
+      briefings.set(x.number, b);
+      await send({ memberId: m.mentorMemberId }, key, 'mentorship_briefing', b.text + BRIEFING_MORE_HINT, {
+        expectReply: {
+          accepts: `mentorship_briefing:${x.number}`,
+          untilMs: x.startsAtMs + x.minutes * MINUTE,
+        },
+      });
+    } else {
+      // After the session: presumed held unless a side says it did not happen; both are asked to rate it.
+      x.status = 'held';
+      for (const role of SESSION_ROLES) {
+        await send(
+          { memberId: role === 'mentor' ? m.mentorMemberId : menteeMemberId },
+          `${key}:${role}`,
+          'mentorship_session_check',
+          SESSION_CHECK_TEXT,
+          {
+            window: ALERT_WINDOW,
+            expectReply: {
+              accepts: `mentorship_session:${x.number}:${role}`,
+              untilMs: now() + ANSWER_WITHIN_MS,
+            },
+          },
+        );
+      }
+    }
+  }
+
+  /** Thanks (or sorry) to the side that answered; after the mentee's first rating, the pairing-fit question. */
+  async function afterFeedback(
+    m: Offer,
+    n: number,
+    from: SessionRole,
+    rating: number | 'no_show',
+    key: string,
+  ): Promise<void> {
+    const to = { memberId: from === 'mentor' ? m.mentorMemberId : menteeMemberId };
+    const body = rating === 'no_show' ? SESSION_NO_SHOW_TEXT : SESSION_THANKS_TEXT;
+    await send(to, `session:${n}:feedback:${key}`, 'mentorship_session_feedback', body);
+    if (from === 'mentee' && rating !== 'no_show' && !fitAsked && fit === null) {
+      fitAsked = true;
+      await send({ memberId: menteeMemberId }, `fit:${round}`, 'mentorship_fit_question', FIT_QUESTION_TEXT, {
+        expectReply: { accepts: 'mentorship_fit', untilMs: now() + ANSWER_WITHIN_MS },
+      });
+    }
+  }
+
+  /** 30 days without a session: both nudged; 83: warned; 90: the match ends (unless it completes first). */
+  async function idleEvent(m: Offer, e: IdleEvent): Promise<boolean> {
+    // A match that completes before the inactivity end is neither warned nor ended for it.
+    if (e.kind !== 'nudge' && endsAtMs! <= e.anchorMs + INACTIVITY_DAYS.end * DAY) return false;
+    if (e.kind === 'end') {
+      endRequested = 'no session for 90 days';
+      endText = IDLE_ENDED_TEXT;
+      return true;
+    }
+    const body = e.kind === 'nudge' ? NUDGE_TEXT : IDLE_WARNING_TEXT;
+    const kind = e.kind === 'nudge' ? 'mentorship_nudge' : 'mentorship_idle_warning';
+    await send({ memberId: m.mentorMemberId }, `${e.key}:mentor`, kind, body, { window: ALERT_WINDOW });
+    await send({ memberId: menteeMemberId }, `${e.key}:mentee`, kind, body, { window: ALERT_WINDOW });
+    return false;
+  }
+
+  /** The mentee said "not a fit": sessions off, the slot released, both told; the request is matched again. */
+  async function rematch(m: Offer): Promise<void> {
+    for (const x of upcoming()) x.status = 'cancelled';
+    await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
+    await send(
+      { memberId: m.mentorMemberId },
+      `rematch:${round}:mentor`,
+      'mentorship_rematch',
+      REMATCH_MENTOR_TEXT,
+    );
+    await send(
+      { memberId: menteeMemberId },
+      `rematch:${round}:mentee`,
+      'mentorship_rematch',
+      REMATCH_MENTEE_TEXT,
+    );
+    round++;
+    mentor = null;
+    endsAtMs = null;
+    fit = null;
+    fitAsked = false;
+    status = 'requested';
+    await mx.setMatchStatus({ matchId, status, mentorId: null, reason: 'not a fit: matching again' });
+  }
 
   /** (Un)subscribes to the mentee's risk; a member workflow that is gone (erased) is logged, not fatal. */
   async function toMentee(signal: typeof subscribeRiskSignal): Promise<void> {
@@ -261,6 +750,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       mentorId: c.mentorId,
       mentorMemberId: c.mentorMemberId,
       mentorTimezone: c.mentorTimezone,
+      mentorAvailability: c.mentorAvailability ?? [],
       rank,
       score: c.score,
       breakdown: c.breakdown,
@@ -276,7 +766,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     await mx.recordOffer({ matchId, ...publicOffer(o) });
     await toMentor(o.mentorId, true);
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: null });
-    await sendToMentor(o, `offer:${o.mentorId}`, 'mentorship_offer', offerText(acceptHours), deadlineMs);
+    // The offer itself waits for the mentor's daytime (08:00–21:00 their zone), like their accept-by clock.
+    await sendToMentor(o, `offer:${o.mentorId}`, 'mentorship_offer', offerText(acceptHours), deadlineMs, v2);
     const reminders = OFFER_REMINDER_HOURS.filter((h) => h < acceptHours).map((h) => ({
       atMs: afterWakingTime(offeredAtMs, (acceptHours - h) * HOUR, c.mentorTimezone),
       hoursLeft: h,
@@ -342,17 +833,19 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     mentor = o;
     status = 'active';
     endsAtMs = now() + weeks * 7 * 24 * HOUR;
+    activeSinceMs = now();
+    const again = round === 1 ? '' : `:${round}`;
     await close(o, 'accepted', `accepted by ${d.via}`);
     await mx.setMatchStatus({ matchId, status, mentorId: o.mentorId, reason: null });
     await send(
       { memberId: o.mentorMemberId },
-      'matched:mentor',
+      `matched:mentor${again}`,
       'mentorship_matched',
       matchedMentorText(weeks),
     );
     await send(
       { memberId: menteeMemberId },
-      'matched:mentee',
+      `matched:mentee${again}`,
       'mentorship_matched',
       matchedMenteeText(weeks),
     );
@@ -451,12 +944,22 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       mentorId: m.mentorId,
       reason: `risk alert of ${alert!.localDate} not acknowledged within 24 h`,
     });
+    // The escalated alert goes to the mentor at once: the once-a-day limit and quiet hours do not hold it back.
+    if (v2)
+      await send(
+        { memberId: m.mentorMemberId },
+        `risk:${alert!.localDate}:escalated`,
+        'mentorship_risk_escalated',
+        RISK_ESCALATED_TEXT,
+        { expectReply: { accepts: `mentorship_risk:${m.mentorId}`, untilMs: now() + ACK_WITHIN_MS } },
+      );
   }
 
   /** While active: the mentor's OK to a risk alert; anything else addressed to an offer is told it closed. */
   async function handleActiveReplies(m: Offer): Promise<void> {
     while (replies.length > 0) {
       const r = replies.shift()!;
+      if (v2 && (await sessionReply(m, r))) continue;
       if (r.accepts !== `mentorship_risk:${m.mentorId}`) {
         await answerClosed(r);
         continue;
@@ -486,9 +989,73 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     }
   }
 
-  function sendToMentor(o: Offer, key: string, kind: string, body: string, untilMs: number): Promise<void> {
+  /** Replies to a session check, the pairing-fit question or a briefing (MORE); false when it is none of them. */
+  async function sessionReply(m: Offer, r: InboundReply): Promise<boolean> {
+    const a = r.accepts ?? '';
+    const check = /^mentorship_session:(\d+):(mentor|mentee)$/.exec(a);
+    if (check) {
+      const n = Number(check[1]);
+      const from = check[2] as SessionRole;
+      const x = sessions[n - 1];
+      const rating = parseRating(r.body);
+      const to = { memberId: from === 'mentor' ? m.mentorMemberId : menteeMemberId };
+      if (!x || rating === null) {
+        await send(to, `session_hint:${r.inboundId}`, 'mentorship_session_hint', SESSION_CHECK_HINT_TEXT);
+      } else {
+        applyFeedback(n, from, rating);
+        await afterFeedback(m, n, from, rating, `sms:${r.inboundId}`);
+      }
+      return true;
+    }
+    if (a === 'mentorship_fit') {
+      const answer = parseFit(r.body);
+      if (answer === null || fit !== null) {
+        if (fit === null)
+          await send(
+            { memberId: menteeMemberId },
+            `fit_hint:${r.inboundId}`,
+            'mentorship_fit_hint',
+            FIT_HINT_TEXT,
+          );
+        return true;
+      }
+      fit = answer;
+      if (answer)
+        await send(
+          { memberId: menteeMemberId },
+          `fit:${round}:yes`,
+          'mentorship_fit_thanks',
+          FIT_THANKS_TEXT,
+        );
+      return true;
+    }
+    const brief = /^mentorship_briefing:(\d+)$/.exec(a);
+    if (brief) {
+      const n = Number(brief[1]);
+      const b = briefings.get(n);
+      if (b && /^\s*MORE\b/i.test(r.body))
+        await send(
+          { memberId: m.mentorMemberId },
+          `briefing:${n}:more:${r.inboundId}`,
+          'mentorship_briefing_more',
+          b.more,
+        );
+      return true;
+    }
+    return false;
+  }
+
+  function sendToMentor(
+    o: Offer,
+    key: string,
+    kind: string,
+    body: string,
+    untilMs: number,
+    daytime = false,
+  ): Promise<void> {
     return send({ memberId: o.mentorMemberId }, key, kind, body, {
       expectReply: { accepts: `mentorship_offer:${o.mentorId}`, untilMs },
+      ...(daytime ? { window: ALERT_WINDOW } : {}),
     });
   }
 
@@ -513,6 +1080,20 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
 const addressee = (r: InboundReply): string | null =>
   r.accepts?.startsWith('mentorship_offer:') ? r.accepts.slice('mentorship_offer:'.length) : null;
 
-function publicOffer({ mentorMemberId: _m, mentorTimezone: _z, ...o }: Offer): OfferView {
+function publicOffer({
+  mentorMemberId: _m,
+  mentorTimezone: _z,
+  mentorAvailability: _a,
+  ...o
+}: Offer): OfferView {
   return o;
+}
+
+/** `Tue 18:00` (or with the date: `Tue 2028-07-11 18:00`) in the zone. */
+function localLabel(ms: number, tz: string, withDate = false): string {
+  const p = localParts(ms, tz);
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][p.weekday]!;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const date = withDate ? ` ${p.year}-${pad(p.month)}-${pad(p.day)}` : '';
+  return `${day}${date} ${pad(p.hour)}:${pad(p.minute)}`;
 }
