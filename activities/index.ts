@@ -5,6 +5,7 @@ import { createCampaignActivities } from './campaigns.js';
 import { createMemberActivities } from './members.js';
 import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
 
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   smsPerSecond?: number;
   /** AI texts; omitted or openai null → deterministic templates. */
   ai?: { openai: OpenAI | null; model: string; dailyBudgetMicroUsd?: number };
+  /** SMS and AI metrics (activities/metrics.ts); a private registry when omitted. */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -43,7 +46,8 @@ export type NoSharedNames = [
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  const deps = { ...given, metrics: given.metrics ?? createWorkerMetrics() };
   return {
     ...createMessagingActivities(deps),
     ...createMemberActivities(deps),
@@ -54,6 +58,7 @@ export function createActivities(deps: ActivityDeps) {
       openai: deps.ai?.openai ?? null,
       model: deps.ai?.model ?? 'gpt-4o-mini',
       dailyBudgetMicroUsd: deps.ai?.dailyBudgetMicroUsd,
+      metrics: deps.metrics,
     }),
   };
 }

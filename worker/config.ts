@@ -90,6 +90,14 @@ const schema = z
         .regex(/^[^:\s]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:9464')
         .optional(),
     ),
+    /** host:port where the worker serves its own Prometheus metrics (SMS, pacing, AI); unset = not served. */
+    WORKER_APP_METRICS_ADDRESS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[^:\s]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:9465')
+        .optional(),
+    ),
     QUIET_HOURS_MARKETING: z
       .string()
       .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
@@ -161,6 +169,8 @@ export interface Config {
   processMetrics: boolean;
   /** host:port of the worker's Temporal SDK Prometheus endpoint, if served. */
   workerMetricsAddress: string | undefined;
+  /** host:port of the worker's own Prometheus endpoint (domain metrics), if served. */
+  workerAppMetricsAddress: string | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
@@ -229,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: c.TRUST_PROXY === 'true',
     processMetrics: true,
     workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
+    workerAppMetricsAddress: c.WORKER_APP_METRICS_ADDRESS,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     twilio:
       c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER

@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
+import type { WorkerMetrics } from '../activities/metrics.js';
 import type { Db } from '../db/client.js';
 import type { Config } from './config.js';
 import { sanitizingActivityInterceptors } from './interceptors.js';
@@ -86,6 +87,7 @@ export async function createWorkerFromConfig(
   db: Db,
   temporalAddress: string,
   logger: Logger,
+  metrics?: WorkerMetrics,
 ) {
   const sms = createSmsProvider(config);
   await sms.verify?.();
@@ -99,5 +101,6 @@ export async function createWorkerFromConfig(
     defaultTimezone: config.defaultTimezone,
     smsPerSecond: config.smsPerSecond,
     ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
+    ...(metrics && { metrics }),
   });
 }
