@@ -54,9 +54,12 @@ const OPENAPI_INFO = {
     'names each field in `errors[]`.',
 };
 
-export function createApp(deps: AppDeps) {
+export function createApp(given: AppDeps) {
   const app = createRouter();
-  const metrics = createApiMetrics({ processMetrics: deps.config.processMetrics ?? false });
+  const metrics =
+    given.metrics ??
+    createApiMetrics({ processMetrics: given.config.processMetrics ?? false, temporal: given.temporal });
+  const deps: AppDeps = { ...given, metrics };
 
   app.use('*', requestId);
   app.use('*', metrics.middleware);

@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import type { ApiMetrics } from './metrics.js';
 
 export interface AppConfig {
   /**
@@ -37,4 +38,9 @@ export interface AppDeps {
   temporal: Client;
   config: AppConfig;
   logger: Logger;
+  /**
+   * The API's metrics (api/metrics.ts); createApp makes them when absent. Given by the composition root so the
+   * inbox drainer records into the same registry that GET /metrics serves.
+   */
+  metrics?: ApiMetrics;
 }

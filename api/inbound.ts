@@ -31,6 +31,7 @@ import {
 import { applyConsentToMember, findMemberByPhone } from '../db/members.js';
 import { consentEvents, type InboundMessage } from '../db/schema.js';
 import type { OptOutManagedBy } from '../activities/sms/provider.js';
+import type { InboundMetrics, InboundVia } from './metrics.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
 import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
@@ -54,6 +55,10 @@ export interface InboundDeps {
   brand: Brand;
   /** Who answers keywords (SMS_OPT_OUT_MANAGED_BY); default crewline. */
   optOutManagedBy?: OptOutManagedBy;
+  /** Routed texts and their webhook-to-workflow latency (api/metrics.ts); nothing recorded when absent. */
+  metrics?: InboundMetrics | undefined;
+  /** Who is routing: the webhook as the text arrives, or the inbox drainer later (a metrics label). */
+  via?: InboundVia;
 }
 
 export type RouteOutcome = 'routed' | 'unrouted' | 'pending' | 'claimed_elsewhere';
@@ -152,6 +157,14 @@ const bounded = <T>(temporal: Client, fn: () => Promise<T>) =>
   temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, fn);
 
 export async function routeInbound(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
+  const outcome = await routeOnce(deps, row);
+  // Counted where this call decided (a text already routed, or claimed by another caller, is not counted again).
+  if (outcome !== 'claimed_elsewhere' && row.routeStatus !== 'routed' && row.routeStatus !== 'unrouted')
+    deps.metrics?.routed(deps.via ?? 'webhook', row.kind, outcome, row.receivedAt);
+  return outcome;
+}
+
+async function routeOnce(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
   const { db } = deps;
   if (row.routeStatus === 'routed' || row.routeStatus === 'unrouted') return row.routeStatus;
   // Keep each number's texts in order: while an older one waits for the drainer, this one waits too.
@@ -233,7 +246,7 @@ export async function drainInbox(deps: InboundDeps, opts: { olderThanMs?: number
   const pending = await undeliveredInbound(deps.db, cutoff, opts.limit ?? 100);
   let routed = 0;
   for (const row of pending) {
-    const outcome = await routeInbound(deps, row);
+    const outcome = await routeInbound({ ...deps, via: 'drainer' }, row);
     if (outcome === 'routed') routed++;
     if (outcome === 'pending') break; // still unreachable: next tick, same order
   }

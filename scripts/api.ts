@@ -11,6 +11,7 @@ import { onShutdown, requireExternal } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
+import { createApiMetrics } from '../api/metrics.js';
 import { listen } from '../api/server.js';
 
 const config = loadConfig();
@@ -22,11 +23,12 @@ const connection = await Connection.connect({ address: temporalAddress });
 const added = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
 const stopDrainer = startInboxDrainer(
-  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
+  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy, metrics: metrics.inbound },
   logger,
 );
-const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
+const http = await listen(createApp({ db, temporal, config, logger, metrics }), config.port, config.host);
 logger.info({ url: http.url }, 'API listening');
 onShutdown(logger, async () => {
   await http.close();

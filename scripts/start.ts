@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
+import { createApiMetrics } from '../api/metrics.js';
 import { listen } from '../api/server.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
@@ -21,6 +22,7 @@ import {
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
+import { createWorkerRegistry, serveMetrics } from '../worker/metrics.js';
 import { createWorkerFromConfig, installRuntime } from '../worker/worker.js';
 
 const config = loadConfig();
@@ -57,21 +59,27 @@ if (!temporalAddress) {
 
 await runMigrations(databaseUrl);
 const { db, close: closeDb } = createDb(databaseUrl);
+const workerMetrics = createWorkerRegistry({ processMetrics: true });
+const workerMetricsServer = config.workerAppMetricsAddress
+  ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress)
+  : undefined;
 const { worker, connection: workerConnection } = await createWorkerFromConfig(
   config,
   db,
   temporalAddress,
   logger,
+  workerMetrics,
 );
 const connection = await Connection.connect({ address: temporalAddress });
 const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
 const stopDrainer = startInboxDrainer(
-  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
+  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy, metrics: metrics.inbound },
   logger,
 );
-const http = await listen(createApp({ db, temporal, config, logger }), config.port, config.host);
+const http = await listen(createApp({ db, temporal, config, logger, metrics }), config.port, config.host);
 const workerRun = worker.run();
 
 say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
@@ -100,6 +108,7 @@ onShutdown(logger, async () => {
   await workerRun.catch(() => {});
   await workerConnection.close();
   await connection.close();
+  await workerMetricsServer?.close();
   await closeDb();
   await temporalServer?.stop();
   await pg?.stop();
