@@ -60,31 +60,40 @@ export function createApiMetrics(
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });
-  const countFailures = new Counter({
-    name: 'crewline_workflow_count_failures_total',
-    help: 'Temporal visibility count queries that failed (the workflows gauge keeps its last values)',
-    registers,
-  });
-
+  // One refresh per TTL, shared by the gauge and the failure counter (a scrape collects them concurrently).
+  let refresh: (() => Promise<void>) | undefined;
+  let last = new Map<string, number>();
+  let failures = 0;
   if (opts.temporal) {
     const temporal = opts.temporal;
     const ttl = opts.workflowCountsTtlMs ?? WORKFLOW_COUNTS_TTL_MS;
     let readAt = -Infinity;
-    let last = new Map<string, number>();
+    let reading: Promise<void> | undefined;
+    refresh = () => {
+      if (!reading && performance.now() - readAt >= ttl) {
+        readAt = performance.now();
+        reading = countWorkflows(temporal)
+          .then(
+            (counts) => {
+              last = counts;
+            },
+            () => {
+              failures++;
+            },
+          )
+          .finally(() => {
+            reading = undefined;
+          });
+      }
+      return reading ?? Promise.resolve();
+    };
     new Gauge({
       name: 'crewline_workflows',
       help: 'Workflows by type and execution status (Temporal visibility count, refreshed at most every 30 s)',
       labelNames: ['type', 'status'] as const,
       registers,
       async collect() {
-        if (performance.now() - readAt >= ttl) {
-          readAt = performance.now();
-          try {
-            last = await countWorkflows(temporal);
-          } catch {
-            countFailures.inc();
-          }
-        }
+        await refresh?.();
         this.reset();
         for (const [key, n] of last) {
           const [type, status] = key.split('\u0000') as [string, string];
@@ -93,6 +102,15 @@ export function createApiMetrics(
       },
     });
   }
+  new Gauge({
+    name: 'crewline_workflow_count_failures',
+    help: 'Temporal visibility count reads that failed since start (the workflows gauge keeps its last values)',
+    registers,
+    async collect() {
+      await refresh?.();
+      this.set(failures);
+    },
+  });
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const started = performance.now();
