@@ -12,6 +12,7 @@ import { accessControl } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { createApiMetrics } from './metrics.js';
 import { requestId, requestIdOf } from './request-id.js';
+import { tracingMiddleware } from './tracing.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { campaignsRouter } from './routes/campaigns.js';
@@ -62,6 +63,7 @@ export function createApp(given: AppDeps) {
   const deps: AppDeps = { ...given, metrics };
 
   app.use('*', requestId);
+  if (deps.config.tracing) app.use('*', tracingMiddleware);
   app.use('*', metrics.middleware);
 
   app.use('*', async (c, next) => {

@@ -20,6 +20,8 @@ export interface AppConfig {
   rateLimits?: { perKeyPerMinute: number; perIpPerMinute: number; windowSeconds?: number };
   /** Take the client address from X-Forwarded-For (last entry: the one our proxy added) instead of the socket. */
   trustProxy?: boolean;
+  /** OpenTelemetry is on (a tracer provider is registered): every request gets a server span (api/tracing.ts). */
+  tracing?: { endpoint: string } | undefined;
   /** Node process metrics (event loop, memory, GC) on /metrics besides the request metrics. */
   processMetrics?: boolean;
   /** The URL Twilio reaches us at: webhook signatures are checked against it. */

@@ -22,7 +22,14 @@ const connection = await Connection.connect({ address: temporalAddress });
 // Member workflows are started with search attributes: do not wait for a worker to register them.
 const added = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+// Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
+const otel = config.tracing ? await import('../worker/tracing.js') : undefined;
+const tracing = otel && config.tracing ? otel.startTracing('crewline-api', config.tracing) : undefined;
+const temporal = new Client({
+  connection,
+  namespace: config.temporal.namespace,
+  ...(otel && { interceptors: otel.tracingClientInterceptors() }),
+});
 const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
 const stopDrainer = startInboxDrainer(
   { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy, metrics: metrics.inbound },
@@ -34,5 +41,6 @@ onShutdown(logger, async () => {
   await http.close();
   await stopDrainer();
   await connection.close();
+  await tracing?.shutdown();
   await closeDb();
 });

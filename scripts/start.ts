@@ -59,6 +59,9 @@ if (!temporalAddress) {
 
 await runMigrations(databaseUrl);
 const { db, close: closeDb } = createDb(databaseUrl);
+// Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
+const otel = config.tracing ? await import('../worker/tracing.js') : undefined;
+const tracing = otel && config.tracing ? otel.startTracing('crewline', config.tracing) : undefined;
 const workerMetrics = createWorkerRegistry({ processMetrics: true });
 const workerMetricsServer = config.workerAppMetricsAddress
   ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress)
@@ -69,11 +72,16 @@ const { worker, connection: workerConnection } = await createWorkerFromConfig(
   temporalAddress,
   logger,
   workerMetrics,
+  tracing && otel?.tracingWorkerOptions(tracing),
 );
 const connection = await Connection.connect({ address: temporalAddress });
 const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const temporal = new Client({
+  connection,
+  namespace: config.temporal.namespace,
+  ...(otel && { interceptors: otel.tracingClientInterceptors() }),
+});
 const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
 const stopDrainer = startInboxDrainer(
   { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy, metrics: metrics.inbound },
@@ -109,6 +117,7 @@ onShutdown(logger, async () => {
   await workerConnection.close();
   await connection.close();
   await workerMetricsServer?.close();
+  await tracing?.shutdown();
   await closeDb();
   await temporalServer?.stop();
   await pg?.stop();

@@ -16,12 +16,22 @@ const logger = createLogger(config.logLevel, 'crewline-worker');
 const { databaseUrl, temporalAddress } = requireExternal(config);
 installRuntime(config.logLevel, undefined, { metricsAddress: config.workerMetricsAddress });
 const { db, close: closeDb } = createDb(databaseUrl);
+// Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
+const otel = config.tracing ? await import('./tracing.js') : undefined;
+const tracing = otel && config.tracing ? otel.startTracing('crewline-worker', config.tracing) : undefined;
 const metrics = createWorkerRegistry({ processMetrics: true });
 const metricsServer = config.workerAppMetricsAddress
   ? await serveMetrics(metrics.registry, config.workerAppMetricsAddress)
   : undefined;
 if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
-const { worker, connection } = await createWorkerFromConfig(config, db, temporalAddress, logger, metrics);
+const { worker, connection } = await createWorkerFromConfig(
+  config,
+  db,
+  temporalAddress,
+  logger,
+  metrics,
+  tracing && otel?.tracingWorkerOptions(tracing),
+);
 const clientConnection = await Connection.connect({ address: temporalAddress });
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
@@ -34,5 +44,6 @@ await worker.run();
 await connection.close();
 await clientConnection.close();
 await metricsServer?.close();
+await tracing?.shutdown();
 await closeDb();
 process.exit(0);
