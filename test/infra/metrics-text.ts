@@ -1,4 +1,41 @@
-/** Reading Prometheus text exposition in tests: one sample by name and a subset of its labels. */
+/**
+ * Reading Prometheus text exposition in tests (one sample by name and a subset of its labels), and the metric
+ * names the Grafana dashboard queries.
+ */
+import { readFileSync } from 'node:fs';
+
+export const DASHBOARD_PATH = new URL('../../ops/grafana/dashboards/crewline.json', import.meta.url);
+
+interface Panel {
+  type?: string;
+  targets?: { expr?: string }[];
+  panels?: Panel[];
+}
+
+/** Every PromQL expression of the dashboard, panel by panel (rows' nested panels included). */
+export function dashboardExprs(): { panel: string; expr: string }[] {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD_PATH, 'utf8')) as {
+    panels: (Panel & { title: string })[];
+  };
+  const out: { panel: string; expr: string }[] = [];
+  const walk = (panels: (Panel & { title?: string })[]) => {
+    for (const p of panels) {
+      for (const t of p.targets ?? []) if (t.expr) out.push({ panel: p.title ?? '', expr: t.expr });
+      walk(p.panels ?? []);
+    }
+  };
+  walk(dashboard.panels);
+  return out;
+}
+
+/** The metric names (series as exported: `_bucket`, `_total` included) the dashboard's expressions read. */
+export function dashboardMetricNames(): string[] {
+  const names = new Set<string>();
+  for (const { expr } of dashboardExprs())
+    for (const m of expr.matchAll(/\b(?:crewline|temporal)_[a-z0-9_]+/g)) names.add(m[0]);
+  return [...names].sort();
+}
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
