@@ -26,9 +26,8 @@ import type { OpenTelemetryWorkflowExporter } from '@temporalio/interceptors-ope
 const require = createRequire(import.meta.url);
 
 /** The workflow-side interceptors (spans in the sandbox), bundled with the workflows when tracing is on. */
-export const OTEL_WORKFLOW_INTERCEPTORS = require.resolve(
-  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
-);
+export const OTEL_WORKFLOW_INTERCEPTORS =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 export interface TracingConfig {
   /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL; spans go to `<endpoint>/v1/traces`. */
