@@ -13,6 +13,7 @@
  * routed now (Temporal down) goes back to `pending`; the inbox drainer (api/inbox-drainer.ts) delivers it later,
  * and a newer text from the same phone waits behind an older undelivered one.
  */
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -116,6 +117,7 @@ export async function ingestInbound(
     memberId: member?.id ?? null,
     kind,
     keyword,
+    traceparent: activeTraceparent(),
   });
   if (row.kind === 'opt_out' || row.kind === 'opt_in') await applyKeywordConsent(db, row);
   return { row, duplicate };
@@ -156,8 +158,21 @@ const bounded = <T>(temporal: Client, fn: () => Promise<T>) =>
   // Bounded: the webhook must answer Twilio quickly even when Temporal is down.
   temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, fn);
 
+/** The active span's W3C traceparent (a webhook's server span when tracing is on), or null. */
+function activeTraceparent(): string | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? null;
+}
+
 export async function routeInbound(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
-  const outcome = await routeOnce(deps, row);
+  // The drainer delivers inside the trace of the webhook that stored the text (the signal's span joins it).
+  const outcome =
+    deps.via === 'drainer' && row.traceparent
+      ? await context.with(propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent }), () =>
+          routeOnce(deps, row),
+        )
+      : await routeOnce(deps, row);
   // Counted where this call decided (a text already routed, or claimed by another caller, is not counted again).
   if (outcome !== 'claimed_elsewhere' && row.routeStatus !== 'routed' && row.routeStatus !== 'unrouted')
     deps.metrics?.routed(deps.via ?? 'webhook', row.kind, outcome, row.receivedAt);
