@@ -10,12 +10,14 @@
  */
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createApp } from '../../api/app.js';
+import { drainInbox, ingestInbound } from '../../api/inbound.js';
 import { listen } from '../../api/server.js';
 import { messages } from '../../db/schema.js';
 import { freePort } from '../../worker/infra.js';
@@ -45,6 +47,8 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let worker: Workers;
 let running: Promise<void>;
 let http: Awaited<ReturnType<typeof listen>>;
+let temporal: Client;
+let memberId: string;
 
 beforeAll(async () => {
   tracing = startTracing('crewline-test', { spanProcessor: new SimpleSpanProcessor(exported) });
@@ -64,7 +68,7 @@ beforeAll(async () => {
     tracing: tracingWorkerOptions(tracing),
   });
   running = worker.run();
-  const temporal = new Client({
+  temporal = new Client({
     connection: env.connection,
     namespace: env.namespace ?? 'default',
     interceptors: tracingClientInterceptors(),
@@ -116,6 +120,7 @@ it('webhook → signal → workflow handling → acknowledgement send, in one tr
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
+  memberId = id;
   await waitFor(() => fake.byTo(PHONE).length === 1, 'the welcome at Twilio');
 
   // The member's YES, signed by "Twilio"; the workflow acknowledges it with the confirmation text.
@@ -136,7 +141,11 @@ it('webhook → signal → workflow handling → acknowledgement send, in one tr
     const webhook = all.find((s) => s.name === 'POST /webhooks/twilio/sms');
     if (!webhook) return false;
     const trace = all.filter((s) => s.spanContext().traceId === webhook.spanContext().traceId);
-    return trace.some((s) => s.name === 'RunActivity:sendSms') && { webhook, trace };
+    // Workflow spans leave the sandbox after their activation: StartActivity ends once the activity has finished.
+    const done = ['RunActivity:sendSms', 'StartActivity:sendSms', 'HandleSignal:reply'].every((name) =>
+      trace.some((s) => s.name === name),
+    );
+    return done && { webhook, trace };
   }, 'the reply trace with the send activity');
   const names = trace.map((s) => s.name).join(', ');
   expect(webhook.parentSpanId).toBeUndefined();
@@ -166,3 +175,31 @@ it('webhook → signal → workflow handling → acknowledgement send, in one tr
   expect(dump).not.toContain('Ana');
   expect(dump).not.toContain(ack.body.slice(0, 20));
 }, 180_000);
+
+it('a text the inbox drainer delivers later stays in the trace of the webhook that stored it', async () => {
+  expect(memberId).toBeDefined();
+  // The webhook stored the text but could not signal (Temporal unreachable): its request span is over.
+  const request = trace.getTracer('test').startSpan('POST /webhooks/twilio/sms (Temporal down)');
+  const { row } = await context.with(trace.setSpan(context.active(), request), () =>
+    ingestInbound(database.db, { messageSid: newMessageSid(), from: PHONE, to: OUR_NUMBER, body: 'hello' }),
+  );
+  request.end();
+  expect(row.routeStatus).toBe('pending');
+  expect(row.traceparent).toContain(request.spanContext().traceId);
+
+  // Later, outside any request, the drainer routes it.
+  const { routed } = await drainInbox({ db: database.db, temporal, brand: BRAND }, { olderThanMs: -60_000 });
+  expect(routed).toBe(1);
+  const { signal, handled } = await waitFor(async () => {
+    await tracing.spanProcessor.forceFlush();
+    const inTrace = exported
+      .getFinishedSpans()
+      .filter((s) => s.spanContext().traceId === request.spanContext().traceId);
+    const signal = inTrace.find((s) => s.name === 'SignalWorkflow:reply');
+    const handled = signal && childrenOf(inTrace, signal).find((s) => s.name === 'HandleSignal:reply');
+    return handled && { signal, handled };
+  }, "the drainer's signal and its handling in the webhook's trace");
+  expect(signal.parentSpanId).toBe(request.spanContext().spanId);
+  expect(signal.attributes['temporalWorkflowId']).toBe(memberWorkflowId(memberId));
+  expect(handled.parentSpanId).toBe(signal.spanContext().spanId);
+}, 120_000);
