@@ -8,12 +8,12 @@
  */
 import { Counter, Histogram, Registry } from 'prom-client';
 
-/** A label value from a code-made string: lower case, [a-z0-9_], at most 40 characters. */
+/** A label value from a code-made string or a model name: lower case, [a-z0-9_.-], at most 40 characters. */
 export function labelValue(v: string | number | null | undefined, none = 'none'): string {
   if (v === null || v === undefined || v === '') return none;
   const s = String(v)
     .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/[^a-z0-9_.-]+/g, '_')
     .slice(0, 40);
   return s || none;
 }
