@@ -6,6 +6,7 @@ import { createCrewActivities } from './crews.js';
 import { createMemberActivities } from './members.js';
 import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
 
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   smsPerSecond?: number;
   /** AI texts; omitted or openai null → deterministic templates. */
   ai?: { openai: OpenAI | null; model: string; dailyBudgetMicroUsd?: number };
+  /** SMS and AI metrics (activities/metrics.ts); a private registry when omitted. */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -46,7 +49,8 @@ export type NoSharedNames = [
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  const deps = { ...given, metrics: given.metrics ?? createWorkerMetrics() };
   return {
     ...createMessagingActivities(deps),
     ...createMemberActivities(deps),
@@ -58,6 +62,7 @@ export function createActivities(deps: ActivityDeps) {
       openai: deps.ai?.openai ?? null,
       model: deps.ai?.model ?? 'gpt-4o-mini',
       dailyBudgetMicroUsd: deps.ai?.dailyBudgetMicroUsd,
+      metrics: deps.metrics,
     }),
   };
 }

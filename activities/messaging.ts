@@ -25,6 +25,7 @@ import {
   type QuietHoursWindow,
 } from '../workflows/lib/compliance.js';
 import { countSegments } from '../workflows/lib/segments.js';
+import { createWorkerMetrics, labelValue, reasonFamily, type WorkerMetrics } from './metrics.js';
 import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provider.js';
 import { validityPeriodSeconds } from './sms/validity.js';
 
@@ -96,6 +97,8 @@ export interface MessagingDeps {
   defaultTimezone?: string;
   /** Sender MPS (segments per second): sends are spaced segments ÷ MPS apart. Omitted = no spacing. */
   smsPerSecond?: number;
+  /** Where SMS outcomes and pacing lag are counted (worker/metrics.ts serves them); a private registry if omitted. */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -129,6 +132,9 @@ export function queueFullDelayMs(attempt: number): number {
 export function createMessagingActivities(deps: MessagingDeps) {
   const { db, sms } = deps;
   const policy = deps.policy ?? DEFAULT_POLICY;
+  const metrics = deps.metrics ?? createWorkerMetrics();
+  const dropped = (kind: string, reason: string) =>
+    metrics.smsDropped.inc({ kind: labelValue(kind), reason: reasonFamily(reason) });
 
   async function resolve(
     to: Recipient,
@@ -202,7 +208,10 @@ export function createMessagingActivities(deps: MessagingDeps) {
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const nowMs = activityNow();
     const recipient = await resolve(input.to);
-    if (!recipient) return { outcome: 'dropped', messageId: null, reason: 'recipient_not_found' };
+    if (!recipient) {
+      dropped(input.kind, 'recipient_not_found');
+      return { outcome: 'dropped', messageId: null, reason: 'recipient_not_found' };
+    }
     const { phone, timezone, memberId } = recipient;
 
     const existing = await db.query.messages.findFirst({
@@ -299,9 +308,14 @@ export function createMessagingActivities(deps: MessagingDeps) {
       return { kind: 'claimed', row } as const;
     });
 
-    if (gate.kind === 'drop') return recordDrop(input, phone, memberId, gate.reason);
-    if (gate.kind === 'defer')
+    if (gate.kind === 'drop') {
+      dropped(input.kind, gate.reason);
+      return recordDrop(input, phone, memberId, gate.reason);
+    }
+    if (gate.kind === 'defer') {
+      metrics.smsDeferred.inc({ kind: labelValue(input.kind), reason: labelValue(gate.timing.reason) });
       return { outcome: 'deferred', untilMs: gate.timing.untilMs, reason: gate.timing.reason };
+    }
     if (!gate.row) {
       // Someone else claimed it between our read and the claim: settle from its state.
       const row = await db.query.messages.findFirst({
@@ -367,7 +381,9 @@ export function createMessagingActivities(deps: MessagingDeps) {
     if (!slot) return;
     // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's.
     const skew = Date.now() - Number(slot.db_now_ms);
-    const waitMs = Number(slot.slot_ms) + skew - Date.now();
+    const plannedMs = Number(slot.slot_ms) + skew;
+    const startedMs = Date.now();
+    const waitMs = plannedMs - Date.now();
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
     // Release: never closer than this message's own segments ÷ MPS after the previous actual release, so a
     // send that woke late (a busy event loop) is not followed by one on time — the provider would see a burst.
@@ -378,17 +394,23 @@ export function createMessagingActivities(deps: MessagingDeps) {
       returning greatest(0, extract(epoch from (last_sent_at - clock_timestamp())) * 1000)::float8 as wait_ms`);
     const releaseMs = Number(release?.wait_ms ?? 0);
     if (releaseMs > 0) await new Promise((r) => setTimeout(r, releaseMs));
+    // Lag: how late the send leaves against the slot it reserved (a busy event loop, a slow release query).
+    metrics.pacingLag.observe(Math.max(0, Date.now() - plannedMs) / 1000);
+    metrics.pacingWait.observe(Math.max(0, Date.now() - startedMs) / 1000);
   }
 
   async function callProvider(row: Message): Promise<SendSmsResult> {
     await waitForSlot(row);
     try {
       const res = await sms.send(outbound(row));
+      metrics.smsSent.inc({ kind: labelValue(row.kind), purpose: labelValue(row.purpose) });
       await markSent(row.id, res.sid, res.status, res.from);
       return { outcome: 'sent', messageId: row.id, providerSid: res.sid };
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       const { failureClass, code } = err;
+      const errorLabels = { kind: labelValue(row.kind), code: labelValue(code), failure_class: failureClass };
+      metrics.smsProviderErrors.inc(errorLabels);
       if (failureClass === 'transient' || failureClass === 'queue_full') {
         // Certainly not processed (e.g. 429): back to pending; Temporal retries with backoff. A full sender
         // queue (21611) will not drain in seconds: the next attempt waits minutes, doubling.
@@ -440,6 +462,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
           updatedAt: new Date(),
         })
         .where(eq(messages.id, row.id));
+      metrics.smsFailed.inc(errorLabels);
       Context.current().log.warn('sms permanently failed', { messageId: row.id, code, failureClass });
       throw ApplicationFailure.nonRetryable(err.message, `Provider_${failureClass}`, {
         code,

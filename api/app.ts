@@ -13,6 +13,7 @@ import type { AppDeps } from './deps.js';
 import { MAX_IMPORT_BYTES } from './guest-import.js';
 import { createApiMetrics } from './metrics.js';
 import { requestId, requestIdOf } from './request-id.js';
+import { tracingMiddleware } from './tracing.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
 import { authRouter } from './routes/auth.js';
@@ -63,11 +64,15 @@ const OPENAPI_INFO = {
     'names each field in `errors[]`.',
 };
 
-export function createApp(deps: AppDeps) {
+export function createApp(given: AppDeps) {
   const app = createRouter();
-  const metrics = createApiMetrics({ processMetrics: deps.config.processMetrics ?? false });
+  const metrics =
+    given.metrics ??
+    createApiMetrics({ processMetrics: given.config.processMetrics ?? false, temporal: given.temporal });
+  const deps: AppDeps = { ...given, metrics };
 
   app.use('*', requestId);
+  if (deps.config.tracing) app.use('*', tracingMiddleware);
   app.use('*', metrics.middleware);
 
   app.use('*', async (c, next) => {

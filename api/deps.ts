@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import type { ApiMetrics } from './metrics.js';
 
 export interface AppConfig {
   /**
@@ -37,6 +38,8 @@ export interface AppConfig {
    * limit (loadConfig sets INBOUND_PER_PHONE_PER_MINUTE, default 10).
    */
   inboundPerPhonePerMinute?: number;
+  /** OpenTelemetry is on (a tracer provider is registered): every request gets a server span (api/tracing.ts). */
+  tracing?: { endpoint: string } | undefined;
   /** Node process metrics (event loop, memory, GC) on /metrics besides the request metrics. */
   processMetrics?: boolean;
   /** The URL Twilio reaches us at: webhook signatures are checked against it. */
@@ -55,4 +58,9 @@ export interface AppDeps {
   temporal: Client;
   config: AppConfig;
   logger: Logger;
+  /**
+   * The API's metrics (api/metrics.ts); createApp makes them when absent. Given by the composition root so the
+   * inbox drainer records into the same registry that GET /metrics serves.
+   */
+  metrics?: ApiMetrics;
 }

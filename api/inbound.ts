@@ -15,6 +15,7 @@
  * and a newer text from the same phone waits behind an older undelivered one.
  */
 import { createHash } from 'node:crypto';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { recordCampaignReply } from '../db/campaigns.js';
@@ -36,6 +37,7 @@ import { hitRateLimit } from '../db/rate-limits.js';
 import { consentEvents, type InboundMessage } from '../db/schema.js';
 import type { OptOutManagedBy } from '../activities/sms/provider.js';
 import { routeAdd } from './crew-add.js';
+import type { InboundMetrics, InboundVia } from './metrics.js';
 import { inboundWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { keywordWorkflow } from '../workflows/messaging/keyword.js';
 import {
@@ -65,6 +67,10 @@ export interface InboundDeps {
   brand: Brand;
   /** Who answers keywords (SMS_OPT_OUT_MANAGED_BY); default crewline. */
   optOutManagedBy?: OptOutManagedBy;
+  /** Routed texts and their webhook-to-workflow latency (api/metrics.ts); nothing recorded when absent. */
+  metrics?: InboundMetrics | undefined;
+  /** Who is routing: the webhook as the text arrives, or the inbox drainer later (a metrics label). */
+  via?: InboundVia;
 }
 
 export type RouteOutcome = 'routed' | 'unrouted' | 'pending' | 'claimed_elsewhere';
@@ -129,6 +135,7 @@ export async function ingestInbound(
     memberId: member?.id ?? null,
     kind,
     keyword,
+    traceparent: activeTraceparent(),
   });
   if (row.kind === 'opt_out' || row.kind === 'opt_in') await applyKeywordConsent(db, row);
   // Unset: no limit (an app built by hand, tests); the config loader sets INBOUND_PER_PHONE_PER_MINUTE (10).
@@ -179,7 +186,28 @@ const bounded = <T>(temporal: Client, fn: () => Promise<T>) =>
   // Bounded: the webhook must answer Twilio quickly even when Temporal is down.
   temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, fn);
 
+/** The active span's W3C traceparent (a webhook's server span when tracing is on), or null. */
+function activeTraceparent(): string | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? null;
+}
+
 export async function routeInbound(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
+  // The drainer delivers inside the trace of the webhook that stored the text (the signal's span joins it).
+  const outcome =
+    deps.via === 'drainer' && row.traceparent
+      ? await context.with(propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent }), () =>
+          routeOnce(deps, row),
+        )
+      : await routeOnce(deps, row);
+  // Counted where this call decided (a text already routed, or claimed by another caller, is not counted again).
+  if (outcome !== 'claimed_elsewhere' && row.routeStatus !== 'routed' && row.routeStatus !== 'unrouted')
+    deps.metrics?.routed(deps.via ?? 'webhook', row.kind, outcome, row.receivedAt);
+  return outcome;
+}
+
+async function routeOnce(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
   const { db } = deps;
   if (row.routeStatus === 'routed' || row.routeStatus === 'unrouted') return row.routeStatus;
   // Keep each number's texts in order: while an older one waits for the drainer, this one waits too.
@@ -324,7 +352,7 @@ export async function drainInbox(deps: InboundDeps, opts: { olderThanMs?: number
   const pending = await undeliveredInbound(deps.db, cutoff, opts.limit ?? 100);
   let routed = 0;
   for (const row of pending) {
-    const outcome = await routeInbound(deps, row);
+    const outcome = await routeInbound({ ...deps, via: 'drainer' }, row);
     if (outcome === 'routed') routed++;
     if (outcome === 'pending') break; // still unreachable: next tick, same order
   }

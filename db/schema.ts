@@ -182,6 +182,11 @@ export const inboundMessages = pgTable(
     routeAttempts: integer('route_attempts').notNull().default(0),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     routedAt: timestamp('routed_at', { withTimezone: true }),
+    /**
+     * The W3C traceparent of the webhook request that stored it (tracing on), so a text the inbox drainer delivers
+     * later stays in the webhook's trace. Null when tracing is off.
+     */
+    traceparent: text('traceparent'),
   },
   (t) => [
     index('inbound_pending_idx')

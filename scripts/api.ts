@@ -11,6 +11,7 @@ import { onShutdown, requireExternal } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
+import { createApiMetrics } from '../api/metrics.js';
 import { listen } from '../api/server.js';
 import { withTokenSecret } from '../api/tokens.js';
 
@@ -22,13 +23,21 @@ const connection = await Connection.connect({ address: temporalAddress });
 // Member workflows are started with search attributes: do not wait for a worker to register them.
 const added = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+// Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
+const otel = config.tracing ? await import('../worker/tracing.js') : undefined;
+const tracing = otel && config.tracing ? otel.startTracing('crewline-api', config.tracing) : undefined;
+const temporal = new Client({
+  connection,
+  namespace: config.temporal.namespace,
+  ...(otel && { interceptors: otel.tracingClientInterceptors() }),
+});
+const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
 const stopDrainer = startInboxDrainer(
-  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
+  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy, metrics: metrics.inbound },
   logger,
 );
 const http = await listen(
-  createApp({ db, temporal, config: await withTokenSecret(config), logger }),
+  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics }),
   config.port,
   config.host,
 );
@@ -37,5 +46,6 @@ onShutdown(logger, async () => {
   await http.close();
   await stopDrainer();
   await connection.close();
+  await tracing?.shutdown();
   await closeDb();
 });

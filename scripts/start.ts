@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
+import { createApiMetrics } from '../api/metrics.js';
 import { listen } from '../api/server.js';
 import { withTokenSecret } from '../api/tokens.js';
 import { createDb } from '../db/client.js';
@@ -22,6 +23,7 @@ import {
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
+import { createWorkerRegistry, serveMetrics } from '../worker/metrics.js';
 import { createWorkerFromConfig, installRuntime } from '../worker/worker.js';
 
 const config = loadConfig();
@@ -58,22 +60,36 @@ if (!temporalAddress) {
 
 await runMigrations(databaseUrl);
 const { db, close: closeDb } = createDb(databaseUrl);
+// Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
+const otel = config.tracing ? await import('../worker/tracing.js') : undefined;
+const tracing = otel && config.tracing ? otel.startTracing('crewline', config.tracing) : undefined;
+const workerMetrics = createWorkerRegistry({ processMetrics: true });
+const workerMetricsServer = config.workerAppMetricsAddress
+  ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress)
+  : undefined;
 const { worker, connection: workerConnection } = await createWorkerFromConfig(
   config,
   db,
   temporalAddress,
   logger,
+  workerMetrics,
+  tracing && otel?.tracingWorkerOptions(tracing),
 );
 const connection = await Connection.connect({ address: temporalAddress });
 const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const temporal = new Client({
+  connection,
+  namespace: config.temporal.namespace,
+  ...(otel && { interceptors: otel.tracingClientInterceptors() }),
+});
+const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
 const stopDrainer = startInboxDrainer(
-  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy },
+  { db, temporal, brand: config.brand, optOutManagedBy: config.optOutManagedBy, metrics: metrics.inbound },
   logger,
 );
 const http = await listen(
-  createApp({ db, temporal, config: await withTokenSecret(config), logger }),
+  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics }),
   config.port,
   config.host,
 );
@@ -105,6 +121,8 @@ onShutdown(logger, async () => {
   await workerRun.catch(() => {});
   await workerConnection.close();
   await connection.close();
+  await workerMetricsServer?.close();
+  await tracing?.shutdown();
   await closeDb();
   await temporalServer?.stop();
   await pg?.stop();

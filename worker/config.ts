@@ -108,6 +108,17 @@ const schema = z
         .regex(/^[^:\s]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:9464')
         .optional(),
     ),
+    /** host:port where the worker serves its own Prometheus metrics (SMS, pacing, AI); unset = not served. */
+    WORKER_APP_METRICS_ADDRESS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[^:\s]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:9465')
+        .optional(),
+    ),
+    /** OpenTelemetry: traces are exported over OTLP http/protobuf to `<endpoint>/v1/traces` only when set. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_SERVICE_NAME: optionalString,
     QUIET_HOURS_MARKETING: z
       .string()
       .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
@@ -191,6 +202,10 @@ export interface Config {
   processMetrics: boolean;
   /** host:port of the worker's Temporal SDK Prometheus endpoint, if served. */
   workerMetricsAddress: string | undefined;
+  /** host:port of the worker's own Prometheus endpoint (domain metrics), if served. */
+  workerAppMetricsAddress: string | undefined;
+  /** OpenTelemetry traces over OTLP (worker/tracing.ts); undefined = off (OTEL_EXPORTER_OTLP_ENDPOINT unset). */
+  tracing: { endpoint: string; serviceName: string | undefined } | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
@@ -268,6 +283,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inboundPerPhonePerMinute: c.INBOUND_PER_PHONE_PER_MINUTE || Infinity,
     processMetrics: true,
     workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
+    workerAppMetricsAddress: c.WORKER_APP_METRICS_ADDRESS,
+    tracing: c.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: c.OTEL_SERVICE_NAME }
+      : undefined,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     twilio:
       c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER

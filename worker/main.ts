@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { createWorkerRegistry, serveMetrics } from './metrics.js';
 import { onShutdown, requireExternal } from './process.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { createWorkerFromConfig, installRuntime } from './worker.js';
@@ -15,7 +16,22 @@ const logger = createLogger(config.logLevel, 'crewline-worker');
 const { databaseUrl, temporalAddress } = requireExternal(config);
 installRuntime(config.logLevel, undefined, { metricsAddress: config.workerMetricsAddress });
 const { db, close: closeDb } = createDb(databaseUrl);
-const { worker, connection } = await createWorkerFromConfig(config, db, temporalAddress, logger);
+// Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
+const otel = config.tracing ? await import('./tracing.js') : undefined;
+const tracing = otel && config.tracing ? otel.startTracing('crewline-worker', config.tracing) : undefined;
+const metrics = createWorkerRegistry({ processMetrics: true });
+const metricsServer = config.workerAppMetricsAddress
+  ? await serveMetrics(metrics.registry, config.workerAppMetricsAddress)
+  : undefined;
+if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
+const { worker, connection } = await createWorkerFromConfig(
+  config,
+  db,
+  temporalAddress,
+  logger,
+  metrics,
+  tracing && otel?.tracingWorkerOptions(tracing),
+);
 const clientConnection = await Connection.connect({ address: temporalAddress });
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
@@ -27,5 +43,7 @@ logger.info('worker running');
 await worker.run();
 await connection.close();
 await clientConnection.close();
+await metricsServer?.close();
+await tracing?.shutdown();
 await closeDb();
 process.exit(0);

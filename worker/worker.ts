@@ -3,13 +3,16 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
+import type { WorkerMetrics } from '../activities/metrics.js';
 import type { Db } from '../db/client.js';
 import type { Config } from './config.js';
 import { sanitizingActivityInterceptors } from './interceptors.js';
+import type { tracingWorkerOptions } from './tracing.js';
 import type { Logger } from './logger.js';
 import { compliancePolicy, createSmsProvider } from './sms.js';
 
 const require = createRequire(import.meta.url);
+type WorkerTracing = ReturnType<typeof tracingWorkerOptions>;
 export const workflowsPath = require.resolve('../workflows/index.ts');
 
 /** The SDK's logs through the project's logger (worker/runtime.ts); re-exported for the entry points. */
@@ -37,21 +40,29 @@ export async function createWorkers(opts: {
   smsPerSecond: number;
   /** Tests only: a workflow module that re-exports workflows/index.ts plus probes of its own. */
   workflowsPath?: string;
+  /** OpenTelemetry on (worker/tracing.ts `tracingWorkerOptions`): interceptors, workflow module and span sink. */
+  tracing?: WorkerTracing | undefined;
 }): Promise<Workers> {
+  const otel = opts.tracing;
+  const activityInterceptors = [...(otel?.activity ?? []), sanitizingActivityInterceptors];
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowsPath: opts.workflowsPath ?? workflowsPath,
     activities: opts.activities,
-    interceptors: { activity: [sanitizingActivityInterceptors] },
+    interceptors: {
+      activity: activityInterceptors,
+      ...(otel && { workflowModules: otel.workflowModules }),
+    },
+    ...(otel && { sinks: otel.sinks }),
   });
   const sms = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: SMS_TASK_QUEUE,
     activities: opts.activities,
-    interceptors: { activity: [sanitizingActivityInterceptors] },
+    interceptors: { activity: activityInterceptors },
     // A coarse server-side guard with headroom; the exact spacing is the Postgres slot reservation in sendSms.
     maxTaskQueueActivitiesPerSecond: opts.smsPerSecond * 2,
     // Activities waiting for their slot hold an execution slot: this bounds the wait, and the rest of the
@@ -69,13 +80,14 @@ export async function createWorkers(opts: {
   };
 }
 
-export async function createWorker(deps: WorkerDeps) {
+export async function createWorker(deps: WorkerDeps & { tracing?: WorkerTracing | undefined }) {
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
   const worker = await createWorkers({
     connection,
     namespace: deps.namespace,
     activities: createActivities(deps),
     smsPerSecond: deps.smsPerSecond,
+    tracing: deps.tracing,
   });
   return { worker, connection };
 }
@@ -86,6 +98,8 @@ export async function createWorkerFromConfig(
   db: Db,
   temporalAddress: string,
   logger: Logger,
+  metrics?: WorkerMetrics,
+  tracing?: WorkerTracing,
 ) {
   const sms = createSmsProvider(config);
   await sms.verify?.();
@@ -99,5 +113,7 @@ export async function createWorkerFromConfig(
     defaultTimezone: config.defaultTimezone,
     smsPerSecond: config.smsPerSecond,
     ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
+    ...(metrics && { metrics }),
+    tracing,
   });
 }

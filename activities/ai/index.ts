@@ -52,7 +52,8 @@ import type {
   WeeklySummaryInput,
   WriteMotivationInput,
 } from './types.js';
-import { DEFAULT_DAILY_BUDGET_MICRO_USD, recordUsage, spentOn, utcDay } from './usage.js';
+import { createWorkerMetrics, labelValue, type WorkerMetrics } from '../metrics.js';
+import { costMicroUsd, DEFAULT_DAILY_BUDGET_MICRO_USD, recordUsage, spentOn, utcDay } from './usage.js';
 
 export * from './types.js';
 export { createOpenAIClient } from './client.js';
@@ -67,6 +68,8 @@ export interface AiDeps {
   dailyBudgetMicroUsd?: number;
   /** Clock for the UTC day of the budget (tests). */
   now?: () => Date;
+  /** Where calls, tokens and cost are counted (worker/metrics.ts serves them); a private registry if omitted. */
+  metrics?: WorkerMetrics;
 }
 
 export const MODERATION_MODEL = 'omni-moderation-latest';
@@ -116,6 +119,9 @@ export function createAiActivities(deps: AiDeps) {
   const { db, openai, model } = deps;
   const budget = deps.dailyBudgetMicroUsd ?? DEFAULT_DAILY_BUDGET_MICRO_USD;
   const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? createWorkerMetrics();
+  const counted = (operation: string, outcome: 'ok' | 'error' | 'refused' | 'budget', m = model) =>
+    metrics.aiCalls.inc({ model: labelValue(m), operation, outcome });
 
   /**
    * One chat completion for a member, or null (no client, budget spent, error, timeout, refusal, filtered).
@@ -133,6 +139,7 @@ export function createAiActivities(deps: AiDeps) {
     try {
       const spent = await spentOn(db, memberId, day);
       if (spent >= budget) {
+        counted(prompt.id, 'budget');
         log('info', 'AI daily budget reached; using template', { prompt: promptRef(prompt), spent, budget });
         return null;
       }
@@ -160,17 +167,26 @@ export function createAiActivities(deps: AiDeps) {
         { signal: cancellationSignal() },
       );
     } catch (err) {
+      counted(prompt.id, 'error');
       log('warn', 'OpenAI call failed; using template', { prompt: promptRef(prompt), ...describeError(err) });
       return null;
     }
+    const promptTokens = completion.usage?.prompt_tokens ?? 0;
+    const completionTokens = completion.usage?.completion_tokens ?? 0;
+    metrics.aiTokens.inc({ model: labelValue(model), type: 'prompt' }, promptTokens);
+    metrics.aiTokens.inc({ model: labelValue(model), type: 'completion' }, completionTokens);
+    metrics.aiCost.inc(
+      { model: labelValue(model) },
+      costMicroUsd(model, { promptTokens, completionTokens }) / 1_000_000,
+    );
 
     try {
       await recordUsage(db, {
         memberId,
         day,
         model,
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
+        promptTokens,
+        completionTokens,
       });
     } catch (err) {
       // The call happened and its result is good; failing now would only make Temporal pay for it again.
@@ -178,7 +194,11 @@ export function createAiActivities(deps: AiDeps) {
     }
 
     const choice = completion.choices[0];
-    if (!choice || choice.message.refusal || choice.finish_reason === 'content_filter') return null;
+    if (!choice || choice.message.refusal || choice.finish_reason === 'content_filter') {
+      counted(prompt.id, 'refused');
+      return null;
+    }
+    counted(prompt.id, 'ok');
     return choice.message.content ?? null;
   }
 
@@ -345,9 +365,11 @@ export function createAiActivities(deps: AiDeps) {
           { signal: cancellationSignal() },
         );
       } catch (err) {
+        counted('moderation', 'error', MODERATION_MODEL);
         log('warn', 'OpenAI moderation failed; not shareable', describeError(err));
         return fallback;
       }
+      counted('moderation', 'ok', MODERATION_MODEL);
       const result = response.results[0];
       if (!result) return fallback;
       const categories = Object.entries(result.categories)

@@ -48,7 +48,7 @@ const security: Array<Record<string, string[]>> = [];
  * nothing else runs (the check is route middleware, so it runs before validation). Without Twilio (sandbox),
  * requests are accepted unsigned for local development.
  */
-export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
+export function webhooksRouter({ db, temporal, config, logger, metrics }: AppDeps) {
   // loadConfig always sets it (default twilio with Twilio configured); an app built by hand without it keeps
   // Crewline-managed keywords.
   const optOutManagedBy = config.optOutManagedBy ?? 'crewline';
@@ -131,7 +131,10 @@ export function webhooksRouter({ db, temporal, config, logger }: AppDeps) {
       // Over the per-phone limit: stored (unrouted), not acted on.
       const outcome = throttled
         ? 'throttled'
-        : await routeInbound({ db, temporal, brand: config.brand, optOutManagedBy }, row);
+        : await routeInbound(
+            { db, temporal, brand: config.brand, optOutManagedBy, metrics: metrics?.inbound, via: 'webhook' },
+            row,
+          );
       logger.info(
         { inboundId: row.id, kind: row.kind, numMedia: row.numMedia, duplicate, outcome },
         'inbound sms',

@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { installRuntime } from '../../worker/runtime.js';
 
 const [address, metricsAddress] = process.argv.slice(2) as [string, string];
@@ -13,12 +14,21 @@ const worker = await Worker.create({
   connection,
   taskQueue: 'metrics-probe',
   workflowsPath: new URL('./worker-metrics.workflows.ts', import.meta.url).pathname,
+  activities: {
+    ok: async () => 'ok',
+    boom: async () => {
+      throw ApplicationFailure.nonRetryable('probe activity failure', 'Probe');
+    },
+  },
 });
 const client = new Client({
   connection: await (await import('@temporalio/client')).Connection.connect({ address }),
 });
 await worker.runUntil(async () => {
   await client.workflow.execute('probe', { taskQueue: 'metrics-probe', workflowId: `probe-${Date.now()}` });
+  await client.workflow
+    .execute('probeFails', { taskQueue: 'metrics-probe', workflowId: `probe-fails-${Date.now()}` })
+    .catch(() => undefined);
 });
 const res = await fetch(`http://${metricsAddress}/metrics`);
 process.stdout.write(await res.text());

@@ -84,6 +84,7 @@ import {
   welcomeReminderText,
 } from './texts.js';
 import { MEMBER_DEFAULTS } from './values.js';
+import { replyTraces } from '../lib/trace-context.js';
 
 export type { MemberState, MemberWorkflowInput, OpenPrompt } from './state.js';
 
@@ -105,11 +106,13 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   const changed = <T>(v: T): T => (changes++, v);
   /** For signals: the change is made, the main loop is woken. */
   const touch = (_change: unknown): void => void changes++;
+  /** Each queued reply is handled in the trace of the signal that brought it (workflows/lib/trace-context.ts). */
+  const traces = replyTraces();
   const now = () => Date.now();
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(memberStateQuery, () => snapshot(memberId, state, now()));
-  setHandler(replySignal, (reply) => touch(queueReply(state, reply)));
+  setHandler(replySignal, (reply) => touch(queueReply(state, traces.keep(reply))));
   setHandler(consentSignal, (change) => touch(applyConsent(state, change, now())));
   setHandler(preferencesSignal, (prefs) => touch(applyPreferences(state, prefs, now())));
   setHandler(eraseSignal, () => touch(erase(state)));
@@ -255,7 +258,10 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
 
   // ---- replies ------------------------------------------------------------------------------------------
   async function handleReplies(): Promise<void> {
-    while (state.pendingReplies.length > 0) await handleReply(state.pendingReplies.shift()!);
+    while (state.pendingReplies.length > 0) {
+      const reply = state.pendingReplies.shift()!;
+      await traces.within(reply, () => handleReply(reply));
+    }
   }
 
   async function handleReply(r: InboundReply): Promise<void> {
