@@ -51,6 +51,11 @@ export interface SendSmsInput {
   expectReply?: { accepts: string; untilMs: number };
   /** Guest campaigns: written to `messages.campaign_id`. */
   campaignId?: string;
+  /**
+   * A pacing lane inside the sender (a campaign's fair share): besides the sender's slot, sends of this lane are
+   * spaced `segments ÷ mps` apart. Only where the sender is paced (`smsPerSecond`, not the sandbox).
+   */
+  lane?: { key: string; mps: number };
 }
 
 export type SendSmsResult =
@@ -198,7 +203,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
       where: eq(messages.idempotencyKey, input.idempotencyKey),
     });
     if (existing) {
-      const done = await settledOutcome(existing);
+      const done = await settledOutcome(existing, input.lane);
       if (done) return done;
     }
 
@@ -300,11 +305,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
       if (done) return done;
       throw ApplicationFailure.retryable('outbox row busy', 'OutboxBusy');
     }
-    return callProvider(gate.row);
+    return callProvider(gate.row, input.lane);
   }
 
   /** A row that already has an outcome; or null if a (new) provider attempt is needed. */
-  async function settledOutcome(row: Message): Promise<SendSmsResult | null> {
+  async function settledOutcome(row: Message, lane?: SendSmsInput['lane']): Promise<SendSmsResult | null> {
     if (row.providerSid || HANDED_OVER.has(row.status)) {
       return { outcome: 'already_sent', messageId: row.id, providerSid: row.providerSid };
     }
@@ -324,7 +329,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
         .update(messages)
         .set({ attempts: sql`${messages.attempts} + 1`, updatedAt: new Date() })
         .where(eq(messages.id, row.id));
-      return callProvider(row);
+      return callProvider(row, lane);
     }
     return null;
   }
@@ -344,20 +349,13 @@ export function createMessagingActivities(deps: MessagingDeps) {
    * time, so in any one-second window the provider sees at most MPS segments. Slots are reserved in Postgres (one atomic upsert per send, on the
    * database clock so worker clocks do not matter), `segments ÷ MPS` seconds apart, shared by every worker.
    */
-  async function waitForSlot(row: Message): Promise<void> {
+  async function waitForSlot(row: Message, lane?: SendSmsInput['lane']): Promise<void> {
     if (!deps.smsPerSecond || sms.name === 'sandbox') return;
+    // A lane (a campaign's share) first: its sends are spaced by its own rate, then they queue for the sender.
+    if (lane && lane.mps > 0)
+      await reserveSlot(`${sms.sender}#${lane.key}`, (row.segments / lane.mps) * pacingMargin(lane.mps));
     const seconds = (row.segments / deps.smsPerSecond) * pacingMargin(deps.smsPerSecond);
-    const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
-      insert into sms_pacing (sender, next_slot_at) values (${sms.sender}, clock_timestamp() + make_interval(secs => ${seconds}))
-      on conflict (sender) do update
-        set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${seconds})
-      returning extract(epoch from next_slot_at) * 1000 as slot_ms,
-                extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
-    if (!slot) return;
-    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's.
-    const skew = Date.now() - Number(slot.db_now_ms);
-    const waitMs = Number(slot.slot_ms) + skew - Date.now();
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    await reserveSlot(sms.sender, seconds);
     // Release: never closer than this message's own segments ÷ MPS after the previous actual release, so a
     // send that woke late (a busy event loop) is not followed by one on time — the provider would see a burst.
     const [release] = await db.execute<{ wait_ms: number }>(sql`
@@ -369,8 +367,23 @@ export function createMessagingActivities(deps: MessagingDeps) {
     if (releaseMs > 0) await new Promise((r) => setTimeout(r, releaseMs));
   }
 
-  async function callProvider(row: Message): Promise<SendSmsResult> {
-    await waitForSlot(row);
+  /** Reserve the next slot `seconds` long on this pacing key and sleep until it. */
+  async function reserveSlot(key: string, seconds: number): Promise<void> {
+    const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
+      insert into sms_pacing (sender, next_slot_at) values (${key}, clock_timestamp() + make_interval(secs => ${seconds}))
+      on conflict (sender) do update
+        set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${seconds})
+      returning extract(epoch from next_slot_at) * 1000 as slot_ms,
+                extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
+    if (!slot) return;
+    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's.
+    const skew = Date.now() - Number(slot.db_now_ms);
+    const waitMs = Number(slot.slot_ms) + skew - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  }
+
+  async function callProvider(row: Message, lane?: SendSmsInput['lane']): Promise<SendSmsResult> {
+    await waitForSlot(row, lane);
     try {
       const res = await sms.send(outbound(row));
       await markSent(row.id, res.sid, res.status, res.from);

@@ -27,11 +27,16 @@ import {
   progressQuery,
   replySignal,
   resumeUpdate,
+  setRateUpdate,
   type CampaignCounts,
   type CampaignProgress,
   type GuestCampaignInput,
 } from './definitions.js';
+import { MIN_CAMPAIGN_RATE } from './pacing.js';
 import type { CampaignStatus } from './values.js';
+
+/** The most SMS_MPS allows (worker/config.ts): the ceiling of `setRate` when the input names none. */
+const MAX_SENDER_MPS = 1000;
 
 type Acts = ReturnType<typeof createCampaignActivities>;
 const db = proxyActivities<Acts>(DB_WRITE);
@@ -41,9 +46,13 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   const { campaignId } = input;
   const batchSize = input.batchSize ?? 25;
   const lanes = input.lanes ?? 4;
-  const startAtMs = input.startAtMs ?? null;
+  let startAtMs = input.startAtMs ?? null;
+  const local = !input.carried && !input.resendRound ? (input.sendAtLocal ?? null) : null;
   let status: CampaignStatus =
-    input.carried?.status ?? (startAtMs !== null && startAtMs > Date.now() ? 'scheduled' : 'running');
+    input.carried?.status ??
+    (local || (startAtMs !== null && startAtMs > Date.now()) ? 'scheduled' : 'running');
+  let rateMps = input.carried ? (input.carried.rateMps ?? null) : (input.rateMps ?? null);
+  const maxRateMps = input.maxRateMps ?? MAX_SENDER_MPS;
   const counts: CampaignCounts = input.carried?.counts ?? { sent: 0, skipped: {}, failed: 0, holds: 0 };
   let prepared = input.carried?.prepared ?? false;
   let inFlightBatches = 0;
@@ -57,6 +66,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     counts,
     inFlightBatches,
     nextWakeAtMs,
+    rateMps,
   });
   const setStatus = async (next: CampaignStatus) => {
     status = next;
@@ -108,15 +118,41 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     },
   );
 
+  setHandler(
+    setRateUpdate,
+    async ({ mps }) => {
+      rateMps = mps;
+      await db.setCampaignRate({ campaignId, rateMps: mps });
+      return progress();
+    },
+    {
+      validator: (arg) => {
+        const mps = (arg as { mps?: unknown } | undefined)?.mps;
+        if (typeof mps !== 'number' || !Number.isFinite(mps) || mps < MIN_CAMPAIGN_RATE || mps > maxRateMps)
+          throw invalidInput('mps', `must be a number from ${MIN_CAMPAIGN_RATE} to ${maxRateMps}`);
+        if (over()) throw invalidInput('status', `a ${status} campaign's rate cannot be changed`);
+      },
+    },
+  );
+
   if (!input.carried) await db.setCampaignStatus({ campaignId, status });
+  if (local) {
+    // Every guest's own send time (held until it); the campaign is `scheduled` until the first one is due.
+    const placed = await db.scheduleLocalSends({ campaignId, schedule: local, nowMs: Date.now() });
+    if (placed.noConsent > 0) counts.skipped.no_consent = placed.noConsent;
+    prepared = true;
+    startAtMs = placed.earliestMs;
+    nextWakeAtMs = startAtMs;
+  }
   if (!input.carried && input.resendRound) {
     await db.prepareCampaignResend({ campaignId, round: input.resendRound });
   }
   if (status === 'scheduled' && startAtMs !== null) {
     await condition(() => status !== 'scheduled', Math.max(0, startAtMs - Date.now()));
-    if (status === 'scheduled') await setStatus('running');
-    else if (status === 'paused') beforePause = 'running';
   }
+  // Past the start (or paused before it: resume then starts at once).
+  if (status === 'scheduled') await setStatus('running');
+  else if (status === 'paused') beforePause = 'running';
   nextWakeAtMs = null;
 
   const tally = (r: GuestSendResult) => {
@@ -138,7 +174,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       await condition(allHandlersFinished);
       await continueAsNew<typeof guestCampaignWorkflow>({
         ...input,
-        carried: { status, counts, prepared },
+        carried: { status, counts, prepared, rateMps },
       });
     }
     const { guestIds, nextHoldEndMs } = await db.dueCampaignGuests({
