@@ -38,6 +38,7 @@ export function validityPeriodSeconds(args: {
     s = 4 * 3600;
     s = Math.min(s, Math.floor((startOfNextLocalDay(args.nowMs, args.timezone) - args.nowMs) / 1000));
   } else if (ANSWER_KIND.test(args.kind)) s = 3600;
+  else if (args.kind === CAMPAIGN_KIND) s = MAX_VALIDITY_S;
   else s = 4 * 3600;
   if (args.window && !args.keywordReply) {
     const start = parseHHMM(args.window.start);
