@@ -32,7 +32,7 @@ import { localDueAt, type LocalSchedule } from '../workflows/guest-campaign/sche
 import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
 import { DEFAULT_POLICY, effectivePolicy } from '../workflows/lib/compliance.js';
 import { CAMPAIGN_KIND } from './sms/validity.js';
-import { createMessagingActivities, type MessagingDeps } from './messaging.js';
+import { createMessagingActivities, pacingMargin, type MessagingDeps } from './messaging.js';
 
 export type GuestSendResult =
   | { guestId: string; outcome: 'sent' }
@@ -44,6 +44,13 @@ export type GuestSendResult =
 
 export const campaignIdempotencyKey = (campaignId: string, guestId: string, round = 0) =>
   `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}`;
+
+/**
+ * The part of the sender shared between campaigns: what its pacing actually releases (MPS ÷ its margin), so the
+ * campaigns' lanes together never outrun the sender — else texts queue at the sender's slot, where a campaign
+ * with more batches in flight would get more than its share.
+ */
+const shared = (senderMps: number) => senderMps / pacingMargin(senderMps);
 
 export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
   const { db } = deps;
@@ -128,7 +135,10 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
         }
         const st = states.get(guestId);
         const lane = deps.smsPerSecond
-          ? { key: `campaign:${input.campaignId}`, mps: campaignRate(deps.smsPerSecond, self, running) }
+          ? {
+              key: `campaign:${input.campaignId}`,
+              mps: campaignRate(shared(deps.smsPerSecond), self, running),
+            }
           : undefined;
         results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0, lane));
         Context.current().heartbeat(i);
