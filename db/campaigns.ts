@@ -243,15 +243,15 @@ export async function lastRound(db: Db, campaignId: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Start options the API was given: a moment, or "each guest at HH:MM in their own zone". */
+/** Start options the API was given: a moment or "each guest at HH:MM in their own zone", and the rate. */
 export async function setCampaignSchedule(
   db: Db,
   id: string,
-  schedule: { startAt: Date | null; sendAtLocal: LocalSchedule | null },
+  schedule: { startAt: Date | null; sendAtLocal: LocalSchedule | null; rateMps: number | null },
 ) {
   await db
     .update(campaigns)
-    .set({ startAt: schedule.startAt, sendAtLocal: schedule.sendAtLocal, updatedAt: new Date() })
+    .set({ ...schedule, updatedAt: new Date() })
     .where(eq(campaigns.id, id));
 }
 

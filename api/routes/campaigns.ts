@@ -480,6 +480,7 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       await setCampaignSchedule(db, row.id, {
         startAt: at ? new Date(at) : null,
         sendAtLocal: sendAtLocal ?? null,
+        rateMps: rateMps ?? null,
       });
       const args: [GuestCampaignInput] = [
         {
