@@ -44,6 +44,7 @@ import {
   MAX_SEGMENT_BUDGET,
   RECIPIENT_STATES,
 } from '../../workflows/guest-campaign/values.js';
+import { CAMPAIGN_ID_SA } from '../../workflows/guest-campaign/search-attributes.js';
 import { guestCampaignWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
@@ -495,6 +496,7 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         taskQueue: TASK_QUEUE,
         workflowId: guestCampaignWorkflowId(row.id),
         args,
+        typedSearchAttributes: [{ key: CAMPAIGN_ID_SA, value: row.id }],
         staticSummary: `Guest campaign ${row.id}`,
       });
       logger.info({ campaignId: row.id }, 'campaign started');
@@ -587,6 +589,7 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         taskQueue: TASK_QUEUE,
         workflowId: guestCampaignWorkflowId(row.id),
         args,
+        typedSearchAttributes: [{ key: CAMPAIGN_ID_SA, value: row.id }],
         staticSummary: `Guest campaign ${row.id}: resend ${round}`,
       });
       logger.info({ campaignId: row.id, round }, 'campaign resend started');

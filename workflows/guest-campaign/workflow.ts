@@ -13,8 +13,10 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities, GuestSendResult } from '../../activities/campaigns.js';
@@ -33,6 +35,7 @@ import {
   type GuestCampaignInput,
 } from './definitions.js';
 import { MIN_CAMPAIGN_RATE } from './pacing.js';
+import { CAMPAIGN_ID_SA, CAMPAIGN_STATUS_SA } from './search-attributes.js';
 import type { CampaignStatus } from './values.js';
 
 /** The most SMS_MPS allows (worker/config.ts): the ceiling of `setRate` when the input names none. */
@@ -70,7 +73,26 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   });
   const setStatus = async (next: CampaignStatus) => {
     status = next;
+    publish();
     await db.setCampaignStatus({ campaignId, status: next });
+  };
+  /** The Web UI's current details, and the status search attribute when the run was started with them. */
+  const publish = () => {
+    const skipped = Object.values(counts.skipped).reduce((a, b) => a + b, 0);
+    setCurrentDetails(
+      [
+        `status: ${status}`,
+        `sent ${counts.sent} · skipped ${skipped} · failed ${counts.failed} · holds ${counts.holds}`,
+        `rate: ${rateMps === null ? 'fair share of the sender' : `${rateMps}/s`}`,
+        input.sendAtLocal ? `each guest at ${input.sendAtLocal.time} local on ${input.sendAtLocal.date}` : '',
+        nextWakeAtMs !== null ? `next wake ${new Date(nextWakeAtMs).toISOString()}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    );
+    const sa = workflowInfo().typedSearchAttributes;
+    if (sa.get(CAMPAIGN_ID_SA) === undefined || sa.get(CAMPAIGN_STATUS_SA) === status) return;
+    upsertSearchAttributes([{ key: CAMPAIGN_STATUS_SA, value: status }]);
   };
   const over = () => status === 'completed' || status === 'cancelled';
 
@@ -122,6 +144,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     setRateUpdate,
     async ({ mps }) => {
       rateMps = mps;
+      publish();
       await db.setCampaignRate({ campaignId, rateMps: mps });
       return progress();
     },
@@ -135,6 +158,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     },
   );
 
+  publish();
   if (!input.carried) await db.setCampaignStatus({ campaignId, status });
   if (local) {
     // Every guest's own send time (held until it); the campaign is `scheduled` until the first one is due.
@@ -189,6 +213,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       }
       // Everyone left is held (quiet hours, caps): sleep until the first hold ends, awake for pause/cancel.
       nextWakeAtMs = nextHoldEndMs;
+      publish();
       await condition(() => status !== 'running', Math.max(1_000, nextHoldEndMs - Date.now()));
       nextWakeAtMs = null;
       continue;
@@ -202,6 +227,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
         try {
           const results = await sender.sendCampaignBatch({ campaignId, guestIds: ids });
           results.forEach(tally);
+          publish();
           attempted += results.filter((r) => r.outcome !== 'stopped').length;
         } catch (err) {
           // The batch gave up after its retries (e.g. the provider down for long): its guests stay pending and
