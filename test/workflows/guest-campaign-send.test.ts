@@ -216,4 +216,28 @@ describe('guest campaign sending', () => {
       .where(and(eq(messages.campaignId, c.id)));
     expect(texted).toHaveLength(0);
   });
+
+  it('continue-as-new mid-campaign (forced every 2 rounds): no guest doubled or skipped, counts carried over', async () => {
+    await skipTo(stack.env, '2027-03-20T15:00:00Z'); // 11:00 in New York
+    const list = Array.from({ length: 24 }, () => guest('212', 'America/New_York'));
+    list.push(guest('212', 'America/New_York', false));
+    const c = await campaignFor(list);
+    const h = await start({ campaignId: c.id, batchSize: 2, lanes: 2, roundsPerRun: 2, rateMps: 7 });
+    const result = await h.result(); // follows the chain of runs
+    expect(result.status).toBe('completed');
+    expect(result.counts).toMatchObject({ sent: 24, skipped: { no_consent: 1 }, failed: 0 });
+    expect(result.rateMps).toBe(7);
+    const { provided } = await sends(c.id);
+    expect(provided.map((p) => p.to).sort()).toEqual(
+      list
+        .slice(0, 24)
+        .map((g) => g.phone)
+        .sort(),
+    );
+    // 24 guests, 4 a round, 2 rounds a run: the campaign went through several runs.
+    const last = await client.workflow.getHandle(h.workflowId).describe();
+    expect(last.runId).not.toBe(h.firstExecutionRunId);
+    const first = await client.workflow.getHandle(h.workflowId, h.firstExecutionRunId).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  });
 });

@@ -60,6 +60,11 @@ export interface GuestCampaignInput {
   /** Guests per send activity and batches in flight. */
   batchSize?: number;
   lanes?: number;
+  /**
+   * Continue as new after this many send rounds as well as when the server suggests it (tests force the
+   * hand-over with it; absent = only when suggested).
+   */
+  roundsPerRun?: number;
   /** "Send again to those not delivered": this run re-texts only guests whose text failed or was undelivered. */
   resendRound?: number;
   /** Carried across continue-as-new. */

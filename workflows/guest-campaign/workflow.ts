@@ -59,6 +59,8 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   const counts: CampaignCounts = input.carried?.counts ?? { sent: 0, skipped: {}, failed: 0, holds: 0 };
   let prepared = input.carried?.prepared ?? false;
   let inFlightBatches = 0;
+  /** Send rounds in this run (`roundsPerRun`). */
+  let rounds = 0;
   let nextWakeAtMs: number | null = status === 'scheduled' ? startAtMs : null;
   /** `paused` is the status before a pause (resume returns to it). */
   let beforePause: CampaignStatus = 'running';
@@ -194,13 +196,14 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       if (noConsent > 0) counts.skipped.no_consent = noConsent;
       prepared = true;
     }
-    if (workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().continueAsNewSuggested || (input.roundsPerRun && rounds >= input.roundsPerRun)) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof guestCampaignWorkflow>({
         ...input,
         carried: { status, counts, prepared, rateMps },
       });
     }
+    rounds++;
     const { guestIds, nextHoldEndMs } = await db.dueCampaignGuests({
       campaignId,
       nowMs: Date.now(),
