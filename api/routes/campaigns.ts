@@ -36,7 +36,7 @@ import {
   TemplateError,
   templateVariables,
 } from '../../workflows/guest-campaign/template.js';
-import { campaignRate, MIN_CAMPAIGN_RATE } from '../../workflows/guest-campaign/pacing.js';
+import { campaignRate, MAX_SENDER_MPS, MIN_CAMPAIGN_RATE } from '../../workflows/guest-campaign/pacing.js';
 import { intersectWindows, isSameDayWindow } from '../../workflows/guest-campaign/schedule.js';
 import {
   CAMPAIGN_STATUSES,
@@ -53,8 +53,6 @@ import { DEFAULT_POLICY, FLORIDA } from '../../workflows/lib/compliance.js';
 import { hhmm, limit, localDate, text, uuid } from '../schemas/atoms.js';
 
 export const GUEST_CAMPAIGN_WORKFLOW_TYPE = 'guestCampaignWorkflow';
-/** The most SMS_MPS allows: the ceiling of a campaign's rate when the sender's MPS is not configured here. */
-const MAX_SENDER_MPS = 1000;
 /**
  * Where every guest may get marketing texts under the default rules: 08:00–21:00, narrowed by Florida's
  * 08:00–20:00. A campaign's send window must overlap it, or some guests could never be texted in it.

@@ -43,3 +43,5 @@ export function campaignRate(
 
 /** Lowest rate an operator may set (segments/s). */
 export const MIN_CAMPAIGN_RATE = 0.1;
+/** The most SMS_MPS allows (worker/config.ts): a campaign's highest rate when the sender's MPS is not known. */
+export const MAX_SENDER_MPS = 1000;

@@ -34,12 +34,9 @@ import {
   type CampaignProgress,
   type GuestCampaignInput,
 } from './definitions.js';
-import { MIN_CAMPAIGN_RATE } from './pacing.js';
+import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE } from './pacing.js';
 import { CAMPAIGN_ID_SA, CAMPAIGN_STATUS_SA } from './search-attributes.js';
 import type { CampaignStatus } from './values.js';
-
-/** The most SMS_MPS allows (worker/config.ts): the ceiling of `setRate` when the input names none. */
-const MAX_SENDER_MPS = 1000;
 
 type Acts = ReturnType<typeof createCampaignActivities>;
 const db = proxyActivities<Acts>(DB_WRITE);
