@@ -9,12 +9,16 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
   dueRecipients,
+  holdRecipients,
   nextHoldEnd,
   prepareRecipients,
   prepareResend,
   recipientsOf,
+  sendingState,
+  setCampaignRate,
   setCampaignStatus,
   setRecipientState,
+  unplacedRecipients,
 } from '../db/campaigns.js';
 import { campaigns, guests } from '../db/schema.js';
 import {
@@ -24,8 +28,12 @@ import {
   TemplateError,
 } from '../workflows/guest-campaign/template.js';
 import { campaignReplyAccepts, REPLY_WINDOW_MS } from '../workflows/guest-campaign/replies.js';
+import { campaignRate } from '../workflows/guest-campaign/pacing.js';
+import { localDueAt, type LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
-import { createMessagingActivities, type MessagingDeps } from './messaging.js';
+import { DEFAULT_POLICY, effectivePolicy } from '../workflows/lib/compliance.js';
+import { CAMPAIGN_KIND } from './sms/validity.js';
+import { createMessagingActivities, pacingMargin, type MessagingDeps } from './messaging.js';
 
 export type GuestSendResult =
   | { guestId: string; outcome: 'sent' }
@@ -37,6 +45,13 @@ export type GuestSendResult =
 
 export const campaignIdempotencyKey = (campaignId: string, guestId: string, round = 0) =>
   `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}`;
+
+/**
+ * The part of the sender shared between campaigns: what its pacing actually releases (MPS ÷ its margin), so the
+ * campaigns' lanes together never outrun the sender — else texts queue at the sender's slot, where a campaign
+ * with more batches in flight would get more than its share.
+ */
+const shared = (senderMps: number) => senderMps / pacingMargin(senderMps);
 
 export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
   const { db } = deps;
@@ -51,6 +66,34 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     /** One state row per guest of the list (idempotent); how many are skipped for want of consent. */
     async prepareCampaign(input: { campaignId: string }): Promise<{ noConsent: number }> {
       return prepareRecipients(db, input.campaignId);
+    },
+
+    /** The campaign's own rate limit (segments/s; null = its fair share): the next text is paced by it. */
+    async setCampaignRate(input: { campaignId: string; rateMps: number | null }): Promise<void> {
+      await setCampaignRate(db, input.campaignId, input.rateMps);
+    },
+
+    /**
+     * "Each guest at HH:MM in their own zone": one state row per guest (as prepareCampaign), then every pending
+     * guest not placed yet whose local time is still ahead is held (`local_time`) until it — the campaign's
+     * send window and the guest's quiet hours included. Idempotent. Returns the earliest hold (null: all due).
+     */
+    async scheduleLocalSends(input: {
+      campaignId: string;
+      schedule: LocalSchedule;
+      nowMs: number;
+    }): Promise<{ noConsent: number; earliestMs: number | null; held: number }> {
+      const { noConsent } = await prepareRecipients(db, input.campaignId);
+      const policy = deps.policy ?? DEFAULT_POLICY;
+      const holds: { guestId: string; until: Date }[] = [];
+      for (const g of await unplacedRecipients(db, input.campaignId)) {
+        const quiet = effectivePolicy(policy, 'marketing', g.phone).window;
+        const due = localDueAt({ schedule: input.schedule, timezone: g.timezone, nowMs: input.nowMs, quiet });
+        if (due > input.nowMs) holds.push({ guestId: g.guestId, until: new Date(due) });
+      }
+      const held = await holdRecipients(db, input.campaignId, 'local_time', holds);
+      const earliest = await nextHoldEnd(db, input.campaignId, new Date(input.nowMs));
+      return { noConsent, earliestMs: earliest?.getTime() ?? null, held };
     },
 
     /** Resend round `round`: guests not delivered go back to pending; returns how many. */
@@ -83,18 +126,22 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       );
       const results: GuestSendResult[] = [];
       for (const [i, guestId] of input.guestIds.entries()) {
-        const [live] = await db
-          .select({ status: campaigns.status })
-          .from(campaigns)
-          .where(eq(campaigns.id, input.campaignId));
-        if (live?.status !== 'running') {
+        // Read before every text: a pause, a cancel or a rate change takes effect on the next send.
+        const { self, running } = await sendingState(db, input.campaignId);
+        if (self?.status !== 'running') {
           results.push(
             ...input.guestIds.slice(i).map((id) => ({ guestId: id, outcome: 'stopped' }) as const),
           );
           break;
         }
         const st = states.get(guestId);
-        results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0));
+        const lane = deps.smsPerSecond
+          ? {
+              key: `campaign:${input.campaignId}`,
+              mps: campaignRate(shared(deps.smsPerSecond), self, running),
+            }
+          : undefined;
+        results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0, lane));
         Context.current().heartbeat(i);
       }
       return results;
@@ -107,6 +154,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     guestId: string,
     state: string | undefined,
     round: number,
+    lane: { key: string; mps: number } | undefined,
   ): Promise<GuestSendResult> {
     const campaignId = campaign.id;
     if (state === 'sent') return { guestId, outcome: 'sent' };
@@ -131,12 +179,13 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       res = await sendSms({
         idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round),
         to: { guestId },
-        kind: 'campaign',
+        kind: CAMPAIGN_KIND,
         purpose: 'marketing',
         body,
         campaignId,
         // Replies (RSVPs, free text) come back to this campaign through conversation routing.
         expectReply: { accepts: campaignReplyAccepts(campaignId), untilMs: Date.now() + REPLY_WINDOW_MS },
+        ...(lane && { lane }),
       });
     } catch (err) {
       if (err instanceof ApplicationFailure && err.nonRetryable) {

@@ -57,6 +57,11 @@ export interface SendSmsInput {
   expectReply?: { accepts: string; untilMs: number };
   /** Guest campaigns: written to `messages.campaign_id`. */
   campaignId?: string;
+  /**
+   * A pacing lane inside the sender (a campaign's fair share): besides the sender's slot, sends of this lane are
+   * spaced `segments ÷ mps` apart. Only where the sender is paced (`smsPerSecond`, not the sandbox).
+   */
+  lane?: { key: string; mps: number };
 }
 
 export type SendSmsResult =
@@ -218,7 +223,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
       where: eq(messages.idempotencyKey, input.idempotencyKey),
     });
     if (existing) {
-      const done = await settledOutcome(existing);
+      const done = await settledOutcome(existing, input.lane);
       if (done) return done;
     }
 
@@ -325,11 +330,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
       if (done) return done;
       throw ApplicationFailure.retryable('outbox row busy', 'OutboxBusy');
     }
-    return callProvider(gate.row);
+    return callProvider(gate.row, input.lane);
   }
 
   /** A row that already has an outcome; or null if a (new) provider attempt is needed. */
-  async function settledOutcome(row: Message): Promise<SendSmsResult | null> {
+  async function settledOutcome(row: Message, lane?: SendSmsInput['lane']): Promise<SendSmsResult | null> {
     if (row.providerSid || HANDED_OVER.has(row.status)) {
       return { outcome: 'already_sent', messageId: row.id, providerSid: row.providerSid };
     }
@@ -349,7 +354,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
         .update(messages)
         .set({ attempts: sql`${messages.attempts} + 1`, updatedAt: new Date() })
         .where(eq(messages.id, row.id));
-      return callProvider(row);
+      return callProvider(row, lane);
     }
     return null;
   }
@@ -369,22 +374,14 @@ export function createMessagingActivities(deps: MessagingDeps) {
    * time, so in any one-second window the provider sees at most MPS segments. Slots are reserved in Postgres (one atomic upsert per send, on the
    * database clock so worker clocks do not matter), `segments ÷ MPS` seconds apart, shared by every worker.
    */
-  async function waitForSlot(row: Message): Promise<void> {
+  async function waitForSlot(row: Message, lane?: SendSmsInput['lane']): Promise<void> {
     if (!deps.smsPerSecond || sms.name === 'sandbox') return;
+    // A lane (a campaign's share) first: its sends are spaced by its own rate, then they queue for the sender.
+    if (lane && lane.mps > 0)
+      await reserveSlot(`${sms.sender}#${lane.key}`, (row.segments / lane.mps) * pacingMargin(lane.mps));
     const seconds = (row.segments / deps.smsPerSecond) * pacingMargin(deps.smsPerSecond);
-    const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
-      insert into sms_pacing (sender, next_slot_at) values (${sms.sender}, clock_timestamp() + make_interval(secs => ${seconds}))
-      on conflict (sender) do update
-        set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${seconds})
-      returning extract(epoch from next_slot_at) * 1000 as slot_ms,
-                extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
-    if (!slot) return;
-    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's.
-    const skew = Date.now() - Number(slot.db_now_ms);
-    const plannedMs = Number(slot.slot_ms) + skew;
     const startedMs = Date.now();
-    const waitMs = plannedMs - Date.now();
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    const plannedMs = await reserveSlot(sms.sender, seconds);
     // Release: never closer than this message's own segments ÷ MPS after the previous actual release, so a
     // send that woke late (a busy event loop) is not followed by one on time — the provider would see a burst.
     const [release] = await db.execute<{ wait_ms: number }>(sql`
@@ -399,8 +396,25 @@ export function createMessagingActivities(deps: MessagingDeps) {
     metrics.pacingWait.observe(Math.max(0, Date.now() - startedMs) / 1000);
   }
 
-  async function callProvider(row: Message): Promise<SendSmsResult> {
-    await waitForSlot(row);
+  /** Reserve the next slot `seconds` long on this pacing key and sleep until it; returns the planned instant (ms). */
+  async function reserveSlot(key: string, seconds: number): Promise<number> {
+    const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
+      insert into sms_pacing (sender, next_slot_at) values (${key}, clock_timestamp() + make_interval(secs => ${seconds}))
+      on conflict (sender) do update
+        set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${seconds})
+      returning extract(epoch from next_slot_at) * 1000 as slot_ms,
+                extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
+    if (!slot) return Date.now();
+    // Sleep to the slot's absolute time, corrected by the skew between our clock and the database's.
+    const skew = Date.now() - Number(slot.db_now_ms);
+    const plannedMs = Number(slot.slot_ms) + skew;
+    const waitMs = plannedMs - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    return plannedMs;
+  }
+
+  async function callProvider(row: Message, lane?: SendSmsInput['lane']): Promise<SendSmsResult> {
+    await waitForSlot(row, lane);
     try {
       const res = await sms.send(outbound(row));
       metrics.smsSent.inc({ kind: labelValue(row.kind), purpose: labelValue(row.purpose) });

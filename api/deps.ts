@@ -49,6 +49,8 @@ export interface AppConfig {
   brand: { name: string; support: string };
   /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY); unset: Twilio when configured, else Crewline. */
   optOutManagedBy?: 'twilio' | 'crewline';
+  /** The sender's MPS (SMS_MPS or the sender type's): the ceiling of a campaign's rate; absent = 1,000. */
+  smsPerSecond?: number;
   /** New members' workflow settings; MEMBER_DEFAULTS (workflows/member/values.ts) when absent. */
   members?: { maxActiveGoals: number; nudgeAfterMinutes: number };
 }

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -16,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import { CAMPAIGN_STATUSES, RECIPIENT_STATES } from '../workflows/guest-campaign/values.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -64,6 +66,10 @@ export const campaigns = pgTable('campaigns', {
   /** Mirrors the workflow's status; `paused`/`cancelled` are read by the send activity before each text. */
   status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('draft'),
   startAt: timestamp('start_at', { withTimezone: true }),
+  /** "Each guest at HH:MM in their own zone" (null: everyone at `startAt` or now). */
+  sendAtLocal: jsonb('send_at_local').$type<LocalSchedule>(),
+  /** The campaign's own rate limit in segments/s (null: its fair share of the sender); read before each send. */
+  rateMps: doublePrecision('rate_mps'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

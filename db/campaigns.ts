@@ -5,8 +5,9 @@
  * import never lifts an opt-out.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, lt, lte, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, min, or, sql } from 'drizzle-orm';
 import type { RsvpAnswer } from '../workflows/guest-campaign/replies.js';
+import type { LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
 import type { Db } from './client.js';
 import { recordConsent, recordMarketingOptIns } from './consent.js';
@@ -529,4 +530,75 @@ export async function testSendsOf(db: Db, campaignId: string, limit: number) {
     .where(eq(campaignTestSends.campaignId, campaignId))
     .orderBy(desc(campaignTestSends.createdAt), desc(campaignTestSends.id))
     .limit(limit);
+}
+
+/** Start options the API was given: a moment or "each guest at HH:MM in their own zone", and the rate. */
+export async function setCampaignSchedule(
+  db: Db,
+  id: string,
+  schedule: { startAt: Date | null; sendAtLocal: LocalSchedule | null; rateMps: number | null },
+) {
+  await db
+    .update(campaigns)
+    .set({ ...schedule, updatedAt: new Date() })
+    .where(eq(campaigns.id, id));
+}
+
+/** The campaign's own rate limit (segments/s; null = its fair share of the sender). */
+export async function setCampaignRate(db: Db, id: string, rateMps: number | null) {
+  await db.update(campaigns).set({ rateMps, updatedAt: new Date() }).where(eq(campaigns.id, id));
+}
+
+/**
+ * Read before each campaign text: this campaign's mirrored status and rate, and every running campaign's rate
+ * (they share the sender fairly; workflows/guest-campaign/pacing.ts).
+ */
+export async function sendingState(db: Db, campaignId: string) {
+  const rows = await db
+    .select({ id: campaigns.id, status: campaigns.status, rateMps: campaigns.rateMps })
+    .from(campaigns)
+    .where(or(eq(campaigns.id, campaignId), eq(campaigns.status, 'running')));
+  const self = rows.find((r) => r.id === campaignId) ?? null;
+  return {
+    self,
+    running: rows.filter((r) => r.status === 'running').map((r) => ({ id: r.id, rateMps: r.rateMps })),
+  };
+}
+
+/** Pending guests of the first round not placed yet (no hold), with what their local send time depends on. */
+export async function unplacedRecipients(db: Db, campaignId: string) {
+  return db
+    .select({ guestId: guests.id, phone: guests.phone, timezone: guests.timezone })
+    .from(campaignRecipients)
+    .innerJoin(guests, eq(guests.id, campaignRecipients.guestId))
+    .where(
+      and(
+        eq(campaignRecipients.campaignId, campaignId),
+        eq(campaignRecipients.state, 'pending'),
+        eq(campaignRecipients.round, 0),
+        isNull(campaignRecipients.heldUntil),
+      ),
+    );
+}
+
+/** Hold these pending guests until their own instants (one statement per 5,000 guests); returns how many. */
+export async function holdRecipients(
+  db: Db,
+  campaignId: string,
+  reason: string,
+  holds: ReadonlyArray<{ guestId: string; until: Date }>,
+): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < holds.length; i += 5000) {
+    const chunk = holds.slice(i, i + 5000);
+    const json = JSON.stringify(chunk.map((h) => ({ guest_id: h.guestId, until: h.until.toISOString() })));
+    const rows = await db.execute(sql`
+      update campaign_recipients r
+         set state = 'held', reason = ${reason}, held_until = u.until, updated_at = now()
+        from jsonb_to_recordset(${json}::jsonb) as u(guest_id uuid, until timestamptz)
+       where r.campaign_id = ${campaignId} and r.guest_id = u.guest_id and r.state = 'pending'
+      returning r.guest_id`);
+    n += rows.length;
+  }
+  return n;
 }

@@ -6,6 +6,7 @@
  */
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import { CREW_CHALLENGE_SEARCH_ATTRIBUTES } from './crew-challenge/search-attributes.js';
+import { GUEST_CAMPAIGN_SEARCH_ATTRIBUTES } from './guest-campaign/search-attributes.js';
 import { MEMBER_SEARCH_ATTRIBUTES } from './member/search-attributes.js';
 import { MENTORSHIP_SEARCH_ATTRIBUTES } from './mentorship-match/search-attributes.js';
 
@@ -13,4 +14,5 @@ export const SEARCH_ATTRIBUTES: ReadonlyArray<SearchAttributeKey<'KEYWORD' | 'KE
   ...MEMBER_SEARCH_ATTRIBUTES,
   ...CREW_CHALLENGE_SEARCH_ATTRIBUTES,
   ...MENTORSHIP_SEARCH_ATTRIBUTES,
+  ...GUEST_CAMPAIGN_SEARCH_ATTRIBUTES,
 ];

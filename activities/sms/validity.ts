@@ -6,6 +6,8 @@
  * - prompts and reminders (check-in prompt, nudge, welcome): 4 hours, and never past the recipient's local
  *   midnight (a prompt for today must not arrive tomorrow);
  * - answers to something the person just texted (acks, hints, clarifications): 1 hour;
+ * - guest campaign texts (kind `campaign`): Twilio's longest, 36,000 s (its 10-hour queue), cut at the start of
+ *   the guest's quiet hours below — the hold and the validity are the same window;
  * - anything else: 4 hours;
  * - whenever quiet hours apply (the purpose's window or the caller's stricter one): never past the window's end,
  *   so a queued text cannot land inside quiet hours.
@@ -17,6 +19,8 @@ import { localMinutesOfDay, parseHHMM, startOfNextLocalDay } from '../../workflo
 export const MAX_VALIDITY_S = 36_000;
 export const MIN_VALIDITY_S = 60;
 
+/** The `kind` of guest campaign texts (activities/campaigns.ts). */
+export const CAMPAIGN_KIND = 'campaign';
 const PROMPT_KINDS = new Set(['checkin_prompt', 'nudge', 'welcome', 'welcome_reminder']);
 const ANSWER_KIND = /(_ack|_hint|_help|_rejected|_added|clarify|confirmed|_reply)$/;
 
@@ -34,6 +38,7 @@ export function validityPeriodSeconds(args: {
     s = 4 * 3600;
     s = Math.min(s, Math.floor((startOfNextLocalDay(args.nowMs, args.timezone) - args.nowMs) / 1000));
   } else if (ANSWER_KIND.test(args.kind)) s = 3600;
+  else if (args.kind === CAMPAIGN_KIND) s = MAX_VALIDITY_S;
   else s = 4 * 3600;
   if (args.window && !args.keywordReply) {
     const start = parseHHMM(args.window.start);

@@ -3,8 +3,14 @@
  * (the `guest-campaign-<id>` workflow), pause / resume / cancel (workflow updates), progress, and who got it.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, gt } from 'drizzle-orm';
-import { createCampaign, lastRound, recipientCounts } from '../../db/campaigns.js';
+import { and, asc, eq, gt, max } from 'drizzle-orm';
+import {
+  createCampaign,
+  lastRound,
+  recipientCounts,
+  sendingState,
+  setCampaignSchedule,
+} from '../../db/campaigns.js';
 import type { Db } from '../../db/client.js';
 import {
   campaignRecipients,
@@ -19,6 +25,7 @@ import {
   pauseUpdate,
   progressQuery,
   resumeUpdate,
+  setRateUpdate,
   type CampaignProgress,
   type GuestCampaignInput,
 } from '../../workflows/guest-campaign/definitions.js';
@@ -29,19 +36,31 @@ import {
   TemplateError,
   templateVariables,
 } from '../../workflows/guest-campaign/template.js';
+import { campaignRate, MAX_SENDER_MPS, MIN_CAMPAIGN_RATE } from '../../workflows/guest-campaign/pacing.js';
+import { intersectWindows, isSameDayWindow } from '../../workflows/guest-campaign/schedule.js';
 import {
   CAMPAIGN_STATUSES,
   DEFAULT_SEGMENT_BUDGET,
   MAX_SEGMENT_BUDGET,
   RECIPIENT_STATES,
 } from '../../workflows/guest-campaign/values.js';
+import { CAMPAIGN_ID_SA } from '../../workflows/guest-campaign/search-attributes.js';
 import { guestCampaignWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
-import { limit, text, uuid } from '../schemas/atoms.js';
+import { DEFAULT_POLICY, FLORIDA } from '../../workflows/lib/compliance.js';
+import { hhmm, limit, localDate, text, uuid } from '../schemas/atoms.js';
 
 export const GUEST_CAMPAIGN_WORKFLOW_TYPE = 'guestCampaignWorkflow';
+/**
+ * Where every guest may get marketing texts under the default rules: 08:00–21:00, narrowed by Florida's
+ * 08:00–20:00. A campaign's send window must overlap it, or some guests could never be texted in it.
+ */
+const STRICTEST_MARKETING_WINDOW = intersectWindows(
+  DEFAULT_POLICY.purposes.marketing.window!,
+  FLORIDA.policies.marketing!.window!,
+)!;
 const tags = ['Campaigns'];
 const idParam = z.object({ id: uuid('a campaign id').openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -58,6 +77,13 @@ const CreateCampaign = z
       .default(DEFAULT_SEGMENT_BUDGET),
   })
   .openapi('CreateCampaign');
+
+/** A campaign's own rate (segments/s): at least 0.1, at most the sender's MPS (checked again by the workflow). */
+const rate = z
+  .number({ message: 'must be a number' })
+  .min(MIN_CAMPAIGN_RATE, `must be at least ${MIN_CAMPAIGN_RATE}`)
+  .max(MAX_SENDER_MPS, `must be at most ${MAX_SENDER_MPS}`)
+  .openapi({ description: 'segments per second', example: 10 });
 
 const Counts = z.object({
   sent: z.number().int(),
@@ -86,11 +112,44 @@ const CampaignJson = z
         counts: Counts,
         inFlightBatches: z.number().int(),
         nextWakeAtMs: z.number().nullable(),
+        rateMps: z.number().nullable(),
       })
       .nullable(),
+    sendAtLocal: z
+      .object({
+        date: z.string(),
+        time: z.string(),
+        window: z.object({ start: z.string(), end: z.string() }).nullable().optional(),
+      })
+      .nullable(),
+    rateMps: z.number().nullable(),
     createdAt: z.string(),
   })
   .openapi('Campaign');
+
+const SendWindow = z
+  .object({ start: hhmm, end: hhmm })
+  .refine(isSameDayWindow, { message: 'must start before it ends (same day)', path: ['end'] })
+  .refine((w) => !isSameDayWindow(w) || intersectWindows(w, STRICTEST_MARKETING_WINDOW) !== null, {
+    message: `must overlap ${STRICTEST_MARKETING_WINDOW.start}–${STRICTEST_MARKETING_WINDOW.end}, when every guest may get marketing texts`,
+  })
+  .openapi('CampaignSendWindow', {
+    description: "Local times between which texts go, in each guest's zone (also within their quiet hours)",
+  });
+const StartCampaign = z
+  .object({
+    at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant' }).optional(),
+    sendAtLocal: z.object({ date: localDate, time: hhmm, window: SendWindow.optional() }).optional().openapi({
+      description:
+        "Each guest at `time` on `date` in their own zone (instead of `at`); never outside `window` nor the guest's quiet hours: held until allowed",
+    }),
+    rateMps: rate.optional(),
+  })
+  .refine((b) => !(b.at && b.sendAtLocal), {
+    message: 'give either `at` or `sendAtLocal`, not both',
+    path: ['sendAtLocal'],
+  })
+  .openapi('StartCampaign');
 
 const PreviewJson = z
   .object({
@@ -155,11 +214,7 @@ const startRoute = createRoute({
   summary: 'Start now, or schedule for `at` (ISO 8601)',
   request: {
     params: idParam,
-    body: jsonBody(
-      z
-        .object({ at: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 instant' }).optional() })
-        .openapi('StartCampaign'),
-    ),
+    body: jsonBody(StartCampaign),
   },
   responses: {
     202: jsonResponse(CampaignJson, 'Started or scheduled'),
@@ -189,6 +244,54 @@ const pauseRoute = action(
 );
 const resumeRoute = action('resume', 'Resume exactly where it stopped');
 const cancelRoute = action('cancel', 'Cancel for good');
+const rateRoute = createRoute({
+  method: 'post',
+  path: '/{id}/rate',
+  tags,
+  summary:
+    "Change the campaign's rate while it runs, without a restart: from 0.1 to the sender's MPS (segments/s); the next text is paced by it",
+  request: { params: idParam, body: jsonBody(z.object({ mps: rate }).openapi('CampaignRate')) },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({ status: z.enum(CAMPAIGN_STATUSES), rateMps: z.number().nullable() })
+        .openapi('CampaignRateChanged'),
+      'The campaign after the change',
+    ),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
+  },
+});
+const ProgressJson = z
+  .object({
+    campaignId: z.string(),
+    status: z.enum(CAMPAIGN_STATUSES),
+    total: z.number().int(),
+    /** Guests per state and reason (Postgres). */
+    byState: z.record(z.string(), z.number().int()),
+    byReason: z.array(
+      z.object({ state: z.enum(RECIPIENT_STATES), reason: z.string().nullable(), count: z.number().int() }),
+    ),
+    /** The rate set for the campaign (null: as fast as its share allows). */
+    rateMps: z.number().nullable(),
+    /** What it sends at now: its fair share of the sender among running campaigns, within its own rate. */
+    effectiveRateMps: z.number().nullable(),
+    runningCampaigns: z.number().int(),
+    /** Texts still to go (pending, or held until a later instant). */
+    remaining: z.number().int(),
+    /** The end of the last hold, or now + pending ÷ rate, whichever is later (null when finished or paused). */
+    estimatedFinishAt: z.string().nullable(),
+    live: z.object({ inFlightBatches: z.number().int(), nextWakeAtMs: z.number().nullable() }).nullable(),
+  })
+  .openapi('CampaignProgress');
+const progressRoute = createRoute({
+  method: 'get',
+  path: '/{id}/progress',
+  tags,
+  summary:
+    'Live progress: guests per state and reason, the rate set and the rate it sends at, estimated finish',
+  request: { params: idParam },
+  responses: { 200: jsonResponse(ProgressJson, 'Progress'), ...problems(404) },
+});
 const resendRoute = createRoute({
   method: 'post',
   path: '/{id}/resend',
@@ -232,6 +335,13 @@ function refuseIfNot(row: Campaign, verb: string) {
     throw rejected('status', `a ${row.status} campaign cannot be ${verb}`);
 }
 
+const badRequest = (field: string, message: string) =>
+  new HttpProblem({
+    title: 'Bad request',
+    status: 400,
+    detail: `${field}: ${message}`,
+    errors: [{ field, message }],
+  });
 const notFound = (what: string) =>
   new HttpProblem({ title: 'Not found', status: 404, detail: `No ${what}.` });
 const rejected = (field: string, message: string) =>
@@ -272,6 +382,7 @@ async function checkTemplate(db: Db, listId: string, template: string, budget: n
 }
 
 export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
+  const senderMps = config.smsPerSecond ?? MAX_SENDER_MPS;
   const handle = (id: string) => temporal.workflow.getHandle(guestCampaignWorkflowId(id));
   async function requireCampaign(id: string) {
     const row = await db.query.campaigns.findFirst({ where: eq(campaigns.id, id) });
@@ -304,7 +415,10 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         counts: progress.counts,
         inFlightBatches: progress.inFlightBatches,
         nextWakeAtMs: progress.nextWakeAtMs,
+        rateMps: progress.rateMps ?? null,
       },
+      sendAtLocal: c.sendAtLocal ?? null,
+      rateMps: c.rateMps ?? null,
       createdAt: c.createdAt.toISOString(),
     };
   }
@@ -359,12 +473,28 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         throw new HttpProblem({ title: 'Conflict', status: 409, detail: `The campaign is ${row.status}.` });
       // Guests may have changed since the draft: check every text again.
       await checkTemplate(db, row.listId, row.template, row.segmentBudget, row.brand);
-      const at = c.req.valid('json').at;
-      const args: [GuestCampaignInput] = [{ campaignId: row.id, startAtMs: at ? Date.parse(at) : null }];
+      const { at, sendAtLocal, rateMps } = c.req.valid('json');
+      if (rateMps !== undefined && rateMps > senderMps)
+        throw badRequest('rateMps', `must be at most the sender's ${senderMps} segments/s`);
+      await setCampaignSchedule(db, row.id, {
+        startAt: at ? new Date(at) : null,
+        sendAtLocal: sendAtLocal ?? null,
+        rateMps: rateMps ?? null,
+      });
+      const args: [GuestCampaignInput] = [
+        {
+          campaignId: row.id,
+          startAtMs: at ? Date.parse(at) : null,
+          ...(sendAtLocal && { sendAtLocal }),
+          ...(rateMps !== undefined && { rateMps }),
+          maxRateMps: senderMps,
+        },
+      ];
       await temporal.workflow.start(GUEST_CAMPAIGN_WORKFLOW_TYPE, {
         taskQueue: TASK_QUEUE,
         workflowId: guestCampaignWorkflowId(row.id),
         args,
+        typedSearchAttributes: [{ key: CAMPAIGN_ID_SA, value: row.id }],
         staticSummary: `Guest campaign ${row.id}`,
       });
       logger.info({ campaignId: row.id }, 'campaign started');
@@ -389,6 +519,61 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       const res = await handle(row.id).executeUpdate(cancelUpdate);
       return c.json({ status: res.status, inFlightBatches: res.inFlightBatches }, 200);
     })
+    .openapi(rateRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      const { mps } = c.req.valid('json');
+      if (mps > senderMps) throw badRequest('mps', `must be at most the sender's ${senderMps} segments/s`);
+      refuseIfNot(row, 'changed');
+      const res = await handle(row.id).executeUpdate(setRateUpdate, { args: [{ mps }] });
+      logger.info({ campaignId: row.id, rateMps: mps }, 'campaign rate changed');
+      return c.json({ status: res.status, rateMps: res.rateMps }, 200);
+    })
+    .openapi(progressRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      const [counts, progress, sending, lastHold] = await Promise.all([
+        recipientCounts(db, row.id),
+        live(row),
+        sendingState(db, row.id),
+        db
+          .select({ at: max(campaignRecipients.heldUntil) })
+          .from(campaignRecipients)
+          .where(and(eq(campaignRecipients.campaignId, row.id), eq(campaignRecipients.state, 'held'))),
+      ]);
+      const byState: Record<string, number> = {};
+      for (const r of counts) byState[r.state] = (byState[r.state] ?? 0) + r.count;
+      const pending = byState.pending ?? 0;
+      const remaining = pending + (byState.held ?? 0);
+      const status = progress?.status ?? row.status;
+      const active = status === 'running' || status === 'scheduled';
+      const effective = active
+        ? campaignRate(senderMps, { id: row.id, rateMps: row.rateMps }, sending.running)
+        : null;
+      let finish: number | null = null;
+      if (active && remaining > 0 && effective) {
+        const now = Date.now();
+        const start = Math.max(now, row.startAt?.getTime() ?? now);
+        finish = Math.max(start + (pending / effective) * 1000, lastHold[0]?.at?.getTime() ?? 0);
+      }
+      return c.json(
+        {
+          campaignId: row.id,
+          status,
+          total: counts.reduce((n, r) => n + r.count, 0),
+          byState,
+          byReason: counts,
+          rateMps: progress?.rateMps ?? row.rateMps ?? null,
+          effectiveRateMps: effective,
+          runningCampaigns: sending.running.length,
+          remaining,
+          estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
+          live: progress && {
+            inFlightBatches: progress.inFlightBatches,
+            nextWakeAtMs: progress.nextWakeAtMs,
+          },
+        },
+        200,
+      );
+    })
     .openapi(resendRoute, async (c) => {
       const row = await requireCampaign(c.req.valid('param').id);
       if (row.status !== 'completed')
@@ -402,6 +587,7 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         taskQueue: TASK_QUEUE,
         workflowId: guestCampaignWorkflowId(row.id),
         args,
+        typedSearchAttributes: [{ key: CAMPAIGN_ID_SA, value: row.id }],
         staticSummary: `Guest campaign ${row.id}: resend ${round}`,
       });
       logger.info({ campaignId: row.id, round }, 'campaign resend started');

@@ -3,6 +3,7 @@
  * It also handles the conversation signals (`reply`, `consent`) of `workflows/lib/conversation.ts`.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LocalSchedule } from './schedule.js';
 import type { CampaignStatus } from './values.js';
 
 export { consentSignal, replySignal } from '../lib/conversation.js';
@@ -26,6 +27,8 @@ export interface CampaignProgress {
   inFlightBatches: number;
   /** While waiting: the start, or the end of the earliest hold (epoch ms). */
   nextWakeAtMs: number | null;
+  /** The campaign's own rate limit (segments/s); null = its fair share of the sender. */
+  rateMps: number | null;
 }
 
 export interface PauseResult {
@@ -41,16 +44,34 @@ export const pauseUpdate = defineUpdate<PauseResult>('pause');
 export const resumeUpdate = defineUpdate<CampaignProgress>('resume');
 /** anything but completed/cancelled → cancelled, for good. */
 export const cancelUpdate = defineUpdate<CampaignProgress>('cancel');
+/** The campaign's rate while it runs, without a restart: the next text is paced by it. */
+export const setRateUpdate = defineUpdate<CampaignProgress, [{ mps: number }]>('setRate');
 
 export interface GuestCampaignInput {
   campaignId: string;
   /** Start at this instant (epoch ms); absent or past = now. */
   startAtMs?: number | null;
+  /** "Each guest at HH:MM in their own zone" within a send window (instead of `startAtMs`). */
+  sendAtLocal?: LocalSchedule | null;
+  /** The campaign's own rate limit at the start (segments/s); absent = its fair share of the sender. */
+  rateMps?: number | null;
+  /** The sender's MPS: `setRate` accepts 0.1 up to this (absent: 1,000, the most SMS_MPS allows). */
+  maxRateMps?: number;
   /** Guests per send activity and batches in flight. */
   batchSize?: number;
   lanes?: number;
+  /**
+   * Continue as new after this many send rounds as well as when the server suggests it (tests force the
+   * hand-over with it; absent = only when suggested).
+   */
+  roundsPerRun?: number;
   /** "Send again to those not delivered": this run re-texts only guests whose text failed or was undelivered. */
   resendRound?: number;
   /** Carried across continue-as-new. */
-  carried?: { status: CampaignStatus; counts: CampaignCounts; prepared: boolean };
+  carried?: {
+    status: CampaignStatus;
+    counts: CampaignCounts;
+    prepared: boolean;
+    rateMps?: number | null;
+  };
 }

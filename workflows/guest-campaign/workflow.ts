@@ -13,8 +13,10 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities, GuestSendResult } from '../../activities/campaigns.js';
@@ -27,10 +29,13 @@ import {
   progressQuery,
   replySignal,
   resumeUpdate,
+  setRateUpdate,
   type CampaignCounts,
   type CampaignProgress,
   type GuestCampaignInput,
 } from './definitions.js';
+import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE } from './pacing.js';
+import { CAMPAIGN_ID_SA, CAMPAIGN_STATUS_SA } from './search-attributes.js';
 import type { CampaignStatus } from './values.js';
 
 type Acts = ReturnType<typeof createCampaignActivities>;
@@ -41,12 +46,18 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   const { campaignId } = input;
   const batchSize = input.batchSize ?? 25;
   const lanes = input.lanes ?? 4;
-  const startAtMs = input.startAtMs ?? null;
+  let startAtMs = input.startAtMs ?? null;
+  const local = !input.carried && !input.resendRound ? (input.sendAtLocal ?? null) : null;
   let status: CampaignStatus =
-    input.carried?.status ?? (startAtMs !== null && startAtMs > Date.now() ? 'scheduled' : 'running');
+    input.carried?.status ??
+    (local || (startAtMs !== null && startAtMs > Date.now()) ? 'scheduled' : 'running');
+  let rateMps = input.carried ? (input.carried.rateMps ?? null) : (input.rateMps ?? null);
+  const maxRateMps = input.maxRateMps ?? MAX_SENDER_MPS;
   const counts: CampaignCounts = input.carried?.counts ?? { sent: 0, skipped: {}, failed: 0, holds: 0 };
   let prepared = input.carried?.prepared ?? false;
   let inFlightBatches = 0;
+  /** Send rounds in this run (`roundsPerRun`). */
+  let rounds = 0;
   let nextWakeAtMs: number | null = status === 'scheduled' ? startAtMs : null;
   /** `paused` is the status before a pause (resume returns to it). */
   let beforePause: CampaignStatus = 'running';
@@ -57,10 +68,30 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     counts,
     inFlightBatches,
     nextWakeAtMs,
+    rateMps,
   });
   const setStatus = async (next: CampaignStatus) => {
     status = next;
+    publish();
     await db.setCampaignStatus({ campaignId, status: next });
+  };
+  /** The Web UI's current details, and the status search attribute when the run was started with them. */
+  const publish = () => {
+    const skipped = Object.values(counts.skipped).reduce((a, b) => a + b, 0);
+    setCurrentDetails(
+      [
+        `status: ${status}`,
+        `sent ${counts.sent} · skipped ${skipped} · failed ${counts.failed} · holds ${counts.holds}`,
+        `rate: ${rateMps === null ? 'fair share of the sender' : `${rateMps}/s`}`,
+        input.sendAtLocal ? `each guest at ${input.sendAtLocal.time} local on ${input.sendAtLocal.date}` : '',
+        nextWakeAtMs !== null ? `next wake ${new Date(nextWakeAtMs).toISOString()}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    );
+    const sa = workflowInfo().typedSearchAttributes;
+    if (sa.get(CAMPAIGN_ID_SA) === undefined || sa.get(CAMPAIGN_STATUS_SA) === status) return;
+    upsertSearchAttributes([{ key: CAMPAIGN_STATUS_SA, value: status }]);
   };
   const over = () => status === 'completed' || status === 'cancelled';
 
@@ -108,15 +139,43 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     },
   );
 
+  setHandler(
+    setRateUpdate,
+    async ({ mps }) => {
+      rateMps = mps;
+      publish();
+      await db.setCampaignRate({ campaignId, rateMps: mps });
+      return progress();
+    },
+    {
+      validator: (arg) => {
+        const mps = (arg as { mps?: unknown } | undefined)?.mps;
+        if (typeof mps !== 'number' || !Number.isFinite(mps) || mps < MIN_CAMPAIGN_RATE || mps > maxRateMps)
+          throw invalidInput('mps', `must be a number from ${MIN_CAMPAIGN_RATE} to ${maxRateMps}`);
+        if (over()) throw invalidInput('status', `a ${status} campaign's rate cannot be changed`);
+      },
+    },
+  );
+
+  publish();
   if (!input.carried) await db.setCampaignStatus({ campaignId, status });
+  if (local) {
+    // Every guest's own send time (held until it); the campaign is `scheduled` until the first one is due.
+    const placed = await db.scheduleLocalSends({ campaignId, schedule: local, nowMs: Date.now() });
+    if (placed.noConsent > 0) counts.skipped.no_consent = placed.noConsent;
+    prepared = true;
+    startAtMs = placed.earliestMs;
+    nextWakeAtMs = startAtMs;
+  }
   if (!input.carried && input.resendRound) {
     await db.prepareCampaignResend({ campaignId, round: input.resendRound });
   }
   if (status === 'scheduled' && startAtMs !== null) {
     await condition(() => status !== 'scheduled', Math.max(0, startAtMs - Date.now()));
-    if (status === 'scheduled') await setStatus('running');
-    else if (status === 'paused') beforePause = 'running';
   }
+  // Past the start (or paused before it: resume then starts at once).
+  if (status === 'scheduled') await setStatus('running');
+  else if (status === 'paused') beforePause = 'running';
   nextWakeAtMs = null;
 
   const tally = (r: GuestSendResult) => {
@@ -134,13 +193,14 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       if (noConsent > 0) counts.skipped.no_consent = noConsent;
       prepared = true;
     }
-    if (workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().continueAsNewSuggested || (input.roundsPerRun && rounds >= input.roundsPerRun)) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof guestCampaignWorkflow>({
         ...input,
-        carried: { status, counts, prepared },
+        carried: { status, counts, prepared, rateMps },
       });
     }
+    rounds++;
     const { guestIds, nextHoldEndMs } = await db.dueCampaignGuests({
       campaignId,
       nowMs: Date.now(),
@@ -153,6 +213,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       }
       // Everyone left is held (quiet hours, caps): sleep until the first hold ends, awake for pause/cancel.
       nextWakeAtMs = nextHoldEndMs;
+      publish();
       await condition(() => status !== 'running', Math.max(1_000, nextHoldEndMs - Date.now()));
       nextWakeAtMs = null;
       continue;
@@ -166,6 +227,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
         try {
           const results = await sender.sendCampaignBatch({ campaignId, guestIds: ids });
           results.forEach(tally);
+          publish();
           attempted += results.filter((r) => r.outcome !== 'stopped').length;
         } catch (err) {
           // The batch gave up after its retries (e.g. the provider down for long): its guests stay pending and
