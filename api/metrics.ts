@@ -13,6 +13,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export const WORKFLOW_TYPES = [
   'memberWorkflow',
   'crewChallengeWorkflow',
+  'crewCommandWorkflow',
   'mentorWorkflow',
   'mentorshipMatchWorkflow',
   'bulkMessageWorkflow',

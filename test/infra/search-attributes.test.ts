@@ -5,6 +5,7 @@
  * terminated.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -16,6 +17,7 @@ import {
   searchAttributeCreateCommand,
 } from '../../worker/search-attributes.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from '../../workflows/member/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { devServerEnv, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
 const TASK_QUEUE = 'search-attributes-test';
@@ -58,7 +60,7 @@ async function listIds(client: Client, query: string): Promise<string[]> {
   return ids.sort();
 }
 
-it('derives the dev server flags and the operator command from MEMBER_SEARCH_ATTRIBUTES', () => {
+it('derives the dev server flags and the operator command from every entity search attribute', () => {
   expect(devServerSearchAttributeArgs()).toEqual([
     '--search-attribute',
     'CrewlineMemberId=Keyword',
@@ -72,11 +74,20 @@ it('derives the dev server flags and the operator command from MEMBER_SEARCH_ATT
     'CrewlineChallengeStatus=Keyword',
     '--search-attribute',
     'CrewlineMemberIds=KeywordList',
+    '--search-attribute',
+    'CrewlineMentorId=Keyword',
+    '--search-attribute',
+    'CrewlineMatchStatus=Keyword',
+    '--search-attribute',
+    'CrewlineCampaignId=Keyword',
+    '--search-attribute',
+    'CrewlineCampaignStatus=Keyword',
   ]);
   expect(searchAttributeCreateCommand('default')).toBe(
     'temporal operator search-attribute create --namespace default ' +
       '--name CrewlineMemberId --name CrewlineMemberStatus --name CrewlineRiskLevel ' +
-      '--name CrewlineCrewId --name CrewlineChallengeStatus --type Keyword && ' +
+      '--name CrewlineCrewId --name CrewlineChallengeStatus --name CrewlineMentorId --name CrewlineMatchStatus ' +
+      '--name CrewlineCampaignId --name CrewlineCampaignStatus --type Keyword && ' +
       'temporal operator search-attribute create --namespace default --name CrewlineMemberIds --type KeywordList',
   );
 });
@@ -107,6 +118,10 @@ describe('without permission to register', () => {
     'CrewlineCrewId',
     'CrewlineChallengeStatus',
     'CrewlineMemberIds',
+    'CrewlineMentorId',
+    'CrewlineMatchStatus',
+    'CrewlineCampaignId',
+    'CrewlineCampaignStatus',
   ];
 
   it('starts when the attributes are there (probed with a visibility query)', async () => {
@@ -117,7 +132,7 @@ describe('without permission to register', () => {
     await expect(
       ensureSearchAttributes(restrictedConnection([...all.slice(0, 2), ...all.slice(3)]), 'prod'),
     ).rejects.toThrow(
-      'CrewlineRiskLevel missing and not permitted to register them. Register them once with: ' +
+      ': CrewlineRiskLevel missing and not permitted to register them. Register them once with: ' +
         'temporal operator search-attribute create --namespace prod',
     );
   });
@@ -210,10 +225,30 @@ describe('a server without the attributes (an existing cluster, or an old .data/
       'CrewlineCrewId',
       'CrewlineChallengeStatus',
       'CrewlineMemberIds',
+      'CrewlineMentorId',
+      'CrewlineMatchStatus',
+      'CrewlineCampaignId',
+      'CrewlineCampaignStatus',
     ]);
     const handle = await startMember(env.client, id, 'active', 'medium');
     await expectAttributes(handle, id, 'active', 'medium');
     expect(await ensureSearchAttributes(env.connection, 'default')).toEqual([]);
     await handle.terminate();
   });
+});
+
+it("the README's create commands name every registered attribute with its type", async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  // Shell line continuations joined, then one command per line.
+  const joined = readme.replaceAll('\\\n', ' ');
+  const commands = joined.match(/temporal operator search-attribute create[^\n]*/g) ?? [];
+  const named = new Map<string, string>();
+  for (const command of commands) {
+    const type = /--type (\w+)/.exec(command)?.[1];
+    for (const [, name] of command.matchAll(/--name (\w+)/g)) named.set(name!, type!);
+  }
+  const registered = new Map(
+    SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'KEYWORD_LIST' ? 'KeywordList' : 'Keyword']),
+  );
+  expect(Object.fromEntries(named)).toEqual(Object.fromEntries(registered));
 });
