@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { OPT_OUT_MANAGERS, type OptOutManagedBy } from '../activities/sms/provider.js';
 import { checkKeywordReplies } from '../workflows/lib/texts.js';
 import { MEMBER_DEFAULTS } from '../workflows/member/values.js';
+import {
+  parseTemporalSecurity,
+  securityWithoutAddress,
+  type TemporalSecurity,
+} from './temporal-connection.js';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -31,6 +36,8 @@ const schema = z
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    /** A pre-built workflow bundle for the worker; unset = dist/workflow-bundle.js when present, else bundle at start. */
+    WORKFLOW_BUNDLE_PATH: optionalString,
     API_KEYS: z.preprocess(
       (v) =>
         typeof v === 'string'
@@ -152,7 +159,14 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; uiPort: number; devPort: number };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    uiPort: number;
+    devPort: number;
+    /** API key / TLS / mTLS for TEMPORAL_ADDRESS (worker/temporal-connection.ts). */
+    security: TemporalSecurity;
+  };
   apiKeys: string[];
   /** Requests per minute per key and per client address (a 0 in the environment turns that one off). */
   rateLimits: { perKeyPerMinute: number; perIpPerMinute: number } | undefined;
@@ -161,6 +175,8 @@ export interface Config {
   processMetrics: boolean;
   /** host:port of the worker's Temporal SDK Prometheus endpoint, if served. */
   workerMetricsAddress: string | undefined;
+  /** WORKFLOW_BUNDLE_PATH: the worker loads this pre-built bundle (worker/worker.ts workflowCodeOptions). */
+  workflowBundlePath: string | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
@@ -198,6 +214,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  const temporalSecurity = parseTemporalSecurity(env);
+  const temporalIssues = [...temporalSecurity.issues, ...securityWithoutAddress(env)];
+  if (temporalIssues.length)
+    throw new ConfigError(
+      `Invalid configuration:\n${temporalIssues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}`,
+    );
   try {
     checkKeywordReplies({ name: c.BRAND_NAME, support: c.SUPPORT_CONTACT });
   } catch (err) {
@@ -217,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       namespace: c.TEMPORAL_NAMESPACE,
       uiPort: c.TEMPORAL_UI_PORT,
       devPort: c.TEMPORAL_DEV_PORT,
+      security: temporalSecurity.security,
     },
     apiKeys: c.API_KEYS?.length ? c.API_KEYS : [DEV_API_KEY],
     rateLimits:
@@ -229,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: c.TRUST_PROXY === 'true',
     processMetrics: true,
     workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
+    workflowBundlePath: c.WORKFLOW_BUNDLE_PATH,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     twilio:
       c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER

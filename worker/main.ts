@@ -8,22 +8,26 @@ import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdown, requireExternal } from './process.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { describeTemporalSecurity, temporalConnectionOptions } from './temporal-connection.js';
 import { createWorkerFromConfig, installRuntime } from './worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-worker');
-const { databaseUrl, temporalAddress } = requireExternal(config);
+const { databaseUrl } = requireExternal(config);
 installRuntime(config.logLevel, undefined, { metricsAddress: config.workerMetricsAddress });
 const { db, close: closeDb } = createDb(databaseUrl);
-const { worker, connection } = await createWorkerFromConfig(config, db, temporalAddress, logger);
-const clientConnection = await Connection.connect({ address: temporalAddress });
+const { worker, connection } = await createWorkerFromConfig(config, db, undefined, logger);
+const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
 onShutdown(logger, async () => {
   // The SDK's runtime may already have begun shutdown on the same signal.
   if (worker.getState() === 'RUNNING') worker.shutdown();
 });
-logger.info('worker running');
+logger.info(
+  { namespace: config.temporal.namespace, temporal: describeTemporalSecurity(config.temporal.security) },
+  'worker running',
+);
 await worker.run();
 await connection.close();
 await clientConnection.close();
