@@ -61,7 +61,7 @@ const isPem = (v: string) => v.trimStart().startsWith('-----BEGIN ');
 
 /** A PEM given inline or as a file path; the error names the variable, never the value. */
 function pem(variable: string, value: string, issues: ConfigIssue[]): Buffer | undefined {
-  if (isPem(value)) return Buffer.from(value.replace(/\\n/g, '\n'));
+  if (isPem(value)) return Buffer.from(`${value.replace(/\\n/g, '\n').trim()}\n`);
   try {
     const text = readFileSync(value);
     if (!isPem(text.toString('utf8')))
@@ -141,10 +141,10 @@ export function parseTemporalSecurity(env: Record<string, string | undefined>): 
 /** Issues for security settings given without TEMPORAL_ADDRESS (they would silently not apply). */
 export function securityWithoutAddress(env: Record<string, string | undefined>): ConfigIssue[] {
   if (blank(env.TEMPORAL_ADDRESS)) return [];
-  const set = TEMPORAL_SECURITY_VARIABLES.filter((v) => blank(env[v]) !== undefined);
-  return set.length
-    ? [{ variable: set[0]!, message: `${set.join(', ')} apply to TEMPORAL_ADDRESS, which is not set` }]
-    : [];
+  return TEMPORAL_SECURITY_VARIABLES.filter((v) => blank(env[v]) !== undefined).map((variable) => ({
+    variable,
+    message: 'applies only to TEMPORAL_ADDRESS, which is not set',
+  }));
 }
 
 /**
