@@ -38,6 +38,11 @@ const schema = z
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     /** A pre-built workflow bundle for the worker; unset = dist/workflow-bundle.js when present, else bundle at start. */
     WORKFLOW_BUNDLE_PATH: optionalString,
+    /** Workflows a worker process keeps in memory (its sticky cache); unset = the SDK's default (from the heap size). */
+    WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int().min(0).max(100_000).optional(),
+    ),
     API_KEYS: z.preprocess(
       (v) =>
         typeof v === 'string'
@@ -177,6 +182,8 @@ export interface Config {
   workerMetricsAddress: string | undefined;
   /** WORKFLOW_BUNDLE_PATH: the worker loads this pre-built bundle (worker/worker.ts workflowCodeOptions). */
   workflowBundlePath: string | undefined;
+  /** WORKER_MAX_CACHED_WORKFLOWS: the worker's workflow cache size (memory per process follows it). */
+  workerMaxCachedWorkflows: number | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
@@ -253,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     processMetrics: true,
     workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
     workflowBundlePath: c.WORKFLOW_BUNDLE_PATH,
+    workerMaxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     twilio:
       c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER

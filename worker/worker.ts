@@ -58,6 +58,7 @@ export interface WorkerDeps extends ActivityDeps {
   /** The sender's messages (segments) per second, enforced by the server across all workers. */
   smsPerSecond: number;
   workflowBundlePath?: string | undefined;
+  maxCachedWorkflows?: number | undefined;
 }
 
 /** Both workers of a process: workflows + activities on the main queue, and the paced SMS sender pool. */
@@ -76,6 +77,8 @@ export async function createWorkers(opts: {
   workflowsPath?: string;
   /** A pre-built workflow bundle (WORKFLOW_BUNDLE_PATH); see workflowCodeOptions. */
   workflowBundlePath?: string | undefined;
+  /** WORKER_MAX_CACHED_WORKFLOWS; unset = the SDK's default. */
+  maxCachedWorkflows?: number | undefined;
   logger?: Logger;
 }): Promise<Workers> {
   const code = workflowCodeOptions({
@@ -91,6 +94,7 @@ export async function createWorkers(opts: {
     namespace: opts.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     ...code.options,
+    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
     activities: opts.activities,
     interceptors: { activity: [sanitizingActivityInterceptors] },
   });
@@ -125,6 +129,7 @@ export async function createWorker(deps: WorkerDeps) {
     activities: createActivities(deps),
     smsPerSecond: deps.smsPerSecond,
     workflowBundlePath: deps.workflowBundlePath,
+    maxCachedWorkflows: deps.maxCachedWorkflows,
     logger: deps.logger,
   });
   return { worker, connection };
@@ -146,6 +151,7 @@ export async function createWorkerFromConfig(
     temporal: temporalConnectionOptions(config.temporal, devServerAddress),
     namespace: config.temporal.namespace,
     workflowBundlePath: config.workflowBundlePath,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
     logger,
     policy: compliancePolicy(config),
     defaultTimezone: config.defaultTimezone,
