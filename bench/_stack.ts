@@ -93,21 +93,21 @@ export async function startStack(
     const child = spawnEntry('worker/main.ts', { LOG_LEVEL: 'info', ...opts.workerEnv, ...extra });
     let out = '';
     await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         out = (out + d.toString()).slice(-4000);
         if (out.includes('"worker running"')) resolve();
       });
       child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
     });
-    child.stdout!.removeAllListeners('data');
-    child.stdout!.resume();
+    child.stdout.removeAllListeners('data');
+    child.stdout.resume();
     workers.push(child);
     return child;
   };
   const startApi = async (extra: Record<string, string> = {}) => {
     const port = await freePort();
     const child = spawnEntry('scripts/api.ts', { PORT: String(port), ...extra });
-    child.stdout!.resume();
+    child.stdout.resume();
     const url = `http://127.0.0.1:${port}`;
     for (const deadline = Date.now() + 120_000; ;) {
       if ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200) break;
