@@ -28,7 +28,13 @@ await mkdir(out, { recursive: true });
 say(`tsc -p tsconfig.build.json → ${out}`);
 const tsc = spawnSync(
   process.execPath,
-  [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', out],
+  [
+    path.join(ROOT, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    path.join(ROOT, 'tsconfig.build.json'),
+    '--outDir',
+    out,
+  ],
   { stdio: 'inherit', cwd: ROOT },
 );
 if (tsc.status !== 0) {
@@ -42,7 +48,14 @@ say('copied db/migrations');
 // From the TypeScript sources (the SDK's bundler compiles them), exactly as the worker would bundle at start.
 const { code } = await bundleWorkflowCode({
   workflowsPath: path.join(ROOT, 'workflows/index.ts'),
-  logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: console.warn, error: console.error },
+  logger: {
+    log: () => {},
+    trace: () => {},
+    debug: () => {},
+    info: () => {},
+    warn: console.warn,
+    error: console.error,
+  },
 });
 await writeFile(path.join(out, 'workflow-bundle.js'), code);
 say(`workflow-bundle.js (${(code.length / 1024).toFixed(0)} KiB)`);
