@@ -1,7 +1,7 @@
 # Crewline: one image for the worker (default), the API and the migration job — compiled JavaScript only.
 #   docker build -t crewline .
 #   docker run crewline                                          # worker: node dist/worker/main.js
-#   docker run -p 3000:3000 crewline node dist/scripts/api.js   # the HTTP API (+ inbox drainer)
+#   docker run -p 3000:3000 crewline node dist/scripts/api.js   # the HTTP API (+ inbox drainer), on 0.0.0.0
 #   docker run crewline node dist/db/migrate-cli.js             # migrations (db/migrations, copied into dist/)
 #
 # Stage 1 compiles with the dev dependencies (TypeScript, tsx for the build script) and pre-builds the workflow
@@ -26,7 +26,9 @@ COPY workflows ./workflows
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
+# HOST: the API listens on every interface in a container (its default outside one is loopback).
 ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
