@@ -9,6 +9,7 @@ import { loadConfig } from '../worker/config.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown, requireExternal } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
+import { temporalConnectionOptions } from '../worker/temporal-connection.js';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
 import { createApiMetrics } from '../api/metrics.js';
@@ -17,9 +18,9 @@ import { withTokenSecret } from '../api/tokens.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-api');
-const { databaseUrl, temporalAddress } = requireExternal(config);
+const { databaseUrl } = requireExternal(config);
 const { db, close: closeDb } = createDb(databaseUrl);
-const connection = await Connection.connect({ address: temporalAddress });
+const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
 // Member workflows are started with search attributes: do not wait for a worker to register them.
 const added = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');

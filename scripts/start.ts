@@ -24,6 +24,7 @@ import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createWorkerRegistry, serveMetrics } from '../worker/metrics.js';
+import { describeTemporalSecurity, temporalConnectionOptions } from '../worker/temporal-connection.js';
 import { createWorkerFromConfig, installRuntime } from '../worker/worker.js';
 
 const config = loadConfig();
@@ -47,6 +48,7 @@ if (!databaseUrl) {
   databaseUrl = pg.url;
 }
 let temporalAddress = config.temporal.address;
+let devServerAddress: string | undefined;
 if (!temporalAddress) {
   say(`starting Temporal dev server (data in ${temporalDb})…`);
   temporalServer = await startTemporalDevServer({
@@ -55,7 +57,7 @@ if (!temporalAddress) {
     uiPort: config.temporal.uiPort,
     namespace: config.temporal.namespace,
   });
-  temporalAddress = temporalServer.address;
+  temporalAddress = devServerAddress = temporalServer.address;
 }
 
 await runMigrations(databaseUrl);
@@ -70,12 +72,12 @@ const workerMetricsServer = config.workerAppMetricsAddress
 const { worker, connection: workerConnection } = await createWorkerFromConfig(
   config,
   db,
-  temporalAddress,
+  devServerAddress,
   logger,
   workerMetrics,
   tracing && otel?.tracingWorkerOptions(tracing),
 );
-const connection = await Connection.connect({ address: temporalAddress });
+const connection = await Connection.connect(temporalConnectionOptions(config.temporal, devServerAddress));
 const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
 const temporal = new Client({
@@ -97,7 +99,10 @@ const workerRun = worker.run();
 
 say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
 say(`Temporal Web UI:  ${temporalServer ? temporalServer.uiUrl : '(external cluster: use its UI)'}`);
-say(`Temporal:         ${temporalAddress}, namespace ${config.temporal.namespace}`);
+say(
+  `Temporal:         ${temporalAddress}, namespace ${config.temporal.namespace}` +
+    (devServerAddress ? '' : ` (${describeTemporalSecurity(config.temporal.security)})`),
+);
 say(
   `PostgreSQL data:  ${
     pg

@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { OPT_OUT_MANAGERS, type OptOutManagedBy } from '../activities/sms/provider.js';
 import { checkKeywordReplies } from '../workflows/lib/texts.js';
 import { MEMBER_DEFAULTS } from '../workflows/member/values.js';
+import {
+  parseTemporalSecurity,
+  securityWithoutAddress,
+  type TemporalSecurity,
+} from './temporal-connection.js';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -31,6 +36,13 @@ const schema = z
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    /** A pre-built workflow bundle for the worker; unset = dist/workflow-bundle.js when present, else bundle at start. */
+    WORKFLOW_BUNDLE_PATH: optionalString,
+    /** Workflows a worker process keeps in memory (its sticky cache); unset = the SDK's default (from the heap size). */
+    WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
+      emptyToUndefined,
+      z.coerce.number().int().min(0).max(100_000).optional(),
+    ),
     API_KEYS: z.preprocess(
       (v) =>
         typeof v === 'string'
@@ -181,7 +193,14 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; uiPort: number; devPort: number };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    uiPort: number;
+    devPort: number;
+    /** API key / TLS / mTLS for TEMPORAL_ADDRESS (worker/temporal-connection.ts). */
+    security: TemporalSecurity;
+  };
   apiKeys: string[];
   /** Requests per minute per key and per client address (a 0 in the environment turns that one off). */
   rateLimits: { perKeyPerMinute: number; perIpPerMinute: number } | undefined;
@@ -206,6 +225,10 @@ export interface Config {
   workerAppMetricsAddress: string | undefined;
   /** OpenTelemetry traces over OTLP (worker/tracing.ts); undefined = off (OTEL_EXPORTER_OTLP_ENDPOINT unset). */
   tracing: { endpoint: string; serviceName: string | undefined } | undefined;
+  /** WORKFLOW_BUNDLE_PATH: the worker loads this pre-built bundle (worker/worker.ts workflowCodeOptions). */
+  workflowBundlePath: string | undefined;
+  /** WORKER_MAX_CACHED_WORKFLOWS: the worker's workflow cache size (memory per process follows it). */
+  workerMaxCachedWorkflows: number | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
@@ -243,6 +266,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  const temporalSecurity = parseTemporalSecurity(env);
+  const temporalIssues = [...temporalSecurity.issues, ...securityWithoutAddress(env)];
+  if (temporalIssues.length)
+    throw new ConfigError(
+      `Invalid configuration:\n${temporalIssues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}`,
+    );
   try {
     checkKeywordReplies({ name: c.BRAND_NAME, support: c.SUPPORT_CONTACT });
   } catch (err) {
@@ -262,6 +291,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       namespace: c.TEMPORAL_NAMESPACE,
       uiPort: c.TEMPORAL_UI_PORT,
       devPort: c.TEMPORAL_DEV_PORT,
+      security: temporalSecurity.security,
     },
     apiKeys: c.API_KEYS?.length ? c.API_KEYS : [DEV_API_KEY],
     rateLimits:
@@ -287,6 +317,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tracing: c.OTEL_EXPORTER_OTLP_ENDPOINT
       ? { endpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: c.OTEL_SERVICE_NAME }
       : undefined,
+    workflowBundlePath: c.WORKFLOW_BUNDLE_PATH,
+    workerMaxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     twilio:
       c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM_NUMBER

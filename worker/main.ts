@@ -9,11 +9,12 @@ import { createLogger } from './logger.js';
 import { createWorkerRegistry, serveMetrics } from './metrics.js';
 import { onShutdown, requireExternal } from './process.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { describeTemporalSecurity, temporalConnectionOptions } from './temporal-connection.js';
 import { createWorkerFromConfig, installRuntime } from './worker.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'crewline-worker');
-const { databaseUrl, temporalAddress } = requireExternal(config);
+const { databaseUrl } = requireExternal(config);
 installRuntime(config.logLevel, undefined, { metricsAddress: config.workerMetricsAddress });
 const { db, close: closeDb } = createDb(databaseUrl);
 // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
@@ -27,19 +28,22 @@ if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
 const { worker, connection } = await createWorkerFromConfig(
   config,
   db,
-  temporalAddress,
+  undefined,
   logger,
   metrics,
   tracing && otel?.tracingWorkerOptions(tracing),
 );
-const clientConnection = await Connection.connect({ address: temporalAddress });
+const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
 onShutdown(logger, async () => {
   // The SDK's runtime may already have begun shutdown on the same signal.
   if (worker.getState() === 'RUNNING') worker.shutdown();
 });
-logger.info('worker running');
+logger.info(
+  { namespace: config.temporal.namespace, temporal: describeTemporalSecurity(config.temporal.security) },
+  'worker running',
+);
 await worker.run();
 await connection.close();
 await clientConnection.close();

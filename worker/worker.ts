@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
@@ -10,20 +11,57 @@ import { sanitizingActivityInterceptors } from './interceptors.js';
 import type { tracingWorkerOptions } from './tracing.js';
 import type { Logger } from './logger.js';
 import { compliancePolicy, createSmsProvider } from './sms.js';
+import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection.js';
 
-const require = createRequire(import.meta.url);
 type WorkerTracing = ReturnType<typeof tracingWorkerOptions>;
-export const workflowsPath = require.resolve('../workflows/index.ts');
+/** The workflow sources: `.ts` when run from the repository (tsx), `.js` in the compiled image (dist/). */
+const sourceFile = (name: string) => fileURLToPath(new URL(`../workflows/${name}`, import.meta.url));
+export const workflowsPath = existsSync(sourceFile('index.ts'))
+  ? sourceFile('index.ts')
+  : sourceFile('index.js');
+
+/** Where `npm run build` writes the pre-built workflow bundle: dist/workflow-bundle.js. */
+export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+/**
+ * How the main worker gets its workflow code: a pre-built bundle (`WORKFLOW_BUNDLE_PATH`, or
+ * `workflow-bundle.js` next to the compiled worker, as in the image) is loaded as is; otherwise the workflow
+ * sources are bundled at start (development, tests). `WORKFLOW_BUNDLE_PATH` naming a missing file is an error.
+ */
+export function workflowCodeOptions(
+  opts: { bundlePath?: string | undefined; defaultBundle?: string; workflowsPath?: string } = {},
+):
+  | { source: 'bundle'; codePath: string; options: Pick<WorkerOptions, 'workflowBundle'> }
+  | {
+      source: 'sources';
+      options: Pick<WorkerOptions, 'workflowsPath'>;
+    } {
+  if (opts.bundlePath) {
+    if (!existsSync(opts.bundlePath))
+      throw new Error('WORKFLOW_BUNDLE_PATH names a file that does not exist (run `npm run build`)');
+    return {
+      source: 'bundle',
+      codePath: opts.bundlePath,
+      options: { workflowBundle: { codePath: opts.bundlePath } },
+    };
+  }
+  const fallback = opts.defaultBundle ?? DEFAULT_WORKFLOW_BUNDLE;
+  if (!opts.workflowsPath && existsSync(fallback))
+    return { source: 'bundle', codePath: fallback, options: { workflowBundle: { codePath: fallback } } };
+  return { source: 'sources', options: { workflowsPath: opts.workflowsPath ?? workflowsPath } };
+}
 
 /** The SDK's logs through the project's logger (worker/runtime.ts); re-exported for the entry points. */
 export { installRuntime, sdkLogLevel } from './runtime.js';
 
 export interface WorkerDeps extends ActivityDeps {
-  temporalAddress: string;
+  temporal: TemporalConnectionOptions;
   namespace: string;
   logger: Logger;
   /** The sender's messages (segments) per second, enforced by the server across all workers. */
   smsPerSecond: number;
+  workflowBundlePath?: string | undefined;
+  maxCachedWorkflows?: number | undefined;
 }
 
 /** Both workers of a process: workflows + activities on the main queue, and the paced SMS sender pool. */
@@ -42,14 +80,38 @@ export async function createWorkers(opts: {
   workflowsPath?: string;
   /** OpenTelemetry on (worker/tracing.ts `tracingWorkerOptions`): interceptors, workflow module and span sink. */
   tracing?: WorkerTracing | undefined;
+  /** A pre-built workflow bundle (WORKFLOW_BUNDLE_PATH); see workflowCodeOptions. */
+  workflowBundlePath?: string | undefined;
+  /** WORKER_MAX_CACHED_WORKFLOWS; unset = the SDK's default. */
+  maxCachedWorkflows?: number | undefined;
+  logger?: Logger;
 }): Promise<Workers> {
   const otel = opts.tracing;
   const activityInterceptors = [...(otel?.activity ?? []), sanitizingActivityInterceptors];
+  // A pre-built bundle has its workflow interceptor modules baked in (none): with tracing on, the sources are
+  // bundled at start so that OpenTelemetry's workflow interceptor module is part of the bundle.
+  const code = workflowCodeOptions(
+    otel
+      ? { workflowsPath: opts.workflowsPath ?? workflowsPath }
+      : {
+          bundlePath: opts.workflowBundlePath,
+          ...(opts.workflowsPath && { workflowsPath: opts.workflowsPath }),
+        },
+  );
+  opts.logger?.info(
+    { workflowCode: code.source, ...(code.source === 'bundle' && { bundle: code.codePath }) },
+    code.source === 'bundle'
+      ? 'loading the pre-built workflow bundle'
+      : otel
+        ? 'bundling workflow code at start (tracing adds its workflow interceptor module)'
+        : 'bundling workflow code at start',
+  );
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
-    workflowsPath: opts.workflowsPath ?? workflowsPath,
+    ...code.options,
+    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
     activities: opts.activities,
     interceptors: {
       activity: activityInterceptors,
@@ -81,13 +143,16 @@ export async function createWorkers(opts: {
 }
 
 export async function createWorker(deps: WorkerDeps & { tracing?: WorkerTracing | undefined }) {
-  const connection = await NativeConnection.connect({ address: deps.temporalAddress });
+  const connection = await NativeConnection.connect(deps.temporal);
   const worker = await createWorkers({
     connection,
     namespace: deps.namespace,
     activities: createActivities(deps),
     smsPerSecond: deps.smsPerSecond,
     tracing: deps.tracing,
+    workflowBundlePath: deps.workflowBundlePath,
+    maxCachedWorkflows: deps.maxCachedWorkflows,
+    logger: deps.logger,
   });
   return { worker, connection };
 }
@@ -96,7 +161,8 @@ export async function createWorker(deps: WorkerDeps & { tracing?: WorkerTracing 
 export async function createWorkerFromConfig(
   config: Config,
   db: Db,
-  temporalAddress: string,
+  /** npm start's own dev server when TEMPORAL_ADDRESS is unset. */
+  devServerAddress: string | undefined,
   logger: Logger,
   metrics?: WorkerMetrics,
   tracing?: WorkerTracing,
@@ -106,8 +172,10 @@ export async function createWorkerFromConfig(
   return createWorker({
     db,
     sms,
-    temporalAddress,
+    temporal: temporalConnectionOptions(config.temporal, devServerAddress),
     namespace: config.temporal.namespace,
+    workflowBundlePath: config.workflowBundlePath,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
     logger,
     policy: compliancePolicy(config),
     defaultTimezone: config.defaultTimezone,
