@@ -7,7 +7,7 @@
 import type { Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse as parseCsvStream } from 'csv-parse';
+import { CsvError as CsvParseError, parse as parseCsvStream } from 'csv-parse';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { zoneFromNumber } from '../workflows/guest-campaign/zones.js';
 import type { RejectReason } from '../db/guest-imports-schema.js';
@@ -204,11 +204,8 @@ export async function readCsv(
     if (err instanceof CsvError) throw err;
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof CsvError) throw cause;
-    if (
-      typeof (err as { code?: unknown }).code === 'string' &&
-      String((err as { code: string }).code).startsWith('CSV_')
-    )
-      throw new CsvError(`not valid CSV: ${(err as { code: string }).code}`);
+    // csv-parse's own errors (bad quotes, ragged rows…): the body is not valid CSV.
+    if (err instanceof CsvParseError) throw new CsvError(`not valid CSV: ${err.code}`);
     throw err;
   }
   await piped;

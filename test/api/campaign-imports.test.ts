@@ -269,6 +269,12 @@ describe('imports as resources', () => {
     const ragged = await postImport(listId, bigCsv(3000) + '+12125551111,a,b,c,d,e,f,g\n');
     expect(ragged.status).toBe(400);
     expect(ragged.body.errors?.[0]?.field).toBe('body');
+    // csv-parse errors whose codes have no CSV_ prefix (found by the contract test as a 500).
+    const badQuote = await postImport(listId, 'phone,name\n+12125551111,A"na\n+12125551112,"Bo"x\n');
+    expect(badQuote.status).toBe(400);
+    expect(badQuote.body.errors).toEqual([
+      { field: 'body', message: 'not valid CSV: INVALID_OPENING_QUOTE' },
+    ]);
     const noPhone = await postImport(listId, 'name,table\nAna,4\n');
     expect(noPhone.body.errors).toEqual([{ field: 'body', message: 'the header has no "phone" column' }]);
     const empty = await postImport(listId, '');
