@@ -499,7 +499,11 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       });
       logger.info({ campaignId: row.id }, 'campaign started');
       const fresh = await requireCampaign(row.id);
-      return c.json(await toJson(fresh, await live({ ...fresh, status: 'running' })), 202);
+      const progress = await live({ ...fresh, status: 'running' });
+      // The workflow writes its first status to the row itself; until it has, answer with the workflow's own
+      // (scheduled or running), never the "draft" the campaign no longer is.
+      const status = fresh.status === 'draft' && progress ? progress.status : fresh.status;
+      return c.json(await toJson({ ...fresh, status }, progress), 202);
     })
     .openapi(pauseRoute, async (c) => {
       const row = await requireCampaign(c.req.valid('param').id);

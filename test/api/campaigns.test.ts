@@ -313,6 +313,8 @@ describe('campaign lifecycle', () => {
     const id = created.body.id;
     const started = await call<CampaignJson>('POST', `/campaigns/${id}/start`, {});
     expect(started.status).toBe(202);
+    // The answer says the campaign started, not the draft it was (its row is written by the workflow).
+    expect(['running', 'completed']).toContain(started.body.status);
     const done = await waitForStatus(id, 'completed');
     const texts = await campaignTexts(id);
     expect(texts.map((m) => m.body).sort()).toEqual([
@@ -383,6 +385,7 @@ describe('campaign lifecycle', () => {
       at: new Date(now + 3_600_000).toISOString(),
     });
     expect(start.status).toBe(202);
+    expect(start.body.status).toBe('scheduled');
     await waitForStatus(id, 'scheduled');
     const paused = await call('POST', `/campaigns/${id}/pause`);
     expect(paused.body).toEqual({ status: 'paused', inFlightBatches: 0 });

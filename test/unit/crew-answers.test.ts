@@ -129,8 +129,27 @@ describe('crew SMS texts', () => {
       answerAckText(title, 90, { done: false, energy: null }),
       answerClarifyText(title),
       answerRefusedText(title, 'the 24 h grace for that day has passed'),
+      answerRefusedText(title, 'has not begun yet in the member’s zone', 'localDate'),
     ])
       expect(countSegments(text).segments, text).toBeLessThanOrEqual(TEXT_BUDGET_SEGMENTS);
+  });
+
+  it('a refusal reads as a sentence whatever the validator named', () => {
+    expect(answerRefusedText('Walk', 'is outside the challenge', 'localDate')).toBe(
+      'That answer for "Walk" could not count: that day is outside the challenge.',
+    );
+    expect(answerRefusedText('Walk', 'has not begun yet in the member’s zone', 'localDate')).toBe(
+      'That answer for "Walk" could not count: that day has not begun yet in your zone.',
+    );
+    expect(answerRefusedText('Walk', 'is not in this challenge', 'memberId')).toBe(
+      'That answer for "Walk" could not count: you are not in this challenge.',
+    );
+    expect(answerRefusedText('Walk', 'the 24 h grace for that day has passed', 'localDate')).toBe(
+      'That answer for "Walk" could not count: the 24 h grace for that day has passed.',
+    );
+    expect(answerRefusedText('Walk', 'the challenge is completed', 'status')).toBe(
+      'That answer for "Walk" could not count: the challenge is completed.',
+    );
   });
 });
 

@@ -70,7 +70,22 @@ export function answerClarifyText(title: string): string {
   return `Sorry, I did not get that. For "${title}" reply Y or N, then energy 1-5 and a note if you like, e.g. "N 2 long day".`;
 }
 
-/** The answer was read but cannot count (the day is outside the challenge or its 24 h grace). */
-export function answerRefusedText(title: string, why: string): string {
-  return `That answer for "${title}" could not count: ${why}.`;
+/** What a validator's message is about, when it starts with its verb ("is outside the challenge"). */
+const REFUSAL_SUBJECTS: Record<string, string> = {
+  localDate: 'that day',
+  memberId: 'you',
+  energy: 'the energy',
+  reflection: 'the note',
+};
+
+/**
+ * The answer was read but cannot count (the day is outside the challenge or its 24 h grace). `why` is the
+ * validator's message for `field`; one that starts with its verb gets its subject, so the text reads as a sentence.
+ */
+export function answerRefusedText(title: string, why: string, field?: string): string {
+  const subject = field === undefined ? undefined : REFUSAL_SUBJECTS[field];
+  const reason = (subject && /^(is|has|must) /.test(why) ? `${subject} ${why}` : why)
+    .replace(/^you is /, 'you are ')
+    .replace('the member’s zone', 'your zone');
+  return `That answer for "${title}" could not count: ${reason}.`;
 }

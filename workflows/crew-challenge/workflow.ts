@@ -303,12 +303,11 @@ export async function crewChallengeWorkflow(
       const refused = fieldErrorsOf(err);
       if (!refused) throw err;
       log.info('SMS answer not counted', { challengeId, inboundId: r.inboundId, field: refused[0]!.field });
-      const why = refused[0]!.message;
       return tellOne(
         m.memberId,
         `refused:${r.inboundId}`,
         'crew_refused',
-        answerRefusedText(input.title, why),
+        answerRefusedText(input.title, refused[0]!.message, refused[0]!.field),
       );
     }
     await tellOne(m.memberId, `ack:${r.inboundId}`, 'crew_ack', answerAckText(input.title, day + 1, parsed));
