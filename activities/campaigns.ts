@@ -147,7 +147,10 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
         const tokens = tokensByVariant[st?.variant ?? 0];
         if (!tokens) {
           // Variants never change after creation; recorded rather than retried should a row disagree.
-          await setRecipientState(db, input.campaignId, guestId, { state: 'failed', reason: 'unknown_variant' });
+          await setRecipientState(db, input.campaignId, guestId, {
+            state: 'failed',
+            reason: 'unknown_variant',
+          });
           results.push({ guestId, outcome: 'failed' });
           continue;
         }
