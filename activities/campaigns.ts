@@ -120,7 +120,10 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     async sendCampaignBatch(input: { campaignId: string; guestIds: string[] }): Promise<GuestSendResult[]> {
       const campaign = await db.query.campaigns.findFirst({ where: eq(campaigns.id, input.campaignId) });
       if (!campaign) throw ApplicationFailure.nonRetryable('campaign not found', 'CampaignNotFound');
-      const tokens = parseTemplate(campaign.template);
+      // A/B variants: each guest's text is its stored variant's template (fixed when the recipients were prepared).
+      const tokensByVariant = (campaign.variants?.map((v) => v.template) ?? [campaign.template]).map((t) =>
+        parseTemplate(t),
+      );
       const states = new Map(
         (await recipientsOf(db, input.campaignId, input.guestIds)).map((r) => [r.guestId, r]),
       );
@@ -141,6 +144,16 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
               mps: campaignRate(shared(deps.smsPerSecond), self, running),
             }
           : undefined;
+        const tokens = tokensByVariant[st?.variant ?? 0];
+        if (!tokens) {
+          // Variants never change after creation; recorded rather than retried should a row disagree.
+          await setRecipientState(db, input.campaignId, guestId, {
+            state: 'failed',
+            reason: 'unknown_variant',
+          });
+          results.push({ guestId, outcome: 'failed' });
+          continue;
+        }
         results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0, lane));
         Context.current().heartbeat(i);
       }

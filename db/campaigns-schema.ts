@@ -19,6 +19,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import { CAMPAIGN_STATUSES, RECIPIENT_STATES } from '../workflows/guest-campaign/values.js';
+import type { CampaignVariant } from '../workflows/guest-campaign/variants.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -59,7 +60,10 @@ export const campaigns = pgTable('campaigns', {
     .notNull()
     .references(() => guestLists.id, { onDelete: 'restrict' }),
   name: text('name').notNull(),
+  /** The text (with variants: variant 0's, the one test sends use). */
   template: text('template').notNull(),
+  /** A/B variants (2–4 templates with weights); null: the single `template`. */
+  variants: jsonb('variants').$type<CampaignVariant[]>(),
   /** The brand the texts start with (the API's BRAND_NAME when the campaign was created). */
   brand: text('brand').notNull(),
   segmentBudget: integer('segment_budget').notNull(),
@@ -91,6 +95,8 @@ export const campaignRecipients = pgTable(
     messageId: bigint('message_id', { mode: 'number' }),
     /** 0 = the campaign's send; n = the n-th "send again to those not delivered" (its own idempotency key). */
     round: integer('round').notNull().default(0),
+    /** 0-based index into the campaign's `variants`, fixed when the recipients are prepared (null: no variants). */
+    variant: integer('variant'),
     updatedAt: updatedAt(),
   },
   (t) => [

@@ -9,6 +9,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, min, or, sql } from '
 import type { RsvpAnswer } from '../workflows/guest-campaign/replies.js';
 import type { LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
+import { assignVariant, splitByWeights, type CampaignVariant } from '../workflows/guest-campaign/variants.js';
 import type { Db } from './client.js';
 import { recordConsent, recordMarketingOptIns } from './consent.js';
 import {
@@ -123,7 +124,14 @@ export async function deleteGuest(db: Db, listId: string, guestId: string): Prom
 
 export async function createCampaign(
   db: Db,
-  values: { listId: string; name: string; template: string; segmentBudget: number; brand: string },
+  values: {
+    listId: string;
+    name: string;
+    template: string;
+    variants?: CampaignVariant[] | null;
+    segmentBudget: number;
+    brand: string;
+  },
 ) {
   const [row] = await db
     .insert(campaigns)
@@ -139,21 +147,98 @@ export async function setCampaignStatus(db: Db, id: string, status: CampaignStat
     .where(eq(campaigns.id, id));
 }
 
-/** One row per guest of the campaign's list (idempotent): guests without consent are skipped from the start. */
+/**
+ * One row per guest of the campaign's list (idempotent): guests without consent are skipped from the start.
+ * With A/B variants, every consented guest without one gets its variant in the same transaction:
+ * `splitByWeights` over all of them the first time (exact to one guest), `assignVariant` for a guest whose row
+ * came later — a guest's variant never changes once stored (retries, resumes and resends keep it).
+ */
 export async function prepareRecipients(db: Db, campaignId: string): Promise<{ noConsent: number }> {
-  await db.execute(sql`
-    insert into campaign_recipients (campaign_id, guest_id, state, reason)
-    select c.id, g.id,
-           case when g.consent then 'pending' else 'skipped' end,
-           case when g.consent then null else 'no_consent' end
-    from campaigns c join guests g on g.list_id = c.list_id
-    where c.id = ${campaignId}
-    on conflict do nothing`);
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`
+      insert into campaign_recipients (campaign_id, guest_id, state, reason)
+      select c.id, g.id,
+             case when g.consent then 'pending' else 'skipped' end,
+             case when g.consent then null else 'no_consent' end
+      from campaigns c join guests g on g.list_id = c.list_id
+      where c.id = ${campaignId}
+      on conflict do nothing`);
+    await assignVariants(tx as unknown as Db, campaignId);
+    const [row] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(campaignRecipients)
+      .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.reason, 'no_consent')));
+    return { noConsent: row?.n ?? 0 };
+  });
+}
+
+const VARIANT_CHUNK = 5_000;
+
+async function assignVariants(db: Db, campaignId: string) {
+  const [c] = await db
+    .select({ variants: campaigns.variants })
+    .from(campaigns)
+    .where(eq(campaigns.id, campaignId));
+  const weights = c?.variants?.map((v) => v.weight);
+  if (!weights) return;
+  const rows = await db
+    .select({ guestId: campaignRecipients.guestId, variant: campaignRecipients.variant })
     .from(campaignRecipients)
-    .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.reason, 'no_consent')));
-  return { noConsent: row?.n ?? 0 };
+    .where(
+      and(
+        eq(campaignRecipients.campaignId, campaignId),
+        sql`${campaignRecipients.reason} is distinct from 'no_consent'`,
+      ),
+    );
+  const unassigned = rows.filter((r) => r.variant === null).map((r) => r.guestId);
+  if (unassigned.length === 0) return;
+  const chosen =
+    unassigned.length === rows.length
+      ? splitByWeights(campaignId, unassigned, weights)
+      : new Map(unassigned.map((id) => [id, assignVariant(campaignId, id, weights)]));
+  for (const [variant] of weights.entries()) {
+    const ids = unassigned.filter((id) => chosen.get(id) === variant);
+    for (let i = 0; i < ids.length; i += VARIANT_CHUNK)
+      await db
+        .update(campaignRecipients)
+        .set({ variant })
+        .where(
+          and(
+            eq(campaignRecipients.campaignId, campaignId),
+            inArray(campaignRecipients.guestId, ids.slice(i, i + VARIANT_CHUNK)),
+          ),
+        );
+  }
+}
+
+/**
+ * Per variant (0 for a campaign without variants): guests assigned, texts sent, delivered (the provider's
+ * status callback), undelivered or failed, and guests who replied.
+ */
+export async function variantCounts(db: Db, campaignId: string) {
+  const rows = await db.execute<{
+    variant: number;
+    recipients: number;
+    sent: number;
+    delivered: number;
+    undelivered: number;
+    replied: number;
+  }>(sql`
+    select coalesce(r.variant, 0)::int as variant,
+           count(*)::int as recipients,
+           count(*) filter (where r.state = 'sent')::int as sent,
+           count(*) filter (where r.state = 'sent' and m.status = 'delivered')::int as delivered,
+           count(*) filter (where r.state = 'sent' and m.status in ('undelivered', 'failed'))::int as undelivered,
+           count(*) filter (where exists (
+             select 1 from campaign_replies cr
+              where cr.campaign_id = r.campaign_id and cr.guest_id = r.guest_id))::int as replied
+      from campaign_recipients r
+      left join messages m on m.id = r.message_id
+     where r.campaign_id = ${campaignId}
+       and r.reason is distinct from 'no_consent'
+     group by 1
+     order by 1`);
+  return [...rows];
 }
 
 /** Guests to send to now: pending, or held with their hold over; in guest id order. */

@@ -10,6 +10,7 @@ import {
   recipientCounts,
   sendingState,
   setCampaignSchedule,
+  variantCounts,
 } from '../../db/campaigns.js';
 import type { Db } from '../../db/client.js';
 import {
@@ -45,6 +46,12 @@ import {
   RECIPIENT_STATES,
 } from '../../workflows/guest-campaign/values.js';
 import { CAMPAIGN_ID_SA } from '../../workflows/guest-campaign/search-attributes.js';
+import {
+  MAX_VARIANTS,
+  MIN_VARIANTS,
+  splitByWeights,
+  type CampaignVariant,
+} from '../../workflows/guest-campaign/variants.js';
 import { guestCampaignWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
@@ -64,17 +71,40 @@ const STRICTEST_MARKETING_WINDOW = intersectWindows(
 const tags = ['Campaigns'];
 const idParam = z.object({ id: uuid('a campaign id').openapi({ param: { name: 'id', in: 'path' } }) });
 
+const Variant = z
+  .object({
+    template: text(1000),
+    weight: z
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100'),
+  })
+  .openapi('CampaignVariant');
 const CreateCampaign = z
   .object({
     listId: uuid('a guest list id'),
     name: text(100),
-    template: text(1000),
+    template: text(1000).optional().openapi({ description: 'The text; or give `variants` instead' }),
+    variants: z
+      .array(Variant)
+      .min(MIN_VARIANTS, `give ${MIN_VARIANTS} to ${MAX_VARIANTS} variants`)
+      .max(MAX_VARIANTS, `give ${MIN_VARIANTS} to ${MAX_VARIANTS} variants`)
+      .optional()
+      .openapi({
+        description:
+          'A/B test: 2–4 templates with whole-number weights (1–100); each guest gets one, assigned stably in proportion to the weights',
+      }),
     segmentBudget: z
       .number()
       .int('must be a whole number')
       .min(1, 'must be at least 1')
       .max(MAX_SEGMENT_BUDGET, `must be at most ${MAX_SEGMENT_BUDGET}`)
       .default(DEFAULT_SEGMENT_BUDGET),
+  })
+  .refine((b) => (b.template === undefined) !== (b.variants === undefined), {
+    message: 'give either `template` or `variants` (not both)',
+    path: ['template'],
   })
   .openapi('CreateCampaign');
 
@@ -96,7 +126,9 @@ const CampaignJson = z
     id: z.string(),
     listId: z.string(),
     name: z.string(),
+    /** With variants: variant 0's. */
     template: z.string(),
+    variants: z.array(Variant).nullable(),
     variables: z.array(z.string()),
     segmentBudget: z.number().int(),
     status: z.enum(CAMPAIGN_STATUSES),
@@ -154,6 +186,8 @@ const StartCampaign = z
 const PreviewJson = z
   .object({
     guestId: z.string(),
+    /** The variant previewed (null: the campaign has no variants). */
+    variant: z.number().int().nullable(),
     body: z.string(),
     encoding: z.enum(['GSM-7', 'UCS-2']),
     segments: z.number().int(),
@@ -169,6 +203,8 @@ const RecipientJson = z
     reason: z.string().nullable(),
     heldUntil: z.string().nullable(),
     messageId: z.number().int().nullable(),
+    /** The A/B variant this guest gets (null: the campaign has no variants, or the guest is not texted). */
+    variant: z.number().int().nullable(),
     /** The text's provider status (queued, sent, delivered, undelivered, failed…), moved forward only by status callbacks. */
     messageStatus: z.string().nullable(),
     errorCode: z.number().int().nullable(),
@@ -203,8 +239,21 @@ const previewRoute = createRoute({
   method: 'get',
   path: '/{id}/preview',
   tags,
-  summary: 'The text one guest would get, with its encoding and segment count',
-  request: { params: idParam, query: z.object({ guestId: uuid('a guest id') }) },
+  summary:
+    "The text one guest would get, with its encoding and segment count (with variants: the guest's variant, or `variant`)",
+  request: {
+    params: idParam,
+    query: z.object({
+      guestId: uuid('a guest id'),
+      variant: z.coerce
+        .number({ message: 'must be a number' })
+        .int('must be a whole number')
+        .min(0, 'must be at least 0')
+        .max(MAX_VARIANTS - 1, `must be at most ${MAX_VARIANTS - 1}`)
+        .optional()
+        .openapi({ description: '0-based variant to preview (default: the one this guest gets)' }),
+    }),
+  },
   responses: { 200: jsonResponse(PreviewJson, 'The preview'), ...problems(404, 422) },
 });
 const startRoute = createRoute({
@@ -307,6 +356,40 @@ const resendRoute = createRoute({
     ...problems(404, 409, 422, 503),
   },
 });
+const VariantStatsJson = z
+  .object({
+    variant: z.number().int(),
+    template: z.string(),
+    weight: z.number().int(),
+    /** Consented guests assigned to it. */
+    recipients: z.number().int(),
+    sent: z.number().int(),
+    delivered: z.number().int(),
+    /** Reported undelivered or failed by the provider. */
+    undelivered: z.number().int(),
+    /** Guests who replied (any text: RSVP or free). */
+    replied: z.number().int(),
+    /** delivered ÷ sent (null before any text is sent). */
+    deliveryRate: z.number().nullable(),
+    /** replied ÷ sent (null before any text is sent). */
+    replyRate: z.number().nullable(),
+  })
+  .openapi('CampaignVariantStats');
+const variantsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/variants',
+  tags,
+  summary:
+    'A/B results: per variant, guests assigned, texts sent, delivered and undelivered, guests who replied, delivery and reply rates',
+  request: { params: idParam },
+  responses: {
+    200: jsonResponse(
+      z.object({ campaignId: z.string(), variants: z.array(VariantStatsJson) }).openapi('CampaignVariants'),
+      'Per-variant figures',
+    ),
+    ...problems(404),
+  },
+});
 const recipientsRoute = createRoute({
   method: 'get',
   path: '/{id}/recipients',
@@ -352,33 +435,56 @@ const rejected = (field: string, message: string) =>
     errors: [{ field, message }],
   });
 
-/** Every consented guest's text renders and fits the budget, or a 422 naming the first offence. */
-async function checkTemplate(db: Db, listId: string, template: string, budget: number, brand: string) {
-  let tokens;
-  try {
-    tokens = parseTemplate(template);
-  } catch (err) {
-    if (err instanceof TemplateError) throw rejected('template', err.message);
-    throw err;
-  }
+/** The templates of a campaign, each with the field a problem with it names. */
+const templatesOf = (c: {
+  template?: string | undefined;
+  variants?: CampaignVariant[] | null | undefined;
+}) =>
+  c.variants
+    ? c.variants.map((v, i) => ({
+        template: v.template,
+        field: `variants.${i}.template`,
+        label: `variant ${i}: `,
+      }))
+    : [{ template: c.template!, field: 'template', label: '' }];
+
+/**
+ * Every consented guest's text renders and fits the budget — with variants, each variant's text for every guest
+ * (a guest may get any of them) — or a 422 naming the first offence (and the variant).
+ */
+async function checkTemplates(
+  db: Db,
+  listId: string,
+  templates: ReturnType<typeof templatesOf>,
+  budget: number,
+  brand: string,
+) {
+  const parsed = templates.map((t) => {
+    try {
+      return { ...t, tokens: parseTemplate(t.template) };
+    } catch (err) {
+      if (err instanceof TemplateError) throw rejected(t.field, `${t.label}${err.message}`);
+      throw err;
+    }
+  });
   const rows = await db
     .select()
     .from(guests)
     .where(and(eq(guests.listId, listId), eq(guests.consent, true)));
-  for (const g of rows) {
-    try {
-      const p = previewFor(tokens, guestVariables(g), brand, budget);
-      if (!p.withinBudget)
-        throw rejected(
-          'segmentBudget',
-          `guest ${g.id}'s text is ${p.segments.segments} segments (${p.segments.encoding}), over the budget of ${budget}`,
-        );
-    } catch (err) {
-      if (err instanceof TemplateError) throw rejected('template', `guest ${g.id}: ${err.message}`);
-      throw err;
+  for (const t of parsed)
+    for (const g of rows) {
+      try {
+        const p = previewFor(t.tokens, guestVariables(g), brand, budget);
+        if (!p.withinBudget)
+          throw rejected(
+            t.label ? t.field : 'segmentBudget',
+            `${t.label}guest ${g.id}'s text is ${p.segments.segments} segments (${p.segments.encoding}), over the budget of ${budget}`,
+          );
+      } catch (err) {
+        if (err instanceof TemplateError) throw rejected(t.field, `${t.label}guest ${g.id}: ${err.message}`);
+        throw err;
+      }
     }
-  }
-  return tokens;
 }
 
 export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
@@ -388,6 +494,27 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
     const row = await db.query.campaigns.findFirst({ where: eq(campaigns.id, id) });
     if (!row) throw notFound(`campaign ${id}`);
     return row;
+  }
+  /**
+   * A guest's variant: the stored one once the recipients are prepared; before (a draft), the one preparing them
+   * now would give (the same split over the list's consented guests).
+   */
+  async function variantOf(c: Campaign, guestId: string): Promise<number> {
+    const [stored] = await db
+      .select({ variant: campaignRecipients.variant })
+      .from(campaignRecipients)
+      .where(and(eq(campaignRecipients.campaignId, c.id), eq(campaignRecipients.guestId, guestId)));
+    if (stored?.variant != null) return stored.variant;
+    const ids = await db
+      .select({ id: guests.id })
+      .from(guests)
+      .where(and(eq(guests.listId, c.listId), eq(guests.consent, true)));
+    const split = splitByWeights(
+      c.id,
+      ids.map((g) => g.id),
+      c.variants!.map((v) => v.weight),
+    );
+    return split.get(guestId) ?? 0;
   }
   async function live(c: Campaign): Promise<CampaignProgress | null> {
     if (c.status === 'draft') return null;
@@ -405,7 +532,8 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       listId: c.listId,
       name: c.name,
       template: c.template,
-      variables: templateVariables(parseTemplate(c.template)),
+      variants: c.variants ?? null,
+      variables: [...new Set(templatesOf(c).flatMap((t) => templateVariables(parseTemplate(t.template))))],
       segmentBudget: c.segmentBudget,
       status: c.status,
       startAt: c.startAt?.toISOString() ?? null,
@@ -428,8 +556,15 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
       const input = c.req.valid('json');
       const list = await db.query.guestLists.findFirst({ where: eq(guestLists.id, input.listId) });
       if (!list) throw notFound(`guest list ${input.listId}`);
-      await checkTemplate(db, list.id, input.template, input.segmentBudget, config.brand.name);
-      const row = await createCampaign(db, { ...input, brand: config.brand.name });
+      await checkTemplates(db, list.id, templatesOf(input), input.segmentBudget, config.brand.name);
+      const row = await createCampaign(db, {
+        listId: input.listId,
+        name: input.name,
+        template: input.variants?.[0]?.template ?? input.template!,
+        variants: input.variants ?? null,
+        segmentBudget: input.segmentBudget,
+        brand: config.brand.name,
+      });
       logger.info({ campaignId: row.id, listId: list.id }, 'campaign created');
       return c.json(await toJson(row, null), 201, { location: `/campaigns/${row.id}` });
     })
@@ -439,21 +574,28 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
     })
     .openapi(previewRoute, async (c) => {
       const row = await requireCampaign(c.req.valid('param').id);
-      const { guestId } = c.req.valid('query');
+      const { guestId, variant: asked } = c.req.valid('query');
       const guest = await db.query.guests.findFirst({
         where: and(eq(guests.id, guestId), eq(guests.listId, row.listId)),
       });
       if (!guest) throw notFound(`guest ${guestId} on this campaign's list`);
+      let variant: number | null = null;
+      if (row.variants) {
+        if (asked !== undefined && asked >= row.variants.length)
+          throw badRequest(
+            'variant',
+            `must be at most ${row.variants.length - 1} (this campaign's last variant)`,
+          );
+        variant = asked ?? (await variantOf(row, guestId));
+      } else if (asked !== undefined && asked > 0)
+        throw badRequest('variant', 'this campaign has no variants (only 0)');
+      const template = variant === null ? row.template : row.variants![variant]!.template;
       try {
-        const p = previewFor(
-          parseTemplate(row.template),
-          guestVariables(guest),
-          row.brand,
-          row.segmentBudget,
-        );
+        const p = previewFor(parseTemplate(template), guestVariables(guest), row.brand, row.segmentBudget);
         return c.json(
           {
             guestId,
+            variant,
             body: p.body,
             encoding: p.segments.encoding,
             segments: p.segments.segments,
@@ -467,12 +609,39 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
         throw err;
       }
     })
+    .openapi(variantsRoute, async (c) => {
+      const row = await requireCampaign(c.req.valid('param').id);
+      const counts = new Map((await variantCounts(db, row.id)).map((r) => [r.variant, r]));
+      const variants = row.variants ?? [{ template: row.template, weight: 100 }];
+      const rate = (n: number, of: number) => (of > 0 ? n / of : null);
+      return c.json(
+        {
+          campaignId: row.id,
+          variants: variants.map((v, i) => {
+            const n = counts.get(i) ?? { recipients: 0, sent: 0, delivered: 0, undelivered: 0, replied: 0 };
+            return {
+              variant: i,
+              template: v.template,
+              weight: v.weight,
+              recipients: n.recipients,
+              sent: n.sent,
+              delivered: n.delivered,
+              undelivered: n.undelivered,
+              replied: n.replied,
+              deliveryRate: rate(n.delivered, n.sent),
+              replyRate: rate(n.replied, n.sent),
+            };
+          }),
+        },
+        200,
+      );
+    })
     .openapi(startRoute, async (c) => {
       const row = await requireCampaign(c.req.valid('param').id);
       if (row.status !== 'draft')
         throw new HttpProblem({ title: 'Conflict', status: 409, detail: `The campaign is ${row.status}.` });
       // Guests may have changed since the draft: check every text again.
-      await checkTemplate(db, row.listId, row.template, row.segmentBudget, row.brand);
+      await checkTemplates(db, row.listId, templatesOf(row), row.segmentBudget, row.brand);
       const { at, sendAtLocal, rateMps } = c.req.valid('json');
       if (rateMps !== undefined && rateMps > senderMps)
         throw badRequest('rateMps', `must be at most the sender's ${senderMps} segments/s`);
@@ -625,6 +794,7 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
             reason: r.reason,
             heldUntil: r.heldUntil?.toISOString() ?? null,
             messageId: r.messageId,
+            variant: r.variant,
             messageStatus,
             errorCode,
             updatedAt: r.updatedAt.toISOString(),

@@ -5,12 +5,17 @@
  * prepared, stored per recipient): guests ranked by that hash, cut at the weights — exact to one guest.
  * `assignVariant` is the one-guest form (a guest added later): the hash's point on the weights, so the split
  * holds only statistically. Pure (no Node imports): usable from workflow code too.
- *
- * Not wired into campaigns yet (issue 10): campaign creation, per-variant budget checks, the variant per
- * recipient and per-variant delivery/reply rates are still to be built on this rule.
+ * Campaigns use `splitByWeights` when their recipients are prepared (db/campaigns.ts) and store the variant per
+ * recipient; `assignVariant` places a guest whose row came later.
  */
 
 export const MIN_VARIANTS = 2;
+/** One A/B variant of a campaign: its template and its whole-number weight (1–100). */
+export interface CampaignVariant {
+  template: string;
+  weight: number;
+}
+
 export const MAX_VARIANTS = 4;
 
 /** FNV-1a over UTF-16 code units, finished with murmur3's fmix32 so nearby ids spread over the whole range. */

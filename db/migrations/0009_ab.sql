@@ -1,0 +1,2 @@
+ALTER TABLE "campaign_recipients" ADD COLUMN "variant" integer;--> statement-breakpoint
+ALTER TABLE "campaigns" ADD COLUMN "variants" jsonb;
