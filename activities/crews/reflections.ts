@@ -48,7 +48,10 @@ export const HOLD_WORDS: readonly string[] = [
 
 /** The word-list categories a text trips (pure): empty when clean. */
 export function wordListFlags(text: string): string[] {
-  const words = text.normalize('NFKC').toLowerCase().split(/[^\p{L}]+/u);
+  const words = text
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[^\p{L}]+/u);
   const hits = new Set<string>();
   for (const w of words) for (const h of HOLD_WORDS) if (w.startsWith(h)) hits.add(h);
   return [...hits].sort();

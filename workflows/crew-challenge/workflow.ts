@@ -268,7 +268,11 @@ export async function crewChallengeWorkflow(
   }
 
   /** A counted answer's reflection, stored redacted and moderated when its author consented (the activity checks). */
-  async function shareReflection(memberId: string, day: number, text: string | null | undefined): Promise<void> {
+  async function shareReflection(
+    memberId: string,
+    day: number,
+    text: string | null | undefined,
+  ): Promise<void> {
     if (!text || !patched(CREW_REFLECTIONS_PATCH)) return;
     await reflections.storeCrewReflection({ challengeId, memberId, day: day + 1, text });
   }
