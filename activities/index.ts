@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { createAiActivities } from './ai/index.js';
 import { createCampaignActivities } from './campaigns.js';
 import { createCrewActivities } from './crews.js';
+import { createReflectionActivities } from './crews/reflections.js';
 import { createMemberActivities } from './members.js';
 import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
@@ -36,6 +37,7 @@ type Ai = Names<typeof createAiActivities>;
 type Campaigns = Names<typeof createCampaignActivities>;
 type Mentorship = Names<typeof createMentorshipActivities>;
 type Crews = Names<typeof createCrewActivities>;
+type Reflections = Names<typeof createReflectionActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -46,6 +48,7 @@ export type NoSharedNames = [
   Assert<Disjoint<Campaigns, Messaging | Members | Ai>>,
   Assert<Disjoint<Mentorship, Messaging | Members | Ai | Campaigns>>,
   Assert<Disjoint<Crews, Messaging | Members | Ai | Campaigns | Mentorship>>,
+  Assert<Disjoint<Reflections, Messaging | Members | Ai | Campaigns | Mentorship | Crews>>,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -57,6 +60,7 @@ export function createActivities(given: ActivityDeps) {
     ...createCampaignActivities(deps),
     ...createMentorshipActivities(deps),
     ...createCrewActivities(deps),
+    ...createReflectionActivities({ db: deps.db, openai: deps.ai?.openai ?? null }),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

@@ -22,6 +22,7 @@ import { campaignsRouter } from './routes/campaigns.js';
 import { campaignTestSendsRouter } from './routes/campaign-test-sends.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
+import { reflectionsRouter } from './routes/reflections.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
 import { guestListsRouter } from './routes/guest-lists.js';
@@ -131,6 +132,7 @@ export function createApp(given: AppDeps) {
   app.route('/members/:id/crews', memberCrewsRouter(deps));
   app.route('/crews', crewsRouter(deps));
   app.route('/challenges', challengesRouter(deps));
+  app.route('/challenges', reflectionsRouter(deps));
   app.route('/members', membersRouter(deps));
   app.route('/', mentorshipRouter(deps));
   app.route('/messages', messagesRouter(deps));

@@ -82,6 +82,74 @@ export const crewChallenges = pgTable(
   (t) => [index('crew_challenges_crew_idx').on(t.crewId, t.createdAt)],
 );
 
+/** A reflection's life: held for review, shared with the crew, hidden (flags or an operator), or expired unreviewed. */
+export const REFLECTION_STATUSES = ['pending_review', 'shared', 'hidden', 'expired'] as const;
+export type ReflectionStatus = (typeof REFLECTION_STATUSES)[number];
+/** Who decided: moderation (automatic), two members' flags, an operator, or the review timeout. */
+export const REFLECTION_DECIDERS = ['moderation', 'flags', 'operator', 'timeout'] as const;
+
+/**
+ * Crew reflections, stored REDACTED only (the raw text is never written): one per member and challenge day.
+ * Shown to the crew when `shared`; the author also sees their own in any status.
+ */
+export const crewReflections = pgTable(
+  'crew_reflections',
+  {
+    id: uuid('id').primaryKey(),
+    challengeId: uuid('challenge_id')
+      .notNull()
+      .references(() => crewChallenges.id, { onDelete: 'cascade' }),
+    memberId: uuid('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    /** The challenge day (1-based) the answer counted for. */
+    day: integer('day').notNull(),
+    text: text('text').notNull(),
+    status: text('status', { enum: REFLECTION_STATUSES }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** A `pending_review` reflection not decided by then is `expired` (checked on read). */
+    reviewBy: timestamp('review_by', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('crew_reflections_one_per_day').on(t.challengeId, t.memberId, t.day),
+    index('crew_reflections_challenge_idx').on(t.challengeId, t.createdAt),
+  ],
+);
+
+/** Flags by crew members: one per member and reflection. */
+export const crewReflectionFlags = pgTable(
+  'crew_reflection_flags',
+  {
+    reflectionId: uuid('reflection_id')
+      .notNull()
+      .references(() => crewReflections.id, { onDelete: 'cascade' }),
+    memberId: uuid('member_id')
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    via: text('via', { enum: ['api', 'sms'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.reflectionId, t.memberId] })],
+);
+
+/** Every decision on a reflection, with its reason (kept; never deleted with a status change). */
+export const crewReflectionDecisions = pgTable(
+  'crew_reflection_decisions',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    reflectionId: uuid('reflection_id')
+      .notNull()
+      .references(() => crewReflections.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: REFLECTION_STATUSES }).notNull(),
+    decidedBy: text('decided_by', { enum: REFLECTION_DECIDERS }).notNull(),
+    reason: text('reason').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('crew_reflection_decisions_idx').on(t.reflectionId, t.id)],
+);
+
 export type Crew = typeof crews.$inferSelect;
+export type CrewReflection = typeof crewReflections.$inferSelect;
+export type CrewReflectionDecision = typeof crewReflectionDecisions.$inferSelect;
 export type CrewMember = typeof crewMembers.$inferSelect;
 export type CrewChallenge = typeof crewChallenges.$inferSelect;

@@ -7,7 +7,18 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { recordSharingConsent } from './consent.js';
-import { crewChallenges, crewMembers, crews, type Crew, type CrewMember } from './crew-schema.js';
+import {
+  crewChallenges,
+  crewMembers,
+  crewReflectionDecisions,
+  crewReflectionFlags,
+  crewReflections,
+  crews,
+  type Crew,
+  type CrewMember,
+  type CrewReflection,
+  type CrewReflectionDecision,
+} from './crew-schema.js';
 import { members } from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -273,4 +284,191 @@ export async function challengesOfCrew(db: Conn, crewId: string) {
     .from(crewChallenges)
     .where(eq(crewChallenges.crewId, crewId))
     .orderBy(desc(crewChallenges.createdAt));
+}
+
+// ---- crew reflections (stored redacted only; decisions kept with their reasons)
+
+export interface NewReflection {
+  challengeId: string;
+  memberId: string;
+  day: number;
+  /** Already redacted: the raw text never reaches this table. */
+  text: string;
+  status: 'pending_review' | 'shared';
+  reviewBy: Date;
+  reason: string;
+}
+
+/** Stores a reflection once per member and challenge day (a retry finds it stored) with its first decision. */
+export async function insertReflection(db: Db, r: NewReflection): Promise<CrewReflection> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(crewReflections)
+      .values({
+        id: randomUUID(),
+        challengeId: r.challengeId,
+        memberId: r.memberId,
+        day: r.day,
+        text: r.text,
+        status: r.status,
+        reviewBy: r.reviewBy,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) {
+      const [existing] = await tx
+        .select()
+        .from(crewReflections)
+        .where(
+          and(
+            eq(crewReflections.challengeId, r.challengeId),
+            eq(crewReflections.memberId, r.memberId),
+            eq(crewReflections.day, r.day),
+          ),
+        );
+      return existing!;
+    }
+    await tx
+      .insert(crewReflectionDecisions)
+      .values({ reflectionId: row.id, status: r.status, decidedBy: 'moderation', reason: r.reason });
+    return row;
+  });
+}
+
+/** Pending reviews past their deadline become `expired` (never shown to the crew), each with a decision. */
+export async function expireReflections(db: Conn, challengeId: string, now: Date): Promise<number> {
+  const expired = await db
+    .update(crewReflections)
+    .set({ status: 'expired' })
+    .where(
+      and(
+        eq(crewReflections.challengeId, challengeId),
+        eq(crewReflections.status, 'pending_review'),
+        lt(crewReflections.reviewBy, now),
+      ),
+    )
+    .returning({ id: crewReflections.id });
+  if (expired.length)
+    await db.insert(crewReflectionDecisions).values(
+      expired.map((e) => ({
+        reflectionId: e.id,
+        status: 'expired' as const,
+        decidedBy: 'timeout' as const,
+        reason: 'not reviewed in time',
+      })),
+    );
+  return expired.length;
+}
+
+/** A challenge's reflections the viewer may see: shared ones, plus the viewer's own in any status; oldest first. */
+export async function visibleReflections(
+  db: Conn,
+  challengeId: string,
+  viewerId: string | undefined,
+): Promise<CrewReflection[]> {
+  const mine = viewerId ? eq(crewReflections.memberId, viewerId) : undefined;
+  return db
+    .select()
+    .from(crewReflections)
+    .where(
+      and(
+        eq(crewReflections.challengeId, challengeId),
+        mine ? or(eq(crewReflections.status, 'shared'), mine) : eq(crewReflections.status, 'shared'),
+      ),
+    )
+    .orderBy(crewReflections.createdAt, crewReflections.id);
+}
+
+export async function findReflection(db: Conn, challengeId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(crewReflections)
+    .where(and(eq(crewReflections.id, id), eq(crewReflections.challengeId, challengeId)));
+  return row;
+}
+
+export async function reflectionDecisions(db: Conn, reflectionId: string): Promise<CrewReflectionDecision[]> {
+  return db
+    .select()
+    .from(crewReflectionDecisions)
+    .where(eq(crewReflectionDecisions.reflectionId, reflectionId))
+    .orderBy(crewReflectionDecisions.id);
+}
+
+/** Flags that hide a reflection, and how long a flagger must have been in the crew. */
+export const FLAGS_TO_HIDE = 2;
+export const FLAGGER_MIN_DAYS = 3;
+
+export type FlagOutcome =
+  | { outcome: 'flagged' | 'already_flagged'; flags: number; status: CrewReflection['status'] }
+  | { outcome: 'not_found' | 'not_member' | 'too_new' | 'own' };
+
+/**
+ * A crew member flags a reflection (once per member). With FLAGS_TO_HIDE distinct flags it is hidden, and the
+ * decision kept. Serialised per reflection (row lock), so concurrent flags count exactly.
+ */
+export async function flagReflection(
+  db: Db,
+  f: { challengeId: string; reflectionId: string; memberId: string; via: 'api' | 'sms'; now: Date },
+): Promise<FlagOutcome> {
+  return db.transaction(async (tx) => {
+    const [r] = await tx
+      .select()
+      .from(crewReflections)
+      .where(and(eq(crewReflections.id, f.reflectionId), eq(crewReflections.challengeId, f.challengeId)))
+      .for('update');
+    if (!r) return { outcome: 'not_found' };
+    if (r.memberId === f.memberId) return { outcome: 'own' };
+    const [m] = await tx
+      .select({ joinedAt: crewMembers.joinedAt })
+      .from(crewMembers)
+      .innerJoin(crewChallenges, eq(crewChallenges.crewId, crewMembers.crewId))
+      .where(
+        and(
+          eq(crewChallenges.id, f.challengeId),
+          eq(crewMembers.memberId, f.memberId),
+          isNull(crewMembers.leftAt),
+        ),
+      );
+    if (!m) return { outcome: 'not_member' };
+    if (f.now.getTime() - m.joinedAt.getTime() < FLAGGER_MIN_DAYS * 86_400_000) return { outcome: 'too_new' };
+    const inserted = await tx
+      .insert(crewReflectionFlags)
+      .values({ reflectionId: r.id, memberId: f.memberId, via: f.via })
+      .onConflictDoNothing()
+      .returning();
+    const [{ n }] = (await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(crewReflectionFlags)
+      .where(eq(crewReflectionFlags.reflectionId, r.id))) as [{ n: number }];
+    let status = r.status;
+    if (n >= FLAGS_TO_HIDE && status !== 'hidden') {
+      status = 'hidden';
+      await tx.update(crewReflections).set({ status }).where(eq(crewReflections.id, r.id));
+      await tx
+        .insert(crewReflectionDecisions)
+        .values({ reflectionId: r.id, status, decidedBy: 'flags', reason: `${n} member flags` });
+    }
+    return { outcome: inserted.length ? 'flagged' : 'already_flagged', flags: n, status };
+  });
+}
+
+/** An operator shares or hides a reflection, with the reason; the decision is kept. */
+export async function decideReflection(
+  db: Db,
+  d: { challengeId: string; reflectionId: string; decision: 'share' | 'hide'; reason: string },
+): Promise<CrewReflection | undefined> {
+  return db.transaction(async (tx) => {
+    const status = d.decision === 'share' ? ('shared' as const) : ('hidden' as const);
+    const [row] = await tx
+      .update(crewReflections)
+      .set({ status })
+      .where(and(eq(crewReflections.id, d.reflectionId), eq(crewReflections.challengeId, d.challengeId)))
+      .returning();
+    if (!row) return undefined;
+    await tx
+      .insert(crewReflectionDecisions)
+      .values({ reflectionId: row.id, status, decidedBy: 'operator', reason: d.reason });
+    return row;
+  });
 }

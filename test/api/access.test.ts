@@ -105,7 +105,11 @@ describe('authorisation matrix: every role × every route', () => {
   it('403 problem+json exactly where the role is not allowed; past the access check where it is', async () => {
     const outcomes: string[] = [];
     for (const r of await documentedRoutes()) {
-      const path = r.path.replace('{id}', M).replace('{goalId}', '1').replace('{phone}', '%2B14155550123');
+      const path = r.path
+        .replace('{id}', M)
+        .replace('{rid}', M)
+        .replace('{goalId}', '1')
+        .replace('{phone}', '%2B14155550123');
       const body = ['POST', 'PATCH'].includes(r.method) ? {} : undefined;
       const family = familyOf(r)!;
       for (const role of ['admin', 'operator', 'app'] as const) {

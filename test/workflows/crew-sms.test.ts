@@ -7,6 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
+import type { StoreReflectionResult } from '../../activities/crews/reflections.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import {
   challengeStateQuery,
@@ -45,6 +46,10 @@ const activities = {
       at: `${at.slice(0, 16)}Z`,
     });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
+  },
+  /** Reflections are stored by their own activity (test/workflows/crew-reflections.test.ts). */
+  async storeCrewReflection(): Promise<StoreReflectionResult> {
+    return { stored: false, reason: 'no_consent' };
   },
 };
 

@@ -12,6 +12,7 @@ import {
   continueAsNew,
   log,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -55,7 +56,9 @@ import {
   validateRaiseK,
 } from './rules.js';
 import { CHALLENGE_MEMBER_IDS_SA, CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
+import type { createReflectionActivities } from '../../activities/crews/reflections.js';
 import type { SendSmsInput } from '../../activities/messaging.js';
+import { DB_WRITE } from '../lib/activity-options.js';
 import {
   answerDate,
   ASK_WINDOW,
@@ -82,6 +85,10 @@ import {
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
+/** Runs with this marker store counted answers' reflections (redacted, moderated, with consent). */
+export const CREW_REFLECTIONS_PATCH = 'crew-reflections';
+
+const reflections = proxyActivities<ReturnType<typeof createReflectionActivities>>(DB_WRITE);
 
 export type { ChallengeState } from './state.js';
 
@@ -131,7 +138,7 @@ export async function crewChallengeWorkflow(
   });
   // The send gate drops texts to opted-out numbers; nothing to change here.
   setHandler(consentSignal, () => undefined);
-  setHandler(answerUpdate, (a) => ({ day: recordAnswer(a) + 1, counted: true }), {
+  setHandler(answerUpdate, answerByApi, {
     validator: (a) => void validateAnswer(state, input, a, now()),
   });
   setHandler(
@@ -253,6 +260,23 @@ export async function crewChallengeWorkflow(
     return day;
   }
 
+  /** An answer by API: counted (the validator refused bad ones), then its reflection stored. */
+  async function answerByApi(a: PulseAnswerInput): Promise<{ day: number; counted: boolean }> {
+    const day = recordAnswer(a);
+    await shareReflection(a.memberId, day, a.reflection);
+    return { day: day + 1, counted: true };
+  }
+
+  /** A counted answer's reflection, stored redacted and moderated when its author consented (the activity checks). */
+  async function shareReflection(
+    memberId: string,
+    day: number,
+    text: string | null | undefined,
+  ): Promise<void> {
+    if (!text || !patched(CREW_REFLECTIONS_PATCH)) return;
+    await reflections.storeCrewReflection({ challengeId, memberId, day: day + 1, text });
+  }
+
   /** The day's question to each member due (one text each), expecting the reply until that day's grace ends. */
   async function ask(due: Ask[]): Promise<void> {
     for (const a of due) markAsked(state, a.memberId, a.day);
@@ -311,6 +335,7 @@ export async function crewChallengeWorkflow(
       );
     }
     await tellOne(m.memberId, `ack:${r.inboundId}`, 'crew_ack', answerAckText(input.title, day + 1, parsed));
+    await shareReflection(m.memberId, day, parsed.reflection);
   }
 
   /** One text to one member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */

@@ -1,2 +1,0 @@
-ALTER TABLE "campaign_recipients" ADD COLUMN "variant" integer;--> statement-breakpoint
-ALTER TABLE "campaigns" ADD COLUMN "variants" jsonb;
