@@ -262,7 +262,9 @@ describe('rate limits (Postgres, shared by API processes)', () => {
     await database.db.execute(
       sql`insert into rate_limit_windows (bucket, window_start, count) values ('prune-old', now() - interval '3 days', 9)`,
     );
-    await pruneEndedWindows(database.db, day);
+    // A short limit's check prunes too: it must not touch the open day window (it once reset it).
+    for (let i = 0; i < 200; i++) await hitRateLimit(database.db, `prune-short-${i}`, 3, 60);
+    await pruneEndedWindows(database.db);
     const third = await hitRateLimit(database.db, 'prune-test', 3, day);
     expect(third).toMatchObject({ count: 3, allowed: true });
     const old = await database.db.execute(sql`select 1 from rate_limit_windows where bucket = 'prune-old'`);
