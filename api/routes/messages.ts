@@ -190,6 +190,14 @@ export function messagesRouter({ db }: AppDeps) {
     });
 }
 
+/**
+ * A live sign-in code is a credential: anyone with `messages:read` must not be able to sign in as the member with
+ * it. The operator view shows the text with its digits masked (the sandbox outbox, a development tool, keeps it).
+ */
+export function operatorBody(kind: string, body: string): string {
+  return kind === 'sign_in_code' ? body.replace(/\d/g, '•') : body;
+}
+
 function outboundJson(m: typeof messages.$inferSelect) {
   return {
     id: m.id,
@@ -200,7 +208,7 @@ function outboundJson(m: typeof messages.$inferSelect) {
     to: m.toPhone,
     kind: m.kind,
     purpose: m.purpose,
-    body: m.body,
+    body: operatorBody(m.kind, m.body),
     segments: m.segments,
     provider: m.provider,
     providerSid: m.providerSid,

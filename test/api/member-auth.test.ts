@@ -153,6 +153,22 @@ describe('sign-in by one-time SMS code', () => {
     expect(await database.db.select().from(messages).where(eq(messages.toPhone, stranger))).toEqual([]);
   });
 
+  it('operators never read a live code: GET /messages masks its digits (the sandbox outbox is the dev tool)', async () => {
+    const m = await newMember();
+    const code = await requestCode(m.phone, m.id);
+    const res = await app.request(`/messages?memberId=${m.id}`, { headers: auth });
+    expect(res.status).toBe(200);
+    const list = (await res.json()) as { messages: { id: number; kind: string; body: string }[] };
+    const shown = list.messages.find((x) => x.kind === 'sign_in_code');
+    expect(shown?.body).toMatch(/^Crewline: your sign-in code is ••••••\. It expires in •• min\./);
+    expect(JSON.stringify(list)).not.toContain(code);
+    const one = await app.request(`/messages/${shown!.id}`, { headers: auth });
+    expect(((await one.json()) as { body: string }).body).not.toContain(code);
+    // The code still works for the member it was texted to.
+    const ok = await post('/auth/otp/verify', { phone: m.phone, code });
+    expect(ok.status).toBe(200);
+  });
+
   it('the code signs in once; tokens name the member; a wrong code is 401; the code is single use', async () => {
     const m = await newMember();
     const code = await requestCode(m.phone, m.id);
