@@ -7,9 +7,11 @@ import { createReflectionActivities } from './crews/reflections.js';
 import { createMemberActivities } from './members.js';
 import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
+import { createRetentionActivities } from './retention.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
+import type { RetentionPolicy } from '../workflows/retention/values.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -23,6 +25,8 @@ export interface ActivityDeps {
   ai?: { openai: OpenAI | null; model: string; dailyBudgetMicroUsd?: number };
   /** SMS and AI metrics (activities/metrics.ts); a private registry when omitted. */
   metrics?: WorkerMetrics;
+  /** The retention policy and purge hour (issue 12); the defaults when omitted. */
+  retention?: { policy: RetentionPolicy; purgeHourUtc: number };
 }
 
 /**
@@ -38,6 +42,7 @@ type Campaigns = Names<typeof createCampaignActivities>;
 type Mentorship = Names<typeof createMentorshipActivities>;
 type Crews = Names<typeof createCrewActivities>;
 type Reflections = Names<typeof createReflectionActivities>;
+type Retention = Names<typeof createRetentionActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -49,6 +54,7 @@ export type NoSharedNames = [
   Assert<Disjoint<Mentorship, Messaging | Members | Ai | Campaigns>>,
   Assert<Disjoint<Crews, Messaging | Members | Ai | Campaigns | Mentorship>>,
   Assert<Disjoint<Reflections, Messaging | Members | Ai | Campaigns | Mentorship | Crews>>,
+  Assert<Disjoint<Retention, Messaging | Members | Ai | Campaigns | Mentorship | Crews | Reflections>>,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -61,6 +67,7 @@ export function createActivities(given: ActivityDeps) {
     ...createMentorshipActivities(deps),
     ...createCrewActivities(deps),
     ...createReflectionActivities({ db: deps.db, openai: deps.ai?.openai ?? null }),
+    ...createRetentionActivities({ db: deps.db, retention: deps.retention }),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

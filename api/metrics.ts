@@ -20,6 +20,7 @@ export const WORKFLOW_TYPES = [
   'keywordWorkflow',
   'messageWorkflow',
   'guestCampaignWorkflow',
+  'retentionPurgeWorkflow',
 ] as const;
 
 /** Temporal's execution statuses as visibility names them (the `status` label), e.g. Running, Completed. */

@@ -139,6 +139,8 @@ export const messages = pgTable(
     /** Twilio ValidityPeriod sent with it (seconds): a text still queued after that fails instead of arriving late. */
     validitySeconds: integer('validity_seconds'),
     attempts: integer('attempts').notNull().default(0),
+    /** Set when the retention purge blanked `body` (RETENTION_MESSAGE_BODY_DAYS; sign-in codes sooner). */
+    bodyPurgedAt: timestamp('body_purged_at', { withTimezone: true }),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     updatedAt: updatedAt(),
@@ -182,6 +184,8 @@ export const inboundMessages = pgTable(
     routeAttempts: integer('route_attempts').notNull().default(0),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     routedAt: timestamp('routed_at', { withTimezone: true }),
+    /** Set when the retention purge blanked `body` (RETENTION_INBOUND_TEXT_DAYS). */
+    bodyPurgedAt: timestamp('body_purged_at', { withTimezone: true }),
     /**
      * The W3C traceparent of the webhook request that stored it (tracing on), so a text the inbox drainer delivers
      * later stays in the webhook's trace. Null when tracing is off.

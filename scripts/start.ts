@@ -22,6 +22,7 @@ import {
 } from '../worker/infra.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown } from '../worker/process.js';
+import { ensureRetentionPurge } from '../worker/retention.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { createWorkerRegistry, serveMetrics } from '../worker/metrics.js';
 import { describeTemporalSecurity, temporalConnectionOptions } from '../worker/temporal-connection.js';
@@ -96,6 +97,7 @@ const http = await listen(
   config.host,
 );
 const workerRun = worker.run();
+await ensureRetentionPurge(temporal, config.retention, logger);
 
 say(`API:              ${http.url}  (try: curl ${http.url}/health)`);
 say(`Temporal Web UI:  ${temporalServer ? temporalServer.uiUrl : '(external cluster: use its UI)'}`);

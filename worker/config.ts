@@ -6,6 +6,11 @@ import { OPT_OUT_MANAGERS, type OptOutManagedBy } from '../activities/sms/provid
 import { checkKeywordReplies } from '../workflows/lib/texts.js';
 import { MEMBER_DEFAULTS } from '../workflows/member/values.js';
 import {
+  DEFAULT_PURGE_HOUR_UTC,
+  RETENTION_CLASSES,
+  type RetentionPolicy,
+} from '../workflows/retention/values.js';
+import {
   parseTemporalSecurity,
   securityWithoutAddress,
   type TemporalSecurity,
@@ -14,6 +19,8 @@ import {
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.url().optional());
+/** Whole days, at least 1 (the purge runs daily) and at most 10 years. */
+const retentionDays = (days: number) => z.coerce.number().int().min(1).max(3650).default(days);
 
 /**
  * MAX_ACTIVE_GOALS / NUDGE_AFTER_MINUTES defaults: MEMBER_DEFAULTS (workflows/member/values.ts). The alias stays
@@ -135,6 +142,13 @@ const schema = z
       .string()
       .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'HH:MM-HH:MM')
       .default('08:00-21:00'),
+    /** Retention in days per data class (workflows/retention/values.ts); the daily purge runs at the hour (UTC). */
+    RETENTION_MESSAGE_BODY_DAYS: retentionDays(RETENTION_CLASSES.message_bodies.days),
+    RETENTION_INBOUND_TEXT_DAYS: retentionDays(RETENTION_CLASSES.inbound_texts.days),
+    RETENTION_SIGN_IN_CODE_DAYS: retentionDays(RETENTION_CLASSES.sign_in_codes.days),
+    RETENTION_REFLECTION_DAYS: retentionDays(RETENTION_CLASSES.reflections.days),
+    RETENTION_AI_USAGE_DAYS: retentionDays(RETENTION_CLASSES.ai_usage.days),
+    RETENTION_PURGE_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(DEFAULT_PURGE_HOUR_UTC),
     /** Empty = no quiet hours for transactional texts (check-ins at the member's own chosen time). */
     QUIET_HOURS_TRANSACTIONAL: z.preprocess(
       emptyToUndefined,
@@ -245,6 +259,8 @@ export interface Config {
     marketing: { start: string; end: string };
     transactional: { start: string; end: string } | null;
   };
+  /** What the daily retention purge removes, and when (RETENTION_*). */
+  retention: { policy: RetentionPolicy; purgeHourUtc: number };
 }
 
 const window = (s: string) => {
@@ -339,6 +355,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     quietHours: {
       marketing: window(c.QUIET_HOURS_MARKETING),
       transactional: c.QUIET_HOURS_TRANSACTIONAL ? window(c.QUIET_HOURS_TRANSACTIONAL) : null,
+    },
+    retention: {
+      policy: {
+        message_bodies: c.RETENTION_MESSAGE_BODY_DAYS,
+        inbound_texts: c.RETENTION_INBOUND_TEXT_DAYS,
+        sign_in_codes: c.RETENTION_SIGN_IN_CODE_DAYS,
+        reflections: c.RETENTION_REFLECTION_DAYS,
+        ai_usage: c.RETENTION_AI_USAGE_DAYS,
+      },
+      purgeHourUtc: c.RETENTION_PURGE_HOUR_UTC,
     },
   };
 }

@@ -2,12 +2,13 @@
  * Runs only the Temporal worker against an existing cluster and Postgres. (The inbox drainer runs with the API:
  * `npm run api`.)
  */
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createWorkerRegistry, serveMetrics } from './metrics.js';
 import { onShutdown, requireExternal } from './process.js';
+import { ensureRetentionPurge } from './retention.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { describeTemporalSecurity, temporalConnectionOptions } from './temporal-connection.js';
 import { createWorkerFromConfig, installRuntime } from './worker.js';
@@ -36,6 +37,11 @@ const { worker, connection } = await createWorkerFromConfig(
 const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
+await ensureRetentionPurge(
+  new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+  config.retention,
+  logger,
+);
 onShutdown(logger, async () => {
   // The SDK's runtime may already have begun shutdown on the same signal.
   if (worker.getState() === 'RUNNING') worker.shutdown();

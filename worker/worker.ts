@@ -181,6 +181,7 @@ export async function createWorkerFromConfig(
     defaultTimezone: config.defaultTimezone,
     smsPerSecond: config.smsPerSecond,
     ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
+    retention: config.retention,
     ...(metrics && { metrics }),
     tracing,
   });

@@ -15,6 +15,7 @@ import type * as MentorshipMatch from './mentorship-match/workflow.js';
 import type * as Bulk from './messaging/bulk.js';
 import type * as Keyword from './messaging/keyword.js';
 import type * as Message from './messaging/message.js';
+import type * as Retention from './retention/workflow.js';
 
 type WorkflowModules =
   | typeof CrewChallenge
@@ -25,7 +26,8 @@ type WorkflowModules =
   | typeof MentorshipMatch
   | typeof Bulk
   | typeof Keyword
-  | typeof Message;
+  | typeof Message
+  | typeof Retention;
 
 /** The exported workflow functions of a module (by convention, named `…Workflow`). */
 type WorkflowNames<M> = M extends unknown ? Extract<keyof M, `${string}Workflow`> : never;

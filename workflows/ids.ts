@@ -25,3 +25,6 @@ export const bulkWorkflowId = (key: string): string => `bulk-${key}`;
 
 /** One workflow per guest campaign. */
 export const guestCampaignWorkflowId = (campaignId: string): string => `guest-campaign-${campaignId}`;
+
+/** The one retention purge workflow of a namespace (issue 12). */
+export const RETENTION_WORKFLOW_ID = 'retention-purge';

@@ -8,3 +8,4 @@ export { bulkMessageWorkflow } from './messaging/bulk.js';
 export { keywordWorkflow } from './messaging/keyword.js';
 export { messageWorkflow } from './messaging/message.js';
 export { guestCampaignWorkflow } from './guest-campaign/workflow.js';
+export { retentionPurgeWorkflow } from './retention/workflow.js';

@@ -31,6 +31,10 @@ const OutboundJson = z
     kind: z.string(),
     purpose: z.string(),
     body: z.string(),
+    bodyPurgedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'when the retention purge blanked `body` (null: not purged)' }),
     segments: z.number().int(),
     provider: z.string(),
     providerSid: z.string().nullable(),
@@ -51,6 +55,10 @@ const InboundJson = z
     from: z.string(),
     to: z.string(),
     body: z.string(),
+    bodyPurgedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'when the retention purge blanked `body` (null: not purged)' }),
     memberId: z.string().nullable(),
     kind: z.string(),
     keyword: z.string().nullable(),
@@ -134,6 +142,7 @@ export function messagesRouter({ db }: AppDeps) {
               from: r.fromPhone,
               to: r.toPhone,
               body: r.body,
+              bodyPurgedAt: r.bodyPurgedAt?.toISOString() ?? null,
               memberId: r.memberId,
               kind: r.kind,
               keyword: r.keyword,
@@ -209,6 +218,7 @@ function outboundJson(m: typeof messages.$inferSelect) {
     kind: m.kind,
     purpose: m.purpose,
     body: operatorBody(m.kind, m.body),
+    bodyPurgedAt: m.bodyPurgedAt?.toISOString() ?? null,
     segments: m.segments,
     provider: m.provider,
     providerSid: m.providerSid,

@@ -18,6 +18,7 @@ export async function timeSkippingStack(
   opts: {
     sms?: SmsProvider;
     ai?: ActivityDeps['ai'];
+    retention?: ActivityDeps['retention'];
     /** Test-only activities registered beside the real ones (they get the test database). */
     extraActivities?: (db: Database['db']) => object;
     /** A module re-exporting workflows/index.ts plus test workflows. */
@@ -28,7 +29,12 @@ export async function timeSkippingStack(
   const worker = await createWorkers({
     connection: env.nativeConnection,
     activities: {
-      ...createActivities({ db: database.db, sms: opts.sms ?? createSandboxProvider(), ai: opts.ai }),
+      ...createActivities({
+        db: database.db,
+        sms: opts.sms ?? createSandboxProvider(),
+        ai: opts.ai,
+        ...(opts.retention && { retention: opts.retention }),
+      }),
       ...opts.extraActivities?.(database.db),
     },
     smsPerSecond: 1000,

@@ -39,3 +39,10 @@ export const SMS_BATCH: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
 };
+
+/** The daily retention purge: batched deletes that heartbeat; retried until they succeed (they are idempotent). */
+export const DB_PURGE: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', maximumInterval: '10 minutes' },
+};
