@@ -73,4 +73,3 @@ export { signInCodeText } from '../workflows/lib/texts.js';
 /** Mentorship: the states a member's export reads (api/routes/privacy.ts). */
 export { mentorStateQuery } from '../workflows/mentor/definitions.js';
 export { matchStateQuery } from '../workflows/mentorship-match/definitions.js';
-export { MENTOR_ID_SA } from '../workflows/mentorship-match/search-attributes.js';

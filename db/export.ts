@@ -6,6 +6,13 @@
  */
 import { and, asc, eq, gt, inArray, or, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import {
+  crewChallengeWorkflowId,
+  guestCampaignWorkflowId,
+  memberWorkflowId,
+  mentorshipMatchWorkflowId,
+  mentorWorkflowId,
+} from '../workflows/ids.js';
 import type { Db } from './client.js';
 import {
   aiUsage,
@@ -15,6 +22,7 @@ import {
   campaigns,
   checkIns,
   consentEvents,
+  crewChallenges,
   crewMembers,
   crewReflectionFlags,
   crewReflections,
@@ -249,4 +257,60 @@ export function exportSections(db: Db, s: ExportSubject): [string, () => AsyncGe
         : none,
     ],
   ];
+}
+
+/** How a workflow holds the person: its own, or one they take part in (which also holds others' data). */
+export const HOLDER_ROLES = [
+  'member',
+  'mentor',
+  'mentee',
+  'mentor_of_match',
+  'crew_member',
+  'guest',
+] as const;
+export type HolderRole = (typeof HOLDER_ROLES)[number];
+
+/**
+ * The workflows that hold the person, from the business records (not visibility, which lags and which some
+ * servers do not serve): their member and mentor workflows, their matches, their crews' challenges and the
+ * campaigns that texted them.
+ */
+export async function workflowsHolding(
+  db: Db,
+  s: ExportSubject,
+): Promise<{ workflowId: string; role: HolderRole }[]> {
+  const out: { workflowId: string; role: HolderRole }[] = [];
+  const m = s.member?.id;
+  if (m) {
+    out.push({ workflowId: memberWorkflowId(m), role: 'member' });
+    for (const id of s.mentorIds) out.push({ workflowId: mentorWorkflowId(id), role: 'mentor' });
+    const matches = await db
+      .select({ id: mentorshipMatches.id, mentee: mentorshipMatches.menteeMemberId })
+      .from(mentorshipMatches)
+      .where(
+        or(
+          eq(mentorshipMatches.menteeMemberId, m),
+          s.mentorIds.length ? inArray(mentorshipMatches.mentorId, s.mentorIds) : undefined,
+        ),
+      );
+    for (const x of matches)
+      out.push({
+        workflowId: mentorshipMatchWorkflowId(x.id),
+        role: x.mentee === m ? 'mentee' : 'mentor_of_match',
+      });
+    const challenges = await db
+      .selectDistinct({ id: crewChallenges.id })
+      .from(crewChallenges)
+      .innerJoin(crewMembers, eq(crewMembers.crewId, crewChallenges.crewId))
+      .where(eq(crewMembers.memberId, m));
+    for (const c of challenges) out.push({ workflowId: crewChallengeWorkflowId(c.id), role: 'crew_member' });
+  }
+  if (s.guestIds.length) {
+    const sent = await db
+      .selectDistinct({ id: campaignRecipients.campaignId })
+      .from(campaignRecipients)
+      .where(inArray(campaignRecipients.guestId, s.guestIds));
+    for (const c of sent) out.push({ workflowId: guestCampaignWorkflowId(c.id), role: 'guest' });
+  }
+  return out;
 }

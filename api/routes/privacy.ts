@@ -6,20 +6,19 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
-import { exportSections, findExportSubject, type ExportSubject } from '../../db/export.js';
+import type { Db } from '../../db/client.js';
+import {
+  exportSections,
+  findExportSubject,
+  HOLDER_ROLES,
+  workflowsHolding,
+  type ExportSubject,
+} from '../../db/export.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
 import { e164, uuid } from '../schemas/atoms.js';
-import {
-  CHALLENGE_MEMBER_IDS_SA,
-  MEMBER_ID_SA,
-  MENTOR_ID_SA,
-  matchStateQuery,
-  memberDataQuery,
-  memberStateQuery,
-  mentorStateQuery,
-} from '../workflows.js';
+import { matchStateQuery, memberDataQuery, memberStateQuery, mentorStateQuery } from '../workflows.js';
 
 const ExportRequest = z
   .object({
@@ -61,6 +60,7 @@ const ExportDocument = z
       z.object({
         workflowId: z.string(),
         type: z.string(),
+        role: z.enum(HOLDER_ROLES).openapi({ description: 'how the workflow holds the person' }),
         status: z.string(),
         startTime: z.string(),
         closeTime: z.string().nullable(),
@@ -93,36 +93,36 @@ const exportRoute = createRoute({
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
 
-/** The workflows that hold the person (visibility), with the state each may show them. */
-async function* workflowsOf(temporal: Client, s: ExportSubject): AsyncGenerator<unknown> {
-  if (!s.member) return;
-  const m = s.member.id;
-  const clauses = [`${MEMBER_ID_SA.name} = "${m}"`, `${CHALLENGE_MEMBER_IDS_SA.name} = "${m}"`];
-  for (const id of s.mentorIds) clauses.push(`${MENTOR_ID_SA.name} = "${id}"`);
-  for await (const w of temporal.workflow.list({ query: clauses.join(' OR ') })) {
-    let state: unknown = null;
-    if (w.status.name === 'RUNNING') {
-      const h = temporal.workflow.getHandle(w.workflowId);
-      const mentee = w.searchAttributes?.[MEMBER_ID_SA.name]?.[0] === m;
-      state = await (
-        w.type === 'memberWorkflow'
-          ? h.query(memberStateQuery)
-          : w.type === 'mentorWorkflow'
-            ? h.query(mentorStateQuery)
-            : w.type === 'crewChallengeWorkflow'
-              ? h.query(memberDataQuery, m)
-              : // A match's state holds the mentee's data: theirs to export, not the mentor's.
-                w.type === 'mentorshipMatchWorkflow' && mentee
-                ? h.query(matchStateQuery)
-                : Promise.resolve(null)
-      ).catch(() => null);
-    }
+/** The workflows that hold the person, each with the state it may show them (running ones; null otherwise). */
+async function* workflowsOf(db: Db, temporal: Client, s: ExportSubject): AsyncGenerator<unknown> {
+  for (const { workflowId, role } of await workflowsHolding(db, s)) {
+    const h = temporal.workflow.getHandle(workflowId);
+    const d = await h.describe().catch(() => undefined);
+    if (!d) continue; // never started, or gone with the namespace's retention
+    const memberId = s.member?.id ?? '';
+    const state =
+      d.status.name !== 'RUNNING'
+        ? null
+        : await (
+            role === 'member'
+              ? h.query(memberStateQuery)
+              : role === 'mentor'
+                ? h.query(mentorStateQuery)
+                : role === 'crew_member'
+                  ? h.query(memberDataQuery, memberId)
+                  : // A match's state holds the mentee's data: theirs to export, not the mentor's; a campaign's
+                    // progress is nobody's personal data.
+                    role === 'mentee'
+                    ? h.query(matchStateQuery)
+                    : Promise.resolve(null)
+          ).catch(() => null);
     yield {
-      workflowId: w.workflowId,
-      type: w.type,
-      status: w.status.name,
-      startTime: w.startTime.toISOString(),
-      closeTime: w.closeTime?.toISOString() ?? null,
+      workflowId,
+      type: d.type,
+      role,
+      status: d.status.name,
+      startTime: d.startTime.toISOString(),
+      closeTime: d.closeTime?.toISOString() ?? null,
       state,
     };
   }
@@ -154,7 +154,7 @@ export function privacyRouter({ db, temporal, logger }: AppDeps) {
           );
           const all: [string, () => AsyncGenerator<unknown>][] = [
             ...sections,
-            ['workflows', () => workflowsOf(temporal, subject)],
+            ['workflows', () => workflowsOf(db, temporal, subject)],
           ];
           for (const [name, rows] of all) {
             put(`,${json(name)}:[`);

@@ -26,7 +26,7 @@ interface Export {
   format: string;
   subject: { phone: string; memberId: string | null };
   member: { id: string; name: string; phone: string } | null;
-  consentEvents: { source: string; action: string }[];
+  consentEvents: { source: string; action: string; purpose: string }[];
   messagesSent: { body: string; toPhone: string }[];
   messagesReceived: { body: string; fromPhone: string }[];
   guests: { guest: { phone: string; name: string }; listName: string }[];
@@ -48,12 +48,33 @@ describe('POST /privacy/exports', () => {
       Body: 'feeling good today',
     });
     await inbound({ MessageSid: newMessageSid(), From: bo.phone, To: OUR_NUMBER, Body: 'bo secret words' });
+    const consent = await post('/consent', {
+      phone: ana.phone,
+      purpose: 'marketing',
+      action: 'opt_in',
+      evidence: 'paper form at the spring gala',
+    });
+    expect(consent.status).toBeLessThan(300);
     // Ana's number is also a guest on an organiser's list.
     const listId = randomUUID();
     await t.database.db.insert(guestLists).values({ id: listId, name: 'Spring gala' });
     await t.database.db.insert(guests).values([
-      { id: randomUUID(), listId, phone: ana.phone, name: 'Ana at the gala', timezone: 'America/New_York', consent: true },
-      { id: randomUUID(), listId, phone: bo.phone, name: 'Bo at the gala', timezone: 'America/New_York', consent: true },
+      {
+        id: randomUUID(),
+        listId,
+        phone: ana.phone,
+        name: 'Ana at the gala',
+        timezone: 'America/New_York',
+        consent: true,
+      },
+      {
+        id: randomUUID(),
+        listId,
+        phone: bo.phone,
+        name: 'Bo at the gala',
+        timezone: 'America/New_York',
+        consent: true,
+      },
     ]);
     await waitFor(async () => {
       const r = await t.app.request(`/messages?direction=inbound&memberId=${ana.id}`, { headers: json });
@@ -74,8 +95,12 @@ describe('POST /privacy/exports', () => {
     expect(doc.messagesReceived.map((m) => m.body)).toEqual(
       expect.arrayContaining(['YES', 'feeling good today']),
     );
-    // The double opt-in is in their consent ledger.
-    expect(doc.consentEvents.length).toBeGreaterThanOrEqual(1);
+    // Their consent ledger.
+    expect(doc.consentEvents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'opt_in', source: 'api', purpose: 'marketing' }),
+      ]),
+    );
     expect(doc.guests).toEqual([
       expect.objectContaining({
         listName: 'Spring gala',
@@ -108,15 +133,14 @@ describe('POST /privacy/exports', () => {
   it('a guest who is not a member is found by phone; an unknown number is 404; bad input is 400 naming the field', async () => {
     const listId = randomUUID();
     await t.database.db.insert(guestLists).values({ id: listId, name: 'Book club' });
-    await t.database.db
-      .insert(guests)
-      .values({
-        id: randomUUID(),
-        listId,
-        phone: '+14155550190',
-        name: 'Guest Only',
-        timezone: 'America/Chicago',
-      });
+    await t.database.db.insert(guests).values({
+      id: randomUUID(),
+      listId,
+      phone: '+14155550190',
+      name: 'Guest Only',
+      timezone: 'America/Chicago',
+      consent: true,
+    });
     const res = await post('/privacy/exports', { phone: '+14155550190' });
     expect(res.status).toBe(200);
     const doc = (await res.json()) as Export;
