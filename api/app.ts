@@ -34,6 +34,7 @@ import { membersRouter } from './routes/members.js';
 import { mentorshipRouter } from './routes/mentorship.js';
 import { messagesRouter } from './routes/messages.js';
 import { metricsRouter } from './routes/metrics.js';
+import { privacyRouter } from './routes/privacy.js';
 import { webhooksRouter } from './routes/webhooks.js';
 import { createTokenService } from './tokens.js';
 import { fieldErrorsOf } from './workflows.js';
@@ -148,6 +149,7 @@ export function createApp(given: AppDeps) {
   app.route('/auth', authRouter(deps, tokens));
   app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
+  app.route('/privacy', privacyRouter(deps));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Crewline API' }));

@@ -43,6 +43,7 @@ export {
   leaderboardAliasUpdate,
   leaderboardQuery,
   leaveChallengeSignal,
+  memberDataQuery,
   MAX_DAYS as MAX_CHALLENGE_DAYS,
   MAX_K as MAX_CHALLENGE_K,
   raiseKUpdate,
@@ -68,3 +69,7 @@ export const CREW_CHALLENGE_WORKFLOW_TYPE = 'crewChallengeWorkflow';
 export { messageWorkflowId } from '../workflows/ids.js';
 export const MESSAGE_WORKFLOW_TYPE = 'messageWorkflow';
 export { signInCodeText } from '../workflows/lib/texts.js';
+
+/** Mentorship: the states a member's export reads (api/routes/privacy.ts). */
+export { mentorStateQuery } from '../workflows/mentor/definitions.js';
+export { matchStateQuery } from '../workflows/mentorship-match/definitions.js';

@@ -114,3 +114,16 @@ export const leaderboardQuery = defineQuery<LeaderboardRow[]>('leaderboard');
 export const raiseKUpdate = defineUpdate<{ k: number }, [{ k: number }]>('raiseK');
 /** The largest k a challenge may ask for. */
 export const MAX_K = 30;
+
+/** One member's own data in a challenge (their export, issue 12): never anyone else's. */
+export interface MemberChallengeData {
+  memberId: string;
+  joinedAt: string | null;
+  leftAt: string | null;
+  /** Their pulse answers, by 1-based challenge day. */
+  answers: { day: number; done: boolean; energy: number | null }[];
+  leaderboardAlias: string | null;
+  /** Their group-goal contributions in total (hundredths summed), and how many. */
+  contributions: { total: number; count: number } | null;
+}
+export const memberDataQuery = defineQuery<MemberChallengeData | null, [string]>('memberData');

@@ -1,5 +1,6 @@
 /** The crew challenge's plain-JSON state (ids and zones only: no names, no phone numbers) and its views. */
 import type {
+  MemberChallengeData,
   ChallengeMember,
   ChallengeStatus,
   ChallengeView,
@@ -116,5 +117,25 @@ export function view(input: CrewChallengeInput, s: FullState, endsAtMs: number |
     cancelReason: s.cancelReason,
     goal: goalView(input.goal, s.goal),
     milestones: s.milestones.map((m) => ({ id: m.id, reachedAt: new Date(m.reachedAtMs).toISOString() })),
+  };
+}
+
+/** One member's own data (their export): their entry, answers, alias and contributions; null if never in it. */
+export function memberData(s: ChallengeState, memberId: string): MemberChallengeData | null {
+  const entry = s.members[memberId];
+  if (!entry) return null;
+  const prefix = `${memberId}|`;
+  const answers = Object.entries(s.answers)
+    .filter(([key]) => key.startsWith(prefix))
+    .map(([key, a]) => ({ day: Number(key.slice(prefix.length)) + 1, done: a.done, energy: a.energy }))
+    .sort((a, b) => a.day - b.day);
+  const total = s.totals?.[memberId];
+  return {
+    memberId,
+    joinedAt: new Date(entry.joinedAtMs).toISOString(),
+    leftAt: entry.leftAtMs === null ? null : new Date(entry.leftAtMs).toISOString(),
+    answers,
+    leaderboardAlias: s.aliases?.[memberId] ?? null,
+    contributions: total ? { total: total.hundredths / 100, count: total.count } : null,
   };
 }

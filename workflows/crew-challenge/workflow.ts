@@ -27,6 +27,7 @@ import {
   answerUpdate,
   cancelChallengeSignal,
   challengeStateQuery,
+  memberDataQuery,
   consentSignal,
   contributeUpdate,
   DEFAULT_EXTEND_DAYS,
@@ -69,7 +70,14 @@ import {
   takeReply,
   type Ask,
 } from './sms.js';
-import { currentMembers, initialState, view, withExtensions, type ChallengeState } from './state.js';
+import {
+  currentMembers,
+  initialState,
+  memberData,
+  view,
+  withExtensions,
+  type ChallengeState,
+} from './state.js';
 import {
   addedText,
   answerAckText,
@@ -107,6 +115,7 @@ export async function crewChallengeWorkflow(
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(challengeStateQuery, snapshot);
+  setHandler(memberDataQuery, (memberId) => memberData(state, memberId));
   setHandler(joinChallengeSignal, (m) => {
     if (!open()) return;
     const before = state.members[m.memberId];
