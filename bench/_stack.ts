@@ -26,6 +26,8 @@ export const log = (s: string) => process.stdout.write(`[bench] ${s}\n`);
 installRuntime('warn');
 
 export interface Stack {
+  /** The stack's temporary directory (PostgreSQL data, the dev server's database file when kept on disk). */
+  dir: string;
   pgUrl: string;
   db: ReturnType<typeof createDb>['db'];
   env: TestWorkflowEnvironment;
@@ -43,6 +45,8 @@ export async function startStack(
     apis?: number;
     workerEnv?: Record<string, string>;
     sqlitePragmas?: string[];
+    /** Keep the dev server's SQLite database in this file (as `npm start` does) instead of in memory. */
+    temporalDbFile?: string;
   } = {},
 ): Promise<Stack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'crewline-bench-'));
@@ -54,6 +58,7 @@ export async function startStack(
     server: {
       executable: await temporalCliExecutable(),
       ip: '127.0.0.1',
+      ...(opts.temporalDbFile && { dbFilename: path.join(dir, opts.temporalDbFile) }),
       searchAttributes: [...SEARCH_ATTRIBUTES],
       extraArgs: [
         '--log-level',
@@ -123,6 +128,7 @@ export async function startStack(
     ...Array.from({ length: opts.apis ?? 1 }, () => startApi()),
   ]);
   return {
+    dir,
     pgUrl: pg.url,
     db,
     env,

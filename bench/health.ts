@@ -3,31 +3,54 @@
  * `GET /health` (one endpoint at a time, `--seconds` each) on one API process of the real stack (embedded
  * PostgreSQL, Temporal CLI dev server, one worker). Target: p99 < 50 ms, no timeout and no 503 while healthy.
  *
- *   npm run bench -- health [--seconds 20] [--connections 16] [--interval-ms 0]
+ *   npm run bench -- health [--seconds 20] [--connections 16] [--interval-ms 0] [--background 0]
  *
  * `--interval-ms 0` is a closed loop (each connection sends its next request as soon as the answer is in: the
  * latency then includes queueing behind the other 15); `--interval-ms 100` paces each connection at 10/s, as
- * probes and a load balancer's health checks do.
+ * probes and a load balancer's health checks do. `--background 8` keeps 8 `POST /members` in flight against the
+ * same API process for the whole measurement (onboarding traffic: each request writes a row and starts a member
+ * workflow, whose welcome the worker sends), so the probes share the process, PostgreSQL and Temporal with real work.
+ *
+ * `/health` and `/readyz` answer from the last dependency check (at most one check in flight, re-checked at most
+ * once a second: api/routes/health.ts), so their latency is the process's, not the dependencies'.
  */
 import { parseArgs } from 'node:util';
-import { load, log, machine, percentile, startStack } from './_stack.js';
+import { createMember, load, log, machine, percentile, startStack } from './_stack.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '20' },
     connections: { type: 'string', default: '16' },
     'interval-ms': { type: 'string', default: '0' },
+    background: { type: 'string', default: '0' },
   },
 });
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = Number(values.connections);
 const INTERVAL_MS = Number(values['interval-ms']);
+const BACKGROUND = Number(values.background);
 const TIMEOUT_MS = 5_000;
 
 const loadBefore = load();
 const stack = await startStack({ workers: 1, apis: 1 });
 const api = stack.apis[0]!.url;
 const rows: string[] = [];
+let backgroundDone = 0;
+let backgroundFailed = 0;
+let stopBackground = false;
+const background = Promise.all(
+  Array.from({ length: BACKGROUND }, async () => {
+    while (!stopBackground) {
+      const i = backgroundDone + backgroundFailed;
+      try {
+        await createMember(api, i);
+        backgroundDone++;
+      } catch {
+        backgroundFailed++;
+      }
+    }
+  }),
+);
 try {
   for (const route of ['/livez', '/readyz', '/health']) {
     const latencies: number[] = [];
@@ -59,12 +82,19 @@ try {
     rows.push(row);
   }
 } finally {
+  stopBackground = true;
+  await background;
   await stack.stop();
 }
 console.log(
   [
     '',
-    `Command: \`npm run bench -- health --seconds ${SECONDS} --connections ${CONNECTIONS} --interval-ms ${INTERVAL_MS}\``,
+    `Command: \`npm run bench -- health --seconds ${SECONDS} --connections ${CONNECTIONS} --interval-ms ${INTERVAL_MS} --background ${BACKGROUND}\``,
+    ...(BACKGROUND > 0
+      ? [
+          `Background: ${backgroundDone} members created through POST /members meanwhile (${BACKGROUND} in flight, ${(backgroundDone / (3 * SECONDS)).toFixed(1)}/s), ${backgroundFailed} failed`,
+        ]
+      : []),
     `Machine: ${machine()}; date ${new Date().toISOString()}; load average before ${loadBefore}, after ${load()}`,
     '',
     `| route | requests | per second | p50 ms | p99 ms | max ms | statuses |`,
