@@ -203,7 +203,12 @@ export async function routeInbound(deps: InboundDeps, row: InboundMessage): Prom
   const outcome = await routeOnce(deps, row);
   // Counted where this call decided (a text already routed, or claimed by another caller, is not counted again).
   if (outcome !== 'claimed_elsewhere' && row.routeStatus !== 'routed' && row.routeStatus !== 'unrouted')
-    deps.metrics?.routed(deps.via ?? 'webhook', row.kind, outcome === 'waiting' ? 'pending' : outcome, row.receivedAt);
+    deps.metrics?.routed(
+      deps.via ?? 'webhook',
+      row.kind,
+      outcome === 'waiting' ? 'pending' : outcome,
+      row.receivedAt,
+    );
   return outcome;
 }
 
@@ -234,7 +239,10 @@ async function deliverClaimed(
     : deliver(deps, claimed);
 }
 
-async function deliver(deps: InboundDeps, claimed: InboundMessage): Promise<'routed' | 'unrouted' | 'pending'> {
+async function deliver(
+  deps: InboundDeps,
+  claimed: InboundMessage,
+): Promise<'routed' | 'unrouted' | 'pending'> {
   const { db } = deps;
   try {
     const target =

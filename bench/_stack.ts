@@ -95,7 +95,7 @@ export async function startStack(
         entry,
       ],
       {
-      cwd: ROOT,
+        cwd: ROOT,
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...baseEnv, ...extra },
       },

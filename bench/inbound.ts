@@ -24,7 +24,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { createCampaign, createGuestList, insertGuests } from '../db/campaigns.js';
+import { createCampaign, createGuestList, findOrCreateImport, writeImportBatch } from '../db/campaigns.js';
 import { guestCampaignWorkflow } from '../workflows/guest-campaign/workflow.js';
 import { guestCampaignWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { memberStateQuery } from '../workflows/member/definitions.js';
@@ -73,6 +73,7 @@ const stack = await startStack({
   ...(CPU_PROF && { cpuProfileDir: CPU_PROF }),
 });
 const apis = stack.apis.map((a) => a.url);
+const burstWindow = { fromUs: 0, toUs: Infinity };
 try {
   // Onboarding.
   const t0 = Date.now();
@@ -110,17 +111,28 @@ try {
     const guests = Math.ceil(CAMPAIGN_MPS * (SECONDS + 120));
     const t1 = Date.now();
     const list = await createGuestList(stack.db, 'bench inbound');
-    await insertGuests(
-      stack.db,
-      list.id,
-      Array.from({ length: guests }, (_, i) => ({
-        phone: `+1415${String(8_000_000 + i).padStart(7, '0')}`,
-        name: 'Guest',
-        timezone: 'UTC',
-        variables: {},
-        consent: { source: 'bench', at: new Date(), text: 'yes' },
-      })),
-    );
+    // Written as the import route writes them: 1,000 guests and their consent evidence per transaction.
+    const { row: imp } = await findOrCreateImport(stack.db, {
+      listId: list.id,
+      contentKey: `bench-${Date.now()}`,
+      format: 'json',
+      total: guests,
+    });
+    for (let from = 0; from < guests; from += 1000) {
+      const rows = Array.from({ length: Math.min(1000, guests - from) }, (_, j) => from + j);
+      await writeImportBatch(stack.db, imp.id, {
+        lastRow: rows.at(-1)! + 1,
+        rejected: [],
+        guests: rows.map((i) => ({
+          row: i + 1,
+          phone: `+1415${String(8_000_000 + i).padStart(7, '0')}`,
+          name: 'Guest',
+          timezone: 'UTC',
+          variables: {},
+          consent: { source: 'bench', at: new Date(), text: 'yes' },
+        })),
+      });
+    }
     const c = await createCampaign(stack.db, {
       listId: list.id,
       name: 'bench inbound',
@@ -135,7 +147,10 @@ try {
       workflowId: guestCampaignWorkflowId(c.id),
       args: [{ campaignId: c.id, rateMps: CAMPAIGN_MPS, maxRateMps: CAMPAIGN_MPS }],
     });
-    await waitUntil('the campaign sending', () => stack.fake.messages.length > sentAtStart + CAMPAIGN_MPS * 5);
+    await waitUntil(
+      'the campaign sending',
+      () => stack.fake.messages.length > sentAtStart + CAMPAIGN_MPS * 5,
+    );
     campaign = { id: c.id, sentBefore: stack.fake.messages.length };
     log(`campaign sending at ${CAMPAIGN_MPS}/s; load average ${load()}`);
   }
@@ -148,6 +163,8 @@ try {
   const byMinute: number[][] = [];
   const statuses = new Map<number, number>();
   const cpu0 = await cpuByRole();
+  // V8's profile timestamps are CLOCK_MONOTONIC microseconds, as process.hrtime: the burst's window in them.
+  burstWindow.fromUs = Number(process.hrtime.bigint() / 1000n);
   const start = performance.now();
   const startedAt = Date.now();
   let behind = 0;
@@ -198,6 +215,26 @@ try {
   });
   const handledIn = (Date.now() - startedAt) / 1000;
   const cpu1 = await cpuByRole();
+  burstWindow.toUs = Number(process.hrtime.bigint() / 1000n);
+  // What one text costs in workflow history: events of 20 members since the burst began, by type.
+  const sample = Math.min(20, MEMBERS);
+  const eventTypes = new Map<string, number>();
+  let sampleEvents = 0;
+  for (let i = 0; i < sample; i++) {
+    const history = await stack.env.client.workflow.getHandle(memberWorkflowId(ids[i]!)).fetchHistory();
+    for (const e of history.events ?? []) {
+      const at = e.eventTime?.seconds ? Number(e.eventTime.seconds) * 1000 : 0;
+      if (at < startedAt - 1000) continue;
+      sampleEvents++;
+      // The event's type, from the one attributes field it carries (e.g. timerStartedEventAttributes).
+      const type =
+        Object.keys(e)
+          .find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k])
+          ?.replace(/EventAttributes$/, '') ?? '?';
+      eventTypes.set(type, (eventTypes.get(type) ?? 0) + 1);
+    }
+  }
+  const sampleTexts = Array.from({ length: total }, (_, i) => i % MEMBERS).filter((m) => m < sample).length;
 
   const [row] = (await stack.db.execute(sql`
     select count(*)::int as n, count(distinct provider_sid)::int as distinct_sids,
@@ -231,8 +268,21 @@ try {
     `- receipt → routed (signal accepted): p50 ${Number(row!.p50).toFixed(0)} ms, p99 ${Number(row!.p99).toFixed(0)} ms`,
     `- (routed = the signal accepted by Temporal, in the webhook or later by the inbox drainer; lost = not routed within 5 min)`,
     `- every signal handled by the member workflows ${handledIn.toFixed(1)} s after the first text (burst ${SECONDS} s): drain lag ${(handledIn - SECONDS).toFixed(1)} s`,
+    `- member workflow history per text (${sample} members, ${sampleTexts} texts): ${(sampleEvents / Math.max(1, sampleTexts)).toFixed(2)} events — ${[
+      ...eventTypes,
+    ]
+      .sort((a, b) => b[1] - a[1])
+      .map(([t, n]) => `${t} ${(n / Math.max(1, sampleTexts)).toFixed(2)}`)
+      .join(', ')}`,
     `- texts per number: ${(total / MEMBERS).toFixed(1)} (${MEMBERS} members, round-robin); per-phone limit ${PER_PHONE_LIMIT || 'off'}; throttled (stored unrouted) ${row!.unrouted}`,
-    `- webhook p99 by minute: ${byMinute.map((m) => percentile(m.sort((a, b) => a - b), 0.99).toFixed(0)).join(', ')} ms`,
+    `- webhook p99 by minute: ${byMinute
+      .map((m) =>
+        percentile(
+          m.sort((a, b) => a - b),
+          0.99,
+        ).toFixed(0),
+      )
+      .join(', ')} ms`,
     ...(campaign
       ? [
           `- guest campaign at ${CAMPAIGN_MPS}/s during the texts: ${campaignSent} campaign texts at the fake Twilio while the texts were posted (${(campaignSent / postedIn).toFixed(1)}/s)`,
@@ -249,11 +299,11 @@ try {
 } finally {
   await stack.stop();
 }
-if (CPU_PROF) console.log(await summariseProfiles(CPU_PROF));
+if (CPU_PROF) console.log(await summariseProfiles(CPU_PROF, burstWindow));
 process.exit(0);
 
 /** Self time by package / source folder and the top functions, per profiled process (V8 .cpuprofile). */
-async function summariseProfiles(dir: string): Promise<string> {
+async function summariseProfiles(dir: string, window: { fromUs: number; toUs: number }): Promise<string> {
   interface Node {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
@@ -262,12 +312,19 @@ async function summariseProfiles(dir: string): Promise<string> {
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'))) {
     const p = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as {
       nodes: Node[];
+      startTime: number;
       samples: number[];
       timeDeltas: number[];
     };
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     const self = new Map<number, number>();
-    p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+    // Only the samples between the first text and every text handled (not start-up, not onboarding).
+    let at = p.startTime;
+    p.samples.forEach((id, i) => {
+      const dt = p.timeDeltas[i] ?? 0;
+      at += dt;
+      if (at >= window.fromUs && at <= window.toUs) self.set(id, (self.get(id) ?? 0) + dt);
+    });
     const where = (url: string) => {
       if (!url) return '(native/idle/gc)';
       const nm = url.lastIndexOf('node_modules/');
@@ -298,13 +355,17 @@ async function summariseProfiles(dir: string): Promise<string> {
         .slice(0, k)
         .map(([name, us]) => `${name} ${((us / busy) * 100).toFixed(1)}%`)
         .join('; ');
-    const pid = Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1]);
+    const [, pidText, thread] = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\./.exec(file) ?? [];
+    const pid = Number(pidText);
     const role = stack.workers.some((w) => w.pid === pid)
       ? 'worker'
       : stack.apis.some((a) => a.child.pid === pid)
         ? 'api'
         : 'other';
-    out.push(`- ${role} (pid ${pid}, whole life incl. start-up and onboarding): busy ${(busy / 1e6).toFixed(1)} s sampled`);
+    if (busy < 1e5) continue; // a thread idle during the burst (e.g. the module loader's)
+    out.push(
+      `- ${role} (pid ${pid}, thread ${thread}), during the burst and its handling: busy ${(busy / 1e6).toFixed(1)} s sampled`,
+    );
     out.push(`  by package/folder: ${top(groups, 12)}`);
     out.push(`  top functions: ${top(fns, 12)}`);
   }

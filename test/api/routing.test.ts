@@ -187,7 +187,9 @@ describe('a burst from one number', () => {
     // webhook that delivers a text hands on to the next one. No drainer runs in this app.
     const bodies = Array.from({ length: 8 }, (_, i) => `note ${i}`);
     const results = await Promise.all(
-      bodies.map((Body) => post({ MessageSid: newMessageSid(), From: phone, To: OUR_NUMBER, Body, NumMedia: '0' })),
+      bodies.map((Body) =>
+        post({ MessageSid: newMessageSid(), From: phone, To: OUR_NUMBER, Body, NumMedia: '0' }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(bodies.map(() => 200));
     const rows = () =>
