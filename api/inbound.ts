@@ -22,6 +22,7 @@ import { recordCampaignReply } from '../db/campaigns.js';
 import type { Db } from '../db/client.js';
 import { recordConsent, consentState } from '../db/consent.js';
 import {
+  claimNextOfPhone,
   claimRouting,
   conversationHolders,
   finishRouting,
@@ -73,7 +74,12 @@ export interface InboundDeps {
   via?: InboundVia;
 }
 
-export type RouteOutcome = 'routed' | 'unrouted' | 'pending' | 'claimed_elsewhere';
+/**
+ * routed / unrouted: decided now; pending: could not be delivered (Temporal unreachable), left for the drainer;
+ * waiting: an older text of the same number is still in flight, this one follows it (hand-off or drainer);
+ * claimed_elsewhere: another caller (a duplicate webhook, the drainer) has it.
+ */
+export type RouteOutcome = 'routed' | 'unrouted' | 'pending' | 'waiting' | 'claimed_elsewhere';
 
 const SIGNAL_DEADLINE_MS = 3_000;
 
@@ -194,26 +200,50 @@ function activeTraceparent(): string | null {
 }
 
 export async function routeInbound(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
-  // The drainer delivers inside the trace of the webhook that stored the text (the signal's span joins it).
-  const outcome =
-    deps.via === 'drainer' && row.traceparent
-      ? await context.with(propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent }), () =>
-          routeOnce(deps, row),
-        )
-      : await routeOnce(deps, row);
+  const outcome = await routeOnce(deps, row);
   // Counted where this call decided (a text already routed, or claimed by another caller, is not counted again).
   if (outcome !== 'claimed_elsewhere' && row.routeStatus !== 'routed' && row.routeStatus !== 'unrouted')
-    deps.metrics?.routed(deps.via ?? 'webhook', row.kind, outcome, row.receivedAt);
+    deps.metrics?.routed(
+      deps.via ?? 'webhook',
+      row.kind,
+      outcome === 'waiting' ? 'pending' : outcome,
+      row.receivedAt,
+    );
   return outcome;
 }
 
 async function routeOnce(deps: InboundDeps, row: InboundMessage): Promise<RouteOutcome> {
   const { db } = deps;
   if (row.routeStatus === 'routed' || row.routeStatus === 'unrouted') return row.routeStatus;
-  // Keep each number's texts in order: while an older one waits for the drainer, this one waits too.
-  if (await hasOlderInFlight(db, row)) return 'pending';
-  const claimed = await claimRouting(db, row.id);
-  if (!claimed) return 'claimed_elsewhere'; // a concurrent duplicate (or the drainer) routes it
+  // One statement: claimed only if no older text of the same number is still in flight (per-phone order).
+  const claimed = await claimRouting(db, row);
+  if (!claimed)
+    // Waiting behind an older text of its number (delivered by that text's hand-off, or the drainer), or a
+    // concurrent duplicate (or the drainer) routes it.
+    return (await hasOlderInFlight(db, row)) ? 'waiting' : 'claimed_elsewhere';
+  const outcome = await deliverClaimed(deps, claimed);
+  if (outcome === 'routed' || outcome === 'unrouted') handOffLater(deps, claimed.fromPhone);
+  return outcome;
+}
+
+/** Route a text this caller has claimed; the trace is the stored webhook's when delivered later. */
+async function deliverClaimed(
+  deps: InboundDeps,
+  claimed: InboundMessage,
+): Promise<'routed' | 'unrouted' | 'pending'> {
+  const later = deps.via !== undefined && deps.via !== 'webhook' && claimed.traceparent;
+  return later
+    ? context.with(propagation.extract(ROOT_CONTEXT, { traceparent: claimed.traceparent }), () =>
+        deliver(deps, claimed),
+      )
+    : deliver(deps, claimed);
+}
+
+async function deliver(
+  deps: InboundDeps,
+  claimed: InboundMessage,
+): Promise<'routed' | 'unrouted' | 'pending'> {
+  const { db } = deps;
   try {
     const target =
       claimed.kind === 'message' ? await routeMessage(deps, claimed) : await routeKeyword(deps, claimed);
@@ -227,6 +257,27 @@ async function routeOnce(deps: InboundDeps, row: InboundMessage): Promise<RouteO
     await releaseRouting(db, claimed.id);
     return 'pending';
   }
+}
+
+/**
+ * After a text is delivered, deliver the texts of the same number that arrived while it was in flight (they
+ * were stored `pending` behind it), oldest first, one at a time — in the background, so the webhook that
+ * delivered the first one answers Twilio at once. Each is claimed atomically (never twice, never ahead of an
+ * older one); whatever is left (Temporal down, process gone) is the inbox drainer's.
+ */
+function handOffLater(deps: InboundDeps, phone: string): void {
+  void (async () => {
+    const handoff: InboundDeps = { ...deps, via: 'handoff' };
+    for (;;) {
+      const next = await claimNextOfPhone(deps.db, phone);
+      if (!next) return;
+      const outcome = await deliverClaimed(handoff, next);
+      deps.metrics?.routed('handoff', next.kind, outcome, next.receivedAt);
+      if (outcome === 'pending') return;
+    }
+  })().catch(() => {
+    // Best effort: the drainer delivers what is left (a claim that was taken lapses after its lease).
+  });
 }
 
 /** The workflow that got the text, or null (kept as unrouted). */
@@ -346,7 +397,11 @@ async function routeKeyword(deps: InboundDeps, row: InboundMessage): Promise<str
   return workflowId;
 }
 
-/** Deliver messages that could not be routed when they arrived (Temporal was down). Oldest first. */
+/**
+ * Deliver messages that could not be routed when they arrived (Temporal was down, a claim lapsed, a hand-off was
+ * lost), oldest first. A text waiting behind an older one of its number is skipped (it follows that one); the
+ * pass stops at the first text that cannot be delivered (Temporal still unreachable: next tick, same order).
+ */
 export async function drainInbox(deps: InboundDeps, opts: { olderThanMs?: number; limit?: number } = {}) {
   const cutoff = new Date(Date.now() - (opts.olderThanMs ?? 2_000));
   const pending = await undeliveredInbound(deps.db, cutoff, opts.limit ?? 100);
@@ -354,7 +409,7 @@ export async function drainInbox(deps: InboundDeps, opts: { olderThanMs?: number
   for (const row of pending) {
     const outcome = await routeInbound({ ...deps, via: 'drainer' }, row);
     if (outcome === 'routed') routed++;
-    if (outcome === 'pending') break; // still unreachable: next tick, same order
+    if (outcome === 'pending') break;
   }
   return { seen: pending.length, routed };
 }

@@ -28,7 +28,8 @@ const VISIBILITY_TIMEOUT_MS = 2_000;
 /** Workflow counts are re-read at most this often, however often Prometheus scrapes. */
 export const WORKFLOW_COUNTS_TTL_MS = 30_000;
 
-export type InboundVia = 'webhook' | 'drainer';
+/** webhook: as the text arrives; handoff: right after the older text of its number; drainer: later. */
+export type InboundVia = 'webhook' | 'handoff' | 'drainer';
 
 export function createApiMetrics(
   opts: { processMetrics?: boolean; temporal?: Client; workflowCountsTtlMs?: number } = {},

@@ -13,7 +13,7 @@ import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { temporalCliExecutable } from '../scripts/tools.js';
 import { startFakeTwilio, type FakeTwilio } from '../test/fakes/twilio.js';
-import { freePort, startEmbeddedPostgres } from '../worker/infra.js';
+import { DEV_SERVER_SQLITE_PRAGMAS, freePort, startEmbeddedPostgres } from '../worker/infra.js';
 import { installRuntime } from '../worker/worker.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 
@@ -44,9 +44,12 @@ export async function startStack(
     workers?: number;
     apis?: number;
     workerEnv?: Record<string, string>;
+    apiEnv?: Record<string, string>;
     sqlitePragmas?: string[];
     /** Keep the dev server's SQLite database in this file (as `npm start` does) instead of in memory. */
     temporalDbFile?: string;
+    /** Run the worker and API processes under `node --cpu-prof` into this directory (written on stop). */
+    cpuProfileDir?: string;
   } = {},
 ): Promise<Stack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'crewline-bench-'));
@@ -63,7 +66,7 @@ export async function startStack(
       extraArgs: [
         '--log-level',
         'error',
-        ...(opts.sqlitePragmas ?? ['journal_mode=WAL']).flatMap((p) => ['--sqlite-pragma', p]),
+        ...(opts.sqlitePragmas ?? DEV_SERVER_SQLITE_PRAGMAS).flatMap((p) => ['--sqlite-pragma', p]),
       ],
     },
   });
@@ -88,11 +91,20 @@ export async function startStack(
   const workers: ChildProcess[] = [];
   const apis: Array<{ url: string; child: ChildProcess }> = [];
   const spawnEntry = (entry: string, extra: Record<string, string>) =>
-    spawn(process.execPath, ['--import', 'tsx', entry], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...baseEnv, ...extra },
-    });
+    spawn(
+      process.execPath,
+      [
+        ...(opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : []),
+        '--import',
+        'tsx',
+        entry,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...baseEnv, ...extra },
+      },
+    );
 
   const startWorker = async (extra: Record<string, string> = {}) => {
     const child = spawnEntry('worker/main.ts', { LOG_LEVEL: 'info', ...opts.workerEnv, ...extra });
@@ -111,7 +123,7 @@ export async function startStack(
   };
   const startApi = async (extra: Record<string, string> = {}) => {
     const port = await freePort();
-    const child = spawnEntry('scripts/api.ts', { PORT: String(port), ...extra });
+    const child = spawnEntry('scripts/api.ts', { PORT: String(port), ...opts.apiEnv, ...extra });
     child.stdout.resume();
     const url = `http://127.0.0.1:${port}`;
     for (const deadline = Date.now() + 120_000; ;) {
@@ -138,7 +150,24 @@ export async function startStack(
     startWorker,
     startApi,
     stop: async () => {
-      for (const c of [...workers, ...apis.map((a) => a.child)]) if (c.exitCode === null) c.kill('SIGKILL');
+      const children = [...workers, ...apis.map((a) => a.child)];
+      if (opts.cpuProfileDir)
+        // A graceful exit writes the CPU profile; SIGKILL below only for a process that does not stop in time.
+        await Promise.all(
+          children.map(
+            (c) =>
+              new Promise<void>((resolve) => {
+                if (c.exitCode !== null) return resolve();
+                const timer = setTimeout(resolve, 30_000);
+                c.once('exit', () => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                c.kill('SIGTERM');
+              }),
+          ),
+        );
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
       await env.teardown();
       await fake.close();
       await close();

@@ -44,31 +44,56 @@ export async function insertInbound(
   return { row, duplicate: true };
 }
 
+/** A `routing` claim still within its lease, or `pending`: what may be claimed (again). */
+const claimable = () =>
+  or(
+    eq(inboundMessages.routeStatus, 'pending'),
+    and(
+      eq(inboundMessages.routeStatus, 'routing'),
+      lt(inboundMessages.routeClaimedAt, sql`now() - make_interval(secs => ${ROUTING_LEASE_MS / 1000})`),
+    ),
+  );
+
+/** The id of the phone's oldest text still waiting or being routed (per-phone order: it goes first). */
+const oldestInFlightOf = (phone: string) =>
+  sql`(select min(o.id) from ${inboundMessages} o where o.from_phone = ${phone} and o.route_status in ('pending', 'routing'))`;
+
 /**
- * Claim the right to route this text, atomically: only one caller (webhook, its duplicate, the drainer) gets the
- * row back; the others get undefined and must not signal. A claim left by a crashed process expires.
+ * Claim the right to route this text, atomically: only one caller (webhook, its duplicate, the drainer, a
+ * hand-off) gets the row back; the others get undefined and must not signal. A claim left by a crashed process
+ * expires. Per-phone order is part of the same statement: the text is claimed only when it is the oldest text of
+ * its phone still in flight (an older one waiting or being routed goes first).
  */
-export async function claimRouting(db: Conn, id: number): Promise<InboundMessage | undefined> {
-  const [row] = await db
+export async function claimRouting(
+  db: Conn,
+  row: Pick<InboundMessage, 'id' | 'fromPhone'>,
+): Promise<InboundMessage | undefined> {
+  const [claimed] = await db
     .update(inboundMessages)
     .set({ routeStatus: 'routing', routeClaimedAt: sql`now()` })
     .where(
       and(
-        eq(inboundMessages.id, id),
-        or(
-          eq(inboundMessages.routeStatus, 'pending'),
-          and(
-            eq(inboundMessages.routeStatus, 'routing'),
-            lt(
-              inboundMessages.routeClaimedAt,
-              sql`now() - make_interval(secs => ${ROUTING_LEASE_MS / 1000})`,
-            ),
-          ),
-        ),
+        eq(inboundMessages.id, row.id),
+        claimable(),
+        sql`${inboundMessages.id} = ${oldestInFlightOf(row.fromPhone)}`,
       ),
     )
     .returning();
-  return row;
+  return claimed;
+}
+
+/**
+ * Hand-off: claim the phone's oldest text still in flight, if it is waiting (`pending`, or a lapsed claim). Called
+ * by whoever has just finished routing a text of that phone, so a number's burst is delivered in order right
+ * away instead of on the drainer's next tick. Undefined when nothing waits or someone else is routing it.
+ */
+export async function claimNextOfPhone(db: Conn, phone: string): Promise<InboundMessage | undefined> {
+  const [claimed] = await db
+    .update(inboundMessages)
+    .set({ routeStatus: 'routing', routeClaimedAt: sql`now()` })
+    .where(and(sql`${inboundMessages.id} = ${oldestInFlightOf(phone)}`, claimable()))
+    .returning();
+  return claimed;
 }
 
 /** The claim failed to deliver (Temporal unreachable): back to pending, for the drainer. */

@@ -199,6 +199,14 @@ export interface RunningTemporal {
   stop(): Promise<void>;
 }
 
+/**
+ * SQLite settings of the dev server (`npm start`, the production-shape benchmarks): write-ahead log, and fsync at
+ * checkpoints only (`synchronous=NORMAL`, SQLite's recommended setting with WAL: a crash of the process loses
+ * nothing; a power cut may lose the last transactions, never corrupts the file). The default (FULL) fsyncs every
+ * commit — every workflow task.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL'];
+
 /** The Temporal CLI dev server, persisting to a SQLite file so workflows survive a restart. */
 export async function startTemporalDevServer(opts: {
   dbFile: string;
@@ -227,8 +235,7 @@ export async function startTemporalDevServer(opts: {
     path.resolve(opts.dbFile),
     '--log-level',
     'warn',
-    '--sqlite-pragma',
-    'journal_mode=WAL',
+    ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]),
     // Applied when the database file is new; an older file gets them from ensureSearchAttributes (npm start).
     ...devServerSearchAttributeArgs(),
   ];

@@ -179,6 +179,39 @@ describe('a non-keyword reply', () => {
   });
 });
 
+describe('a burst from one number', () => {
+  it('is delivered in the order stored, each once, without the inbox drainer (hand-off)', async () => {
+    const phone = newPhone();
+    const m = await member(phone);
+    // Posted all at once: most find an older text of the number still in flight and are stored `pending`; the
+    // webhook that delivers a text hands on to the next one. No drainer runs in this app.
+    const bodies = Array.from({ length: 8 }, (_, i) => `note ${i}`);
+    const results = await Promise.all(
+      bodies.map((Body) =>
+        post({ MessageSid: newMessageSid(), From: phone, To: OUR_NUMBER, Body, NumMedia: '0' }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(bodies.map(() => 200));
+    const rows = () =>
+      t.database.db
+        .select()
+        .from(inboundMessages)
+        .where(eq(inboundMessages.fromPhone, phone))
+        .orderBy(inboundMessages.id);
+    await waitFor(
+      async () => (await rows()).every((r) => r.routeStatus === 'routed'),
+      'every text of the burst routed',
+      30_000,
+    );
+    const stored = await rows();
+    expect(stored).toHaveLength(8);
+    expect(stored.every((r) => r.routedTo === memberWorkflowId(m.id))).toBe(true);
+    const got = await signals(m.handle, 'reply', 8);
+    // Signals in id order (the per-number order), each text exactly once.
+    expect(got.map((s) => s.inboundId)).toEqual(stored.map((r) => r.id));
+  });
+});
+
 describe('keywords', () => {
   it('STOP reaches every workflow holding the phone, found in Postgres; one confirmation', async () => {
     const phone = newPhone();
