@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -34,7 +35,7 @@ import {
   type CampaignProgress,
   type GuestCampaignInput,
 } from './definitions.js';
-import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE } from './pacing.js';
+import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE, THROUGHPUT } from './pacing.js';
 import { CAMPAIGN_ID_SA, CAMPAIGN_STATUS_SA } from './search-attributes.js';
 import type { CampaignStatus } from './values.js';
 
@@ -44,8 +45,12 @@ const sender = proxyActivities<Acts>(SMS_BATCH);
 
 export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<CampaignProgress> {
   const { campaignId } = input;
-  const batchSize = input.batchSize ?? 25;
+  // Throughput defaults (history events per text ≈ 6 per batch ÷ its guests; texts in flight = lanes ×
+  // concurrency). Runs started before them keep 25 × 4, one text at a time.
+  const tuned = patched('guest-campaign-throughput');
+  const batchSize = input.batchSize ?? (tuned ? THROUGHPUT.batchSize : 25);
   const lanes = input.lanes ?? 4;
+  const concurrency = input.sendConcurrency ?? (tuned ? THROUGHPUT.sendConcurrency : 1);
   let startAtMs = input.startAtMs ?? null;
   const local = !input.carried && !input.resendRound ? (input.sendAtLocal ?? null) : null;
   let status: CampaignStatus =
@@ -225,7 +230,11 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       batches.map(async (ids) => {
         inFlightBatches++;
         try {
-          const results = await sender.sendCampaignBatch({ campaignId, guestIds: ids });
+          const results = await sender.sendCampaignBatch({
+            campaignId,
+            guestIds: ids,
+            ...(concurrency > 1 && { concurrency }),
+          });
           results.forEach(tally);
           publish();
           attempted += results.filter((r) => r.outcome !== 'stopped').length;
