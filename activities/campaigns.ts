@@ -147,7 +147,9 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       const rows = new Map(
         (await batchRecipients(db, campaignId, guestIds)).map((r) => [r.recipient.guestId, r]),
       );
-      const results: (GuestSendResult | undefined)[] = new Array<GuestSendResult | undefined>(guestIds.length);
+      const results: (GuestSendResult | undefined)[] = new Array<GuestSendResult | undefined>(
+        guestIds.length,
+      );
       const deadline = Date.now() + BATCH_TIME_BUDGET_MS;
       const ctx = Context.current();
       let pendingSent: { guestId: string; messageId: number; round: number }[] = [];

@@ -67,7 +67,9 @@ async function call<T>(method: string, path: string, body?: unknown, contentType
 // marketing window holds while the bench runs in the daytime, UTC).
 const lines = ['phone,name,timezone,consent_source,consent_at,consent_text'];
 for (let i = 0; i < GUESTS; i++)
-  lines.push(`+1415${String(2_000_000 + i).padStart(7, '0')},Guest ${i},UTC,rsvp form,2026-11-01T10:00:00Z,Text me`);
+  lines.push(
+    `+1415${String(2_000_000 + i).padStart(7, '0')},Guest ${i},UTC,rsvp form,2026-11-01T10:00:00Z,Text me`,
+  );
 const csv = lines.join('\n') + '\n';
 lines.length = 0;
 const list = await call<{ id: string }>('POST', '/guest-lists', { name: 'bench' });
