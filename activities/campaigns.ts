@@ -157,16 +157,20 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       const flush = () => {
         const chunk = pendingSent;
         pendingSent = [];
-        flushing = flushing.then(async () => {
-          if (chunk.length) await markRecipientsSent(db, campaignId, chunk);
-        });
+        // A failed flush loses nothing (its guests stay pending; a retry finds their texts by key): the next
+        // flush does not inherit its failure.
+        flushing = flushing
+          .catch(() => undefined)
+          .then(async () => {
+            if (chunk.length) await markRecipientsSent(db, campaignId, chunk);
+          });
         return flushing;
       };
       const timer = setInterval(() => void flush().catch(() => undefined), SENT_FLUSH_MS);
       let next = 0;
       let done = 0;
       let stop = false;
-      let failure: unknown = null;
+      let failure: Error | null = null;
       const lane = async () => {
         while (!stop && failure === null && next < guestIds.length) {
           const i = next++;
@@ -187,7 +191,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
               if (pendingSent.length >= SENT_FLUSH_EVERY) void flush().catch(() => undefined);
             });
           } catch (err) {
-            failure ??= err;
+            failure ??= err instanceof Error ? err : new Error(String(err));
             break;
           }
           done++;
@@ -209,7 +213,9 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
         clearInterval(timer);
         await flush();
       }
-      if (failure !== null) throw failure;
+      // (Set by the lanes: TypeScript does not see closures assign it.)
+      const failed = failure as Error | null;
+      if (failed) throw failed;
       // Not attempted (paused, cancelled, or the time budget spent): handed out again while running.
       return results.map((r, i) => r ?? ({ guestId: guestIds[i]!, outcome: 'stopped' } as const));
     },
