@@ -202,7 +202,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       // `concurrency` — so the texts a pause finds in flight leave within a second. Unpaced (the sandbox, no
       // SMS_MPS): one after another.
       let workers = 1;
-      if (deps.smsPerSecond && (input.concurrency ?? 1) > 1) {
+      if (deps.smsPerSecond && deps.sms.name !== 'sandbox' && (input.concurrency ?? 1) > 1) {
         const { self, running } = await sendingState(db, campaignId);
         const mps = self ? campaignRate(shared(deps.smsPerSecond), self, running) : 0;
         workers = Math.max(1, Math.min(input.concurrency ?? 1, Math.ceil(mps * IN_FLIGHT_SECONDS)));
