@@ -15,7 +15,6 @@
  * texts at MPS 100 takes 3,000 s and more: the send is measured for `--seconds`, then the campaigns are
  * cancelled.
  */
-import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { guestCampaignWorkflowId } from '../workflows/ids.js';
@@ -89,6 +88,8 @@ log(
 );
 if (imported.status !== 'completed') throw new Error(`import ${imported.status}`);
 
+const importPeak = { worker: rss.peak(workerPid), api: rss.peak(apiPid) };
+
 // 2. Three campaigns to the list, each text naming its campaign.
 const createStarted = Date.now();
 const campaignIds: string[] = [];
@@ -159,7 +160,7 @@ const out = [
   `- each campaign's segments/s ÷ its fair share (MPS ÷ ${CAMPAIGNS}), per window: ${shares.map((s) => s.map((x) => x.toFixed(3)).join(' / ')).join('; ')}`,
   `- texts ${messages.length} (per campaign ${perCampaign.join(' / ')}; distinct campaign × guest ${distinct}); guests marked sent ${progress.map((p) => p.byState.sent ?? 0).join(' / ')}`,
   `- history events ${events} in ${runs} runs → ${(events / Math.max(1, messages.length)).toFixed(3)} per text`,
-  `- peak RSS: worker ${mib(rss.peak(workerPid))}, API ${mib(rss.peak(apiPid))} (load ${loadavg()[0]!.toFixed(1)})`,
+  `- peak RSS: worker ${mib(rss.peak(workerPid))}, API ${mib(rss.peak(apiPid))} (until the import was written: worker ${mib(importPeak.worker)}, API ${mib(importPeak.api)})`,
   `- CPU seconds: ${Object.entries(cpu)
     .map(([k, v]) => `${k} ${v.toFixed(1)}`)
     .join(', ')}`,
