@@ -2,7 +2,8 @@
  * Guest campaign activities. The workflow carries ids only: these read guests and templates from Postgres,
  * render each text here, and send it through the messaging core's `sendSms` (gate, outbox, pacing) with the
  * business key `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest
- * twice, and the per-guest state is written right after each send (the checkpoint is the guest, not the batch).
+ * twice, and the per-guest state follows each send within a quarter of a second (the checkpoint is the guest,
+ * not the batch; a guest sent but not yet marked is found by its key on a retry).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';

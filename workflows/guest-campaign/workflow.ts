@@ -2,9 +2,10 @@
  * `guest-campaign-<id>`: one campaign to one guest list. draft (a row, no workflow) → scheduled → running ⇄
  * paused → completed | cancelled. It carries ids only; guests, template and per-guest state live in Postgres.
  *
- * The checkpoint is each guest's state row, written right after that guest's send (never a batch cursor): the
- * next batch is "guests still pending, or held and due", so a crash, a retry or a resume neither re-texts a
- * guest (the outbox key `campaign:<id>:guest:<guestId>` makes a repeated send a no-op) nor skips one. Holds
+ * The checkpoint is each guest's state row, written within a quarter of a second of that guest's send (never a
+ * batch cursor): the next batch is "guests still pending, or held and due", so a crash, a retry or a resume
+ * neither re-texts a guest (the outbox key `campaign:<id>:guest:<guestId>` makes a repeated send a no-op — also
+ * for a guest sent just before a crash whose row still says pending) nor skips one. Holds
  * (quiet hours, Florida's window and cap, decided by the messaging core's gate) are retried when they end.
  */
 import {
