@@ -2,7 +2,8 @@
  * Guest campaign activities. The workflow carries ids only: these read guests and templates from Postgres,
  * render each text here, and send it through the messaging core's `sendSms` (gate, outbox, pacing) with the
  * business key `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest
- * twice, and the per-guest state is written right after each send (the checkpoint is the guest, not the batch).
+ * twice, and the per-guest state follows each send within a quarter of a second (the checkpoint is the guest,
+ * not the batch; a guest sent but not yet marked is found by its key on a retry).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
@@ -13,14 +14,15 @@ import {
   nextHoldEnd,
   prepareRecipients,
   prepareResend,
-  recipientsOf,
+  batchRecipients,
+  markRecipientsSent,
   sendingState,
   setCampaignRate,
   setCampaignStatus,
   setRecipientState,
   unplacedRecipients,
 } from '../db/campaigns.js';
-import { campaigns, guests } from '../db/schema.js';
+import { campaigns } from '../db/schema.js';
 import {
   guestVariables,
   parseTemplate,
@@ -52,6 +54,14 @@ export const campaignIdempotencyKey = (campaignId: string, guestId: string, roun
  * with more batches in flight would get more than its share.
  */
 const shared = (senderMps: number) => senderMps / pacingMargin(senderMps);
+
+/** A send batch stops taking new guests after this long (well inside SMS_BATCH's 15-minute start-to-close). */
+export const BATCH_TIME_BUDGET_MS = 5 * 60_000;
+/** Buffered `sent` states are written every this many texts, and at least this often (ms). */
+const SENT_FLUSH_EVERY = 50;
+const SENT_FLUSH_MS = 250;
+/** A send batch keeps at most its lane's rate × this many texts in flight. */
+const IN_FLIGHT_SECONDS = 0.25;
 
 export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
   const { db } = deps;
@@ -114,64 +124,123 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     },
 
     /**
-     * Send to these guests one after another (pacing is the messaging core's); stops before the next guest as
-     * soon as the campaign is no longer `running` in Postgres. Heartbeats per guest.
+     * Send to these guests (pacing is the messaging core's), `concurrency` texts at a time (default one after
+     * another); stops before the next guest as soon as the campaign is no longer `running` in Postgres, or once
+     * the batch has run for `BATCH_TIME_BUDGET_MS` (the rest come back `stopped` and the workflow hands them out
+     * again), so a batch never outlives its start-to-close timeout at a low rate. Guests are read with their
+     * recipient rows in one query; `sent` states are written in bulk (every `SENT_FLUSH_EVERY` texts, every
+     * `SENT_FLUSH_MS` and before returning or failing) — a crash before a flush loses no text and sends none
+     * twice: the guest is still pending and its retry finds its outbox row by the business key
+     * (`already_sent`). Other states are written at once. Heartbeats with the number of guests done.
      */
-    async sendCampaignBatch(input: { campaignId: string; guestIds: string[] }): Promise<GuestSendResult[]> {
-      const campaign = await db.query.campaigns.findFirst({ where: eq(campaigns.id, input.campaignId) });
+    async sendCampaignBatch(input: {
+      campaignId: string;
+      guestIds: string[];
+      concurrency?: number;
+    }): Promise<GuestSendResult[]> {
+      const { campaignId, guestIds } = input;
+      const campaign = await db.query.campaigns.findFirst({ where: eq(campaigns.id, campaignId) });
       if (!campaign) throw ApplicationFailure.nonRetryable('campaign not found', 'CampaignNotFound');
       // A/B variants: each guest's text is its stored variant's template (fixed when the recipients were prepared).
       const tokensByVariant = (campaign.variants?.map((v) => v.template) ?? [campaign.template]).map((t) =>
         parseTemplate(t),
       );
-      const states = new Map(
-        (await recipientsOf(db, input.campaignId, input.guestIds)).map((r) => [r.guestId, r]),
+      const rows = new Map(
+        (await batchRecipients(db, campaignId, guestIds)).map((r) => [r.recipient.guestId, r]),
       );
-      const results: GuestSendResult[] = [];
-      for (const [i, guestId] of input.guestIds.entries()) {
-        // Read before every text: a pause, a cancel or a rate change takes effect on the next send.
-        const { self, running } = await sendingState(db, input.campaignId);
-        if (self?.status !== 'running') {
-          results.push(
-            ...input.guestIds.slice(i).map((id) => ({ guestId: id, outcome: 'stopped' }) as const),
-          );
-          break;
-        }
-        const st = states.get(guestId);
-        const lane = deps.smsPerSecond
-          ? {
-              key: `campaign:${input.campaignId}`,
-              mps: campaignRate(shared(deps.smsPerSecond), self, running),
-            }
-          : undefined;
-        const tokens = tokensByVariant[st?.variant ?? 0];
-        if (!tokens) {
-          // Variants never change after creation; recorded rather than retried should a row disagree.
-          await setRecipientState(db, input.campaignId, guestId, {
-            state: 'failed',
-            reason: 'unknown_variant',
+      const results: (GuestSendResult | undefined)[] = new Array<GuestSendResult | undefined>(
+        guestIds.length,
+      );
+      const deadline = Date.now() + BATCH_TIME_BUDGET_MS;
+      const ctx = Context.current();
+      let pendingSent: { guestId: string; messageId: number; round: number }[] = [];
+      let flushing: Promise<void> = Promise.resolve();
+      const flush = () => {
+        const chunk = pendingSent;
+        pendingSent = [];
+        // A failed flush loses nothing (its guests stay pending; a retry finds their texts by key): the next
+        // flush does not inherit its failure.
+        flushing = flushing
+          .catch(() => undefined)
+          .then(async () => {
+            if (chunk.length) await markRecipientsSent(db, campaignId, chunk);
           });
-          results.push({ guestId, outcome: 'failed' });
-          continue;
+        return flushing;
+      };
+      const timer = setInterval(() => void flush().catch(() => undefined), SENT_FLUSH_MS);
+      let next = 0;
+      let done = 0;
+      let stop = false;
+      let failure: Error | null = null;
+      const lane = async () => {
+        while (!stop && failure === null && next < guestIds.length) {
+          const i = next++;
+          const guestId = guestIds[i]!;
+          // Read before every text: a pause, a cancel or a rate change takes effect on the next send.
+          const { self, running } = await sendingState(db, campaignId);
+          if (self?.status !== 'running' || Date.now() > deadline) {
+            stop = true;
+            break;
+          }
+          const row = rows.get(guestId);
+          const pace = deps.smsPerSecond
+            ? { key: `campaign:${campaignId}`, mps: campaignRate(shared(deps.smsPerSecond), self, running) }
+            : undefined;
+          try {
+            results[i] = await sendOne(campaign, tokensByVariant, guestId, row, pace, (messageId, round) => {
+              pendingSent.push({ guestId, messageId, round });
+              if (pendingSent.length >= SENT_FLUSH_EVERY) void flush().catch(() => undefined);
+            });
+          } catch (err) {
+            failure ??= err instanceof Error ? err : new Error(String(err));
+            break;
+          }
+          done++;
+          ctx.heartbeat({ done });
         }
-        results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0, lane));
-        Context.current().heartbeat(i);
+      };
+      // Texts in flight: as many as the lane's rate releases in IN_FLIGHT_SECONDS (at least one), at most
+      // `concurrency` — so the texts a pause finds in flight leave within a second. Unpaced (the sandbox, no
+      // SMS_MPS): one after another.
+      let workers = 1;
+      if (deps.smsPerSecond && deps.sms.name !== 'sandbox' && (input.concurrency ?? 1) > 1) {
+        const { self, running } = await sendingState(db, campaignId);
+        const mps = self ? campaignRate(shared(deps.smsPerSecond), self, running) : 0;
+        workers = Math.max(1, Math.min(input.concurrency ?? 1, Math.ceil(mps * IN_FLIGHT_SECONDS)));
       }
-      return results;
+      try {
+        await Promise.all(Array.from({ length: Math.min(workers, guestIds.length) }, lane));
+      } finally {
+        clearInterval(timer);
+        await flush();
+      }
+      // (Set by the lanes: TypeScript does not see closures assign it.)
+      const failed = failure as Error | null;
+      if (failed) throw failed;
+      // Not attempted (paused, cancelled, or the time budget spent): handed out again while running.
+      return results.map((r, i) => r ?? ({ guestId: guestIds[i]!, outcome: 'stopped' } as const));
     },
   };
 
   async function sendOne(
     campaign: typeof campaigns.$inferSelect,
-    tokens: ReturnType<typeof parseTemplate>,
+    tokensByVariant: ReturnType<typeof parseTemplate>[],
     guestId: string,
-    state: string | undefined,
-    round: number,
+    row: Awaited<ReturnType<typeof batchRecipients>>[number] | undefined,
     lane: { key: string; mps: number } | undefined,
+    onSent: (messageId: number, round: number) => void,
   ): Promise<GuestSendResult> {
     const campaignId = campaign.id;
+    const state = row?.recipient.state;
+    const round = row?.recipient.round ?? 0;
     if (state === 'sent') return { guestId, outcome: 'sent' };
-    const guest = await db.query.guests.findFirst({ where: eq(guests.id, guestId) });
+    const tokens = tokensByVariant[row?.recipient.variant ?? 0];
+    if (!tokens) {
+      // Variants never change after creation; recorded rather than retried should a row disagree.
+      await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: 'unknown_variant' });
+      return { guestId, outcome: 'failed' };
+    }
+    const guest = row?.guest;
     if (!guest) return { guestId, outcome: 'skipped', reason: 'recipient_not_found' };
     const skip = async (reason: string): Promise<GuestSendResult> => {
       await setRecipientState(db, campaignId, guestId, { state: 'skipped', reason });
@@ -210,7 +279,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     switch (res.outcome) {
       case 'sent':
       case 'already_sent':
-        await setRecipientState(db, campaignId, guestId, { state: 'sent', messageId: res.messageId });
+        onSent(res.messageId, round);
         return { guestId, outcome: 'sent' };
       case 'deferred':
         await setRecipientState(db, campaignId, guestId, {

@@ -1,18 +1,19 @@
 /**
- * Shared by the production-shape benchmarks (inbound, density, health): the stack as a new user runs it on one
+ * Shared by the production-shape benchmarks (inbound, density, health, pacing, campaign): the stack as a new user runs it on one
  * machine — embedded PostgreSQL, the Temporal CLI dev server (SQLite, WAL), the fake Twilio on loopback — and the
  * production entry points as their own processes (`worker/main.ts`, `scripts/api.ts`), any number of each.
  * Not a benchmark itself (files starting with `_` are skipped by bench/index.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { temporalCliExecutable } from '../scripts/tools.js';
-import { startFakeTwilio, type FakeTwilio } from '../test/fakes/twilio.js';
+import { startFakeTwilio, type FakeTwilio, type FakeTwilioOptions } from '../test/fakes/twilio.js';
 import { DEV_SERVER_SQLITE_PRAGMAS, freePort, startEmbeddedPostgres } from '../worker/infra.js';
 import { installRuntime } from '../worker/worker.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
@@ -50,13 +51,24 @@ export async function startStack(
     temporalDbFile?: string;
     /** Run the worker and API processes under `node --cpu-prof` into this directory (written on stop). */
     cpuProfileDir?: string;
+    /** The fake Twilio's options (e.g. `mps`, its carrier-style token bucket); opt-out handling is off. */
+    fake?: FakeTwilioOptions;
+    /**
+     * Bundle the workflow code once here and start the workers with it (`WORKFLOW_BUNDLE_PATH`), as the
+     * production image does (`npm run build`): a worker's memory then does not include bundling at start.
+     */
+    prebuiltBundle?: boolean;
+    /** Overrides of the environment of every worker and API process (e.g. `SMS_MPS`). */
+    env?: Record<string, string>;
+    /** Postgres pool of the benchmark's own connection (default 10). */
+    dbMax?: number;
   } = {},
 ): Promise<Stack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'crewline-bench-'));
   await chmod(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), persistent: false });
   await runMigrations(pg.url);
-  const { db, close } = createDb(pg.url, { max: 10 });
+  const { db, close } = createDb(pg.url, { max: opts.dbMax ?? 10 });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: await temporalCliExecutable(),
@@ -70,7 +82,17 @@ export async function startStack(
       ],
     },
   });
-  const fake = await startFakeTwilio({ optOut: 'off' });
+  const fake = await startFakeTwilio({ optOut: 'off', ...opts.fake });
+  let bundleEnv: Record<string, string> = {};
+  if (opts.prebuiltBundle) {
+    const bundlePath = path.join(dir, 'workflow-bundle.js');
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(ROOT, 'workflows/index.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    });
+    await writeFile(bundlePath, code);
+    bundleEnv = { WORKFLOW_BUNDLE_PATH: bundlePath };
+  }
   const baseEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -87,6 +109,7 @@ export async function startStack(
     SMS_MPS: '1000',
     RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
     RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+    ...opts.env,
   };
   const workers: ChildProcess[] = [];
   const apis: Array<{ url: string; child: ChildProcess }> = [];
@@ -107,7 +130,12 @@ export async function startStack(
     );
 
   const startWorker = async (extra: Record<string, string> = {}) => {
-    const child = spawnEntry('worker/main.ts', { LOG_LEVEL: 'info', ...opts.workerEnv, ...extra });
+    const child = spawnEntry('worker/main.ts', {
+      LOG_LEVEL: 'info',
+      ...bundleEnv,
+      ...opts.workerEnv,
+      ...extra,
+    });
     let out = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -261,6 +289,18 @@ export async function cpuByRole(): Promise<Record<string, number>> {
   };
   walk(process.pid);
   return out;
+}
+
+/** Samples the resident memory (VmRSS) of processes every `everyMs`; `peak(pid)` is the highest seen, in MiB. */
+export function rssSampler(pids: () => number[], everyMs = 500) {
+  const peaks = new Map<number, number>();
+  const timer = setInterval(() => {
+    for (const pid of pids())
+      rssMiB(pid)
+        .then((mib) => peaks.set(pid, Math.max(peaks.get(pid) ?? 0, mib)))
+        .catch(() => undefined);
+  }, everyMs);
+  return { peak: (pid: number) => peaks.get(pid) ?? NaN, stop: () => clearInterval(timer) };
 }
 
 /** Resident memory of a process (VmRSS), in MiB. */

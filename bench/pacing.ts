@@ -8,23 +8,13 @@
  * keep the sender busy for the whole run (every 5th message is two segments), and reports, for every full 60-second window after ramp-up, segments accepted by the fake
  * Twilio ÷ (60 × MPS), plus the number of 429s the fake answered (it enforces MPS over a trailing second).
  */
-import { mkdtemp } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { spawn } from 'node:child_process';
-import { createDb } from '../db/client.js';
-import { runMigrations } from '../db/migrate.js';
 import { members } from '../db/schema.js';
-import { temporalCliExecutable } from '../scripts/tools.js';
-import { startFakeTwilio } from '../test/fakes/twilio.js';
-import { startEmbeddedPostgres } from '../worker/infra.js';
-import { installRuntime } from '../worker/worker.js';
 import { bulkMessageWorkflow } from '../workflows/messaging/bulk.js';
 import { bulkWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { countSegments } from '../workflows/lib/segments.js';
+import { log, machine, startStack } from './_stack.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,9 +34,6 @@ const LONG =
     300,
   );
 
-installRuntime('warn');
-const log = (s: string) => process.stdout.write(`[bench] ${s}\n`);
-
 interface Result {
   mps: number;
   windows: number[];
@@ -56,46 +43,17 @@ interface Result {
 }
 
 async function runOne(mps: number): Promise<Result> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'crewline-bench-'));
-  const { chmod } = await import('node:fs/promises');
-  await chmod(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), persistent: false });
-  await runMigrations(pg.url);
-  const { db, close } = createDb(pg.url, { max: 20 });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: await temporalCliExecutable(),
-      ip: '127.0.0.1',
-      extraArgs: [
-        '--log-level',
-        'error',
-        '--sqlite-pragma',
-        'journal_mode=WAL',
-        '--sqlite-pragma',
-        'synchronous=OFF',
-      ],
-    },
-  });
-  const fake = await startFakeTwilio({ mps });
   // The worker is its own process (the production entry point), as in a deployment: its event loop does not
-  // share time with the fake Twilio that measures it.
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: pg.url,
-      TEMPORAL_ADDRESS: env.address,
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_FROM_NUMBER: '+15005550006',
-      TWILIO_API_BASE_URL: fake.baseUrl,
-      PUBLIC_BASE_URL: 'https://bench.example.com',
-      SMS_MPS: String(mps),
-    },
+  // share time with the fake Twilio that measures it (bench/_stack.ts).
+  const stack = await startStack({
+    workers: 1,
+    apis: 0,
+    fake: { mps },
+    env: { SMS_MPS: String(mps), SMS_OPT_OUT_MANAGED_BY: '' },
+    sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'],
+    dbMax: 20,
   });
+  const { db, env, fake } = stack;
 
   // Enough messages for the whole run, plus 10 %: the sender must never run dry.
   const bodies: string[] = [];
@@ -180,21 +138,16 @@ async function runOne(mps: number): Promise<Result> {
   );
 
   // Tear down without waiting for the remaining workflows.
-  worker.kill('SIGKILL');
-  await env.teardown();
-  await fake.close();
-  await close();
-  await pg.stop();
+  await stack.stop();
   return result;
 }
 
 const results: Result[] = [];
 for (const mps of MPS_LIST) results.push(await runOne(mps));
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const lines = [
   `Command: \`npm run bench -- --mps ${MPS_LIST.join(',')} --seconds ${SECONDS} --rampup ${RAMPUP}\``,
-  `Machine: ${machine}; date ${new Date().toISOString().slice(0, 10)}`,
+  `Machine: ${machine()}; date ${new Date().toISOString().slice(0, 10)}`,
   '',
   '| MPS | 60 s windows after ramp-up: achieved segments/s ÷ MPS | min | 429s from the fake | messages / segments accepted |',
   '| --- | --- | --- | --- | --- |',

@@ -687,3 +687,39 @@ export async function holdRecipients(
   }
   return n;
 }
+
+/**
+ * A send batch's recipients with the guest each text needs (one query instead of one per guest): state, round,
+ * variant, and the guest's row (null when the guest is gone).
+ */
+export async function batchRecipients(db: Db, campaignId: string, guestIds: string[]) {
+  if (guestIds.length === 0) return [];
+  const rows = await db
+    .select({ recipient: campaignRecipients, guest: guests })
+    .from(campaignRecipients)
+    .leftJoin(guests, eq(guests.id, campaignRecipients.guestId))
+    .where(and(eq(campaignRecipients.campaignId, campaignId), inArray(campaignRecipients.guestId, guestIds)));
+  return rows;
+}
+
+/**
+ * Mark many guests `sent` in one statement (the send batch's buffered checkpoint). Safe to repeat; a guest whose
+ * state a later write has moved on (e.g. a resend round) is matched by its round.
+ */
+export async function markRecipientsSent(
+  db: Db,
+  campaignId: string,
+  sent: ReadonlyArray<{ guestId: string; messageId: number; round: number }>,
+): Promise<number> {
+  if (sent.length === 0) return 0;
+  const json = JSON.stringify(
+    sent.map((s) => ({ guest_id: s.guestId, message_id: s.messageId, round: s.round })),
+  );
+  const rows = await db.execute(sql`
+    update campaign_recipients r
+       set state = 'sent', reason = null, held_until = null, message_id = u.message_id, updated_at = now()
+      from jsonb_to_recordset(${json}::jsonb) as u(guest_id uuid, message_id bigint, round int)
+     where r.campaign_id = ${campaignId} and r.guest_id = u.guest_id and r.round = u.round
+    returning r.guest_id`);
+  return rows.length;
+}

@@ -4,6 +4,7 @@
  * with a lower own rate keeps to it, and a rate change is taken on the next send, without a restart.
  * Counts per campaign within a window of sends, not durations: the proof is the split, not the speed.
  */
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignActivities, type GuestSendResult } from '../../activities/campaigns.js';
 import type { OutboundSms, SmsProvider } from '../../activities/sms/provider.js';
@@ -15,6 +16,7 @@ import {
   setCampaignRate,
   setCampaignStatus,
 } from '../../db/campaigns.js';
+import { campaignRecipients } from '../../db/schema.js';
 import type { CompliancePolicy } from '../../workflows/lib/compliance.js';
 import { activityEnvironment } from '../helpers/activity.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -145,4 +147,75 @@ describe('one sender shared by campaigns running together', () => {
     const keys = sent.map((s) => s.msg.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
   });
+});
+
+describe('a send batch with several texts in flight', () => {
+  it("keeps its lane's rate with texts overlapping; a batch that dies mid-way and is retried texts everyone exactly once; sent states written", async () => {
+    const accepted: OutboundSms[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let calls = 0;
+    /** Provider call number on which the "worker dies" (before the provider has the text). */
+    let dieOn: number | null = null;
+    const slow: SmsProvider = {
+      name: 'twilio',
+      sender: '+15550002222',
+      async send(msg) {
+        calls++;
+        if (calls === dieOn) throw new Error('worker died before the provider call');
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        // A provider round trip longer than the sender's spacing (1/15 s): only overlapping texts keep up.
+        await new Promise((r) => setTimeout(r, 250));
+        inFlight--;
+        accepted.push(msg);
+        return { sid: `SM${msg.outboxId}`, status: 'queued', from: '+15550002222' };
+      },
+      async findSent() {
+        return null;
+      },
+    };
+    const acts = createCampaignActivities({ db: pool.db, sms: slow, policy, smsPerSecond: SENDER_MPS });
+    const camp = await runningCampaign(60);
+    const run = () =>
+      activityEnvironment().run(
+        (input: Parameters<typeof acts.sendCampaignBatch>[0]) => acts.sendCampaignBatch(input),
+        { campaignId: camp.id, guestIds: camp.guestIds, concurrency: 4 },
+      );
+
+    dieOn = 25;
+    await expect(run()).rejects.toThrow(/worker died/);
+    const afterCrash = accepted.length;
+    expect(afterCrash).toBeGreaterThanOrEqual(20);
+    // What was accepted before the failure is recorded: those guests are `sent` already.
+    const sentRows = await database.db
+      .select({ guestId: campaignRecipients.guestId, messageId: campaignRecipients.messageId })
+      .from(campaignRecipients)
+      .where(and(eq(campaignRecipients.campaignId, camp.id), eq(campaignRecipients.state, 'sent')));
+    expect(sentRows.length).toBe(afterCrash);
+
+    // Temporal's retry of the same batch: the rest are sent, nobody twice.
+    const startedMs = Date.now();
+    const results = (await run()) as GuestSendResult[];
+    const seconds = (Date.now() - startedMs) / 1000;
+    expect(results.map((r) => r.outcome)).toEqual(Array.from({ length: 60 }, () => 'sent'));
+    const phones = accepted.map((m) => m.to);
+    expect(phones).toHaveLength(60);
+    expect(new Set(phones).size).toBe(60);
+    // Several texts overlapped (one at a time, 250 ms each, would manage 4/s), and the rate stayed the lane's.
+    expect(maxInFlight).toBeGreaterThan(1);
+    const retried = 60 - afterCrash;
+    expect(retried / seconds).toBeLessThanOrEqual(SENDER_MPS * 1.1);
+    const rows = await database.db
+      .select({ state: campaignRecipients.state, messageId: campaignRecipients.messageId })
+      .from(campaignRecipients)
+      .where(eq(campaignRecipients.campaignId, camp.id));
+    expect(rows.every((r) => r.state === 'sent' && r.messageId !== null)).toBe(true);
+
+    // Paused: a batch stops before its first text.
+    await setCampaignStatus(database.db, camp.id, 'paused');
+    const stopped = (await run()) as GuestSendResult[];
+    expect(stopped.every((r) => r.outcome === 'stopped')).toBe(true);
+    expect(accepted).toHaveLength(60);
+  }, 240_000);
 });

@@ -57,9 +57,11 @@ export interface GuestCampaignInput {
   rateMps?: number | null;
   /** The sender's MPS: `setRate` accepts 0.1 up to this (absent: 1,000, the most SMS_MPS allows). */
   maxRateMps?: number;
-  /** Guests per send activity and batches in flight. */
+  /** Guests per send activity and batches in flight (absent: `THROUGHPUT` in pacing.ts, and 4 lanes). */
   batchSize?: number;
   lanes?: number;
+  /** Texts each send activity has in flight at once (absent: `THROUGHPUT`; 1 = one after another). */
+  sendConcurrency?: number;
   /**
    * Continue as new after this many send rounds as well as when the server suggests it (tests force the
    * hand-over with it; absent = only when suggested).

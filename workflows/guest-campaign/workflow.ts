@@ -2,9 +2,10 @@
  * `guest-campaign-<id>`: one campaign to one guest list. draft (a row, no workflow) → scheduled → running ⇄
  * paused → completed | cancelled. It carries ids only; guests, template and per-guest state live in Postgres.
  *
- * The checkpoint is each guest's state row, written right after that guest's send (never a batch cursor): the
- * next batch is "guests still pending, or held and due", so a crash, a retry or a resume neither re-texts a
- * guest (the outbox key `campaign:<id>:guest:<guestId>` makes a repeated send a no-op) nor skips one. Holds
+ * The checkpoint is each guest's state row, written within a quarter of a second of that guest's send (never a
+ * batch cursor): the next batch is "guests still pending, or held and due", so a crash, a retry or a resume
+ * neither re-texts a guest (the outbox key `campaign:<id>:guest:<guestId>` makes a repeated send a no-op — also
+ * for a guest sent just before a crash whose row still says pending) nor skips one. Holds
  * (quiet hours, Florida's window and cap, decided by the messaging core's gate) are retried when they end.
  */
 import {
@@ -12,6 +13,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -34,7 +36,7 @@ import {
   type CampaignProgress,
   type GuestCampaignInput,
 } from './definitions.js';
-import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE } from './pacing.js';
+import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE, THROUGHPUT } from './pacing.js';
 import { CAMPAIGN_ID_SA, CAMPAIGN_STATUS_SA } from './search-attributes.js';
 import type { CampaignStatus } from './values.js';
 
@@ -44,8 +46,12 @@ const sender = proxyActivities<Acts>(SMS_BATCH);
 
 export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<CampaignProgress> {
   const { campaignId } = input;
-  const batchSize = input.batchSize ?? 25;
+  // Throughput defaults (history events per text ≈ 6 per batch ÷ its guests; texts in flight = lanes ×
+  // concurrency). Runs started before them keep 25 × 4, one text at a time.
+  const tuned = patched('guest-campaign-throughput');
+  const batchSize = input.batchSize ?? (tuned ? THROUGHPUT.batchSize : 25);
   const lanes = input.lanes ?? 4;
+  const concurrency = input.sendConcurrency ?? (tuned ? THROUGHPUT.sendConcurrency : 1);
   let startAtMs = input.startAtMs ?? null;
   const local = !input.carried && !input.resendRound ? (input.sendAtLocal ?? null) : null;
   let status: CampaignStatus =
@@ -225,7 +231,11 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       batches.map(async (ids) => {
         inFlightBatches++;
         try {
-          const results = await sender.sendCampaignBatch({ campaignId, guestIds: ids });
+          const results = await sender.sendCampaignBatch({
+            campaignId,
+            guestIds: ids,
+            ...(concurrency > 1 && { concurrency }),
+          });
           results.forEach(tally);
           publish();
           attempted += results.filter((r) => r.outcome !== 'stopped').length;
