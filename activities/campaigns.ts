@@ -8,12 +8,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
+  applyCampaignDeliveryFailure,
   dueRecipients,
   holdRecipients,
   nextHoldEnd,
   prepareRecipients,
   prepareResend,
   recipientsOf,
+  reopenForDeliveryRetry,
   sendingState,
   setCampaignRate,
   setCampaignStatus,
@@ -30,10 +32,12 @@ import {
 import { campaignReplyAccepts, REPLY_WINDOW_MS } from '../workflows/guest-campaign/replies.js';
 import { campaignRate } from '../workflows/guest-campaign/pacing.js';
 import { localDueAt, type LocalSchedule } from '../workflows/guest-campaign/schedule.js';
+import type { CampaignSender } from '../workflows/guest-campaign/delivery.js';
 import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
 import { DEFAULT_POLICY, effectivePolicy } from '../workflows/lib/compliance.js';
 import { CAMPAIGN_KIND } from './sms/validity.js';
 import { createMessagingActivities, pacingMargin, type MessagingDeps } from './messaging.js';
+import type { SmsProvider } from './sms/provider.js';
 
 export type GuestSendResult =
   | { guestId: string; outcome: 'sent' }
@@ -43,8 +47,13 @@ export type GuestSendResult =
   /** Not attempted: the campaign was paused or cancelled before this guest's turn. */
   | { guestId: string; outcome: 'stopped' };
 
-export const campaignIdempotencyKey = (campaignId: string, guestId: string, round = 0) =>
-  `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}`;
+export const campaignIdempotencyKey = (
+  campaignId: string,
+  guestId: string,
+  round = 0,
+  sender: CampaignSender = 'primary',
+) =>
+  `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}${sender === 'secondary' ? ':second-sender' : ''}`;
 
 /**
  * The part of the sender shared between campaigns: what its pacing actually releases (MPS ÷ its margin), so the
@@ -53,9 +62,20 @@ export const campaignIdempotencyKey = (campaignId: string, guestId: string, roun
  */
 const shared = (senderMps: number) => senderMps / pacingMargin(senderMps);
 
-export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
+export function createCampaignActivities(
+  deps: MessagingDeps & {
+    db: Db;
+    /** The second sender (TWILIO_SECONDARY_FROM): its own provider, outbox rows and pacing key. */
+    secondarySms?: SmsProvider;
+  },
+) {
   const { db } = deps;
   const { sendSms } = createMessagingActivities(deps);
+  // The same messaging core (gate, outbox, reconciliation, pacing) over the second sender's provider: a text's
+  // idempotency key names its sender, so a retried attempt always goes back to the sender it started with.
+  const secondary = deps.secondarySms
+    ? createMessagingActivities({ ...deps, sms: deps.secondarySms }).sendSms
+    : undefined;
 
   return {
     /** Mirror the workflow's status (the send activity reads `paused`/`cancelled` before each text). */
@@ -94,6 +114,14 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       const held = await holdRecipients(db, input.campaignId, 'local_time', holds);
       const earliest = await nextHoldEnd(db, input.campaignId, new Date(input.nowMs));
       return { noConsent, earliestMs: earliest?.getTime() ?? null, held };
+    },
+
+    /**
+     * A run started by a delivery failure after the campaign's last run ended (`deliveryRetry`): `running` again
+     * unless it was cancelled meanwhile. Returns the status the campaign now has.
+     */
+    async reopenCampaignForRetry(input: { campaignId: string }): Promise<CampaignStatus | null> {
+      return reopenForDeliveryRetry(db, input.campaignId);
     },
 
     /** Resend round `round`: guests not delivered go back to pending; returns how many. */
@@ -154,7 +182,12 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
           results.push({ guestId, outcome: 'failed' });
           continue;
         }
-        results.push(await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0, lane));
+        results.push(
+          await sendOne(campaign, tokens, guestId, st?.state, st?.round ?? 0, lane, {
+            sender: st?.sender ?? 'primary',
+            reason: st?.reason ?? null,
+          }),
+        );
         Context.current().heartbeat(i);
       }
       return results;
@@ -168,9 +201,16 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     state: string | undefined,
     round: number,
     lane: { key: string; mps: number } | undefined,
+    via: { sender: CampaignSender; reason: string | null },
   ): Promise<GuestSendResult> {
     const campaignId = campaign.id;
     if (state === 'sent') return { guestId, outcome: 'sent' };
+    const send = via.sender === 'secondary' ? secondary : sendSms;
+    if (!send) {
+      // Put back for a second sender that this worker does not have (the API and worker configs disagree).
+      await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: 'no_second_sender' });
+      return { guestId, outcome: 'failed' };
+    }
     const guest = await db.query.guests.findFirst({ where: eq(guests.id, guestId) });
     if (!guest) return { guestId, outcome: 'skipped', reason: 'recipient_not_found' };
     const skip = async (reason: string): Promise<GuestSendResult> => {
@@ -189,8 +229,8 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     }
     let res;
     try {
-      res = await sendSms({
-        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round),
+      res = await send({
+        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round, via.sender),
         to: { guestId },
         kind: CAMPAIGN_KIND,
         purpose: 'marketing',
@@ -210,7 +250,19 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     switch (res.outcome) {
       case 'sent':
       case 'already_sent':
-        await setRecipientState(db, campaignId, guestId, { state: 'sent', messageId: res.messageId });
+        await setRecipientState(db, campaignId, guestId, {
+          state: 'sent',
+          messageId: res.messageId,
+          // A text from the second sender keeps why it was sent from there (`second_sender:<code>`).
+          reason:
+            via.sender !== 'secondary'
+              ? null
+              : via.reason?.startsWith('second_sender')
+                ? via.reason
+                : 'second_sender',
+        });
+        // Its delivery report may have come before the guest was linked to the message: apply it now.
+        await applyCampaignDeliveryFailure(db, res.messageId, { secondaryConfigured: Boolean(secondary) });
         return { guestId, outcome: 'sent' };
       case 'deferred':
         await setRecipientState(db, campaignId, guestId, {
