@@ -777,7 +777,10 @@ export async function reopenForDeliveryRetry(db: Db, campaignId: string): Promis
     .where(and(eq(campaigns.id, campaignId), inArray(campaigns.status, ['completed', 'running'])))
     .returning({ status: campaigns.status });
   if (row) return row.status;
-  const [c] = await db.select({ status: campaigns.status }).from(campaigns).where(eq(campaigns.id, campaignId));
+  const [c] = await db
+    .select({ status: campaigns.status })
+    .from(campaigns)
+    .where(eq(campaigns.id, campaignId));
   return c?.status ?? null;
 }
 

@@ -11,8 +11,10 @@ import { createActivities } from '../../activities/index.js';
 import { createTwilioProvider } from '../../activities/sms/twilio.js';
 import { messages } from '../../db/schema.js';
 import { createWorkers, type Workers } from '../../worker/worker.js';
+import { guestCampaignWorkflowId } from '../../workflows/ids.js';
 import { startFakeTwilio, type FakeMessage, type FakeTwilio } from '../fakes/twilio.js';
 import { json, testApp } from '../helpers/app.js';
+import { captureHistory } from '../helpers/histories.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { skipTo, timeSkippingEnv, waitFor } from '../helpers/temporal.js';
 
@@ -45,7 +47,10 @@ beforeAll(async () => {
     twilio: { ...twilio, from: PRIMARY, secondaryFrom: SECOND },
     publicBaseUrl: PUBLIC,
   });
-  appWithout = testApp(database.db, env.client, { twilio: { ...twilio, from: PRIMARY }, publicBaseUrl: PUBLIC });
+  appWithout = testApp(database.db, env.client, {
+    twilio: { ...twilio, from: PRIMARY },
+    publicBaseUrl: PUBLIC,
+  });
   await skipTo(env, '2027-04-06T15:00:00Z'); // 11:00 in New York: inside marketing hours
 });
 afterAll(async () => {
@@ -190,6 +195,11 @@ describe('second sender', () => {
       30_000,
     );
     await completed(app, id, 5);
+    // The run the failures started after the campaign had completed (signal-with-start).
+    await captureHistory(
+      'guest-campaign-second-sender',
+      env.client.workflow.getHandle(guestCampaignWorkflowId(id)),
+    );
     const second = only(filtered, SECOND);
     expect(second.body).toBe(f1.body); // the same text, from the other number
     expect(only(unreachable, SECOND).body).toBe(u1.body);
@@ -254,6 +264,11 @@ describe('second sender', () => {
     await report(app, first, 'undelivered', 30007);
     await waitFor(() => from(early, SECOND).length === 1, 'the retry from the second sender', 30_000);
     await completed(app, id, 1);
+    // The failure signalled the run still sending: it looked again instead of completing.
+    await captureHistory(
+      'guest-campaign-second-sender-live',
+      env.client.workflow.getHandle(guestCampaignWorkflowId(id)),
+    );
     const r = await recipients(app, id);
     expect(r.get(early)).toMatchObject({ state: 'sent', sender: 'secondary', reason: 'second_sender:30007' });
     expect(fake.byTo(early)).toHaveLength(2);

@@ -71,7 +71,9 @@ describe('test send of a chosen variant', () => {
       variables: { name: 'Sam', table: '9' },
       variant: 2,
     });
-    expect(third.body.testSends[0]!.body).toBe('Crewline: Sam, doors open at 7 (table 9) Reply STOP to opt out.');
+    expect(third.body.testSends[0]!.body).toBe(
+      'Crewline: Sam, doors open at 7 (table 9) Reply STOP to opt out.',
+    );
     const first = await call<TestSends>('POST', `/campaigns/${id}/test-sends`, { to: [staff], guestId });
     expect(first.body.variant).toBe(0);
     expect(first.body.testSends[0]!.body).toBe('Crewline: Hi Ana, table 4. Reply STOP to opt out.');
@@ -87,7 +89,11 @@ describe('test send of a chosen variant', () => {
 
     const before = (await testSendRows(id)).length;
     for (const variant of [3, 4, -1, 1.5, '1']) {
-      const bad = await call<TestSends>('POST', `/campaigns/${id}/test-sends`, { to: [staff], guestId, variant });
+      const bad = await call<TestSends>('POST', `/campaigns/${id}/test-sends`, {
+        to: [staff],
+        guestId,
+        variant,
+      });
       expect(bad.status, String(variant)).toBe(400);
       expect(bad.body.errors?.map((e) => e.field)).toEqual(['variant']);
     }
