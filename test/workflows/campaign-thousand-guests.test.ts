@@ -138,11 +138,14 @@ describe('a 1,000-guest campaign across four zones', () => {
       segmentBudget: 1,
       brand: 'Crewline',
     });
-    const h: WorkflowHandle<typeof guestCampaignWorkflow> = await client.workflow.start(guestCampaignWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: guestCampaignWorkflowId(c.id),
-      args: [{ campaignId: c.id, rateMps: 400, batchSize: 25, lanes: 4 }],
-    });
+    const h: WorkflowHandle<typeof guestCampaignWorkflow> = await client.workflow.start(
+      guestCampaignWorkflow,
+      {
+        taskQueue: TASK_QUEUE,
+        workflowId: guestCampaignWorkflowId(c.id),
+        args: [{ campaignId: c.id, rateMps: 400, batchSize: 25, lanes: 4 }],
+      },
+    );
 
     // 1. Before 08:00 anywhere: all 1,000 held for quiet hours, nothing sent; the wake is 08:00 in New York.
     const held = await waitFor(
