@@ -9,7 +9,7 @@
  */
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createTwilioProvider } from '../../activities/sms/twilio.js';
@@ -100,6 +100,26 @@ const guestList: Guest[] = (Object.keys(ZONES) as Zone[]).flatMap((zone) =>
 );
 const textFor = (g: Guest) => `Crewline: Doors open at 7, ${g.name}. Reply STOP to opt out.`;
 
+/** waitFor, failing with what the workflow, Postgres and the fake Twilio say at that moment. */
+async function until<T>(
+  h: WorkflowHandle<typeof guestCampaignWorkflow>,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+): Promise<T> {
+  try {
+    return await waitFor(fn, what, 180_000);
+  } catch (err) {
+    const progress = await h.query(progressQuery).catch((e: unknown) => String(e));
+    const states = await database.db.execute(
+      sql`select state, reason, count(*)::int as n from campaign_recipients group by 1, 2 order by 1, 2`,
+    );
+    throw new Error(
+      `${(err as Error).message}: texts ${fake.messages.length}, progress ${JSON.stringify(progress)}, ` +
+        `recipients ${JSON.stringify([...states])}`,
+    );
+  }
+}
+
 /** Texts the fake Twilio accepted for this campaign's numbers, by phone. */
 const acceptedByPhone = () => {
   const by = new Map<string, string[]>();
@@ -148,20 +168,20 @@ describe('a 1,000-guest campaign across four zones', () => {
     );
 
     // 1. Before 08:00 anywhere: all 1,000 held for quiet hours, nothing sent; the wake is 08:00 in New York.
-    const held = await waitFor(
+    const held = await until(
+      h,
       async () => {
         const p = await h.query(progressQuery);
         return p.counts.holds === 1000 && p.nextWakeAtMs !== null && p;
       },
       'all held',
-      90_000,
     );
     expect(new Date(held.nextWakeAtMs!).toISOString()).toBe('2027-04-06T12:00:00.000Z');
     expect(fake.messages).toHaveLength(0);
 
     // 2. 08:00 in New York and Florida: their 450 uncapped guests are due. Pause once some have gone.
     await skipTo(env, '2027-04-06T12:00:30Z');
-    await waitFor(() => fake.messages.length >= 60, 'the first New York/Florida texts', 90_000);
+    await until(h, () => fake.messages.length >= 60, 'the first New York/Florida texts');
     const paused = await h.executeUpdate(pauseUpdate);
     const atPause = fake.messages.length;
     expect(paused.status).toBe('paused');
@@ -176,42 +196,42 @@ describe('a 1,000-guest campaign across four zones', () => {
     //    (less half a second for a late first one); at 400/s they would take a tenth of that.
     expect((await h.executeUpdate(setRateUpdate, { args: [{ mps: 20 }] })).rateMps).toBe(20);
     await h.executeUpdate(resumeUpdate);
-    await waitFor(() => fake.messages.length >= afterPause + 41, '41 texts at 20/s', 90_000);
+    await until(h, () => fake.messages.length >= afterPause + 41, '41 texts at 20/s');
     const slow = fake.acceptedAt.slice(afterPause, afterPause + 41);
     expect(slow.at(-1)! - slow[0]!).toBeGreaterThanOrEqual(40 * 50 - 500);
     // 4. And changed again while running: the rest goes at 400/s.
     expect((await h.executeUpdate(setRateUpdate, { args: [{ mps: 400 }] })).rateMps).toBe(400);
-    const nyFl = await waitFor(
+    const nyFl = await until(
+      h,
       async () => {
         const p = await h.query(progressQuery);
         return p.nextWakeAtMs !== null && fake.messages.length === 450 && p;
       },
       'New York and uncapped Florida sent, asleep until Chicago',
-      120_000,
     );
     expect(new Date(nyFl.nextWakeAtMs!).toISOString()).toBe('2027-04-06T13:00:00.000Z');
 
     // 5. 08:00 in Chicago.
     await skipTo(env, '2027-04-06T13:00:30Z');
-    const chi = await waitFor(
+    const chi = await until(
+      h,
       async () => {
         const p = await h.query(progressQuery);
         return p.nextWakeAtMs !== null && fake.messages.length === 700 && p;
       },
       'Chicago sent; asleep until Florida’s cap ends',
-      120_000,
     );
     expect(new Date(chi.nextWakeAtMs!).toISOString()).toBe(new Date(CAP_ENDS).toISOString());
 
     // 6. Florida's cap ends for the 50 capped guests (10:00 local, inside Florida's 08:00–20:00).
     await skipTo(env, '2027-04-06T14:00:30Z');
-    const afterCap = await waitFor(
+    const afterCap = await until(
+      h,
       async () => {
         const p = await h.query(progressQuery);
         return p.nextWakeAtMs !== null && fake.messages.length === 750 && p;
       },
       'capped Florida sent; asleep until Los Angeles',
-      120_000,
     );
     expect(new Date(afterCap.nextWakeAtMs!).toISOString()).toBe('2027-04-06T15:00:00.000Z');
 
