@@ -163,7 +163,7 @@ describe('a 1,000-guest campaign across four zones', () => {
       {
         taskQueue: TASK_QUEUE,
         workflowId: guestCampaignWorkflowId(c.id),
-        args: [{ campaignId: c.id, rateMps: 400, batchSize: 25, lanes: 4 }],
+        args: [{ campaignId: c.id, rateMps: 50, batchSize: 25, lanes: 4 }],
       },
     );
 
@@ -179,7 +179,7 @@ describe('a 1,000-guest campaign across four zones', () => {
     expect(new Date(held.nextWakeAtMs!).toISOString()).toBe('2027-04-06T12:00:00.000Z');
     expect(fake.messages).toHaveLength(0);
 
-    // 2. 08:00 in New York and Florida: their 450 uncapped guests are due. Pause once some have gone.
+    // 2. 08:00 in New York and Florida: their 450 uncapped guests are due, at 50/s. Pause once some have gone.
     await skipTo(env, '2027-04-06T12:00:30Z');
     await until(h, () => fake.messages.length >= 60, 'the first New York/Florida texts');
     const paused = await h.executeUpdate(pauseUpdate);
@@ -191,6 +191,7 @@ describe('a 1,000-guest campaign across four zones', () => {
     expect(afterPause - atPause).toBeLessThanOrEqual(paused.inFlightBatches);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(fake.messages.length).toBe(afterPause); // and then nothing while paused
+    expect(450 - afterPause, 'paused at 50/s with enough left to see the next rate').toBeGreaterThan(41);
 
     // 3. The rate changed while paused (no restart): 20/s after the resume, so 41 texts are spaced over ≥ 2 s
     //    (less half a second for a late first one); at 400/s they would take a tenth of that.
