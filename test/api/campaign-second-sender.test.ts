@@ -264,7 +264,7 @@ describe('second sender', () => {
     await report(app, first, 'undelivered', 30007);
     await waitFor(() => from(early, SECOND).length === 1, 'the retry from the second sender', 30_000);
     await completed(app, id, 1);
-    // The failure signalled the run still sending: it looked again instead of completing.
+    // The send activity put the guest back while the run was still sending: its next look found them.
     await captureHistory(
       'guest-campaign-second-sender-live',
       env.client.workflow.getHandle(guestCampaignWorkflowId(id)),
