@@ -116,6 +116,7 @@ async function until<T>(
     throw new Error(
       `${(err as Error).message}: texts ${fake.messages.length}, progress ${JSON.stringify(progress)}, ` +
         `recipients ${JSON.stringify([...states])}`,
+      { cause: err },
     );
   }
 }
