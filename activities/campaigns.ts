@@ -9,13 +9,16 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import {
+  applyCampaignDeliveryFailure,
   dueRecipients,
   holdRecipients,
   nextHoldEnd,
   prepareRecipients,
   prepareResend,
   batchRecipients,
+  failedMessages,
   markRecipientsSent,
+  reopenForDeliveryRetry,
   sendingState,
   setCampaignRate,
   setCampaignStatus,
@@ -32,10 +35,12 @@ import {
 import { campaignReplyAccepts, REPLY_WINDOW_MS } from '../workflows/guest-campaign/replies.js';
 import { campaignRate } from '../workflows/guest-campaign/pacing.js';
 import { localDueAt, type LocalSchedule } from '../workflows/guest-campaign/schedule.js';
+import type { CampaignSender } from '../workflows/guest-campaign/delivery.js';
 import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
 import { DEFAULT_POLICY, effectivePolicy } from '../workflows/lib/compliance.js';
 import { CAMPAIGN_KIND } from './sms/validity.js';
 import { createMessagingActivities, pacingMargin, type MessagingDeps } from './messaging.js';
+import type { SmsProvider } from './sms/provider.js';
 
 export type GuestSendResult =
   | { guestId: string; outcome: 'sent' }
@@ -45,8 +50,13 @@ export type GuestSendResult =
   /** Not attempted: the campaign was paused or cancelled before this guest's turn. */
   | { guestId: string; outcome: 'stopped' };
 
-export const campaignIdempotencyKey = (campaignId: string, guestId: string, round = 0) =>
-  `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}`;
+export const campaignIdempotencyKey = (
+  campaignId: string,
+  guestId: string,
+  round = 0,
+  sender: CampaignSender = 'primary',
+) =>
+  `campaign:${campaignId}:guest:${guestId}${round > 0 ? `:resend:${round}` : ''}${sender === 'secondary' ? ':second-sender' : ''}`;
 
 /**
  * The part of the sender shared between campaigns: what its pacing actually releases (MPS ÷ its margin), so the
@@ -63,9 +73,20 @@ const SENT_FLUSH_MS = 250;
 /** A send batch keeps at most its lane's rate × this many texts in flight. */
 const IN_FLIGHT_SECONDS = 0.25;
 
-export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
+export function createCampaignActivities(
+  deps: MessagingDeps & {
+    db: Db;
+    /** The second sender (TWILIO_SECONDARY_FROM): its own provider, outbox rows and pacing key. */
+    secondarySms?: SmsProvider;
+  },
+) {
   const { db } = deps;
   const { sendSms } = createMessagingActivities(deps);
+  // The same messaging core (gate, outbox, reconciliation, pacing) over the second sender's provider: a text's
+  // idempotency key names its sender, so a retried attempt always goes back to the sender it started with.
+  const secondary = deps.secondarySms
+    ? createMessagingActivities({ ...deps, sms: deps.secondarySms }).sendSms
+    : undefined;
 
   return {
     /** Mirror the workflow's status (the send activity reads `paused`/`cancelled` before each text). */
@@ -104,6 +125,14 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       const held = await holdRecipients(db, input.campaignId, 'local_time', holds);
       const earliest = await nextHoldEnd(db, input.campaignId, new Date(input.nowMs));
       return { noConsent, earliestMs: earliest?.getTime() ?? null, held };
+    },
+
+    /**
+     * A run started by a delivery failure after the campaign's last run ended (`deliveryRetry`): `running` again
+     * unless it was cancelled meanwhile. Returns the status the campaign now has.
+     */
+    async reopenCampaignForRetry(input: { campaignId: string }): Promise<CampaignStatus | null> {
+      return reopenForDeliveryRetry(db, input.campaignId);
     },
 
     /** Resend round `round`: guests not delivered go back to pending; returns how many. */
@@ -153,7 +182,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
       );
       const deadline = Date.now() + BATCH_TIME_BUDGET_MS;
       const ctx = Context.current();
-      let pendingSent: { guestId: string; messageId: number; round: number }[] = [];
+      let pendingSent: { guestId: string; messageId: number; round: number; reason: string | null }[] = [];
       let flushing: Promise<void> = Promise.resolve();
       const flush = () => {
         const chunk = pendingSent;
@@ -163,7 +192,14 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
         flushing = flushing
           .catch(() => undefined)
           .then(async () => {
-            if (chunk.length) await markRecipientsSent(db, campaignId, chunk);
+            if (!chunk.length) return;
+            await markRecipientsSent(db, campaignId, chunk);
+            // A delivery report that came before its guest was linked to the message is applied now.
+            for (const id of await failedMessages(
+              db,
+              chunk.map((c) => c.messageId),
+            ))
+              await applyCampaignDeliveryFailure(db, id, { secondaryConfigured: Boolean(secondary) });
           });
         return flushing;
       };
@@ -187,10 +223,17 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
             ? { key: `campaign:${campaignId}`, mps: campaignRate(shared(deps.smsPerSecond), self, running) }
             : undefined;
           try {
-            results[i] = await sendOne(campaign, tokensByVariant, guestId, row, pace, (messageId, round) => {
-              pendingSent.push({ guestId, messageId, round });
-              if (pendingSent.length >= SENT_FLUSH_EVERY) void flush().catch(() => undefined);
-            });
+            results[i] = await sendOne(
+              campaign,
+              tokensByVariant,
+              guestId,
+              row,
+              pace,
+              (messageId, round, reason) => {
+                pendingSent.push({ guestId, messageId, round, reason });
+                if (pendingSent.length >= SENT_FLUSH_EVERY) void flush().catch(() => undefined);
+              },
+            );
           } catch (err) {
             failure ??= err instanceof Error ? err : new Error(String(err));
             break;
@@ -228,7 +271,7 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     guestId: string,
     row: Awaited<ReturnType<typeof batchRecipients>>[number] | undefined,
     lane: { key: string; mps: number } | undefined,
-    onSent: (messageId: number, round: number) => void,
+    onSent: (messageId: number, round: number, reason: string | null) => void,
   ): Promise<GuestSendResult> {
     const campaignId = campaign.id;
     const state = row?.recipient.state;
@@ -238,6 +281,13 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     if (!tokens) {
       // Variants never change after creation; recorded rather than retried should a row disagree.
       await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: 'unknown_variant' });
+      return { guestId, outcome: 'failed' };
+    }
+    const sender: CampaignSender = row?.recipient.sender ?? 'primary';
+    const send = sender === 'secondary' ? secondary : sendSms;
+    if (!send) {
+      // Put back for a second sender that this worker does not have (the API and worker configs disagree).
+      await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: 'no_second_sender' });
       return { guestId, outcome: 'failed' };
     }
     const guest = row?.guest;
@@ -258,8 +308,8 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     }
     let res;
     try {
-      res = await sendSms({
-        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round),
+      res = await send({
+        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round, sender),
         to: { guestId },
         kind: CAMPAIGN_KIND,
         purpose: 'marketing',
@@ -279,7 +329,17 @@ export function createCampaignActivities(deps: MessagingDeps & { db: Db }) {
     switch (res.outcome) {
       case 'sent':
       case 'already_sent':
-        onSent(res.messageId, round);
+        // A text from the second sender keeps why it was sent from there (`second_sender:<code>`); its delivery
+        // report may come before the guest is linked to the message: the flush applies it then.
+        onSent(
+          res.messageId,
+          round,
+          sender !== 'secondary'
+            ? null
+            : row?.recipient.reason?.startsWith('second_sender')
+              ? row.recipient.reason
+              : 'second_sender',
+        );
         return { guestId, outcome: 'sent' };
       case 'deferred':
         await setRecipientState(db, campaignId, guestId, {

@@ -16,6 +16,8 @@ import type { RetentionPolicy } from '../workflows/retention/values.js';
 export interface ActivityDeps {
   db: Db;
   sms: SmsProvider;
+  /** Guest campaigns' second sender (TWILIO_SECONDARY_FROM): undelivered 30003/30007 texts are retried from it once. */
+  secondarySms?: SmsProvider;
   /** Quiet hours and caps; DEFAULT_POLICY when omitted. */
   policy?: CompliancePolicy;
   defaultTimezone?: string;

@@ -45,7 +45,16 @@ export interface AppConfig {
   /** The URL Twilio reaches us at: webhook signatures are checked against it. */
   publicBaseUrl: string;
   /** Twilio credentials; undefined = sandbox (webhooks accepted unsigned). */
-  twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
+  twilio:
+    | {
+        accountSid: string;
+        authToken: string;
+        from: string;
+        apiBaseUrl: string | undefined;
+        /** Guest campaigns' second sender (TWILIO_SECONDARY_FROM): undelivered 30003/30007 are retried from it once. */
+        secondaryFrom?: string | undefined;
+      }
+    | undefined;
   brand: { name: string; support: string };
   /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY); unset: Twilio when configured, else Crewline. */
   optOutManagedBy?: 'twilio' | 'crewline';

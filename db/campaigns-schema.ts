@@ -17,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { CAMPAIGN_SENDERS } from '../workflows/guest-campaign/delivery.js';
 import type { LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import { CAMPAIGN_STATUSES, RECIPIENT_STATES } from '../workflows/guest-campaign/values.js';
 import type { CampaignVariant } from '../workflows/guest-campaign/variants.js';
@@ -97,6 +98,11 @@ export const campaignRecipients = pgTable(
     round: integer('round').notNull().default(0),
     /** 0-based index into the campaign's `variants`, fixed when the recipients are prepared (null: no variants). */
     variant: integer('variant'),
+    /**
+     * The sender of the guest's current text: `secondary` once a delivery failure (30003/30007) put the guest back
+     * for the second sender — it is texted from there once, never again from either.
+     */
+    sender: text('sender', { enum: CAMPAIGN_SENDERS }).notNull().default('primary'),
     updatedAt: updatedAt(),
   },
   (t) => [

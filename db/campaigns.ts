@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, min, or, sql } from 'drizzle-orm';
+import { deliveryDecision, type CampaignSender } from '../workflows/guest-campaign/delivery.js';
 import type { RsvpAnswer } from '../workflows/guest-campaign/replies.js';
 import type { LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
@@ -709,17 +710,144 @@ export async function batchRecipients(db: Db, campaignId: string, guestIds: stri
 export async function markRecipientsSent(
   db: Db,
   campaignId: string,
-  sent: ReadonlyArray<{ guestId: string; messageId: number; round: number }>,
+  sent: ReadonlyArray<{ guestId: string; messageId: number; round: number; reason?: string | null }>,
 ): Promise<number> {
   if (sent.length === 0) return 0;
   const json = JSON.stringify(
-    sent.map((s) => ({ guest_id: s.guestId, message_id: s.messageId, round: s.round })),
+    sent.map((s) => ({
+      guest_id: s.guestId,
+      message_id: s.messageId,
+      round: s.round,
+      reason: s.reason ?? null,
+    })),
   );
   const rows = await db.execute(sql`
     update campaign_recipients r
-       set state = 'sent', reason = null, held_until = null, message_id = u.message_id, updated_at = now()
-      from jsonb_to_recordset(${json}::jsonb) as u(guest_id uuid, message_id bigint, round int)
+       set state = 'sent', reason = u.reason, held_until = null, message_id = u.message_id, updated_at = now()
+      from jsonb_to_recordset(${json}::jsonb) as u(guest_id uuid, message_id bigint, round int, reason text)
      where r.campaign_id = ${campaignId} and r.guest_id = u.guest_id and r.round = u.round
     returning r.guest_id`);
   return rows.length;
+}
+
+/** Of these campaign messages, the ones a delivery report has already failed (applied once they are linked). */
+export async function failedMessages(db: Db, messageIds: readonly number[]): Promise<number[]> {
+  if (messageIds.length === 0) return [];
+  const rows = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(inArray(messages.id, [...messageIds]), inArray(messages.status, ['failed', 'undelivered'])));
+  return rows.map((r) => r.id);
+}
+
+/* ---------- delivery failures and the second sender (workflows/guest-campaign/delivery.ts) ---------- */
+
+export interface DeliveryOutcome {
+  campaignId: string;
+  guestId: string;
+  action: 'mark' | 'retry';
+}
+
+/**
+ * Apply a campaign text's delivery failure to its guest (idempotent; run after every status report of a campaign
+ * message, and by the send activity right after it links the message, so a report that came first is not lost):
+ * `undelivered:<code>` on the guest, or — with a second sender, for 30003/30007, from the primary — back to
+ * `pending` for the second sender. The guest row is locked, and a row already moved on (pending, or linked to its
+ * second text) is left alone. Null when nothing applies.
+ */
+export async function applyCampaignDeliveryFailure(
+  db: Db,
+  messageId: number,
+  opts: { secondaryConfigured: boolean },
+): Promise<DeliveryOutcome | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.execute<{
+      campaign_id: string;
+      guest_id: string;
+      state: string;
+      sender: CampaignSender;
+      message_status: string;
+      error_code: number | null;
+      campaign_status: CampaignStatus;
+    }>(sql`
+      select r.campaign_id, r.guest_id, r.state, r.sender, m.status as message_status, m.error_code,
+             c.status as campaign_status
+        from campaign_recipients r
+        join messages m on m.id = r.message_id
+        join campaigns c on c.id = r.campaign_id
+       where r.message_id = ${messageId}
+       for update of r`);
+    if (!row) return null;
+    // Put back already and not sent yet: the same answer again, so a repeated report re-signals the workflow.
+    if (row.state === 'pending' && row.sender === 'secondary')
+      return { campaignId: row.campaign_id, guestId: row.guest_id, action: 'retry' as const };
+    const decision = deliveryDecision({
+      messageStatus: row.message_status,
+      errorCode: row.error_code,
+      recipientState: row.state,
+      sender: row.sender,
+      campaignStatus: row.campaign_status,
+      secondaryConfigured: opts.secondaryConfigured,
+    });
+    if (decision.action === 'none') return null;
+    const where = and(
+      eq(campaignRecipients.campaignId, row.campaign_id),
+      eq(campaignRecipients.guestId, row.guest_id),
+      eq(campaignRecipients.messageId, messageId),
+      eq(campaignRecipients.state, 'sent'),
+    );
+    if (decision.action === 'retry') {
+      await tx
+        .update(campaignRecipients)
+        .set({
+          state: 'pending',
+          reason: decision.reason,
+          heldUntil: null,
+          sender: 'secondary',
+          updatedAt: new Date(),
+        })
+        .where(where);
+    } else {
+      await tx
+        .update(campaignRecipients)
+        .set({ reason: decision.reason, updatedAt: new Date() })
+        .where(where);
+    }
+    return { campaignId: row.campaign_id, guestId: row.guest_id, action: decision.action };
+  });
+}
+
+/**
+ * A campaign run started by a delivery failure after the last run ended: the campaign is `running` again only if
+ * it had completed (a cancelled campaign stays cancelled). Returns the status it now has.
+ */
+export async function reopenForDeliveryRetry(db: Db, campaignId: string): Promise<CampaignStatus | null> {
+  const [row] = await db
+    .update(campaigns)
+    .set({ status: 'running', updatedAt: new Date() })
+    .where(and(eq(campaigns.id, campaignId), inArray(campaigns.status, ['completed', 'running'])))
+    .returning({ status: campaigns.status });
+  if (row) return row.status;
+  const [c] = await db
+    .select({ status: campaigns.status })
+    .from(campaigns)
+    .where(eq(campaigns.id, campaignId));
+  return c?.status ?? null;
+}
+
+/** The campaign message a status report is about (by provider sid, else our outbox id); null if none. */
+export async function campaignMessageOf(db: Db, report: { sid: string; outboxId: number | null }) {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(
+      and(
+        sql`${messages.campaignId} is not null`,
+        report.outboxId !== null
+          ? or(eq(messages.providerSid, report.sid), eq(messages.id, report.outboxId))
+          : eq(messages.providerSid, report.sid),
+      ),
+    )
+    .limit(1);
+  return row?.id ?? null;
 }

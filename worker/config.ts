@@ -71,6 +71,18 @@ const schema = z
         .optional(),
     ),
     /**
+     * An optional second sender for guest campaigns: a number (E.164) or a Messaging Service SID (`MG…`). A
+     * campaign text reported undelivered for carrier filtering (30007) or an unreachable handset (30003) is sent
+     * once more from it. Unset: such guests are marked with the code, not retried.
+     */
+    TWILIO_SECONDARY_FROM: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'an E.164 number or a Messaging Service SID (MG…)')
+        .optional(),
+    ),
+    /**
      * Who answers STOP/START/HELP: `twilio` (the number's default or Advanced Opt-Out handling blocks, answers and
      * refuses later sends with 21610; Crewline records consent and sends no confirmation of its own) or
      * `crewline` (opt-out handling turned off at Twilio, and the sandbox). Default: twilio when Twilio is set.
@@ -168,6 +180,19 @@ const schema = z
           'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (sandbox SMS)',
       });
     }
+    if (c.TWILIO_SECONDARY_FROM && !twilio.every(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_SECONDARY_FROM'],
+        message: 'a second sender needs Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)',
+      });
+    } else if (c.TWILIO_SECONDARY_FROM && c.TWILIO_SECONDARY_FROM === c.TWILIO_FROM_NUMBER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_SECONDARY_FROM'],
+        message: 'the second sender must differ from TWILIO_FROM_NUMBER',
+      });
+    }
     if (twilio.every(Boolean)) {
       // Twilio signs webhooks over this URL and posts status callbacks to it: a default of localhost would make
       // every webhook fail its signature check and every callback go nowhere.
@@ -245,7 +270,16 @@ export interface Config {
   workerMaxCachedWorkflows: number | undefined;
   /** The URL Twilio uses to reach us; webhook signatures are validated against it. */
   publicBaseUrl: string;
-  twilio: { accountSid: string; authToken: string; from: string; apiBaseUrl: string | undefined } | undefined;
+  twilio:
+    | {
+        accountSid: string;
+        authToken: string;
+        from: string;
+        apiBaseUrl: string | undefined;
+        /** TWILIO_SECONDARY_FROM: guest campaigns' second sender (number or Messaging Service SID). */
+        secondaryFrom?: string | undefined;
+      }
+    | undefined;
   /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY). */
   optOutManagedBy: OptOutManagedBy;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
@@ -343,6 +377,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             authToken: c.TWILIO_AUTH_TOKEN,
             from: c.TWILIO_FROM_NUMBER,
             apiBaseUrl: c.TWILIO_API_BASE_URL,
+            secondaryFrom: c.TWILIO_SECONDARY_FROM,
           }
         : undefined,
     optOutManagedBy:

@@ -10,6 +10,18 @@ export function createSmsProvider(config: Pick<Config, 'twilio' | 'publicBaseUrl
   return createTwilioProvider({ ...config.twilio, publicBaseUrl: config.publicBaseUrl });
 }
 
+/** Guest campaigns' second sender (TWILIO_SECONDARY_FROM) as a provider of its own; undefined when not configured. */
+export function createSecondarySmsProvider(
+  config: Pick<Config, 'twilio' | 'publicBaseUrl'>,
+): SmsProvider | undefined {
+  if (!config.twilio?.secondaryFrom) return undefined;
+  return createTwilioProvider({
+    ...config.twilio,
+    from: config.twilio.secondaryFrom,
+    publicBaseUrl: config.publicBaseUrl,
+  });
+}
+
 /** The compliance policy with the configured quiet hours (regional rules such as Florida's stay in force). */
 export function compliancePolicy(config: Pick<Config, 'quietHours'>): CompliancePolicy {
   return {

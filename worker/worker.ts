@@ -10,7 +10,7 @@ import type { Config } from './config.js';
 import { sanitizingActivityInterceptors } from './interceptors.js';
 import type { tracingWorkerOptions } from './tracing.js';
 import type { Logger } from './logger.js';
-import { compliancePolicy, createSmsProvider } from './sms.js';
+import { compliancePolicy, createSecondarySmsProvider, createSmsProvider } from './sms.js';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection.js';
 
 type WorkerTracing = ReturnType<typeof tracingWorkerOptions>;
@@ -169,9 +169,11 @@ export async function createWorkerFromConfig(
 ) {
   const sms = createSmsProvider(config);
   await sms.verify?.();
+  const secondarySms = createSecondarySmsProvider(config);
   return createWorker({
     db,
     sms,
+    ...(secondarySms && { secondarySms }),
     temporal: temporalConnectionOptions(config.temporal, devServerAddress),
     namespace: config.temporal.namespace,
     workflowBundlePath: config.workflowBundlePath,

@@ -10,6 +10,7 @@ import {
 export interface TwilioProviderOptions {
   accountSid: string;
   authToken: string;
+  /** The sender: a number (E.164), or a Messaging Service SID (`MG…`, sent as MessagingServiceSid). */
   from: string;
   /** Public base URL of our API; status callbacks go to `${publicBaseUrl}/webhooks/twilio/status?outboxId=…`. */
   publicBaseUrl: string;
@@ -56,6 +57,9 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
     status: m.status,
     from: m.from,
   });
+  // A Messaging Service picks the number itself: create and list by the service instead of From.
+  const viaService = /^MG[0-9a-fA-F]{32}$/.test(opts.from);
+  const sender = viaService ? { messagingServiceSid: opts.from } : { from: opts.from };
   return {
     name: 'twilio',
     sender: opts.from,
@@ -63,7 +67,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
       try {
         const m = await client.messages.create({
           to: msg.to,
-          from: opts.from,
+          ...sender,
           body: msg.body,
           statusCallback: `${opts.publicBaseUrl}/webhooks/twilio/status?outboxId=${msg.outboxId}`,
           ...(msg.validitySeconds !== undefined && { validityPeriod: msg.validitySeconds }),
@@ -75,7 +79,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
     },
     async verify() {
       try {
-        await client.messages.list({ from: opts.from, limit: 1 });
+        await client.messages.list({ ...(viaService ? {} : { from: opts.from }), limit: 1 });
       } catch (err) {
         const e = classifyTwilioError(err);
         if (e.httpStatus === 401 || e.httpStatus === 403) {
@@ -91,9 +95,17 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
       try {
         // Newest first, filtered by recipient and sender only: Twilio's DateSent filter would miss a message that
         // is still queued (date_sent is null until it leaves). Match the exact body and the creation time ourselves.
-        const recent = await client.messages.list({ to: msg.to, from: opts.from, limit: 50, pageSize: 50 });
+        const recent = await client.messages.list({
+          to: msg.to,
+          ...(viaService ? {} : { from: opts.from }),
+          limit: 50,
+          pageSize: 50,
+        });
         const hit = recent.find(
-          (m) => m.body === msg.body && (!m.dateCreated || m.dateCreated.getTime() >= since.getTime()),
+          (m) =>
+            m.body === msg.body &&
+            (!viaService || m.messagingServiceSid === opts.from) &&
+            (!m.dateCreated || m.dateCreated.getTime() >= since.getTime()),
         );
         return hit ? toResult(hit) : null;
       } catch (err) {

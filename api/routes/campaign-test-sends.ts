@@ -1,6 +1,6 @@
 /**
- * Test sends: a campaign's text to up to 5 numbers (the organiser, staff), rendered for a chosen guest of the
- * list or from sample variables. Each is one `messageWorkflow` under the key `campaign:<id>:test:<test send id>`,
+ * Test sends: a campaign's text (of a chosen A/B variant, default the first) to up to 5 numbers (the organiser,
+ * staff), rendered for a chosen guest of the list or from sample variables. Each is one `messageWorkflow` under the key `campaign:<id>:test:<test send id>`,
  * kind `campaign_test`, purpose transactional (the numbers asked for it; a suppressed number is still never
  * texted), without `campaign_id`: never counted in the campaign's figures, never a guest's state.
  */
@@ -16,6 +16,7 @@ import {
   previewFor,
   TemplateError,
 } from '../../workflows/guest-campaign/template.js';
+import { MAX_VARIANTS } from '../../workflows/guest-campaign/variants.js';
 import { zoneFromNumber } from '../../workflows/guest-campaign/zones.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { AppDeps } from '../deps.js';
@@ -36,6 +37,16 @@ const CreateTestSend = z
       .refine((a) => new Set(a).size === a.length, 'each number once'),
     guestId: uuid("a guest id on this campaign's list").optional(),
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(500)).optional(),
+    variant: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_VARIANTS - 1)
+      .optional()
+      .openapi({
+        description:
+          "Which A/B variant's text to send (0-based index into the campaign's variants; default 0). A campaign without variants has only 0.",
+      }),
   })
   .refine((b) => (b.guestId === undefined) !== (b.variables === undefined), {
     message: 'give either guestId or variables',
@@ -65,7 +76,13 @@ const createRouteDef = createRoute({
   request: { params: idParam, body: jsonBody(CreateTestSend) },
   responses: {
     202: jsonResponse(
-      z.object({ testSends: z.array(TestSendJson), segments: z.number().int(), encoding: z.string() }),
+      z.object({
+        testSends: z.array(TestSendJson),
+        /** The A/B variant whose text was sent (0 for a campaign without variants). */
+        variant: z.number().int(),
+        segments: z.number().int(),
+        encoding: z.string(),
+      }),
       'Accepted: one text per number is on its way',
     ),
     ...problems(404, 422, ...BODY_PROBLEMS),
@@ -99,6 +116,16 @@ export function campaignTestSendsRouter({ db, temporal, logger }: AppDeps) {
     .openapi(createRouteDef, async (c) => {
       const campaign = await requireCampaign(c.req.valid('param').id);
       const input = c.req.valid('json');
+      const variant = input.variant ?? 0;
+      const templates = campaign.variants?.map((v) => v.template) ?? [campaign.template];
+      const template = templates[variant];
+      if (template === undefined)
+        throw new HttpProblem({
+          title: 'Invalid request',
+          status: 400,
+          detail: `variant: this campaign has ${templates.length === 1 ? 'no variants (only 0)' : `variants 0 to ${templates.length - 1}`}`,
+          errors: [{ field: 'variant', message: `must be from 0 to ${templates.length - 1}` }],
+        });
       let vars = input.variables ?? {};
       if (input.guestId) {
         const [guest] = await db
@@ -115,7 +142,7 @@ export function campaignTestSendsRouter({ db, temporal, logger }: AppDeps) {
       }
       let preview;
       try {
-        preview = previewFor(parseTemplate(campaign.template), vars, campaign.brand, campaign.segmentBudget);
+        preview = previewFor(parseTemplate(template), vars, campaign.brand, campaign.segmentBudget);
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         const field = input.guestId ? 'guestId' : err.field;
@@ -162,7 +189,7 @@ export function campaignTestSendsRouter({ db, temporal, logger }: AppDeps) {
           staticSummary: `Campaign test send (${campaign.id})`,
         });
       }
-      logger.info({ campaignId: campaign.id, numbers: rows.length }, 'campaign test sends started');
+      logger.info({ campaignId: campaign.id, numbers: rows.length, variant }, 'campaign test sends started');
       return c.json(
         {
           testSends: rows.map((r) => ({
@@ -173,6 +200,7 @@ export function campaignTestSendsRouter({ db, temporal, logger }: AppDeps) {
             createdAt: r.createdAt.toISOString(),
             messageStatus: null,
           })),
+          variant,
           segments: preview.segments.segments,
           encoding: preview.segments.encoding,
         },

@@ -46,6 +46,7 @@ import {
   RECIPIENT_STATES,
 } from '../../workflows/guest-campaign/values.js';
 import { CAMPAIGN_ID_SA } from '../../workflows/guest-campaign/search-attributes.js';
+import { CAMPAIGN_SENDERS } from '../../workflows/guest-campaign/delivery.js';
 import {
   MAX_VARIANTS,
   MIN_VARIANTS,
@@ -208,6 +209,8 @@ const RecipientJson = z
     /** The text's provider status (queued, sent, delivered, undelivered, failed…), moved forward only by status callbacks. */
     messageStatus: z.string().nullable(),
     errorCode: z.number().int().nullable(),
+    /** The sender of the guest's current text: `secondary` after a 30003/30007 failure with TWILIO_SECONDARY_FROM set. */
+    sender: z.enum(CAMPAIGN_SENDERS),
     updatedAt: z.string(),
   })
   .openapi('CampaignRecipient');
@@ -797,6 +800,7 @@ export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
             variant: r.variant,
             messageStatus,
             errorCode,
+            sender: r.sender,
             updatedAt: r.updatedAt.toISOString(),
           })),
           nextAfter: rows.length === q.limit ? rows.at(-1)!.r.guestId : null,

@@ -1,12 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import twilio from 'twilio';
+import { applyCampaignDeliveryFailure, campaignMessageOf } from '../../db/campaigns.js';
 import { sanitizeText } from '../../db/inbound.js';
 import { applyStatusReport } from '../../db/status.js';
 import type { AppDeps } from '../deps.js';
 import { ingestInbound, routeInbound } from '../inbound.js';
 import { createRouter, problems } from '../openapi.js';
 import { problem } from '../problem.js';
+import { deliveryRetrySignal, type GuestCampaignInput } from '../../workflows/guest-campaign/definitions.js';
+import { CAMPAIGN_ID_SA } from '../../workflows/guest-campaign/search-attributes.js';
+import { guestCampaignWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { GUEST_CAMPAIGN_WORKFLOW_TYPE } from './campaigns.js';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const FORM = 'application/x-www-form-urlencoded';
@@ -113,7 +118,7 @@ export function webhooksRouter({ db, temporal, config, logger, metrics }: AppDep
     },
   });
 
-  return createRouter()
+  const router = createRouter()
     .openapi(smsRoute, async (c) => {
       const f = c.req.valid('form');
       const { row, duplicate, throttled } = await ingestInbound(
@@ -153,7 +158,36 @@ export function webhooksRouter({ db, temporal, config, logger, metrics }: AppDep
         errorCode: f.ErrorCode ?? null,
       });
       logger.info({ outboxId, status: f.MessageStatus, errorCode: f.ErrorCode, outcome }, 'status callback');
+      if (outcome !== 'unknown_message' && ['undelivered', 'failed'].includes(f.MessageStatus.toLowerCase()))
+        await campaignDeliveryFailure(outboxId, sanitizeText(f.MessageSid));
       // 204 for every well-formed report, known or not: a non-2xx would only make Twilio retry.
       return c.body(null, 204);
     });
+
+  /**
+   * Guest campaigns: a delivery failure marks the guest (`undelivered:<code>`) or, with a second sender, puts the
+   * guest back for it (committed first) and signals the campaign's workflow — starting a `deliveryRetry` run if
+   * the campaign's last run has ended. A report repeated (or a signal lost) re-applies the same decision.
+   */
+  async function campaignDeliveryFailure(outboxId: number | null, sid: string) {
+    const messageId = await campaignMessageOf(db, { sid, outboxId });
+    if (messageId === null) return;
+    const applied = await applyCampaignDeliveryFailure(db, messageId, {
+      secondaryConfigured: Boolean(config.twilio?.secondaryFrom),
+    });
+    if (!applied) return;
+    logger.info({ campaignId: applied.campaignId, action: applied.action }, 'campaign delivery failure');
+    if (applied.action !== 'retry') return;
+    const args: [GuestCampaignInput] = [{ campaignId: applied.campaignId, deliveryRetry: true }];
+    await temporal.workflow.signalWithStart(GUEST_CAMPAIGN_WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: guestCampaignWorkflowId(applied.campaignId),
+      args,
+      signal: deliveryRetrySignal,
+      signalArgs: [],
+      typedSearchAttributes: [{ key: CAMPAIGN_ID_SA, value: applied.campaignId }],
+      staticSummary: `Guest campaign ${applied.campaignId}: second sender`,
+    });
+  }
+  return router;
 }

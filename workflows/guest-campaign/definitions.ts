@@ -2,7 +2,7 @@
  * The guest campaign workflow's updates, query and payload types. Side-effect free: the API imports this file.
  * It also handles the conversation signals (`reply`, `consent`) of `workflows/lib/conversation.ts`.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LocalSchedule } from './schedule.js';
 import type { CampaignStatus } from './values.js';
 
@@ -47,6 +47,13 @@ export const cancelUpdate = defineUpdate<CampaignProgress>('cancel');
 /** The campaign's rate while it runs, without a restart: the next text is paced by it. */
 export const setRateUpdate = defineUpdate<CampaignProgress, [{ mps: number }]>('setRate');
 
+/**
+ * A delivery failure put a guest back for the second sender (db/campaigns.ts `applyCampaignDeliveryFailure`,
+ * already committed): look for due guests again before completing. Sent with signal-with-start, so a campaign
+ * whose run had ended gets a `deliveryRetry` run.
+ */
+export const deliveryRetrySignal = defineSignal('deliveryRetry');
+
 export interface GuestCampaignInput {
   campaignId: string;
   /** Start at this instant (epoch ms); absent or past = now. */
@@ -69,6 +76,11 @@ export interface GuestCampaignInput {
   roundsPerRun?: number;
   /** "Send again to those not delivered": this run re-texts only guests whose text failed or was undelivered. */
   resendRound?: number;
+  /**
+   * Started by a delivery failure after the last run ended: sends only the guests put back for the second sender
+   * (the recipients are prepared already); a cancelled campaign stays cancelled.
+   */
+  deliveryRetry?: boolean;
   /** Carried across continue-as-new. */
   carried?: {
     status: CampaignStatus;

@@ -27,6 +27,7 @@ import { invalidInput } from '../lib/failures.js';
 import {
   cancelUpdate,
   consentSignal,
+  deliveryRetrySignal,
   pauseUpdate,
   progressQuery,
   replySignal,
@@ -60,7 +61,9 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   let rateMps = input.carried ? (input.carried.rateMps ?? null) : (input.rateMps ?? null);
   const maxRateMps = input.maxRateMps ?? MAX_SENDER_MPS;
   const counts: CampaignCounts = input.carried?.counts ?? { sent: 0, skipped: {}, failed: 0, holds: 0 };
-  let prepared = input.carried?.prepared ?? false;
+  let prepared = input.carried?.prepared ?? input.deliveryRetry ?? false;
+  /** A delivery failure put a guest back (second sender) since the last look for due guests. */
+  let retryDue = false;
   let inFlightBatches = 0;
   /** Send rounds in this run (`roundsPerRun`). */
   let rounds = 0;
@@ -106,6 +109,7 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   // bookkeeping here; replies (RSVPs) are not stored yet.
   setHandler(replySignal, () => undefined);
   setHandler(consentSignal, () => undefined);
+  setHandler(deliveryRetrySignal, () => void (retryDue = true));
   setHandler(
     pauseUpdate,
     async () => {
@@ -164,7 +168,13 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   );
 
   publish();
-  if (!input.carried) await db.setCampaignStatus({ campaignId, status });
+  if (input.deliveryRetry && !input.carried) {
+    const now = await db.reopenCampaignForRetry({ campaignId });
+    if (now !== 'running') {
+      if (now) status = now;
+      return progress();
+    }
+  } else if (!input.carried) await db.setCampaignStatus({ campaignId, status });
   if (local) {
     // Every guest's own send time (held until it); the campaign is `scheduled` until the first one is due.
     const placed = await db.scheduleLocalSends({ campaignId, schedule: local, nowMs: Date.now() });
@@ -214,7 +224,20 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
     });
     if (guestIds.length === 0) {
       if (nextHoldEndMs === null) {
-        if (status === 'running') await setStatus('completed');
+        // A guest put back for the second sender since that look: look again rather than complete.
+        if (retryDue) {
+          retryDue = false;
+          continue;
+        }
+        if (status === 'running') {
+          await setStatus('completed');
+          // Put back while completing (the signal came with the activity's result): running again.
+          if (retryDue) {
+            retryDue = false;
+            await setStatus('running');
+            continue;
+          }
+        }
         break;
       }
       // Everyone left is held (quiet hours, caps): sleep until the first hold ends, awake for pause/cancel.
