@@ -114,3 +114,8 @@ export const leaderboardQuery = defineQuery<LeaderboardRow[]>('leaderboard');
 export const raiseKUpdate = defineUpdate<{ k: number }, [{ k: number }]>('raiseK');
 /** The largest k a challenge may ask for. */
 export const MAX_K = 30;
+/**
+ * A member's answer split from a reply to their own text (the question rode on their check-in): counted like
+ * an API answer, once per `key` (`sms:<inbound id>`); the member workflow has answered the text.
+ */
+export const crewAnswerSignal = defineSignal<[PulseAnswerInput & { key: string }]>('crewAnswer');
