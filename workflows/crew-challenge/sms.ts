@@ -126,7 +126,8 @@ export function takeReply(s: ChallengeState): InboundReply | undefined {
 // The challenge no longer texts its question itself: it tells each current member's workflow which days it asks
 // about (`crewQuestions`, once when the member is in and the challenge active, once more when they leave or it
 // ends); the member workflow puts it on its own check-in prompt, or on one crew text a day, and signals back the
-// member's answer (`crewAnswer`, keyed by the inbound id).
+// member's answer (`crewAnswer`, keyed by the inbound id). A member whose workflow cannot be reached (none
+// running) is asked by the challenge itself, as before (`selfAsked`).
 
 /** A member's answer as their member workflow split it from a reply. */
 export type RiddenAnswer = PulseAnswerInput & { key: string };
@@ -134,13 +135,15 @@ export type RiddenAnswer = PulseAnswerInput & { key: string };
 export interface RiddenState {
   /** memberId → their member workflow was told of the question (true) or that it ended (false). */
   enrolled: Record<string, boolean>;
+  /** Members whose member workflow could not be reached: the challenge asks them itself (as before). */
+  selfAsked: Record<string, true>;
   pending: RiddenAnswer[];
   /** `<key>|<memberId>` of answers handled lately (a signal redelivered after a retry counts once). */
   keys: string[];
 }
 
 export function riddenState(s: ChallengeState): RiddenState {
-  s.ridden ??= { enrolled: {}, pending: [], keys: [] };
+  s.ridden ??= { enrolled: {}, selfAsked: {}, pending: [], keys: [] };
   return s.ridden;
 }
 
@@ -181,4 +184,9 @@ export function takeRiddenAnswer(s: ChallengeState): RiddenAnswer | undefined {
   const a = r.pending.shift();
   if (a) r.keys = [...r.keys, answerKey(a)].slice(-RECENT_KEPT * 4);
   return a;
+}
+
+/** The asks the challenge still sends itself: all of them in runs before the question rode, else the self-asked. */
+export function ownAsks(s: ChallengeState, asks: Ask[], rides: boolean): Ask[] {
+  return rides ? asks.filter((a) => riddenState(s).selfAsked[a.memberId]) : asks;
 }

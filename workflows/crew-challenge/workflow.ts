@@ -69,6 +69,7 @@ import {
   enrolmentChanges,
   markAsked,
   nextAsks,
+  ownAsks,
   queueReply,
   queueRiddenAnswer,
   riddenState,
@@ -237,7 +238,7 @@ export async function crewChallengeWorkflow(
     if (state.cancelRequested) return cancel(state.cancelRequested);
     await sendOwedTexts();
     if (rides && ((await tellMembers(false)) || (await handleRiddenAnswers()))) continue;
-    const asks = bySms && !rides ? nextAsks(state, input, now()) : [];
+    const asks = bySms ? ownAsks(state, nextAsks(state, input, now()), rides) : [];
     if (bySms && (await handleReplies())) continue;
     if (asks.length > 0 && asks[0]!.atMs <= now()) {
       await ask(asks.filter((a) => a.atMs <= now()));
@@ -439,7 +440,11 @@ export async function crewChallengeWorkflow(
           ...(!enrol && { ended: true }),
         });
       } catch {
-        log.warn('member workflow not reachable for the crew question', { challengeId, memberId });
+        log.warn('member workflow not reachable: the challenge asks the member itself', {
+          challengeId,
+          memberId,
+        });
+        if (enrol) r.selfAsked[memberId] = true;
       }
     }
     return changes.length > 0;
