@@ -137,8 +137,8 @@ export function splitCrewReply(
   const letters = LETTERS.slice(0, ask.challengeIds.length);
   const overrides = new Map<number, { done: boolean; energy: number | null }>();
   const re = new RegExp(
-    `(^|[\\s,;.])([${letters}${letters.toLowerCase()}])\\s*[:=]?\\s*(yes|no|y|n)(?:\\s*([1-5]))?(?![\\p{L}\\p{N}])`,
-    'gu',
+    `(^|[\\s,;.])([${letters}])\\s*[:=]?\\s*(yes|no|y|n)(?:\\s*([1-5]))?(?![\\p{L}\\p{N}])`,
+    'giu',
   );
   const rest = body
     .replace(re, (_m, pre: string, letter: string, yn: string, energy: string | undefined) => {
@@ -148,6 +148,7 @@ export function splitCrewReply(
       });
       return pre;
     })
+    .replace(/^[\s\p{P}]+$/u, '')
     .trim();
   const overall = rest ? parseCrewAnswer(rest) : null;
   const today = localDate(nowMs, s.timezone);

@@ -101,6 +101,8 @@ export function promptWithCrewsText(
     const text = `${base} It counts for ${crewList(crewTitles, max)} too (if not, add ${hint}).`;
     if (fits(text)) return text;
   }
+  // Titles left out. The one text of the day may then take a third segment (only when the goals' titles
+  // already force UCS-2 and fill the prompt): the crews' question is never dropped.
   const n = crewTitles.length;
   return `${base} It counts for your crew${n === 1 ? '' : `s A-${letter(n - 1)}`} too (if not, add ${hint}).`;
 }
