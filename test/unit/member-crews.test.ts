@@ -31,8 +31,20 @@ function member(over: Partial<MemberState> = {}): MemberState {
   const s = initialState({ memberId: 'm', timezone: NY, checkInTime: '20:00' }, NOW);
   return Object.assign(s, over);
 }
-const walk = { challengeId: 'c-walk', title: 'Walk 10 min', startDate: '2030-03-04', days: 3, promptTime: '19:00' };
-const read = { challengeId: 'c-read', title: 'Read 20 pages', startDate: '2030-03-05', days: 5, promptTime: '18:00' };
+const walk = {
+  challengeId: 'c-walk',
+  title: 'Walk 10 min',
+  startDate: '2030-03-04',
+  days: 3,
+  promptTime: '19:00',
+};
+const read = {
+  challengeId: 'c-read',
+  title: 'Read 20 pages',
+  startDate: '2030-03-05',
+  days: 5,
+  promptTime: '18:00',
+};
 
 describe('crews due and the crew-only text', () => {
   it('lists the crews whose days include the local date, in a stable order; a leave removes one', () => {
@@ -60,10 +72,16 @@ describe('crews due and the crew-only text', () => {
     applyCrewQuestions(s, walk);
     applyCrewQuestions(s, read);
     // 4 March: only walk, 19:00 EST = 00:00Z next day.
-    expect(nextCrewOnlyAsk(s, NOW)).toEqual({ atMs: Date.parse('2030-03-05T00:00:00Z'), localDate: '2030-03-04' });
+    expect(nextCrewOnlyAsk(s, NOW)).toEqual({
+      atMs: Date.parse('2030-03-05T00:00:00Z'),
+      localDate: '2030-03-04',
+    });
     markCrewsAsked(s, '2030-03-04', ['c-walk']);
     // 5 March: both crews, at the earlier one's 18:00 EST.
-    expect(nextCrewOnlyAsk(s, NOW)).toEqual({ atMs: Date.parse('2030-03-05T23:00:00Z'), localDate: '2030-03-05' });
+    expect(nextCrewOnlyAsk(s, NOW)).toEqual({
+      atMs: Date.parse('2030-03-05T23:00:00Z'),
+      localDate: '2030-03-05',
+    });
     markCrewsAsked(s, '2030-03-05', ['c-read', 'c-walk']);
     // 6 March: not paused any more: the check-in carries them; none until the crews end.
     expect(nextCrewOnlyAsk(s, Date.parse('2030-03-06T01:00:00Z'))).toBeNull();
@@ -94,7 +112,9 @@ describe('crews due and the crew-only text', () => {
         fc.option(fc.integer({ min: 0, max: 8 })),
         (crews, pausedThrough) => {
           const s = member(
-            pausedThrough === null ? {} : { pausedUntil: `2030-03-${String(4 + pausedThrough).padStart(2, '0')}` },
+            pausedThrough === null
+              ? {}
+              : { pausedUntil: `2030-03-${String(4 + pausedThrough).padStart(2, '0')}` },
           );
           crews.forEach((c, i) =>
             applyCrewQuestions(s, {
@@ -137,8 +157,20 @@ describe('splitCrewReply: one reply, split back to each crew', () => {
     expect(splitCrewReply(asked(), 'Y 4 walked with Sam', at)).toEqual({
       rest: 'Y 4 walked with Sam',
       answers: [
-        { challengeId: 'c-read', localDate: '2030-03-05', done: true, energy: 4, reflection: 'walked with Sam' },
-        { challengeId: 'c-walk', localDate: '2030-03-05', done: true, energy: 4, reflection: 'walked with Sam' },
+        {
+          challengeId: 'c-read',
+          localDate: '2030-03-05',
+          done: true,
+          energy: 4,
+          reflection: 'walked with Sam',
+        },
+        {
+          challengeId: 'c-walk',
+          localDate: '2030-03-05',
+          done: true,
+          energy: 4,
+          reflection: 'walked with Sam',
+        },
       ],
     });
   });
@@ -173,6 +205,19 @@ describe('splitCrewReply: one reply, split back to each crew', () => {
     expect(splitCrewReply(asked(), 'yesterday Y', morning).answers).toHaveLength(2);
     expect(splitCrewReply(asked(), 'yesterday Y', at).answers).toEqual([]); // asked today, not yesterday
     expect(splitCrewReply(asked(), 'Y', Date.parse('2030-03-07T13:00:00Z')).answers).toEqual([]); // too old
+    // Today's text went out (only the walk crew today): "yesterday Y" still answers yesterday's two crews.
+    const s = asked();
+    markCrewsAsked(s, '2030-03-06', ['c-walk']);
+    const evening = Date.parse('2030-03-07T01:10:00Z'); // 20:10 EST on 6 March
+    expect(
+      splitCrewReply(s, 'yesterday Y', evening).answers.map((a) => [a.challengeId, a.localDate]),
+    ).toEqual([
+      ['c-read', '2030-03-05'],
+      ['c-walk', '2030-03-05'],
+    ]);
+    expect(splitCrewReply(s, 'Y', evening).answers.map((a) => [a.challengeId, a.localDate])).toEqual([
+      ['c-walk', '2030-03-06'],
+    ]);
   });
 
   it('no crew asked, or not an answer: nothing for the crews', () => {
@@ -183,20 +228,28 @@ describe('splitCrewReply: one reply, split back to each crew', () => {
 });
 
 describe('texts with crews fit their budget', () => {
-  const title = fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('Walk 10 min 🚶', 'Lesen – 20 Seiten'));
+  const title = fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.constantFrom('Walk 10 min 🚶', 'Lesen – 20 Seiten'),
+  );
   const goals = fc.array(fc.string({ minLength: 1, maxLength: 80 }), { maxLength: 3 });
 
   it('the check-in with the crews riding on it, the crew-only text and the crew ack', () => {
     fc.assert(
       fc.property(goals, fc.array(title, { minLength: 1, maxLength: 3 }), (goalTitles, crews) => {
-        const due = goalTitles.length === 0 ? [{ id: 0, title: '' }] : goalTitles.map((t, i) => ({ id: i + 1, title: t }));
+        const due =
+          goalTitles.length === 0
+            ? [{ id: 0, title: '' }]
+            : goalTitles.map((t, i) => ({ id: i + 1, title: t }));
         const base = promptText(due);
         if (countSegments(base).segments > MEMBER_TEXT_SEGMENTS) return; // the prompt alone is over (not ours)
         const text = promptWithCrewsText(due, crews);
         expect(text.startsWith(base)).toBe(true);
         // Two segments; a third only when the prompt alone is already a full UCS-2 message.
         const ucs2Full = countSegments(base).encoding === 'UCS-2' && countSegments(base).units > 100;
-        expect(countSegments(text).segments, text).toBeLessThanOrEqual(MEMBER_TEXT_SEGMENTS + (ucs2Full ? 1 : 0));
+        expect(countSegments(text).segments, text).toBeLessThanOrEqual(
+          MEMBER_TEXT_SEGMENTS + (ucs2Full ? 1 : 0),
+        );
         expect(countSegments(crewOnlyText(crews)).segments).toBeLessThanOrEqual(MEMBER_TEXT_SEGMENTS);
         const ack = crewAckText(crews.map((t, i) => ({ title: t, done: i % 2 === 0 })));
         expect(countSegments(ack).segments).toBeLessThanOrEqual(MEMBER_TEXT_SEGMENTS);

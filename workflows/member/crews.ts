@@ -15,7 +15,14 @@
  *   Every crew listed takes the answer's Y/N, energy and note; an override ("Y B N") changes one crew only.
  *   A reply with overrides only ("A Y B N") answers the crews and leaves the check-in open.
  */
-import { addDays, localDate, nextAllowedInstant, parseHHMM, startOfNextLocalDay, zonedTimeToUtc } from '../lib/time.js';
+import {
+  addDays,
+  localDate,
+  nextAllowedInstant,
+  parseHHMM,
+  startOfNextLocalDay,
+  zonedTimeToUtc,
+} from '../lib/time.js';
 import { parseCrewAnswer } from '../crew-challenge/answers.js';
 import type { CrewQuestions } from './definitions.js';
 import { dueOn } from './goals.js';
@@ -36,12 +43,15 @@ export interface MemberCrewState {
   crews: Record<string, Omit<CrewQuestions, 'challengeId' | 'ended'>>;
   /** The last local date crews were asked about (with the check-in or on their own): at most one text a day. */
   askedDate: string | null;
-  /** The crews the last text asked about, in the order listed (A, B, …), and for which local date. */
-  lastAsk: { localDate: string; challengeIds: string[] } | null;
+  /**
+   * The last two texts' crews, in the order listed (A, B, …), and for which local date (the newest last): a
+   * reply answers the newest; "yesterday …" answers yesterday's even after today's question went out.
+   */
+  recentAsks: Array<{ localDate: string; challengeIds: string[] }>;
 }
 
 export function crewState(s: MemberState): MemberCrewState {
-  s.crew ??= { crews: {}, askedDate: null, lastAsk: null };
+  s.crew ??= { crews: {}, askedDate: null, recentAsks: [] };
   return s.crew;
 }
 
@@ -49,7 +59,13 @@ export function crewState(s: MemberState): MemberCrewState {
 export function applyCrewQuestions(s: MemberState, q: CrewQuestions): void {
   const c = crewState(s);
   if (q.ended) delete c.crews[q.challengeId];
-  else c.crews[q.challengeId] = { title: q.title, startDate: q.startDate, days: q.days, promptTime: q.promptTime };
+  else
+    c.crews[q.challengeId] = {
+      title: q.title,
+      startDate: q.startDate,
+      days: q.days,
+      promptTime: q.promptTime,
+    };
 }
 
 /** The crews asking about local `day`, in a stable order (by challenge id), at most MAX_CREWS_PER_TEXT. */
@@ -106,7 +122,9 @@ export function nextCrewOnlyAsk(s: MemberState, fromMs: number): { atMs: number;
 export function markCrewsAsked(s: MemberState, day: string, challengeIds: string[]): void {
   const c = crewState(s);
   c.askedDate = day;
-  if (challengeIds.length > 0) c.lastAsk = { localDate: day, challengeIds };
+  c.recentAsks = [...c.recentAsks.filter((a) => a.localDate !== day), { localDate: day, challengeIds }].slice(
+    -2,
+  );
 }
 
 /** The titles of the crews listed, in order (for the texts). */
@@ -132,8 +150,10 @@ export function splitCrewReply(
   body: string,
   nowMs: number,
 ): { answers: CrewAnswerOut[]; rest: string } {
-  const ask = s.crew?.lastAsk;
-  if (!ask) return { answers: [], rest: body };
+  const asks = s.crew?.recentAsks ?? [];
+  if (asks.length === 0) return { answers: [], rest: body };
+  // The letters follow the newest text (a "yesterday" reply after today's text names today's letters too).
+  const ask = asks.at(-1)!;
   const letters = LETTERS.slice(0, ask.challengeIds.length);
   const overrides = new Map<number, { done: boolean; energy: number | null }>();
   const re = new RegExp(
@@ -154,15 +174,16 @@ export function splitCrewReply(
   const today = localDate(nowMs, s.timezone);
   const yesterday = addDays(today, -1);
   const forYesterday = overall?.ok === true && overall.forYesterday;
-  if (forYesterday ? ask.localDate !== yesterday : ask.localDate < yesterday) return { answers: [], rest: body };
+  const answered = forYesterday ? asks.find((a) => a.localDate === yesterday) : ask;
+  if (!answered || answered.localDate < yesterday) return { answers: [], rest: body };
   const answers: CrewAnswerOut[] = [];
-  ask.challengeIds.forEach((challengeId, i) => {
-    const o = overrides.get(i);
-    if (o) answers.push({ challengeId, localDate: ask.localDate, ...o, reflection: null });
+  answered.challengeIds.forEach((challengeId, i) => {
+    const o = forYesterday ? undefined : overrides.get(i);
+    if (o) answers.push({ challengeId, localDate: answered.localDate, ...o, reflection: null });
     else if (overall?.ok)
       answers.push({
         challengeId,
-        localDate: ask.localDate,
+        localDate: answered.localDate,
         done: overall.done,
         energy: overall.energy,
         reflection: overall.reflection,

@@ -103,7 +103,10 @@ import { MEMBER_DEFAULTS } from './values.js';
 import { replyTraces } from '../lib/trace-context.js';
 
 /** The earlier of two wakes (the first when both fall at the same instant). */
-function soonest<A extends { atMs: number }, B extends { atMs: number }>(a: A | null, b: B | null): A | B | null {
+function soonest<A extends { atMs: number }, B extends { atMs: number }>(
+  a: A | null,
+  b: B | null,
+): A | B | null {
   return a && b ? (b.atMs < a.atMs ? b : a) : (a ?? b);
 }
 
@@ -314,7 +317,10 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   async function handleReply(inbound: InboundReply): Promise<void> {
     markHandled(state, inbound.inboundId);
     // The crews' part of the reply goes to each crew first; the rest is the member's own check-in reply.
-    const split = state.crew?.lastAsk && state.status === 'active' ? splitCrewReply(state, inbound.body, now()) : null;
+    const split =
+      state.crew?.recentAsks.length && state.status === 'active'
+        ? splitCrewReply(state, inbound.body, now())
+        : null;
     const crewAnswers = split?.answers ?? [];
     if (crewAnswers.length > 0) await fx.tellCrews(inbound, crewAnswers);
     const r = crewAnswers.length > 0 ? { ...inbound, body: split!.rest } : inbound;
@@ -391,8 +397,15 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   }
 
   function ackCrews(r: InboundReply, answers: readonly CrewAnswerOut[]): Promise<void> {
-    const titles = crewTitles(state, answers.map((a) => a.challengeId));
-    return fx.answer(r, 'crew_ack', crewAckText(answers.map((a, i) => ({ title: titles[i]!, done: a.done }))));
+    const titles = crewTitles(
+      state,
+      answers.map((a) => a.challengeId),
+    );
+    return fx.answer(
+      r,
+      'crew_ack',
+      crewAckText(answers.map((a, i) => ({ title: titles[i]!, done: a.done }))),
+    );
   }
 
   function rearmPrompt(): void {
