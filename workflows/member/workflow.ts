@@ -251,7 +251,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     promptsThisRun++;
     // The crews due today ride on the check-in (one text a day); none when they were asked already today.
     const crews = state.crew && state.crew.askedDate !== day ? crewsDueOn(state, day) : [];
-    if (state.crew) markCrewsAsked(state, day, crews);
+    if (state.crew && state.crew.askedDate !== day) markCrewsAsked(state, day, crews);
     await fx.send(`checkin:${day}`, 'checkin_prompt', promptWithCrewsText(due, crewTitles(state, crews)), {
       expectReply: { accepts: 'checkin_reply', untilMs: deadlineMs },
     });
