@@ -102,7 +102,7 @@ export function promptWithCrewsText(
     if (fits(text)) return text;
   }
   // Titles left out. The one text of the day may then take a third segment (only when the goals' titles
-  // already force UCS-2 and fill the prompt): the crews' question is never dropped.
+  // already make the prompt UCS-2): the crews' question is never dropped.
   const n = crewTitles.length;
   return `${base} It counts for your crew${n === 1 ? '' : `s A-${letter(n - 1)}`} too (if not, add ${hint}).`;
 }
