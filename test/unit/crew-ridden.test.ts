@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CrewChallengeInput } from '../../workflows/crew-challenge/definitions.js';
 import {
+  asksItself,
   enrolmentChanges,
-  ownAsks,
+  nextAsks,
   queueRiddenAnswer,
   riddenState,
   takeRiddenAnswer,
-  type Ask,
 } from '../../workflows/crew-challenge/sms.js';
 import { initialState } from '../../workflows/crew-challenge/state.js';
 
@@ -50,11 +50,14 @@ describe('telling member workflows', () => {
 
   it('asks itself only the members whose workflow could not be reached (all of them in runs from before)', () => {
     const s = initialState(input, 0);
-    const asks: Ask[] = ['a', 'b'].map((memberId) => ({ memberId, day: 0, atMs: 1, untilMs: 2 }));
-    expect(ownAsks(s, asks, false)).toEqual(asks);
-    expect(ownAsks(s, asks, true)).toEqual([]);
+    s.status = 'active';
+    const now = Date.parse('2027-03-01T10:00:00Z');
+    const askedOf = (rides: boolean) =>
+      nextAsks(s, input, now, (id) => asksItself(s, id, rides)).map((a) => a.memberId);
+    expect(askedOf(false)).toEqual(['a', 'b', 'c']);
+    expect(askedOf(true)).toEqual([]);
     riddenState(s).selfAsked.b = true;
-    expect(ownAsks(s, asks, true).map((a) => a.memberId)).toEqual(['b']);
+    expect(askedOf(true)).toEqual(['b']);
   });
 });
 

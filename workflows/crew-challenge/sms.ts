@@ -56,11 +56,13 @@ export function nextAsks(
   s: ChallengeState,
   input: Pick<CrewChallengeInput, 'days' | 'promptTime'>,
   nowMs: number,
+  only: (memberId: string) => boolean = () => true,
 ): Ask[] {
   if (s.status !== 'active') return [];
   const sms = smsState(s);
   const asks: Ask[] = [];
   for (const m of currentMembers(s)) {
+    if (!only(m.memberId)) continue;
     let day = sms.asked[m.memberId] ?? 0;
     while (
       day < input.days &&
@@ -186,7 +188,10 @@ export function takeRiddenAnswer(s: ChallengeState): RiddenAnswer | undefined {
   return a;
 }
 
-/** The asks the challenge still sends itself: all of them in runs before the question rode, else the self-asked. */
-export function ownAsks(s: ChallengeState, asks: Ask[], rides: boolean): Ask[] {
-  return rides ? asks.filter((a) => riddenState(s).selfAsked[a.memberId]) : asks;
+/**
+ * Whether the challenge still asks a member itself: everyone in runs from before the question rode, else only
+ * those whose member workflow could not be reached.
+ */
+export function asksItself(s: ChallengeState, memberId: string, rides: boolean): boolean {
+  return !rides || riddenState(s).selfAsked[memberId] === true;
 }

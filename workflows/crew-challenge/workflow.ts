@@ -64,12 +64,12 @@ import { DB_WRITE } from '../lib/activity-options.js';
 import {
   answerDate,
   ASK_WINDOW,
+  asksItself,
   CREW_PULSE_ACCEPTS,
   DEFAULT_PROMPT_TIME,
   enrolmentChanges,
   markAsked,
   nextAsks,
-  ownAsks,
   queueReply,
   queueRiddenAnswer,
   riddenState,
@@ -238,7 +238,7 @@ export async function crewChallengeWorkflow(
     if (state.cancelRequested) return cancel(state.cancelRequested);
     await sendOwedTexts();
     if (rides && ((await tellMembers(false)) || (await handleRiddenAnswers()))) continue;
-    const asks = bySms ? ownAsks(state, nextAsks(state, input, now()), rides) : [];
+    const asks = bySms ? nextAsks(state, input, now(), (id) => asksItself(state, id, rides)) : [];
     if (bySms && (await handleReplies())) continue;
     if (asks.length > 0 && asks[0]!.atMs <= now()) {
       await ask(asks.filter((a) => a.atMs <= now()));
