@@ -264,7 +264,9 @@ describe('a 30-day crew challenge: one text per member per day', () => {
     await skipTo(t.env, LEAVE.at);
     await walk.signal(leaveChallengeSignal, { memberId: LEAVE.memberId });
 
-    const [walkEnd, readEnd] = await Promise.all([walk.result(), read.result()]);
+    // One result at a time: each result() call unlocks and re-locks the server's time skipping.
+    const readEnd = await read.result();
+    const walkEnd = await walk.result();
 
     // ---- one question text per member per local day, exactly as expected, at the expected instant ----------
     for (const m of members) {
