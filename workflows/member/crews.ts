@@ -30,7 +30,7 @@ import { activeGoals, isPausedOn, type MemberState } from './state.js';
 
 /** The crew-only text goes out only inside this local window (the member did not choose its time). */
 export const CREW_ASK_WINDOW = { start: '08:00', end: '21:00' } as const;
-/** At most this many crews are listed in one text (more are asked on their own by the next day's text). */
+/** At most this many crews are listed in one text: the first by challenge id (a 4th crew of a member is not asked by SMS). */
 export const MAX_CREWS_PER_TEXT = 3;
 /** The conversation expectation of a crew-only text (the reply still comes to the member workflow). */
 export const CREW_ONLY_ACCEPTS = 'crew_pulse';
