@@ -95,7 +95,7 @@ function walkAnswer(memberId: string, d: number): { done: boolean; energy: numbe
   if (memberId === 'm8' && d < 10) return null; // joined on day 10 (not asked that day)
   if (memberId === 'm6' && d >= 19) return null; // left on day 20 before being asked
   if (memberId === 'm3' && d === 12) return { done: true, energy: null }; // the late "yesterday Y"
-  const reply = script(memberId, addDays(START, d))[0];
+  const reply = script(memberId, addDays(START, d)).at(-1); // m3's "Y 4" after its "yesterday Y"
   if (!reply) return null;
   return { done: reply.startsWith('Y'), energy: Number(reply.split(' ')[1]) };
 }
