@@ -127,3 +127,9 @@ export interface MemberChallengeData {
   contributions: { total: number; count: number } | null;
 }
 export const memberDataQuery = defineQuery<MemberChallengeData | null, [string]>('memberData');
+
+/**
+ * A member's answer split from a reply to their own text (the question rode on their check-in): counted like
+ * an API answer, once per `key` (`sms:<inbound id>`); the member workflow has answered the text.
+ */
+export const crewAnswerSignal = defineSignal<[PulseAnswerInput & { key: string }]>('crewAnswer');

@@ -6,7 +6,7 @@
  */
 import type { InboundReply } from '../lib/conversation.js';
 import { addDays, localDate, parseHHMM, zonedTimeToUtc } from '../lib/time.js';
-import { LATE_GRACE_MS, type CrewChallengeInput } from './definitions.js';
+import { LATE_GRACE_MS, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
 import { cellKey } from './pulse.js';
 import { dayEndMs } from './rules.js';
 import { currentMembers, type ChallengeState } from './state.js';
@@ -56,11 +56,13 @@ export function nextAsks(
   s: ChallengeState,
   input: Pick<CrewChallengeInput, 'days' | 'promptTime'>,
   nowMs: number,
+  only: (memberId: string) => boolean = () => true,
 ): Ask[] {
   if (s.status !== 'active') return [];
   const sms = smsState(s);
   const asks: Ask[] = [];
   for (const m of currentMembers(s)) {
+    if (!only(m.memberId)) continue;
     let day = sms.asked[m.memberId] ?? 0;
     while (
       day < input.days &&
@@ -119,4 +121,77 @@ export function takeReply(s: ChallengeState): InboundReply | undefined {
   const r = sms.pendingReplies.shift();
   if (r) sms.recentInboundIds = [...sms.recentInboundIds, r.inboundId].slice(-RECENT_KEPT);
   return r;
+}
+
+// ---- the question riding on the member's own texts (runs with `crew-prompt-rides-checkin`) ---------------------
+//
+// The challenge no longer texts its question itself: it tells each current member's workflow which days it asks
+// about (`crewQuestions`, once when the member is in and the challenge active, once more when they leave or it
+// ends); the member workflow puts it on its own check-in prompt, or on one crew text a day, and signals back the
+// member's answer (`crewAnswer`, keyed by the inbound id). A member whose workflow cannot be reached (none
+// running) is asked by the challenge itself, as before (`selfAsked`).
+
+/** A member's answer as their member workflow split it from a reply. */
+export type RiddenAnswer = PulseAnswerInput & { key: string };
+
+export interface RiddenState {
+  /** memberId → their member workflow was told of the question (true) or that it ended (false). */
+  enrolled: Record<string, boolean>;
+  /** Members whose member workflow could not be reached: the challenge asks them itself (as before). */
+  selfAsked: Record<string, true>;
+  pending: RiddenAnswer[];
+  /** `<key>|<memberId>` of answers handled lately (a signal redelivered after a retry counts once). */
+  keys: string[];
+}
+
+export function riddenState(s: ChallengeState): RiddenState {
+  s.ridden ??= { enrolled: {}, selfAsked: {}, pending: [], keys: [] };
+  return s.ridden;
+}
+
+/**
+ * The member workflows to tell: current members of an active challenge not yet told (enrol), and those told
+ * who left or whose challenge is over (`ending`) (end). In member id order.
+ */
+export function enrolmentChanges(
+  s: ChallengeState,
+  ending: boolean,
+): Array<{ memberId: string; enrol: boolean }> {
+  const r = riddenState(s);
+  return Object.values(s.members)
+    .map((m) => ({
+      memberId: m.memberId,
+      want: !ending && s.status === 'active' && m.leftAtMs === null,
+      has: r.enrolled[m.memberId] ?? false,
+    }))
+    .filter((x) => x.want !== x.has)
+    .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
+    .map((x) => ({ memberId: x.memberId, enrol: x.want }));
+}
+
+const answerKey = (a: Pick<RiddenAnswer, 'key' | 'memberId'>) => `${a.key}|${a.memberId}`;
+
+/** Queued once per key and member (a duplicate is dropped); false when it was one. */
+export function queueRiddenAnswer(s: ChallengeState, a: RiddenAnswer): boolean {
+  const r = riddenState(s);
+  const k = answerKey(a);
+  if (r.keys.includes(k) || r.pending.some((p) => answerKey(p) === k)) return false;
+  r.pending.push(a);
+  return true;
+}
+
+/** The next answer to count, remembered as handled. */
+export function takeRiddenAnswer(s: ChallengeState): RiddenAnswer | undefined {
+  const r = riddenState(s);
+  const a = r.pending.shift();
+  if (a) r.keys = [...r.keys, answerKey(a)].slice(-RECENT_KEPT * 4);
+  return a;
+}
+
+/**
+ * Whether the challenge still asks a member itself: everyone in runs from before the question rode, else only
+ * those whose member workflow could not be reached.
+ */
+export function asksItself(s: ChallengeState, memberId: string, rides: boolean): boolean {
+  return !rides || riddenState(s).selfAsked[memberId] === true;
 }

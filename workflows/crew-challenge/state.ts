@@ -11,7 +11,7 @@ import { goalView, initialGoalState, type GoalState } from './goal.js';
 import type { MemberTotal } from './leaderboard.js';
 import type { MilestoneRecord } from './milestones.js';
 import type { Release } from './pulse.js';
-import type { CrewSmsState } from './sms.js';
+import type { CrewSmsState, RiddenState } from './sms.js';
 
 export interface MemberEntry extends ChallengeMember {
   joinedAtMs: number;
@@ -49,6 +49,8 @@ export interface ChallengeState {
   addReplies?: { key: string; memberId: string; body: string }[];
   /** The daily question by SMS and the replies to it (sms.ts); absent in states of runs that predate it. */
   sms?: CrewSmsState;
+  /** The question riding on each member's own texts (sms.ts); absent in states of runs that predate it. */
+  ridden?: RiddenState;
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {

@@ -10,6 +10,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   patched,
   proxyActivities,
@@ -30,6 +31,7 @@ import {
   memberDataQuery,
   consentSignal,
   contributeUpdate,
+  crewAnswerSignal,
   DEFAULT_EXTEND_DAYS,
   joinChallengeSignal,
   leaderboardAliasUpdate,
@@ -63,13 +65,21 @@ import { DB_WRITE } from '../lib/activity-options.js';
 import {
   answerDate,
   ASK_WINDOW,
+  asksItself,
   CREW_PULSE_ACCEPTS,
+  DEFAULT_PROMPT_TIME,
+  enrolmentChanges,
   markAsked,
   nextAsks,
   queueReply,
+  queueRiddenAnswer,
+  riddenState,
   takeReply,
+  takeRiddenAnswer,
   type Ask,
 } from './sms.js';
+import { crewQuestionsSignal } from '../member/definitions.js';
+import { memberWorkflowId } from '../ids.js';
 import {
   currentMembers,
   initialState,
@@ -93,6 +103,11 @@ import {
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
+/**
+ * Runs with this marker do not text their question themselves: it rides on each member's own check-in prompt
+ * (or their one crew text of the day), and the member workflow signals back the answers (sms.ts, member/crews.ts).
+ */
+export const CREW_PROMPT_PATCH = 'crew-prompt-rides-checkin';
 /** Runs with this marker store counted answers' reflections (redacted, moderated, with consent). */
 export const CREW_REFLECTIONS_PATCH = 'crew-reflections';
 
@@ -112,6 +127,8 @@ export async function crewChallengeWorkflow(
   const open = () => state.status === 'gathering' || state.status === 'active';
   /** The daily question and its answers by SMS (sms.ts, answers.ts). */
   const bySms = patched(CREW_SMS_PATCH);
+  /** The question rides on the member's own texts; answers come back as `crewAnswer` signals. */
+  const rides = patched(CREW_PROMPT_PATCH);
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(challengeStateQuery, snapshot);
@@ -144,6 +161,10 @@ export async function crewChallengeWorkflow(
     if (!bySms)
       return log.info('reply not expected by a crew challenge', { challengeId, inboundId: r.inboundId });
     if (queueReply(state, r)) touch();
+  });
+  setHandler(crewAnswerSignal, (a) => {
+    if (!rides) return log.info('crew answer not expected by this run', { challengeId });
+    if (queueRiddenAnswer(state, a)) touch();
   });
   // The send gate drops texts to opted-out numbers; nothing to change here.
   setHandler(consentSignal, () => undefined);
@@ -225,7 +246,8 @@ export async function crewChallengeWorkflow(
   while (state.nextPulseDay < input.days) {
     if (state.cancelRequested) return cancel(state.cancelRequested);
     await sendOwedTexts();
-    const asks = bySms ? nextAsks(state, input, now()) : [];
+    if (rides && ((await tellMembers(false)) || (await handleRiddenAnswers()))) continue;
+    const asks = bySms ? nextAsks(state, input, now(), (id) => asksItself(state, id, rides)) : [];
     if (bySms && (await handleReplies())) continue;
     if (asks.length > 0 && asks[0]!.atMs <= now()) {
       await ask(asks.filter((a) => a.atMs <= now()));
@@ -251,6 +273,7 @@ export async function crewChallengeWorkflow(
 
   // ---- 3. the end: closed by itself, the summary from the state ---------------------------------------------
   await sendOwedTexts();
+  if (rides) await tellMembers(true);
   const totals = summaryTotals(state, input.days, state.k);
   if (totals.release) state.ledger.push(totals.release);
   state.summary = summaryText(input.title, input.days, totals);
@@ -407,7 +430,57 @@ export async function crewChallengeWorkflow(
     }
   }
 
+  /**
+   * Tells member workflows the question's days (a member in an active challenge) or that it is over for them
+   * (left, or `ending`). A member workflow that is gone is logged by id and not asked again. True when any was told.
+   */
+  async function tellMembers(ending: boolean): Promise<boolean> {
+    const changes = enrolmentChanges(state, ending);
+    const r = riddenState(state);
+    for (const { memberId, enrol } of changes) {
+      r.enrolled[memberId] = enrol;
+      try {
+        await getExternalWorkflowHandle(memberWorkflowId(memberId)).signal(crewQuestionsSignal, {
+          challengeId,
+          title: input.title,
+          startDate: state.startDate,
+          days: input.days,
+          promptTime: input.promptTime ?? DEFAULT_PROMPT_TIME,
+          ...(!enrol && { ended: true }),
+        });
+      } catch {
+        log.warn('member workflow not reachable: the challenge asks the member itself', {
+          challengeId,
+          memberId,
+        });
+        if (enrol) r.selfAsked[memberId] = true;
+      }
+    }
+    return changes.length > 0;
+  }
+
+  /** Answers split from members' replies by their member workflows: counted (or logged as refused); true when any. */
+  async function handleRiddenAnswers(): Promise<boolean> {
+    let handled = false;
+    for (let a = takeRiddenAnswer(state); a; a = takeRiddenAnswer(state)) {
+      handled = true;
+      const { key, ...answer } = a;
+      let day: number;
+      try {
+        day = recordAnswer(answer);
+      } catch (err) {
+        const refused = fieldErrorsOf(err);
+        if (!refused) throw err;
+        log.info('crew answer not counted', { challengeId, key, field: refused[0]!.field });
+        continue;
+      }
+      await shareReflection(answer.memberId, day, answer.reflection);
+    }
+    return handled;
+  }
+
   async function cancel(why: string): Promise<ChallengeView> {
+    if (rides) await tellMembers(true);
     state.status = 'cancelled';
     state.cancelReason = why;
     publish();

@@ -87,3 +87,18 @@ export const subscribeRiskSignal = defineSignal<[{ workflowId: string }]>('subsc
 export const unsubscribeRiskSignal = defineSignal<[{ workflowId: string }]>('unsubscribeRisk');
 /** Sent by a member workflow to its subscribers. */
 export const riskChangedSignal = defineSignal<[RiskChange]>('riskChanged');
+
+/** What a crew challenge asks the member about (its days, from `startDate`, in the member's own zone). */
+export interface CrewQuestions {
+  challengeId: string;
+  title: string;
+  /** Day 1 as a local date. */
+  startDate: string;
+  days: number;
+  /** "HH:MM": when the crew asks on a day without a check-in to ride on. */
+  promptTime: string;
+  /** The challenge ended or the member left: no more questions. */
+  ended?: boolean;
+}
+/** Sent by a crew challenge: its daily question rides on the member's own texts (workflows/member/crews.ts). */
+export const crewQuestionsSignal = defineSignal<[CrewQuestions]>('crewQuestions');

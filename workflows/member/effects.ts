@@ -20,6 +20,9 @@ import { sendMessage } from '../lib/outbound.js';
 import { localDate } from '../lib/time.js';
 import { unsubscribeRisk } from './changes.js';
 import { weekTotals } from './days.js';
+import { crewAnswerSignal } from '../crew-challenge/definitions.js';
+import { crewChallengeWorkflowId } from '../ids.js';
+import type { CrewAnswerOut } from './crews.js';
 import { riskChangedSignal, type GoalInput, type GoalView, type InboundReply } from './definitions.js';
 import { newGoal, type GoalState } from './goals.js';
 import { riskChange } from './risk.js';
@@ -110,6 +113,24 @@ export function memberEffects(memberId: string, state: MemberState) {
     },
 
     evaluateRisk,
+
+    /**
+     * Each crew's part of one reply, signalled to its challenge, keyed `sms:<inbound id>` (the challenge counts
+     * a key once). A challenge that has ended is skipped (logged by ids).
+     */
+    async tellCrews(r: InboundReply, answers: readonly CrewAnswerOut[]): Promise<void> {
+      for (const { challengeId, ...answer } of answers) {
+        try {
+          await getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(crewAnswerSignal, {
+            ...answer,
+            memberId,
+            key: `sms:${r.inboundId}`,
+          });
+        } catch {
+          log.warn('crew answer not delivered: the challenge is gone', { memberId, challengeId });
+        }
+      }
+    },
 
     /** The answer to a completed check-in: AI motivation in the member's tone from the last days. */
     async acknowledge(day: string, reflection: string | undefined): Promise<void> {

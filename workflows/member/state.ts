@@ -2,6 +2,7 @@
  * The member workflow's state (plain JSON, carried across continue-as-new; no name or phone number: those stay
  * in Postgres) and the views of it the API and operators see. Pure.
  */
+import type { MemberCrewState } from './crews.js';
 import type { GoalState } from './goals.js';
 import type { GoalView, InboundReply, MemberSnapshot } from './definitions.js';
 import type { DayOutcome } from './risk.js';
@@ -63,6 +64,8 @@ export interface MemberState extends Pick<MemberSnapshot, MemberProfileFields> {
   riskSubscribers: string[];
   /** Waiting for the member's YES since `sinceMs`; null once confirmed (or opted in by START). */
   onboarding: { sinceMs: number; reminded: boolean } | null;
+  /** The crews' daily questions riding on the member's texts (crews.ts); absent in runs that predate them. */
+  crew?: MemberCrewState;
 }
 
 export interface MemberWorkflowInput {

@@ -1,7 +1,11 @@
 /**
  * Every SMS text the member workflow sends (pure). Each fits 2 SMS segments; tests check the budgets.
  */
+import { countSegments } from '../lib/segments.js';
 import { describeCadence, DEFAULT_GOAL_ID, type GoalState } from './goals.js';
+
+/** Every member text fits this many SMS segments. */
+export const MEMBER_TEXT_SEGMENTS = 2;
 
 export const PROMPT_TEXT =
   'Crewline check-in: did you keep your habit today? Reply Y or N, and add a note if you like (e.g. "N tired").';
@@ -70,4 +74,57 @@ export function partialAckText(openNumbers: readonly number[]): string {
 
 export function lateAckText(done: boolean, streak: number): string {
   return done ? `Got it, yesterday counts. Streak: ${streak}.` : 'Got it, noted for yesterday.';
+}
+
+// ---- crews' daily questions (workflows/member/crews.ts): one text per member per day ----------------------------
+
+const letter = (i: number) => 'ABCDEFGHIJ'[i]!;
+const fits = (text: string) => countSegments(text).segments <= MEMBER_TEXT_SEGMENTS;
+/** Crew titles are clipped shorter and shorter until the text fits its budget; last, they are left out. */
+const TITLE_CLIPS = [30, 20, 12, 6] as const;
+
+function crewList(titles: readonly string[], max: number): string {
+  return titles.length === 1
+    ? `crew "${clip(titles[0]!, max)}"`
+    : titles.map((t, i) => `${letter(i)}) ${clip(t, max)}`).join(' ');
+}
+
+/** The check-in prompt with the crews' questions riding on it: one answer counts for all, "B N" for one crew. */
+export function promptWithCrewsText(
+  due: ReadonlyArray<{ id: number; title: string }>,
+  crewTitles: readonly string[],
+): string {
+  const base = promptText(due);
+  if (crewTitles.length === 0) return base;
+  const hint = crewTitles.length === 1 ? '"A N"' : '"B N"';
+  for (const max of TITLE_CLIPS) {
+    const text = `${base} It counts for ${crewList(crewTitles, max)} too (if not, add ${hint}).`;
+    if (fits(text)) return text;
+  }
+  // Titles left out. The one text of the day may then take a third segment (only when the goals' titles
+  // already make the prompt UCS-2): the crews' question is never dropped.
+  const n = crewTitles.length;
+  return `${base} It counts for your crew${n === 1 ? '' : `s A-${letter(n - 1)}`} too (if not, add ${hint}).`;
+}
+
+/** The crews' question on a day without a check-in: one text for all the member's crews. */
+export function crewOnlyText(crewTitles: readonly string[]): string {
+  for (const max of TITLE_CLIPS) {
+    const text =
+      crewTitles.length === 1
+        ? `Crewline, ${crewList(crewTitles, max)}: did you do it today? Reply Y or N, add energy 1-5 and a note if you like (e.g. "Y 4 walked").`
+        : `Crewline crews ${crewList(crewTitles, max)}: did you do it today? Reply Y or N for all (e.g. "Y 4 walked"), or per crew e.g. "A Y B N".`;
+    if (fits(text)) return text;
+  }
+  return `Crewline: did you do your crew challenge${crewTitles.length === 1 ? '' : 's'} today? Reply Y or N (e.g. "Y 4 walked"), or per crew e.g. "A Y B N".`;
+}
+
+/** The answer to a reply that answered crews only (the check-in, if any, has its own answer). */
+export function crewAckText(answers: ReadonlyArray<{ title: string; done: boolean }>): string {
+  for (const max of TITLE_CLIPS) {
+    const list = answers.map((a) => `${clip(a.title, max)} ${a.done ? 'done' : 'not done'}`).join(', ');
+    const text = `Noted for your crew${answers.length === 1 ? '' : 's'}: ${list}. The crew pulse comes when enough have answered.`;
+    if (fits(text)) return text;
+  }
+  return `Noted for your ${answers.length} crew${answers.length === 1 ? '' : 's'}. The crew pulse comes when enough have answered.`;
 }

@@ -13,6 +13,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -33,11 +34,24 @@ import {
   validateGoal,
   validatePreferences,
 } from './changes.js';
+import {
+  applyCrewQuestions,
+  CREW_ASK_WINDOW,
+  CREW_ONLY_ACCEPTS,
+  crewAskUntil,
+  crewsDueOn,
+  crewTitles,
+  markCrewsAsked,
+  nextCrewOnlyAsk,
+  splitCrewReply,
+  type CrewAnswerOut,
+} from './crews.js';
 import { answerDay, answerLate, closeDay, withOutcome } from './days.js';
 import {
   addGoalUpdate,
   archiveGoalUpdate,
   consentSignal,
+  crewQuestionsSignal,
   eraseSignal,
   memberStateQuery,
   preferencesSignal,
@@ -70,6 +84,8 @@ import {
 import {
   CLARIFY_TEXT,
   confirmHintText,
+  crewAckText,
+  crewOnlyText,
   confirmedText,
   GOAL_HELP_TEXT,
   goalAddedText,
@@ -77,7 +93,7 @@ import {
   lateAckText,
   nudgeText,
   partialAckText,
-  promptText,
+  promptWithCrewsText,
   REST_TEXT,
   unknownGoalText,
   welcomeText,
@@ -86,7 +102,18 @@ import {
 import { MEMBER_DEFAULTS } from './values.js';
 import { replyTraces } from '../lib/trace-context.js';
 
+/** The earlier of two wakes (the first when both fall at the same instant). */
+function soonest<A extends { atMs: number }, B extends { atMs: number }>(
+  a: A | null,
+  b: B | null,
+): A | B | null {
+  return a && b ? (b.atMs < a.atMs ? b : a) : (a ?? b);
+}
+
 export type { MemberState, MemberWorkflowInput, OpenPrompt } from './state.js';
+
+/** Runs with this marker carry the crews' daily questions on the member's own texts (crews.ts). */
+export const CREW_PROMPT_PATCH = 'crew-prompt-rides-checkin';
 
 /** Continue-as-new after this many prompts even if the server has not suggested it yet. */
 const MAX_DAYS_PER_RUN = 60;
@@ -116,6 +143,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   setHandler(consentSignal, (change) => touch(applyConsent(state, change, now())));
   setHandler(preferencesSignal, (prefs) => touch(applyPreferences(state, prefs, now())));
   setHandler(eraseSignal, () => touch(erase(state)));
+  setHandler(crewQuestionsSignal, (q) => touch(patched(CREW_PROMPT_PATCH) && applyCrewQuestions(state, q)));
   setHandler(subscribeRiskSignal, (sub) => void subscribeRisk(state, sub));
   setHandler(unsubscribeRiskSignal, (sub) => void unsubscribeRisk(state, sub));
   setHandler(
@@ -145,7 +173,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   for (;;) {
     await lock.run(handleReplies);
     if (state.status === 'erased') break;
-    const next = nextWake(state);
+    const next = soonest(nextWake(state), crewWake());
     if (next && next.atMs <= now()) {
       await lock.run(() => handleEvent(next.event, next.atMs));
       continue;
@@ -169,8 +197,10 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   await condition(allHandlersFinished);
 
   // ---- the events -------------------------------------------------------------------------------------------
-  function handleEvent(event: MemberEvent, atMs: number): Promise<void> {
+  function handleEvent(event: MemberEvent | 'crew_ask', atMs: number): Promise<void> {
     switch (event) {
+      case 'crew_ask':
+        return askCrews(atMs);
       case 'onboarding_reminder':
         return remind();
       case 'prompt':
@@ -219,10 +249,30 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       nudgeAtMs: nudgeAt(atMs, deadlineMs, state.timezone, state.nudgeAfterMinutes),
     };
     promptsThisRun++;
-    await fx.send(`checkin:${day}`, 'checkin_prompt', promptText(due), {
+    // The crews due today ride on the check-in (one text a day); none when they were asked already today.
+    const crews = state.crew && state.crew.askedDate !== day ? crewsDueOn(state, day) : [];
+    if (state.crew && state.crew.askedDate !== day) markCrewsAsked(state, day, crews);
+    await fx.send(`checkin:${day}`, 'checkin_prompt', promptWithCrewsText(due, crewTitles(state, crews)), {
       expectReply: { accepts: 'checkin_reply', untilMs: deadlineMs },
     });
     rearmPrompt();
+  }
+
+  /** The crews' question on a day without a check-in to ride on: one text for all the member's crews due. */
+  async function askCrews(atMs: number): Promise<void> {
+    const day = localDate(atMs, state.timezone);
+    const crews = crewsDueOn(state, day);
+    markCrewsAsked(state, day, crews);
+    await fx.send(`crew-ask:${day}`, 'crew_ask', crewOnlyText(crewTitles(state, crews)), {
+      expectReply: { accepts: CREW_ONLY_ACCEPTS, untilMs: crewAskUntil(state, atMs) },
+      window: CREW_ASK_WINDOW,
+    });
+  }
+
+  /** The next crew-only question as a wake (none for members in no crew: their runs are as before). */
+  function crewWake(): { event: 'crew_ask'; atMs: number } | null {
+    const ask = nextCrewOnlyAsk(state, now());
+    return ask && { event: 'crew_ask', atMs: ask.atMs };
   }
 
   /** One reminder if a goal is still open (the nudge instant was already kept inside the nudge window). */
@@ -264,9 +314,20 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     }
   }
 
-  async function handleReply(r: InboundReply): Promise<void> {
-    markHandled(state, r.inboundId);
+  async function handleReply(inbound: InboundReply): Promise<void> {
+    markHandled(state, inbound.inboundId);
+    // The crews' part of the reply goes to each crew first; the rest is the member's own check-in reply.
+    const split =
+      state.crew?.recentAsks.length && state.status === 'active'
+        ? splitCrewReply(state, inbound.body, now())
+        : null;
+    const crewAnswers = split?.answers ?? [];
+    if (crewAnswers.length > 0) await fx.tellCrews(inbound, crewAnswers);
+    const r = crewAnswers.length > 0 ? { ...inbound, body: split!.rest } : inbound;
+    if (crewAnswers.length > 0 && r.body === '') return ackCrews(r, crewAnswers);
     const d = decideReply(state, r, { nowMs: now(), maxActiveGoals, confirmWord: input.confirmWord });
+    if (crewAnswers.length > 0 && ['not_counted', 'clarify', 'unknown_goal'].includes(d.kind))
+      return ackCrews(r, crewAnswers);
     switch (d.kind) {
       case 'confirm':
         state.status = 'active';
@@ -333,6 +394,18 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         return fx.acknowledge(open.localDate, d.reflection);
       }
     }
+  }
+
+  function ackCrews(r: InboundReply, answers: readonly CrewAnswerOut[]): Promise<void> {
+    const titles = crewTitles(
+      state,
+      answers.map((a) => a.challengeId),
+    );
+    return fx.answer(
+      r,
+      'crew_ack',
+      crewAckText(answers.map((a, i) => ({ title: titles[i]!, done: a.done }))),
+    );
   }
 
   function rearmPrompt(): void {
