@@ -9,6 +9,7 @@ import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { SmsProvider } from './sms/provider.js';
+import type { AutoReplyLimits } from '../workflows/lib/auto-replies.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
 
 export interface ActivityDeps {
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   ai?: { openai: OpenAI | null; model: string; dailyBudgetMicroUsd?: number };
   /** SMS and AI metrics (activities/metrics.ts); a private registry when omitted. */
   metrics?: WorkerMetrics;
+  /** Automatic replies per phone per hour (workflows/lib/auto-replies.ts); omitted = no limit. */
+  autoReplies?: AutoReplyLimits;
 }
 
 /**

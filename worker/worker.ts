@@ -180,6 +180,7 @@ export async function createWorkerFromConfig(
     policy: compliancePolicy(config),
     defaultTimezone: config.defaultTimezone,
     smsPerSecond: config.smsPerSecond,
+    autoReplies: config.autoReplies,
     ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
     ...(metrics && { metrics }),
     tracing,
