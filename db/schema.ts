@@ -342,3 +342,4 @@ export * from './guest-imports-schema.js';
 export * from './campaign-replies-schema.js';
 export * from './access-schema.js';
 export * from './mentorship-schema.js';
+export * from './audit-schema.js';
