@@ -42,7 +42,9 @@ interface AuditIo {
 
 const ID = '([^/]+)';
 const re = (s: string) => new RegExp(`^${s}/?$`);
-const param = (kind: AuditSubjectKind, i = 1) => (m: RegExpExecArray) => ({ kind, id: m[i]! });
+const param =
+  (kind: AuditSubjectKind, i = 1) =>
+  (m: RegExpExecArray) => ({ kind, id: m[i]! });
 const queryMember = ({ c }: AuditIo): Subject => {
   const id = c.req.query('memberId');
   return id ? { kind: 'member', id } : null;
@@ -54,11 +56,35 @@ const pick = (o: Record<string, unknown>, keys: string[]) =>
 export const AUDITED_ROUTES: readonly AuditRule[] = [
   // Personal data read (members, mentors, their messages and consent).
   { method: 'GET', path: re('/members'), action: 'member.list', read: true },
-  { method: 'GET', path: re(`/members/${ID}(?:/[^/]+)*`), action: 'member.read', read: true, subject: param('member') },
+  {
+    method: 'GET',
+    path: re(`/members/${ID}(?:/[^/]+)*`),
+    action: 'member.read',
+    read: true,
+    subject: param('member'),
+  },
   { method: 'GET', path: re(`/mentors/${ID}`), action: 'mentor.read', read: true, subject: param('mentor') },
-  { method: 'GET', path: re(`/me/mentees/${ID}`), action: 'mentee.read', read: true, subject: param('member') },
-  { method: 'GET', path: re('/messages'), action: 'messages.read', read: true, subject: (_m, io) => queryMember(io) },
-  { method: 'GET', path: re(`/messages/${ID}`), action: 'messages.read', read: true, subject: param('message') },
+  {
+    method: 'GET',
+    path: re(`/me/mentees/${ID}`),
+    action: 'mentee.read',
+    read: true,
+    subject: param('member'),
+  },
+  {
+    method: 'GET',
+    path: re('/messages'),
+    action: 'messages.read',
+    read: true,
+    subject: (_m, io) => queryMember(io),
+  },
+  {
+    method: 'GET',
+    path: re(`/messages/${ID}`),
+    action: 'messages.read',
+    read: true,
+    subject: param('message'),
+  },
   { method: 'GET', path: re('/inbox'), action: 'inbox.read', read: true },
   {
     method: 'GET',
@@ -98,14 +124,23 @@ export const AUDITED_ROUTES: readonly AuditRule[] = [
     subject: param('member'),
     detail: async (io) => ({ fields: Object.keys(await io.body()).sort() }),
   },
-  { method: 'DELETE', path: re(`/members/${ID}`), action: 'member.erase', read: false, subject: param('member') },
+  {
+    method: 'DELETE',
+    path: re(`/members/${ID}`),
+    action: 'member.erase',
+    read: false,
+    subject: param('member'),
+  },
   {
     method: 'POST',
     path: re(`/challenges/${ID}/reflections/${ID}/moderation`),
     action: 'reflection.moderate',
     read: false,
     subject: param('reflection', 2),
-    detail: async (io) => ({ challengeId: /challenges\/([^/]+)/.exec(io.c.req.path)?.[1], ...pick(await io.body(), ['decision']) }),
+    detail: async (io) => ({
+      challengeId: /challenges\/([^/]+)/.exec(io.c.req.path)?.[1],
+      ...pick(await io.body(), ['decision']),
+    }),
   },
   {
     method: 'POST',
@@ -175,7 +210,9 @@ export function auditMiddleware(deps: {
       hashKey: deps.hashKey,
       body: async () => {
         try {
-          const b: unknown = await c.req.json();
+          // The validated body (with its defaults), else the raw JSON.
+          const req = c.req as unknown as { valid: (target: 'json') => unknown };
+          const b: unknown = req.valid('json') ?? (await c.req.json());
           return b && typeof b === 'object' ? (b as Record<string, unknown>) : {};
         } catch {
           return {};
@@ -196,7 +233,10 @@ export function auditMiddleware(deps: {
         action: rule.action,
         subject: rule.subject ? await rule.subject(match, io) : null,
         requestId: requestIdOf(c) ?? null,
-        detail: { route: `${method} ${routeShape(c.req.path)}`, ...(rule.detail ? await rule.detail(io) : {}) },
+        detail: {
+          route: `${method} ${routeShape(c.req.path)}`,
+          ...(rule.detail ? await rule.detail(io) : {}),
+        },
       });
     } catch (err) {
       deps.logger.error({ action: rule.action, err: (err as Error).name }, 'audit event not recorded');

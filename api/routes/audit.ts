@@ -15,11 +15,15 @@ const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 ins
 
 const AuditQuery = z
   .strictObject({
-    actorId: text(100).optional().openapi({ description: 'API key id (`env` for API_KEYS), member or mentor id' }),
+    actorId: text(100)
+      .optional()
+      .openapi({ description: 'API key id (`env` for API_KEYS), member or mentor id' }),
     actorKind: z.enum(AUDIT_ACTOR_KINDS).optional(),
     action: z.enum(AUDIT_ACTIONS).optional(),
     subjectKind: z.enum(AUDIT_SUBJECT_KINDS).optional(),
-    subjectId: text(100).optional().openapi({ description: 'A member, mentor, message, reflection or key id' }),
+    subjectId: text(100)
+      .optional()
+      .openapi({ description: 'A member, mentor, message, reflection or key id' }),
     phone: e164.optional().openapi({ description: 'Events about this number (matched by its keyed hash)' }),
     from: instant.optional().openapi({ description: 'Events at or after this instant' }),
     to: instant.optional().openapi({ description: 'Events before this instant' }),

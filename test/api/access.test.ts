@@ -73,6 +73,7 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
     allowed: ['admin', 'operator'],
   },
   { family: 'keys', routes: /^\/keys/, methods: /./, allowed: ['admin'] },
+  { family: 'audit log', routes: /^\/audit$/, methods: /^GET$/, allowed: ['admin'] },
   { family: 'metrics', routes: /^\/metrics$/, methods: /^GET$/, allowed: ['admin', 'operator'] },
   { family: 'dev outbox', routes: /^\/dev\//, methods: /^GET$/, allowed: ['admin', 'operator'] },
   // Sign-in needs no key (a client app calls it for a person; limited per phone and address).
