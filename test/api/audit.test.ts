@@ -34,15 +34,13 @@ beforeAll(async () => {
     keyIds[role] = key.id;
   }
   memberId = crypto.randomUUID();
-  await database.db
-    .insert(members)
-    .values({
-      id: memberId,
-      name: 'Noor Haddad',
-      phone: PHONE,
-      timezone: 'Europe/Berlin',
-      checkInTime: '08:00',
-    });
+  await database.db.insert(members).values({
+    id: memberId,
+    name: 'Noor Haddad',
+    phone: PHONE,
+    timezone: 'Europe/Berlin',
+    checkInTime: '08:00',
+  });
 });
 afterAll(async () => {
   await database?.close();
