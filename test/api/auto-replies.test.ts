@@ -109,7 +109,7 @@ async function member(phone: string) {
   await env.client.workflow.start(memberWorkflow, {
     taskQueue: TASK_QUEUE,
     workflowId: memberWorkflowId(id),
-    args: [{ memberId: id, timezone, checkInTime: '19:00' }],
+    args: [{ memberId: id, timezone, checkInTime: '19:00', onboarding: true }],
   });
   return id;
 }

@@ -4,7 +4,7 @@
  * the YES's inbound id and provider sid and the exact welcome text shown — once, however often the activity runs.
  * STOP afterwards is an opt-out of everything. Real Postgres, time-skipping Temporal, real workers (stackWithApp).
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { recordMemberOptIn } from '../../db/consent.js';
 import { consentEvents, inboundMessages, messages } from '../../db/schema.js';
@@ -61,7 +61,7 @@ describe('double opt-in recorded in the consent ledger', () => {
           await t.database.db
             .select()
             .from(messages)
-            .where(and(eq(messages.idempotencyKey, `member:${id}:welcome`), eq(messages.status, 'sent')))
+            .where(and(eq(messages.idempotencyKey, `member:${id}:welcome`), isNotNull(messages.providerSid)))
         )[0],
       'welcome sent',
     );
