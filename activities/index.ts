@@ -10,6 +10,7 @@ import { createMessagingActivities } from './messaging.js';
 import { createRetentionActivities } from './retention.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { SmsProvider } from './sms/provider.js';
+import type { AutoReplyLimits } from '../workflows/lib/auto-replies.js';
 import type { CompliancePolicy } from '../workflows/lib/compliance.js';
 import type { RetentionPolicy } from '../workflows/retention/values.js';
 
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   metrics?: WorkerMetrics;
   /** The retention policy and purge hour (issue 12); the defaults when omitted. */
   retention?: { policy: RetentionPolicy; purgeHourUtc: number };
+  /** Automatic replies per phone per hour (workflows/lib/auto-replies.ts); omitted = no limit. */
+  autoReplies?: AutoReplyLimits;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { recordMemberOptIn } from '../db/consent.js';
 import { mirrorStreaks, setMemberStatus, setRiskLevel } from '../db/members.js';
 import { checkIns, goals, riskEvents } from '../db/schema.js';
 import { invalidInput } from '../workflows/lib/failures.js';
@@ -111,11 +112,17 @@ export function createMemberActivities(deps: { db: Db }) {
       });
     },
 
-    /** The member confirmed (or the workflow otherwise changed the lifecycle status). */
+    /**
+     * The member confirmed (or the workflow otherwise changed the lifecycle status). With `confirmedByInboundId`
+     * (the member's YES), the double opt-in goes into the consent ledger with its evidence first.
+     */
     async setMemberStatus(input: {
       memberId: string;
       status: 'active' | 'pending_confirmation';
+      confirmedByInboundId?: number;
     }): Promise<void> {
+      if (input.confirmedByInboundId !== undefined)
+        await recordMemberOptIn(db, { memberId: input.memberId, inboundId: input.confirmedByInboundId });
       await setMemberStatus(db, input.memberId, input.status);
     },
   };

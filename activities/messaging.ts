@@ -24,6 +24,12 @@ import {
   type Purpose,
   type QuietHoursWindow,
 } from '../workflows/lib/compliance.js';
+import {
+  autoReplyBudget,
+  kindsOfBudget,
+  limitOf,
+  type AutoReplyLimits,
+} from '../workflows/lib/auto-replies.js';
 import { countSegments } from '../workflows/lib/segments.js';
 import { createWorkerMetrics, labelValue, reasonFamily, type WorkerMetrics } from './metrics.js';
 import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provider.js';
@@ -88,6 +94,7 @@ const HANDED_OVER = new Set([
 /** Statuses that count towards frequency caps. */
 const COUNTED = ['attempting', ...HANDED_OVER];
 const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
 /**
  * Sends are spaced a little below the carrier's rate so timer and network jitter (tens of ms) never make a
  * send arrive before the provider's bucket has refilled: 2 %, or 45 ms per second of slot at low MPS.
@@ -104,6 +111,11 @@ export interface MessagingDeps {
   smsPerSecond?: number;
   /** Where SMS outcomes and pacing lag are counted (worker/metrics.ts serves them); a private registry if omitted. */
   metrics?: WorkerMetrics;
+  /**
+   * Clarifications, hints and HELP answers per phone per hour (workflows/lib/auto-replies.ts); beyond them the
+   * text is dropped as `auto_reply_limit`. Omitted = no limit (the config loader always sets it).
+   */
+  autoReplies?: AutoReplyLimits;
 }
 
 /**
@@ -233,6 +245,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
       const consent = await consentState(tx, phone);
       if (consent.suppressed.includes('invalid_number'))
         return { kind: 'drop', reason: 'invalid_number' } as const;
+      if (await overAutoReplyLimit(tx, input.kind, phone, nowMs))
+        return { kind: 'drop', reason: 'auto_reply_limit' } as const;
       if (!input.keywordReply) {
         if (consent.suppressed.length > 0)
           return { kind: 'drop', reason: `suppressed:${consent.suppressed.join(',')}` } as const;
@@ -331,6 +345,30 @@ export function createMessagingActivities(deps: MessagingDeps) {
       throw ApplicationFailure.retryable('outbox row busy', 'OutboxBusy');
     }
     return callProvider(gate.row, input.lane);
+  }
+
+  /**
+   * An automatic reply (clarification, hint, HELP answer) beyond its per-phone hourly budget. Counted from the
+   * outbox (texts claimed or handed over in the last hour), inside the per-number lock, so concurrent workflows
+   * cannot both pass and a retried send (same key, found above) is never counted twice.
+   */
+  async function overAutoReplyLimit(tx: Pick<Db, 'select'>, kind: string, phone: string, nowMs: number) {
+    const budget = autoReplyBudget(kind);
+    if (!budget || !deps.autoReplies) return false;
+    const limit = limitOf(deps.autoReplies, budget);
+    if (!Number.isFinite(limit)) return false;
+    const [row] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.toPhone, phone),
+          inArray(messages.kind, [...kindsOfBudget(budget)]),
+          gt(messages.sentAt, new Date(nowMs - HOUR_MS)),
+          inArray(messages.status, COUNTED),
+        ),
+      );
+    return (row?.n ?? 0) >= limit;
   }
 
   /** A row that already has an outcome; or null if a (new) provider attempt is needed. */

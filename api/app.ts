@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { auditHashKey, auditMiddleware } from './audit.js';
 import { accessControl } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { MAX_IMPORT_BYTES } from './guest-import.js';
@@ -16,6 +17,7 @@ import { requestId, requestIdOf } from './request-id.js';
 import { tracingMiddleware } from './tracing.js';
 import { ACCESS_PROBLEMS, BEARER, createRouter } from './openapi.js';
 import { HttpProblem, problem } from './problem.js';
+import { auditRouter } from './routes/audit.js';
 import { authRouter } from './routes/auth.js';
 import { campaignRepliesRouter } from './routes/campaign-replies.js';
 import { campaignsRouter } from './routes/campaigns.js';
@@ -112,6 +114,9 @@ export function createApp(given: AppDeps) {
   // Per-IP limit, API key or member token (401), per-key limit (429), role → route scope (403): api/auth.ts.
   const tokens = createTokenService(deps.config.auth);
   app.use('*', accessControl(deps, isPublicPath, tokens));
+  // Who read personal data or changed consent, keys, weights, moderation: the audit log (api/audit.ts).
+  const hashKey = auditHashKey(deps.config);
+  app.use('*', auditMiddleware({ db: deps.db, hashKey, logger: deps.logger }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, {
     type: 'http',
@@ -146,6 +151,7 @@ export function createApp(given: AppDeps) {
   app.route('/campaigns', campaignRepliesRouter(deps));
   app.route('/campaigns', campaignTestSendsRouter(deps));
   app.route('/keys', keysRouter(deps));
+  app.route('/audit', auditRouter(deps, hashKey));
   app.route('/auth', authRouter(deps, tokens));
   app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));

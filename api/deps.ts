@@ -42,6 +42,11 @@ export interface AppConfig {
   tracing?: { endpoint: string } | undefined;
   /** Node process metrics (event loop, memory, GC) on /metrics besides the request metrics. */
   processMetrics?: boolean;
+  /**
+   * Privacy: the server secret of the audit log's keyed phone hashes (PRIVACY_HASH_KEY); when unset, the token
+   * secret (auth.tokenSecret) is used, and without either a fixed development key (api/audit.ts).
+   */
+  privacy?: { hashKey?: string | undefined };
   /** The URL Twilio reaches us at: webhook signatures are checked against it. */
   publicBaseUrl: string;
   /** Twilio credentials; undefined = sandbox (webhooks accepted unsigned). */

@@ -49,6 +49,7 @@ import {
 import { consentSignal, replySignal, type InboundReply } from '../workflows/lib/conversation.js';
 import { crewCommandWorkflow } from '../workflows/crew/workflow.js';
 import { classifyInbound, parseCrewCommand, type InboundKind } from '../workflows/lib/keywords.js';
+import { isRevocation, REVOCATION_KEYWORD } from '../workflows/lib/revocation.js';
 import type { Brand } from '../workflows/lib/texts.js';
 
 export interface InboundSms {
@@ -117,7 +118,12 @@ export async function ingestInbound(
   const from = sanitizeText(sms.from);
   const optOutType = sms.optOutType ? sanitizeText(sms.optOutType).toUpperCase() : null;
   const member = await findMemberByPhone(db, from);
+  // An exact keyword first; else revocation in plain words ("please stop texting me", "no más mensajes").
   const classified = classifyInbound(body);
+  if (classified.kind === 'message' && isRevocation(body)) {
+    classified.kind = 'opt_out';
+    classified.keyword = REVOCATION_KEYWORD;
+  }
   let kind: InboundKind = classified.kind;
   let keyword = classified.keyword ?? null;
   const fromTwilio = optOutType ? OPT_OUT_TYPES[optOutType] : undefined;

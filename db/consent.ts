@@ -2,9 +2,17 @@
  * The consent ledger and the suppression list. Used by the API (keywords, consent API, status callbacks) and by
  * the send gate in activities. Every change is one transaction: the ledger event and the suppression together.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { consentEvents, suppressions, type ConsentEvent, type Suppression } from './schema.js';
+import {
+  consentEvents,
+  inboundMessages,
+  members,
+  messages,
+  suppressions,
+  type ConsentEvent,
+  type Suppression,
+} from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Conn = Db | Tx;
@@ -270,4 +278,65 @@ export async function recordMarketingOptIns(
   }
   if (rows.length)
     await tx.insert(consentEvents).values(rows).onConflictDoNothing({ target: consentEvents.dedupeKey });
+}
+
+/** The outbox keys of the texts that ask a new member to confirm (workflows/member: `welcome`, its reminder). */
+const optInKeys = (memberId: string) => [`member:${memberId}:welcome`, `member:${memberId}:welcome_reminder`];
+
+/**
+ * A member's double opt-in: their YES (inbound `inboundId`) to the welcome text is recorded in the ledger as an
+ * opt-in to check-ins (purpose `checkins`, source `signup`), with its evidence — the inbound message id and
+ * provider sid of the YES, and the exact opt-in text the member was shown (the newest welcome or reminder sent
+ * before the YES, by its outbox id). Never lifts a suppression (it is not a START). Idempotent: one event per
+ * member (`signup:member:<id>`), so a retried activity records it once. Returns false when the member or the
+ * inbound is gone (erased): nothing to record.
+ */
+export async function recordMemberOptIn(
+  db: Db,
+  args: { memberId: string; inboundId: number; confirmWord?: string },
+): Promise<boolean> {
+  const [member] = await db
+    .select({ phone: members.phone, status: members.status })
+    .from(members)
+    .where(eq(members.id, args.memberId));
+  const [inbound] = await db
+    .select({
+      id: inboundMessages.id,
+      providerSid: inboundMessages.providerSid,
+      fromPhone: inboundMessages.fromPhone,
+      receivedAt: inboundMessages.receivedAt,
+    })
+    .from(inboundMessages)
+    .where(eq(inboundMessages.id, args.inboundId));
+  // Only the member's own YES is evidence of their consent.
+  if (!member || member.status === 'erased' || !inbound || inbound.fromPhone !== member.phone) return false;
+  const [shown] = await db
+    .select({ id: messages.id, body: messages.body, kind: messages.kind, sentAt: messages.sentAt })
+    .from(messages)
+    .where(
+      and(
+        inArray(messages.idempotencyKey, optInKeys(args.memberId)),
+        lte(messages.sentAt, inbound.receivedAt),
+      ),
+    )
+    .orderBy(desc(messages.sentAt))
+    .limit(1);
+  await recordConsent(db, {
+    phone: member.phone,
+    purpose: 'checkins',
+    action: 'opt_in',
+    source: 'signup',
+    evidence: {
+      memberId: args.memberId,
+      inboundMessageId: inbound.id,
+      providerSid: inbound.providerSid,
+      ...(args.confirmWord !== undefined && { confirmWord: args.confirmWord }),
+      optInMessageId: shown?.id ?? null,
+      optInKind: shown?.kind ?? null,
+      optInText: shown?.body ?? null,
+      optInSentAt: shown?.sentAt?.toISOString() ?? null,
+    },
+    dedupeKey: `signup:member:${args.memberId}`,
+  });
+  return true;
 }

@@ -244,9 +244,12 @@ export const consentEvents = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     phone: text('phone').notNull(),
-    /** crew_pulses / crew_reflections: consent to share anonymised crew pulses / reflections (evidence names the crew). */
+    /**
+     * crew_pulses / crew_reflections: consent to share anonymised crew pulses / reflections (evidence names the crew).
+     * checkins: a member's double opt-in to their check-in texts (source `signup`, evidence: the YES and the text shown).
+     */
     purpose: text('purpose', {
-      enum: ['transactional', 'marketing', 'all', 'crew_pulses', 'crew_reflections'],
+      enum: ['transactional', 'marketing', 'all', 'crew_pulses', 'crew_reflections', 'checkins'],
     }).notNull(),
     action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),
     source: text('source', { enum: ['sms_keyword', 'api', 'import', 'carrier', 'signup'] }).notNull(),
@@ -346,3 +349,4 @@ export * from './guest-imports-schema.js';
 export * from './campaign-replies-schema.js';
 export * from './access-schema.js';
 export * from './mentorship-schema.js';
+export * from './audit-schema.js';

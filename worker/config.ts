@@ -129,6 +129,12 @@ const schema = z
     OTP_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
     /** Inbound texts per phone per minute that are acted on; beyond it they are stored only. 0 = no limit. */
     INBOUND_PER_PHONE_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+    /** Secret of the audit log's keyed phone hashes; unset = AUTH_TOKEN_SECRET's (api/audit.ts). */
+    PRIVACY_HASH_KEY: z.preprocess(emptyToUndefined, z.string().min(32, 'at least 32 characters').optional()),
+    /** Clarifications and hints per phone per hour; beyond them an unreadable text is answered by silence. */
+    AUTO_REPLIES_PER_PHONE_PER_HOUR: z.coerce.number().int().min(1).max(100).default(3),
+    /** Answers to HELP per phone per hour (carriers require HELP answered: at least 1). */
+    HELP_REPLIES_PER_PHONE_PER_HOUR: z.coerce.number().int().min(1).max(100).default(1),
     /** The API runs behind a proxy that appends the client address to X-Forwarded-For. */
     TRUST_PROXY: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
     /** host:port where the worker's Temporal SDK serves its Prometheus metrics; unset = not served. */
@@ -256,6 +262,10 @@ export interface Config {
   };
   /** Inbound texts per phone per minute acted on (Infinity = no limit). */
   inboundPerPhonePerMinute: number;
+  /** The audit log's keyed phone hashes (api/audit.ts). */
+  privacy: { hashKey: string | undefined };
+  /** Automatic replies (clarifications, hints; HELP answers) per phone per hour (workflows/lib/auto-replies.ts). */
+  autoReplies: { perPhonePerHour: number; helpPerPhonePerHour: number };
   /** The API's /metrics includes Node process metrics. */
   processMetrics: boolean;
   /** host:port of the worker's Temporal SDK Prometheus endpoint, if served. */
@@ -361,6 +371,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       otpPerIpPerHour: c.OTP_PER_IP_PER_HOUR,
     },
     inboundPerPhonePerMinute: c.INBOUND_PER_PHONE_PER_MINUTE || Infinity,
+    privacy: { hashKey: c.PRIVACY_HASH_KEY },
+    autoReplies: {
+      perPhonePerHour: c.AUTO_REPLIES_PER_PHONE_PER_HOUR,
+      helpPerPhonePerHour: c.HELP_REPLIES_PER_PHONE_PER_HOUR,
+    },
     processMetrics: true,
     workerMetricsAddress: c.WORKER_METRICS_ADDRESS,
     workerAppMetricsAddress: c.WORKER_APP_METRICS_ADDRESS,

@@ -182,6 +182,7 @@ export async function createWorkerFromConfig(
     policy: compliancePolicy(config),
     defaultTimezone: config.defaultTimezone,
     smsPerSecond: config.smsPerSecond,
+    autoReplies: config.autoReplies,
     ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
     retention: config.retention,
     ...(metrics && { metrics }),

@@ -75,6 +75,7 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
   { family: 'keys', routes: /^\/keys/, methods: /./, allowed: ['admin'] },
   // Exports hold everything about a person: admins only (issue 12).
   { family: 'privacy', routes: /^\/privacy\//, methods: /./, allowed: ['admin'] },
+  { family: 'audit log', routes: /^\/audit$/, methods: /^GET$/, allowed: ['admin'] },
   { family: 'metrics', routes: /^\/metrics$/, methods: /^GET$/, allowed: ['admin', 'operator'] },
   { family: 'dev outbox', routes: /^\/dev\//, methods: /^GET$/, allowed: ['admin', 'operator'] },
   // Sign-in needs no key (a client app calls it for a person; limited per phone and address).

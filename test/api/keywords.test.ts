@@ -135,7 +135,7 @@ describe('opt-out keywords (any case, whitespace, punctuation)', () => {
     expect(fake.byTo(phone)).toHaveLength(1);
   });
 
-  it.each(['stop texting me so early', 'please stop', 'Yes I ran', 'helpful tip'])(
+  it.each(['stop texting me so early', 'stop by later', 'Yes I ran', 'helpful tip'])(
     '%j is a normal message, not a keyword',
     async (body) => {
       const phone = newPhone();

@@ -80,8 +80,9 @@ export function memberEffects(memberId: string, state: MemberState) {
       expectReply: { accepts: 'confirm', untilMs: now() + CONFIRM_EXPECTED_MS },
     }),
 
-    /** The member confirmed: mirrored on the member row. */
-    confirmed: () => db.setMemberStatus({ memberId, status: 'active' }),
+    /** The member confirmed by this inbound YES: the opt-in goes into the consent ledger, then onto the row. */
+    confirmed: (inboundId: number) =>
+      db.setMemberStatus({ memberId, status: 'active', confirmedByInboundId: inboundId }),
 
     /** Whether a reflection may be shared (moderation); null when there is none. */
     async shareable(reflection: string | undefined): Promise<boolean | null> {

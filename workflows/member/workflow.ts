@@ -333,7 +333,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
         state.status = 'active';
         state.onboarding = null;
         rearm(state, now());
-        await fx.confirmed();
+        await fx.confirmed(r.inboundId);
         return fx.send('confirmed', 'confirmed', confirmedText(state.checkInTime));
       case 'confirm_hint':
         return fx.answer(r, 'confirm_hint', confirmHintText(confirmWord));
