@@ -8,7 +8,15 @@
  * which callers and tests can check without trusting the solver. Should a solution ever come back fractional,
  * the same model is solved again as a MIP.
  */
-import loadHighs, { type Highs } from 'highs';
+import * as highsPackage from 'highs';
+import type { Highs } from 'highs';
+import {
+  score,
+  type MenteeProfile,
+  type MentorProfile,
+  type Scored,
+  type WeightSet,
+} from '../workflows/mentorship-match/score.js';
 
 export interface AssignmentPair {
   /** Index into the mentees. */
@@ -42,6 +50,8 @@ export interface AssignmentResult {
   method: 'lp' | 'mip';
 }
 
+/** The package's loader (its ES module default export; its types describe the CommonJS build). */
+const loadHighs = (highsPackage as unknown as { default: () => Promise<Highs> }).default;
 let highsPromise: Promise<Highs> | null = null;
 /** One WebAssembly instance per process, loaded on first use. */
 export function highs(): Promise<Highs> {
@@ -161,4 +171,71 @@ export function greedyAssignment(p: AssignmentProblem): { mentorOf: Array<number
     total += x.score;
   }
   return { mentorOf, total };
+}
+
+export interface PlanMentee {
+  /** The match id. */
+  key: string;
+  profile: MenteeProfile;
+  /** Mentors this mentee may not get (already offered). */
+  exclude?: ReadonlySet<string>;
+}
+
+export interface PlanMentor {
+  profile: MentorProfile;
+  /** Slots the optimiser may fill (capacity less slots held and claimed by others). */
+  free: number;
+}
+
+export interface PlannedMentee {
+  key: string;
+  /** The optimiser's pick, then up to `fallbacks` next best mentors (all at or above the threshold). */
+  choices: Scored[];
+  /** The mentee's best score over every mentor with a free slot (their first choice), or null. */
+  firstChoiceScore: number | null;
+}
+
+/**
+ * Scores every allowed pair with the operator's weights, keeps those at or above `minScore`, and solves the
+ * assignment. Each mentee gets the optimiser's pick (if any) first and up to `fallbacks` next best mentors.
+ */
+export async function planAssignment(input: {
+  mentees: PlanMentee[];
+  mentors: PlanMentor[];
+  weights: WeightSet;
+  minScore: number;
+  fallbacks: number;
+}): Promise<{ planned: PlannedMentee[]; result: AssignmentResult }> {
+  const mentors = input.mentors.filter((m) => m.free > 0);
+  const scored: Scored[][] = input.mentees.map(() => []);
+  const pairs: AssignmentPair[] = [];
+  input.mentees.forEach((e, i) => {
+    mentors.forEach((m, j) => {
+      if (e.exclude?.has(m.profile.mentorId)) return;
+      const s = score(e.profile, m.profile, input.weights);
+      scored[i]!.push(s);
+      if (s.score >= input.minScore) pairs.push({ mentee: i, mentor: j, score: s.score });
+    });
+  });
+  const result = await solveAssignment({
+    menteeCount: input.mentees.length,
+    capacities: mentors.map((m) => m.free),
+    pairs,
+    minScore: input.minScore,
+  });
+  const byOrder = (a: Scored, b: Scored) =>
+    b.score - a.score || (a.mentorId < b.mentorId ? -1 : a.mentorId > b.mentorId ? 1 : 0);
+  const planned = input.mentees.map((e, i): PlannedMentee => {
+    const all = scored[i]!.sort(byOrder);
+    const j = result.mentorOf[i];
+    const pick = j === null || j === undefined ? null : mentors[j]!.profile.mentorId;
+    const rest = all.filter((s) => s.mentorId !== pick && s.score >= input.minScore).slice(0, input.fallbacks);
+    const picked = pick === null ? [] : all.filter((s) => s.mentorId === pick);
+    return {
+      key: e.key,
+      choices: pick === null ? [] : [...picked, ...rest],
+      firstChoiceScore: all[0]?.score ?? null,
+    };
+  });
+  return { planned, result };
 }

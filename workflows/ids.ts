@@ -25,3 +25,6 @@ export const bulkWorkflowId = (key: string): string => `bulk-${key}`;
 
 /** One workflow per guest campaign. */
 export const guestCampaignWorkflowId = (campaignId: string): string => `guest-campaign-${campaignId}`;
+
+/** One workflow per mentorship cohort (an operator's window of requests assigned at once). */
+export const mentorshipCohortWorkflowId = (cohortId: string): string => `mentorship-cohort-${cohortId}`;

@@ -39,3 +39,9 @@ export const SMS_BATCH: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
 };
+
+/** The mentorship optimiser (a read of Postgres and an LP solve): no side effects, so a few attempts are safe. */
+export const OPTIMISE: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+};
