@@ -147,7 +147,8 @@ export async function solveAssignment(p: AssignmentProblem): Promise<AssignmentR
     // Row duals of a maximisation with ≤ rows: their magnitude is the shadow price (sign conventions differ).
     const u = Array.from(sol.rowDual.subarray(0, p.menteeCount), (d) => Math.abs(d));
     const v = Array.from(sol.rowDual.subarray(p.menteeCount), (d) => Math.abs(d));
-    const bound = u.reduce((a, b) => a + b, 0) + v.reduce((a, b, j) => a + b * (rowUpper[p.menteeCount + j] ?? 0), 0);
+    const bound =
+      u.reduce((a, b) => a + b, 0) + v.reduce((a, b, j) => a + b * (rowUpper[p.menteeCount + j] ?? 0), 0);
     certificate = { mentee: u, mentor: v, bound };
   }
   return { mentorOf, total, certificate, method };
@@ -229,7 +230,9 @@ export async function planAssignment(input: {
     const all = scored[i]!.sort(byOrder);
     const j = result.mentorOf[i];
     const pick = j === null || j === undefined ? null : mentors[j]!.profile.mentorId;
-    const rest = all.filter((s) => s.mentorId !== pick && s.score >= input.minScore).slice(0, input.fallbacks);
+    const rest = all
+      .filter((s) => s.mentorId !== pick && s.score >= input.minScore)
+      .slice(0, input.fallbacks);
     const picked = pick === null ? [] : all.filter((s) => s.mentorId === pick);
     return {
       key: e.key,

@@ -48,7 +48,11 @@ export function createMentorshipActivities(deps: { db: Db }) {
    * them excluded) and every textable mentor with free slots = capacity − active matches − live offers held by
    * other requests (`claimsExceptMatch`: that match's own live offer is not a claim against it).
    */
-  async function planInput(matchIds: string[], extraExclude: Map<string, string[]>, claimsExceptMatch: string | null) {
+  async function planInput(
+    matchIds: string[],
+    extraExclude: Map<string, string[]>,
+    claimsExceptMatch: string | null,
+  ) {
     const nowMs = Date.now();
     const [rows, pool, claims, offered, weights] = await Promise.all([
       matchesWithMentees(db, matchIds),
@@ -72,7 +76,11 @@ export function createMentorshipActivities(deps: { db: Db }) {
           availability: r.match.availability,
           utcOffsetMinutes: utcOffsetMinutes(r.timezone, nowMs),
         },
-        exclude: new Set([...(offered.get(id) ?? []), ...(extraExclude.get(id) ?? []), ...(own ? [own] : [])]),
+        exclude: new Set([
+          ...(offered.get(id) ?? []),
+          ...(extraExclude.get(id) ?? []),
+          ...(own ? [own] : []),
+        ]),
       });
     }
     const mentors = pool.map((m) => ({
@@ -88,9 +96,19 @@ export function createMentorshipActivities(deps: { db: Db }) {
       free: m.capacity - m.active - (claims.get(m.mentorId) ?? 0),
     }));
     const meta = new Map(pool.map((m) => [m.mentorId, m]));
-    const candidate = (s: { mentorId: string; score: number; breakdown: Candidate['breakdown']; weightsVersion: string }): Candidate => {
+    const candidate = (s: {
+      mentorId: string;
+      score: number;
+      breakdown: Candidate['breakdown'];
+      weightsVersion: string;
+    }): Candidate => {
       const m = meta.get(s.mentorId)!;
-      return { ...s, mentorMemberId: m.memberId, mentorTimezone: m.timezone, mentorAvailability: m.availability };
+      return {
+        ...s,
+        mentorMemberId: m.memberId,
+        mentorTimezone: m.timezone,
+        mentorAvailability: m.availability,
+      };
     };
     return { mentees, mentors, weights, candidate };
   }
@@ -107,7 +125,11 @@ export function createMentorshipActivities(deps: { db: Db }) {
       exclude: string[];
     }): Promise<{ candidate: Candidate | null; reason: string | null }> {
       const others = await waitingRequestIds(db, input.matchId, OPTIMISER_DEMAND);
-      const p = await planInput([input.matchId, ...others], new Map([[input.matchId, input.exclude]]), input.matchId);
+      const p = await planInput(
+        [input.matchId, ...others],
+        new Map([[input.matchId, input.exclude]]),
+        input.matchId,
+      );
       if (p.mentees[0]?.key !== input.matchId) return { candidate: null, reason: 'request not found' };
       if (!p.mentors.some((m) => m.free > 0 && !p.mentees[0]!.exclude?.has(m.profile.mentorId))) {
         return { candidate: null, reason: 'optimiser: no mentor not yet offered has a free slot' };
@@ -129,7 +151,11 @@ export function createMentorshipActivities(deps: { db: Db }) {
      */
     async planCohort(input: { cohortId: string; matchIds: string[] }): Promise<CohortPlanEntry[]> {
       const p = await planInput(input.matchIds, new Map(), null);
-      const { planned } = await planAssignment({ ...p, minScore: MIN_FIT_SCORE, fallbacks: COHORT_FALLBACKS });
+      const { planned } = await planAssignment({
+        ...p,
+        minScore: MIN_FIT_SCORE,
+        fallbacks: COHORT_FALLBACKS,
+      });
       const byKey = new Map(planned.map((x) => [x.key, x]));
       return input.matchIds.map((matchId) => {
         const x = byKey.get(matchId);

@@ -27,7 +27,9 @@ export function median(xs: number[]): number | null {
 export function cohortReport(
   rows: Array<{ score: number | null; firstChoice: boolean; fallback: boolean }>,
 ): CohortReport {
-  const placed = rows.filter((r): r is { score: number; firstChoice: boolean; fallback: boolean } => r.score !== null);
+  const placed = rows.filter(
+    (r): r is { score: number; firstChoice: boolean; fallback: boolean } => r.score !== null,
+  );
   const scores = placed.map((r) => r.score);
   const med = median(scores);
   return {
@@ -37,7 +39,8 @@ export function cohortReport(
     totalScore: round4(scores.reduce((a, b) => a + b, 0)),
     minScore: scores.length === 0 ? null : Math.min(...scores),
     medianScore: med === null ? null : round4(med),
-    firstChoiceShare: placed.length === 0 ? null : round4(placed.filter((r) => r.firstChoice).length / placed.length),
+    firstChoiceShare:
+      placed.length === 0 ? null : round4(placed.filter((r) => r.firstChoice).length / placed.length),
     fallbacks: placed.filter((r) => r.fallback).length,
   };
 }

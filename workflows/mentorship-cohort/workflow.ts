@@ -87,7 +87,8 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
     },
     {
       validator: ({ matchId }) => {
-        if (typeof matchId !== 'string' || !UUID.test(matchId)) throw invalidInput('matchId', 'must be a UUID');
+        if (typeof matchId !== 'string' || !UUID.test(matchId))
+          throw invalidInput('matchId', 'must be a UUID');
         if (status !== 'collecting') throw invalidInput('cohortId', `cohort is ${status}, not collecting`);
         if (!requests.includes(matchId) && requests.length >= COHORT_LIMITS.maxRequests)
           throw invalidInput('cohortId', `cohort is full (${COHORT_LIMITS.maxRequests} requests)`);
@@ -156,7 +157,14 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
         cohortId,
         candidate: null,
         reason,
-        view: { matchId: entry.matchId, mentorId: null, score: null, firstChoice: false, fallback: false, reason },
+        view: {
+          matchId: entry.matchId,
+          mentorId: null,
+          score: null,
+          firstChoice: false,
+          fallback: false,
+          reason,
+        },
       });
     }
   }
@@ -186,7 +194,14 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
       cohortId,
       candidate: c,
       reason: null,
-      view: { matchId: entry.matchId, mentorId: c.mentorId, score: c.score, firstChoice, fallback: i > 0, reason: null },
+      view: {
+        matchId: entry.matchId,
+        mentorId: c.mentorId,
+        score: c.score,
+        firstChoice,
+        fallback: i > 0,
+        reason: null,
+      },
     };
   }
 }

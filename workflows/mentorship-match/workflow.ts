@@ -280,7 +280,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     if (live()?.mentorId === mentorId) decisions.push({ mentorId, accept: false, via: 'mentor_full' });
   });
   setHandler(cohortAssignedSignal, (a) => {
-    if (input.cohortId !== undefined && a.cohortId === input.cohortId && cohortAnswer === null) cohortAnswer = a;
+    if (input.cohortId !== undefined && a.cohortId === input.cohortId && cohortAnswer === null)
+      cohortAnswer = a;
   });
   setHandler(riskChangedSignal, (change) => {
     if (change.to === 'high' && change.from !== 'high') risks.push(change.localDate);
@@ -513,7 +514,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
           ? 'no mentor has a free slot'
           : `all ${candidates.length} candidates declined, let the offer expire or were full`;
       unmatchedReason = cohort
-        ? cohortAnswer!.reason ?? 'not assigned by the cohort'
+        ? (cohortAnswer!.reason ?? 'not assigned by the cohort')
         : optimiserReason === null
           ? ranked
           : `${ranked}; ${optimiserReason}`;
