@@ -563,7 +563,14 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    */
   async function optimiserRematch(): Promise<string> {
     for (let k = 0; k < OPTIMISER_OFFERS; k++) {
-      const r = await opt.optimiseForMatch({ matchId, exclude: offers.map((o) => o.mentorId) });
+      let r: { candidate: Candidate | null; reason: string | null };
+      try {
+        r = await opt.optimiseForMatch({ matchId, exclude: offers.map((o) => o.mentorId) });
+      } catch (err) {
+        // Its attempts are bounded (OPTIMISE): a solver that keeps failing sends the request to the operators.
+        log.warn('mentorship optimiser failed', { matchId, error: String(err) });
+        return 'optimiser failed; an operator should match this request';
+      }
       if (!r.candidate) return r.reason ?? 'optimiser: nothing fits';
       if (await offer(r.candidate, offers.length + 1)) return '';
     }
