@@ -141,6 +141,7 @@ describe('the optimiser re-matches the pool when the ranked list runs out', () =
       ['pia', 2, 'accepted'],
     ]);
     expect((await pia.query(mentorStateQuery)).active).toEqual(['o1']);
+    await waitFor(() => kindsTo('mentee-o1').length > 0, 'the mentee told');
     expect(kindsTo('mentee-o1')).toEqual(['mentorship_matched']);
     await match.terminate();
     await ola.terminate();
@@ -241,10 +242,13 @@ describe('cohort matching', () => {
     expect((await matches[0]!.query(matchStateQuery)).status).toBe('requested');
     expect(planCalls).toEqual([]);
 
-    // The window's timer closes it.
+    // The window's timer closes it. (Waiting by query, not result(): waiting on a result lets the test server
+    // skip ahead to the active matches' next timers.)
     await skipTo(t.env, new Date(Date.parse(closesAt) + 60_000));
-    await cohort.result();
-    const c = await cohort.query(cohortStateQuery);
+    const c = await waitFor(async () => {
+      const x = await cohort.query(cohortStateQuery);
+      return x.status === 'assigned' && x;
+    }, 'the cohort assigned');
     expect(planCalls).toEqual([{ cohortId, matchIds: ids }]);
     expect(c.status).toBe('assigned');
     expect(c.assignments).toEqual([
@@ -279,9 +283,17 @@ describe('cohort matching', () => {
     expect(s1.offers.map((o) => [o.mentorId, o.status, o.reason])).toEqual([
       ['yul', 'accepted', `assigned by cohort ${cohortId}`],
     ]);
-    await matches[2]!.result();
-    const s3 = await matches[2]!.query(matchStateQuery);
-    expect(s3.status).toBe('unmatched');
+    const s3 = await waitFor(async () => {
+      const x = await matches[2]!.query(matchStateQuery);
+      return x.status === 'unmatched' && x;
+    }, 'c3 in the operator queue');
+    await waitFor(
+      () =>
+        kindsTo('mentee-c1').length > 0 &&
+        kindsTo('mentee-c3').length > 0 &&
+        kindsTo('member-of-yul').length === 2,
+      'the texts',
+    );
     expect(s3.unmatchedReason).toBe(c.assignments[2]!.reason);
     expect(kindsTo('mentee-c1')).toEqual(['mentorship_matched']);
     expect(kindsTo('mentee-c3')).toEqual(['mentorship_unmatched']);
