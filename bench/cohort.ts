@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         .join(' ')}`,
   );
   let peakRss = process.memoryUsage().rss;
-  for (const size of values.sizes!.split(',')) {
+  for (const size of values.sizes.split(',')) {
     const [m, n] = size.split('x').map(Number) as [number, number];
     const pop = population(m, n);
     const scoreMs: number[] = [];
