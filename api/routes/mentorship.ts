@@ -671,11 +671,6 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
       }
       await db.transaction(async (tx) => {
         await insertMatch(tx, { id, ...fields, status: 'requested' });
-        // The cohort takes the request first (refused, 422 `cohortId`, once it is no longer collecting); an id
-        // whose row then fails to commit is skipped by the cohort's plan.
-        if (cohortId !== undefined) {
-          await cohortHandle(cohortId).executeUpdate(joinCohortUpdate, { args: [{ matchId: id }] });
-        }
         const args: [MatchWorkflowInput] = [
           {
             matchId: id,
@@ -698,6 +693,16 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
           ],
           staticDetails: `Mentee ${input.menteeMemberId}, ${input.weeks} weeks`,
         });
+        // Then the cohort takes it (its workflow exists to be told). Refused (422 `cohortId`: no longer
+        // collecting): the waiting workflow is terminated and the row rolled back.
+        if (cohortId !== undefined) {
+          try {
+            await cohortHandle(cohortId).executeUpdate(joinCohortUpdate, { args: [{ matchId: id }] });
+          } catch (err) {
+            await matchHandle(id).terminate('the cohort refused the request');
+            throw err;
+          }
+        }
       });
       logger.info({ matchId: id, memberId: input.menteeMemberId }, 'mentorship requested');
       return c.json({ matchId: id, status: 'requested' as const }, 201, {
@@ -707,15 +712,15 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     .openapi(createCohortRoute, async (c) => {
       const { windowHours } = c.req.valid('json');
       const id = randomUUID();
-      const closesAt = new Date(Date.now() + windowHours * 3_600_000).toISOString();
-      const args: [CohortWorkflowInput] = [{ cohortId: id, closesAt }];
+      // The window runs on the workflow's clock from its start.
+      const args: [CohortWorkflowInput] = [{ cohortId: id, windowHours }];
       const handle = await temporal.workflow.start('mentorshipCohortWorkflow', {
         taskQueue: TASK_QUEUE,
         workflowId: mentorshipCohortWorkflowId(id),
         args,
         staticSummary: `Mentorship cohort ${id}`,
         typedSearchAttributes: [{ key: COHORT_ID_SA, value: id }],
-        staticDetails: `Collects requests until ${closesAt}, then assigns them at once`,
+        staticDetails: `Collects requests for ${windowHours} h, then assigns them at once`,
       });
       logger.info({ cohortId: id, windowHours }, 'mentorship cohort opened');
       return c.json(await handle.query(cohortStateQuery), 201, { location: `/mentorship/cohorts/${id}` });

@@ -21,8 +21,10 @@ export const COHORT_LIMITS = {
 
 export interface CohortWorkflowInput {
   cohortId: string;
-  /** ISO instant the window closes: the cohort is assigned then (or earlier, by the operator). */
-  closesAt: string;
+  /** Hours from the workflow's start until the window closes (the API passes this: the workflow's clock). */
+  windowHours?: number;
+  /** Or the ISO instant the window closes. The cohort is assigned then (or earlier, by the operator). */
+  closesAt?: string;
 }
 
 /** One request's plan, from the optimiser (ids and scores only). */

@@ -50,7 +50,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Promise<void> {
   const { cohortId } = input;
-  const closesAtMs = Date.parse(input.closesAt);
+  const closesAtMs =
+    input.closesAt !== undefined
+      ? Date.parse(input.closesAt)
+      : workflowInfo().runStartTime.getTime() +
+        (input.windowHours ?? COHORT_LIMITS.defaultWindowHours) * 3_600_000;
+  const closesAt = new Date(closesAtMs).toISOString();
   let status: CohortStatus = 'collecting';
   let assignNow = false;
   const requests: string[] = [];
@@ -60,7 +65,7 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
   const snapshot = (): CohortSnapshot => ({
     cohortId,
     status,
-    closesAt: input.closesAt,
+    closesAt,
     requests: [...requests],
     assignments: assignments.map((a) => ({ ...a })),
     report,
@@ -69,7 +74,7 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
     setCurrentDetails(
       [
         `**${status}**`,
-        `window closes ${input.closesAt}; ${requests.length} requests`,
+        `window closes ${closesAt}; ${requests.length} requests`,
         report
           ? `assigned ${report.assigned}/${report.requests}, min ${report.minScore ?? '-'}, median ${report.medianScore ?? '-'}, first choices ${report.firstChoiceShare ?? '-'}, fallbacks ${report.fallbacks}`
           : null,
