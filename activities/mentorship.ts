@@ -8,11 +8,18 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Db } from '../db/client.js';
 import {
   currentWeights,
+  liveOfferCounts,
+  matchesWithMentees,
   matchWithMentee,
   mentorPool,
+  offeredMentors,
   setMatchStatus,
   upsertOffer,
+  waitingRequestIds,
 } from '../db/mentorship.js';
+import type { CohortPlanEntry } from '../workflows/mentorship-cohort/definitions.js';
+import { MIN_FIT_SCORE } from '../workflows/mentorship-match/values.js';
+import { planAssignment, type PlanMentee } from './mentorship-solver.js';
 import { fieldErrorsOf } from '../workflows/lib/failures.js';
 import { localParts } from '../workflows/lib/time.js';
 import { mentorWorkflowId } from '../workflows/ids.js';
@@ -28,9 +35,138 @@ export function utcOffsetMinutes(tz: string, atMs: number): number {
   return Math.round((asUtc - Math.floor(atMs / 1000) * 1000) / 60_000);
 }
 
+/** Other waiting requests the optimiser weighs a re-match against (at most this many, oldest first). */
+const OPTIMISER_DEMAND = 499;
+/** Next best mentors kept per cohort mentee, tried in order when capacity refuses the optimiser's pick. */
+const COHORT_FALLBACKS = 3;
+
 export function createMentorshipActivities(deps: { db: Db }) {
   const { db } = deps;
+
+  /**
+   * The optimiser's input from Postgres: the requests (their own mentor profile and the mentors already offered
+   * them excluded) and every textable mentor with free slots = capacity − active matches − live offers held by
+   * other requests (`claimsExceptMatch`: that match's own live offer is not a claim against it).
+   */
+  async function planInput(
+    matchIds: string[],
+    extraExclude: Map<string, string[]>,
+    claimsExceptMatch: string | null,
+  ) {
+    const nowMs = Date.now();
+    const [rows, pool, claims, offered, weights] = await Promise.all([
+      matchesWithMentees(db, matchIds),
+      mentorPool(db),
+      liveOfferCounts(db, claimsExceptMatch),
+      offeredMentors(db, matchIds),
+      currentWeights(db),
+    ]);
+    const byId = new Map(rows.map((r) => [r.match.id, r]));
+    const mentorOfMember = new Map(pool.map((m) => [m.memberId, m.mentorId]));
+    const mentees: PlanMentee[] = [];
+    for (const id of matchIds) {
+      const r = byId.get(id);
+      if (!r) continue;
+      const own = mentorOfMember.get(r.match.menteeMemberId);
+      mentees.push({
+        key: id,
+        profile: {
+          focusAreas: r.match.focusAreas,
+          languages: r.match.languages,
+          availability: r.match.availability,
+          utcOffsetMinutes: utcOffsetMinutes(r.timezone, nowMs),
+        },
+        exclude: new Set([
+          ...(offered.get(id) ?? []),
+          ...(extraExclude.get(id) ?? []),
+          ...(own ? [own] : []),
+        ]),
+      });
+    }
+    const mentors = pool.map((m) => ({
+      profile: {
+        mentorId: m.mentorId,
+        expertise: m.expertise,
+        languages: m.languages,
+        availability: m.availability,
+        utcOffsetMinutes: utcOffsetMinutes(m.timezone, nowMs),
+        capacity: m.capacity,
+        activeMentees: m.active,
+      },
+      free: m.capacity - m.active - (claims.get(m.mentorId) ?? 0),
+    }));
+    const meta = new Map(pool.map((m) => [m.mentorId, m]));
+    const candidate = (s: {
+      mentorId: string;
+      score: number;
+      breakdown: Candidate['breakdown'];
+      weightsVersion: string;
+    }): Candidate => {
+      const m = meta.get(s.mentorId)!;
+      return {
+        ...s,
+        mentorMemberId: m.memberId,
+        mentorTimezone: m.timezone,
+        mentorAvailability: m.availability,
+      };
+    };
+    return { mentees, mentors, weights, candidate };
+  }
+
   return {
+    /**
+     * The ranked list ran out: match the remaining pool again with the optimiser. This request and the other
+     * waiting ones (status `requested`) share the mentors with free slots (their own live offers and the slots
+     * others hold or were offered count against them); the mentor the total-score optimum gives this request is
+     * returned — never one already offered it, never one below the fit threshold. Null with the reason otherwise.
+     */
+    async optimiseForMatch(input: {
+      matchId: string;
+      exclude: string[];
+    }): Promise<{ candidate: Candidate | null; reason: string | null }> {
+      const others = await waitingRequestIds(db, input.matchId, OPTIMISER_DEMAND);
+      const p = await planInput(
+        [input.matchId, ...others],
+        new Map([[input.matchId, input.exclude]]),
+        input.matchId,
+      );
+      if (p.mentees[0]?.key !== input.matchId) return { candidate: null, reason: 'request not found' };
+      if (!p.mentors.some((m) => m.free > 0 && !p.mentees[0]!.exclude?.has(m.profile.mentorId))) {
+        return { candidate: null, reason: 'optimiser: no mentor not yet offered has a free slot' };
+      }
+      const { planned } = await planAssignment({ ...p, minScore: MIN_FIT_SCORE, fallbacks: 0 });
+      const pick = planned[0]!.choices[0];
+      if (!pick) {
+        return {
+          candidate: null,
+          reason: `optimiser: no mentor with a free slot and not yet offered scores at least ${MIN_FIT_SCORE} (or they fit waiting requests better)`,
+        };
+      }
+      return { candidate: p.candidate(pick), reason: null };
+    },
+
+    /**
+     * A cohort's plan: the total-score optimum over the cohort's requests and the mentors' free slots, with each
+     * request's pick first and up to 3 next best fitting mentors (tried when a reservation is refused).
+     */
+    async planCohort(input: { cohortId: string; matchIds: string[] }): Promise<CohortPlanEntry[]> {
+      const p = await planInput(input.matchIds, new Map(), null);
+      const { planned } = await planAssignment({
+        ...p,
+        minScore: MIN_FIT_SCORE,
+        fallbacks: COHORT_FALLBACKS,
+      });
+      const byKey = new Map(planned.map((x) => [x.key, x]));
+      return input.matchIds.map((matchId) => {
+        const x = byKey.get(matchId);
+        return {
+          matchId,
+          choices: (x?.choices ?? []).map((s) => p.candidate(s)),
+          firstChoiceScore: x?.firstChoiceScore ?? null,
+        };
+      });
+    },
+
     /** Up to `limit` mentors with a free slot, best first, scored with the current weight version. */
     async rankMentorsForMatch(input: {
       matchId: string;

@@ -16,6 +16,7 @@ export const WORKFLOW_TYPES = [
   'crewCommandWorkflow',
   'mentorWorkflow',
   'mentorshipMatchWorkflow',
+  'mentorshipCohortWorkflow',
   'bulkMessageWorkflow',
   'keywordWorkflow',
   'messageWorkflow',

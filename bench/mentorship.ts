@@ -45,6 +45,10 @@ const activities = {
   async rankMentorsForMatch(input: { matchId: string }) {
     return [candidate(`a-${input.matchId}`, 0.9), candidate(`b-${input.matchId}`, 0.8)];
   },
+  // The optimiser re-match of the pool (test/workflows/mentorship-optimiser.test.ts): nothing fits here.
+  async optimiseForMatch() {
+    return { candidate: null, reason: 'optimiser: nothing fits' };
+  },
   async recordOffer() {},
   async setMatchStatus() {},
   async reserveMentorSlot() {

@@ -98,3 +98,53 @@ export async function matchWithMentee(db: Conn, matchId: string) {
     .where(and(eq(mentorshipMatches.id, matchId)));
   return row;
 }
+
+/** Match requests with their mentee's zone (for the optimiser and cohorts); unknown ids are left out. */
+export async function matchesWithMentees(db: Conn, matchIds: string[]) {
+  if (matchIds.length === 0) return [];
+  return db
+    .select({ match: mentorshipMatches, timezone: members.timezone })
+    .from(mentorshipMatches)
+    .innerJoin(members, eq(members.id, mentorshipMatches.menteeMemberId))
+    .where(inArray(mentorshipMatches.id, matchIds));
+}
+
+/**
+ * Other requests waiting for a mentor with no live offer (status `requested`), oldest first: the demand the
+ * optimiser weighs a re-match against.
+ */
+export async function waitingRequestIds(db: Conn, exceptMatchId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: mentorshipMatches.id })
+    .from(mentorshipMatches)
+    .where(and(eq(mentorshipMatches.status, 'requested'), sql`${mentorshipMatches.id} <> ${exceptMatchId}`))
+    .orderBy(mentorshipMatches.createdAt)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Live offers per mentor (status `offered`), leaving out the given match's own: slots others hold a claim on. */
+export async function liveOfferCounts(db: Conn, exceptMatchId: string | null): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ mentorId: mentorshipOffers.mentorId, n: sql<number>`count(*)::int` })
+    .from(mentorshipOffers)
+    .where(
+      exceptMatchId === null
+        ? eq(mentorshipOffers.status, 'offered')
+        : and(eq(mentorshipOffers.status, 'offered'), sql`${mentorshipOffers.matchId} <> ${exceptMatchId}`),
+    )
+    .groupBy(mentorshipOffers.mentorId);
+  return new Map(rows.map((r) => [r.mentorId, r.n]));
+}
+
+/** The mentors each match has already offered (any status). */
+export async function offeredMentors(db: Conn, matchIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (matchIds.length === 0) return out;
+  const rows = await db
+    .select({ matchId: mentorshipOffers.matchId, mentorId: mentorshipOffers.mentorId })
+    .from(mentorshipOffers)
+    .where(inArray(mentorshipOffers.matchId, matchIds));
+  for (const r of rows) out.set(r.matchId, [...(out.get(r.matchId) ?? []), r.mentorId]);
+  return out;
+}

@@ -28,3 +28,6 @@ export const guestCampaignWorkflowId = (campaignId: string): string => `guest-ca
 
 /** The one retention purge workflow of a namespace (issue 12). */
 export const RETENTION_WORKFLOW_ID = 'retention-purge';
+
+/** One workflow per mentorship cohort (an operator's window of requests assigned at once). */
+export const mentorshipCohortWorkflowId = (cohortId: string): string => `mentorship-cohort-${cohortId}`;

@@ -4,6 +4,7 @@ export { crewCommandWorkflow } from './crew/workflow.js';
 export { memberWorkflow } from './member/workflow.js';
 export { mentorWorkflow } from './mentor/workflow.js';
 export { mentorshipMatchWorkflow } from './mentorship-match/workflow.js';
+export { mentorshipCohortWorkflow } from './mentorship-cohort/workflow.js';
 export { bulkMessageWorkflow } from './messaging/bulk.js';
 export { keywordWorkflow } from './messaging/keyword.js';
 export { messageWorkflow } from './messaging/message.js';

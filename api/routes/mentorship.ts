@@ -9,9 +9,27 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { currentWeights, insertMatch, insertMentor, insertWeights } from '../../db/mentorship.js';
 import { members, mentors, mentorshipMatches } from '../../db/schema.js';
-import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import {
+  mentorshipCohortWorkflowId,
+  mentorshipMatchWorkflowId,
+  mentorWorkflowId,
+  TASK_QUEUE,
+} from '../../workflows/ids.js';
+import {
+  assignCohortUpdate,
+  cohortStateQuery,
+  COHORT_LIMITS,
+  COHORT_STATUSES,
+  joinCohortUpdate,
+  type CohortWorkflowInput,
+} from '../../workflows/mentorship-cohort/definitions.js';
 import { MEMBER_ID_SA } from '../../workflows/member/search-attributes.js';
-import { MATCH_STATUS_SA, MENTOR_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
+import {
+  COHORT_ID_SA,
+  MATCH_STATUS_SA,
+  MENTOR_ID_SA,
+} from '../../workflows/mentorship-match/search-attributes.js';
 import { mentorStateQuery, type MentorWorkflowInput } from '../../workflows/mentor/definitions.js';
 import {
   answerOfferUpdate,
@@ -93,8 +111,65 @@ const CreateMatch = z
       .min(MATCH_DEFAULTS.minWeeks, `must be ${MATCH_DEFAULTS.minWeeks} to ${MATCH_DEFAULTS.maxWeeks}`)
       .max(MATCH_DEFAULTS.maxWeeks, `must be ${MATCH_DEFAULTS.minWeeks} to ${MATCH_DEFAULTS.maxWeeks}`)
       .default(MATCH_DEFAULTS.weeks),
+    cohortId: uuid('a cohort id').optional().openapi({
+      description:
+        'Join this collecting cohort: the request waits for the cohort to be assigned at once instead of being offered on its own',
+    }),
   })
   .openapi('CreateMatchRequest');
+
+const CreateCohort = z
+  .object({
+    windowHours: z
+      .number()
+      .int('must be a whole number of hours')
+      .min(
+        COHORT_LIMITS.minWindowHours,
+        `must be ${COHORT_LIMITS.minWindowHours} to ${COHORT_LIMITS.maxWindowHours}`,
+      )
+      .max(
+        COHORT_LIMITS.maxWindowHours,
+        `must be ${COHORT_LIMITS.minWindowHours} to ${COHORT_LIMITS.maxWindowHours}`,
+      )
+      .default(COHORT_LIMITS.defaultWindowHours),
+  })
+  .openapi('CreateCohort');
+const CohortReportJson = z
+  .object({
+    requests: z.number().int(),
+    assigned: z.number().int(),
+    unplaced: z.number().int().openapi({ description: 'Requests sent to the operator queue' }),
+    totalScore: z.number(),
+    minScore: z.number().nullable(),
+    medianScore: z.number().nullable(),
+    firstChoiceShare: z.number().nullable().openapi({
+      description: 'Assigned requests whose mentor scores as high as their best, over the assigned',
+    }),
+    fallbacks: z
+      .number()
+      .int()
+      .openapi({ description: "Assigned to a next best mentor after capacity refused the optimiser's pick" }),
+  })
+  .openapi('CohortReport');
+const CohortJson = z
+  .object({
+    cohortId: z.string(),
+    status: z.enum(COHORT_STATUSES),
+    closesAt: z.string(),
+    requests: z.array(z.string()),
+    assignments: z.array(
+      z.object({
+        matchId: z.string(),
+        mentorId: z.string().nullable(),
+        score: z.number().nullable(),
+        firstChoice: z.boolean(),
+        fallback: z.boolean(),
+        reason: z.string().nullable(),
+      }),
+    ),
+    report: CohortReportJson.nullable(),
+  })
+  .openapi('MentorshipCohort', { description: 'A cohort, live from its workflow' });
 
 const AnswerOffer = z.object({ mentorId: uuid('a mentor id'), accept: z.boolean() }).openapi('AnswerOffer');
 const EndMatch = z.object({ reason: text(200) }).openapi('EndMatch');
@@ -286,7 +361,8 @@ const createMatchRoute = createRoute({
   method: 'post',
   path: '/mentorship/matches',
   tags: matchTags,
-  summary: 'A mentee asks for a mentor: up to 5 ranked candidates are offered one at a time',
+  summary:
+    'A mentee asks for a mentor: up to 5 ranked candidates are offered one at a time, then the optimiser re-matches the remaining pool (or, with cohortId, the cohort assigns it)',
   request: { body: jsonBody(CreateMatch) },
   responses: {
     201: {
@@ -296,8 +372,42 @@ const createMatchRoute = createRoute({
       ),
       headers: z.object({ location: z.string().openapi({ description: '/mentorship/matches/<id>' }) }),
     },
-    ...problems(404, 503, ...BODY_PROBLEMS),
+    ...problems(404, 422, 503, ...BODY_PROBLEMS),
   },
+});
+const cohortTags = ['Mentorship cohorts'];
+const createCohortRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/cohorts',
+  tags: cohortTags,
+  summary:
+    'Open a cohort: requests made with its id are collected for the window, then assigned at once (max total score under capacity)',
+  request: { body: jsonBody(CreateCohort) },
+  responses: {
+    201: {
+      ...jsonResponse(CohortJson, 'Created'),
+      headers: z.object({ location: z.string().openapi({ description: '/mentorship/cohorts/<id>' }) }),
+    },
+    ...problems(503, ...BODY_PROBLEMS),
+  },
+});
+const getCohortRoute = createRoute({
+  method: 'get',
+  path: '/mentorship/cohorts/{id}',
+  tags: cohortTags,
+  summary:
+    'One cohort: its requests and, once assigned, every assignment and the report (min, median, first choices)',
+  request: { params: idParam('a cohort id') },
+  responses: { 200: jsonResponse(CohortJson, 'The cohort'), ...problems(404, 503) },
+});
+const assignCohortRoute = createRoute({
+  method: 'post',
+  path: '/mentorship/cohorts/{id}/assign',
+  tags: cohortTags,
+  summary:
+    "Close the window now and assign the whole cohort; every pair is reserved through the mentor's capacity, a refused one falls back to the next best or the operator queue",
+  request: { params: idParam('a cohort id') },
+  responses: { 200: jsonResponse(CohortJson, 'The assigned cohort'), ...problems(404, 422, 503) },
 });
 const listMatchesRoute = createRoute({
   method: 'get',
@@ -427,6 +537,24 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     return m;
   }
   const matchHandle = (id: string) => temporal.workflow.getHandle(mentorshipMatchWorkflowId(id));
+  const cohortHandle = (id: string) => temporal.workflow.getHandle(mentorshipCohortWorkflowId(id));
+  /** A cohort exists when its workflow does (running or assigned, within retention): its live state. */
+  async function requireCohort(id: string) {
+    try {
+      return await cohortHandle(id).query(cohortStateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound('cohort', id);
+      throw err;
+    }
+  }
+  /** A finished cohort takes no more requests nor a second assignment (its workflow has completed). */
+  const notCollecting = (field: string, status: string) =>
+    new HttpProblem({
+      title: 'Rejected',
+      status: 422,
+      detail: `${field}: cohort is ${status}, not collecting`,
+      errors: [{ field, message: `cohort is ${status}, not collecting` }],
+    });
   const toMatchJson = (s: MatchSnapshot) => ({
     ...s,
     offers: s.offers.map((o) => ({ ...o, breakdown: { ...o.breakdown } })),
@@ -534,10 +662,15 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     })
     .openapi(createMatchRoute, async (c) => {
       const input = c.req.valid('json');
+      const { cohortId, ...fields } = input;
       const mentee = await liveMember(input.menteeMemberId);
       const id = randomUUID();
+      if (cohortId !== undefined) {
+        const cohort = await requireCohort(cohortId);
+        if (cohort.status !== 'collecting') throw notCollecting('cohortId', cohort.status);
+      }
       await db.transaction(async (tx) => {
-        await insertMatch(tx, { id, ...input, status: 'requested' });
+        await insertMatch(tx, { id, ...fields, status: 'requested' });
         const args: [MatchWorkflowInput] = [
           {
             matchId: id,
@@ -545,6 +678,7 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
             shareRisk: input.shareRisk,
             weeks: input.weeks,
             menteeTimezone: mentee.timezone,
+            ...(cohortId !== undefined ? { cohortId } : {}),
           },
         ];
         await temporal.workflow.start('mentorshipMatchWorkflow', {
@@ -555,14 +689,53 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
           typedSearchAttributes: [
             { key: MEMBER_ID_SA, value: input.menteeMemberId },
             { key: MATCH_STATUS_SA, value: 'requested' },
+            ...(cohortId !== undefined ? [{ key: COHORT_ID_SA, value: cohortId }] : []),
           ],
           staticDetails: `Mentee ${input.menteeMemberId}, ${input.weeks} weeks`,
         });
+        // Then the cohort takes it (its workflow exists to be told). Refused (422 `cohortId`: no longer
+        // collecting): the waiting workflow is terminated and the row rolled back.
+        if (cohortId !== undefined) {
+          try {
+            await cohortHandle(cohortId).executeUpdate(joinCohortUpdate, { args: [{ matchId: id }] });
+          } catch (err) {
+            await matchHandle(id).terminate('the cohort refused the request');
+            throw err;
+          }
+        }
       });
       logger.info({ matchId: id, memberId: input.menteeMemberId }, 'mentorship requested');
       return c.json({ matchId: id, status: 'requested' as const }, 201, {
         location: `/mentorship/matches/${id}`,
       });
+    })
+    .openapi(createCohortRoute, async (c) => {
+      const { windowHours } = c.req.valid('json');
+      const id = randomUUID();
+      // The window runs on the workflow's clock from its start.
+      const args: [CohortWorkflowInput] = [{ cohortId: id, windowHours }];
+      const handle = await temporal.workflow.start('mentorshipCohortWorkflow', {
+        taskQueue: TASK_QUEUE,
+        workflowId: mentorshipCohortWorkflowId(id),
+        args,
+        staticSummary: `Mentorship cohort ${id}`,
+        typedSearchAttributes: [{ key: COHORT_ID_SA, value: id }],
+        staticDetails: `Collects requests for ${windowHours} h, then assigns them at once`,
+      });
+      logger.info({ cohortId: id, windowHours }, 'mentorship cohort opened');
+      return c.json(await handle.query(cohortStateQuery), 201, { location: `/mentorship/cohorts/${id}` });
+    })
+    .openapi(getCohortRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      return c.json(await requireCohort(id), 200);
+    })
+    .openapi(assignCohortRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const cohort = await requireCohort(id);
+      if (cohort.status !== 'collecting') throw notCollecting('status', cohort.status);
+      const s = await cohortHandle(id).executeUpdate(assignCohortUpdate, { args: [] });
+      logger.info({ cohortId: id, ...s.report }, 'mentorship cohort assigned');
+      return c.json(s, 200);
     })
     .openapi(listMatchesRoute, async (c) => {
       const q = c.req.valid('query');

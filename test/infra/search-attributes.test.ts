@@ -79,6 +79,8 @@ it('derives the dev server flags and the operator command from every entity sear
     '--search-attribute',
     'CrewlineMatchStatus=Keyword',
     '--search-attribute',
+    'CrewlineCohortId=Keyword',
+    '--search-attribute',
     'CrewlineCampaignId=Keyword',
     '--search-attribute',
     'CrewlineCampaignStatus=Keyword',
@@ -87,6 +89,7 @@ it('derives the dev server flags and the operator command from every entity sear
     'temporal operator search-attribute create --namespace default ' +
       '--name CrewlineMemberId --name CrewlineMemberStatus --name CrewlineRiskLevel ' +
       '--name CrewlineCrewId --name CrewlineChallengeStatus --name CrewlineMentorId --name CrewlineMatchStatus ' +
+      '--name CrewlineCohortId ' +
       '--name CrewlineCampaignId --name CrewlineCampaignStatus --type Keyword && ' +
       'temporal operator search-attribute create --namespace default --name CrewlineMemberIds --type KeywordList',
   );
@@ -120,6 +123,7 @@ describe('without permission to register', () => {
     'CrewlineMemberIds',
     'CrewlineMentorId',
     'CrewlineMatchStatus',
+    'CrewlineCohortId',
     'CrewlineCampaignId',
     'CrewlineCampaignStatus',
   ];
@@ -227,6 +231,7 @@ describe('a server without the attributes (an existing cluster, or an old .data/
       'CrewlineMemberIds',
       'CrewlineMentorId',
       'CrewlineMatchStatus',
+      'CrewlineCohortId',
       'CrewlineCampaignId',
       'CrewlineCampaignStatus',
     ]);

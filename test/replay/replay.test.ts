@@ -32,6 +32,7 @@ describe('replay of committed histories', () => {
     expect(types).toContain('crewChallengeWorkflow');
     expect(types).toContain('mentorWorkflow');
     expect(types).toContain('mentorshipMatchWorkflow');
+    expect(types).toContain('mentorshipCohortWorkflow');
     for (const h of histories) expect(Object.keys(registered), h.file).toContain(h.type);
   });
 

@@ -55,6 +55,10 @@ const mentorship = {
     const ex = new Set(input.exclude ?? []);
     return (candidatesOf.get(input.matchId) ?? []).filter((c) => !ex.has(c.mentorId));
   },
+  // The optimiser re-match of the pool (test/workflows/mentorship-optimiser.test.ts): nothing fits here.
+  async optimiseForMatch() {
+    return { candidate: null, reason: 'optimiser: nothing fits' };
+  },
   async recordOffer() {},
   async setMatchStatus() {},
   reserveMentorSlot: (input) => real.reserveMentorSlot(input),

@@ -56,6 +56,10 @@ const activities = {
   async rankMentorsForMatch(input: { matchId: string }) {
     return candidatesOf.get(input.matchId) ?? [];
   },
+  // The optimiser re-match of the pool (test/workflows/mentorship-optimiser.test.ts): nothing fits here.
+  async optimiseForMatch() {
+    return { candidate: null, reason: 'optimiser: nothing fits' };
+  },
   async recordOffer(input: { matchId: string; mentorId: string; status: string; weightsVersion: string }) {
     offersRecorded.push(input);
   },

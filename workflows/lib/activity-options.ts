@@ -46,3 +46,9 @@ export const DB_PURGE: ActivityOptions = {
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '10 seconds', maximumInterval: '10 minutes' },
 };
+
+/** The mentorship optimiser (a read of Postgres and an LP solve): no side effects, so a few attempts are safe. */
+export const OPTIMISE: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+};

@@ -21,6 +21,8 @@ export interface MatchWorkflowInput {
   acceptHours?: number;
   /** The mentee's IANA zone, for session times in their texts (default UTC). */
   menteeTimezone?: string;
+  /** The request joined this cohort: it waits for the cohort's assignment instead of ranking on its own. */
+  cohortId?: string;
 }
 
 /** A ranked candidate, as the ranking activity returns it (ids and scores only). */
@@ -129,3 +131,12 @@ export const endMatchUpdate = defineUpdate<MatchSnapshot, [{ reason: string }]>(
 /** From `mentor-<id>`: the mentor's last slot was taken, so their live offer here is withdrawn. */
 export const mentorFullSignal = defineSignal<[{ mentorId: string }]>('mentorFull');
 export const matchStateQuery = defineQuery<MatchSnapshot>('matchState');
+
+/** A cohort's answer to one of its requests: the mentor (slot already reserved) or the operator-queue reason. */
+export interface CohortAssignment {
+  cohortId: string;
+  candidate: Candidate | null;
+  reason: string | null;
+}
+/** From `mentorship-cohort-<id>`: this request's assignment (ignored unless the match joined that cohort). */
+export const cohortAssignedSignal = defineSignal<[CohortAssignment]>('cohortAssigned');

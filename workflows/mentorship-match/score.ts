@@ -88,25 +88,44 @@ function utcIntervals(windows: WeeklyWindow[], offsetMinutes: number): Array<[nu
   return out;
 }
 
-/** Minutes of the week covered by a set of intervals (overlaps counted once). */
-function covered(intervals: Array<[number, number]>): boolean[] {
-  const week = new Array<boolean>(MINUTES_PER_WEEK).fill(false);
-  for (const [a, b] of intervals) for (let m = a; m < b; m++) week[m] = true;
-  return week;
+/** The intervals sorted and merged (overlaps counted once). */
+function merged(intervals: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+const lengthOf = (xs: Array<[number, number]>) => xs.reduce((t, [a, b]) => t + (b - a), 0);
+
+/** Minutes both merged interval lists cover. */
+function overlapOf(a: Array<[number, number]>, b: Array<[number, number]>): number {
+  let i = 0;
+  let j = 0;
+  let both = 0;
+  while (i < a.length && j < b.length) {
+    const [a0, a1] = a[i]!;
+    const [b0, b1] = b[j]!;
+    both += Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
+    if (a1 < b1) i++;
+    else j++;
+  }
+  return both;
 }
 
 /** Share of the smaller availability that the other one also covers. Mentee with none: 1 if the mentor has any. */
 export function scheduleOverlap(mentee: MenteeProfile, mentor: MentorProfile): number {
-  const b = covered(utcIntervals(mentor.availability, mentor.utcOffsetMinutes));
-  const mentorTotal = b.filter(Boolean).length;
+  const b = merged(utcIntervals(mentor.availability, mentor.utcOffsetMinutes));
+  const mentorTotal = lengthOf(b);
   if (mentorTotal === 0) return 0;
   if (mentee.availability.length === 0) return 1;
-  const a = covered(utcIntervals(mentee.availability, mentee.utcOffsetMinutes));
-  const menteeTotal = a.filter(Boolean).length;
+  const a = merged(utcIntervals(mentee.availability, mentee.utcOffsetMinutes));
+  const menteeTotal = lengthOf(a);
   if (menteeTotal === 0) return 1;
-  let both = 0;
-  for (let m = 0; m < MINUTES_PER_WEEK; m++) if (a[m] && b[m]) both++;
-  return both / Math.min(menteeTotal, mentorTotal);
+  return overlapOf(a, b) / Math.min(menteeTotal, mentorTotal);
 }
 
 /** A mentor with a free slot; capacity 0 (not taking) or full never gets an offer. */

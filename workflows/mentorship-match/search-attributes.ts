@@ -13,4 +13,7 @@ export const MENTOR_ID_SA = keyword('CrewlineMentorId');
 /** requested | offered | active | paused | completed | ended_early | unmatched */
 export const MATCH_STATUS_SA = keyword('CrewlineMatchStatus');
 
-export const MENTORSHIP_SEARCH_ATTRIBUTES = [MENTOR_ID_SA, MATCH_STATUS_SA] as const;
+/** A cohort's workflow and every match that joined it (`mentorship-cohort-<id>`'s business id). */
+export const COHORT_ID_SA = keyword('CrewlineCohortId');
+
+export const MENTORSHIP_SEARCH_ATTRIBUTES = [MENTOR_ID_SA, MATCH_STATUS_SA, COHORT_ID_SA] as const;

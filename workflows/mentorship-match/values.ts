@@ -45,3 +45,8 @@ export const SESSION_DEFAULTS = {
 
 /** Inactivity: days without a session before the nudge, the warning, and the end. */
 export const INACTIVITY_DAYS = { nudge: 30, warn: 83, end: 90 } as const;
+
+/** The optimiser and cohort matching assign only pairs scoring at least this (the fit threshold, 0–1). */
+export const MIN_FIT_SCORE = 0.5;
+/** Offers the optimiser may make after the ranked list ran out, before the request goes to the operator queue. */
+export const OPTIMISER_OFFERS = 3;

@@ -23,7 +23,7 @@ import {
 import type { createAiActivities } from '../../activities/ai/index.js';
 import type { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput } from '../../activities/messaging.js';
-import { AI, DB_WRITE } from '../lib/activity-options.js';
+import { AI, DB_WRITE, OPTIMISE } from '../lib/activity-options.js';
 import { localParts } from '../lib/time.js';
 import { invalidInput } from '../lib/failures.js';
 import { sendMessage } from '../lib/outbound.js';
@@ -32,6 +32,7 @@ import { offerSignal, releaseSlotSignal } from '../mentor/definitions.js';
 import { subscribeRiskSignal, unsubscribeRiskSignal } from '../member/definitions.js';
 import {
   answerOfferUpdate,
+  cohortAssignedSignal,
   consentSignal,
   endMatchUpdate,
   matchStateQuery,
@@ -45,6 +46,7 @@ import {
   sessionFeedbackUpdate,
   type BriefingView,
   type Candidate,
+  type CohortAssignment,
   type InboundReply,
   type MatchSnapshot,
   type MatchWorkflowInput,
@@ -102,6 +104,7 @@ import {
 import {
   MATCH_DEFAULTS,
   OFFER_REMINDER_HOURS,
+  OPTIMISER_OFFERS,
   SESSION_DEFAULTS,
   SESSION_ROLES,
   INACTIVITY_DAYS,
@@ -119,6 +122,8 @@ const ALERT_WINDOW = { start: '08:00', end: '21:00' } as const;
 
 /** Rankings, offers, match rows and the mentor's slot (an update on `mentor-<id>`): the mentorship group only. */
 const mx = proxyActivities<ReturnType<typeof createMentorshipActivities>>(DB_WRITE);
+/** The optimiser's re-match of the pool: the same group, with room for the LP solve. */
+const opt = proxyActivities<ReturnType<typeof createMentorshipActivities>>(OPTIMISE);
 /** The mentor's briefing before a session: the AI group (redacted; a template without OpenAI). */
 const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
 const MINUTE = 60_000;
@@ -157,6 +162,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const self = workflowInfo().workflowId;
   /** Sessions, pause, pairing fit, re-match and inactivity (histories from before them replay the old path). */
   const v2 = patched('mentorship-sessions');
+  /** The optimiser re-matches the pool when the ranked list runs out (before it, the operator queue at once). */
+  const v3 = patched('mentorship-optimiser');
   const menteeTz = input.menteeTimezone ?? 'UTC';
 
   let status: MatchStatus = 'requested';
@@ -184,6 +191,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   let fit: boolean | null = null;
   let fitAsked = false;
   let endText: string | null = null;
+  /** The cohort's answer (a request that joined a cohort waits for it instead of ranking on its own). */
+  let cohortAnswer = null as CohortAssignment | null;
 
   const live = (): Offer | undefined => offers.find((o) => o.status === 'offered');
   const snapshot = (): MatchSnapshot => ({
@@ -269,6 +278,10 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   });
   setHandler(mentorFullSignal, ({ mentorId }) => {
     if (live()?.mentorId === mentorId) decisions.push({ mentorId, accept: false, via: 'mentor_full' });
+  });
+  setHandler(cohortAssignedSignal, (a) => {
+    if (input.cohortId !== undefined && a.cohortId === input.cohortId && cohortAnswer === null)
+      cohortAnswer = a;
   });
   setHandler(riskChangedSignal, (change) => {
     if (change.to === 'high' && change.from !== 'high') risks.push(change.localDate);
@@ -472,8 +485,16 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     }
   }
 
-  // ---- 1. rank up to 5 candidates ---------------------------------------------------------------------------
-  let candidates = await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates });
+  // ---- 1. rank up to 5 candidates (or, in a cohort, wait for the cohort's assignment) -----------------------
+  let candidates: Candidate[] = [];
+  const cohort = input.cohortId !== undefined;
+  if (cohort) {
+    publish();
+    await condition(() => cohortAnswer !== null);
+    if (cohortAnswer!.candidate) await assignedByCohort(cohortAnswer!.candidate, cohortAnswer!.cohortId);
+  } else {
+    candidates = await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates });
+  }
 
   for (;;) {
     // ---- 2. one live offer at a time, until one is accepted ---------------------------------------------------
@@ -481,13 +502,22 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       if (await offer(c, offers.length + 1)) break;
     }
 
+    // ---- 2b. the list ran out: the optimiser matches the remaining pool again (up to 3 more offers) -----------
+    let optimiserReason: string | null = null;
+    if (!mentor && v3 && !cohort) optimiserReason = await optimiserRematch();
+
     // ---- 3. nobody took it: the operator queue, and the mentee is told --------------------------------------
     if (!mentor) {
       status = 'unmatched';
-      unmatchedReason =
+      const ranked =
         candidates.length === 0
           ? 'no mentor has a free slot'
           : `all ${candidates.length} candidates declined, let the offer expire or were full`;
+      unmatchedReason = cohort
+        ? (cohortAnswer!.reason ?? 'not assigned by the cohort')
+        : optimiserReason === null
+          ? ranked
+          : `${ranked}; ${optimiserReason}`;
       publish();
       await mx.setMatchStatus({ matchId, status, mentorId: null, reason: unmatchedReason });
       await send({ memberId: menteeMemberId }, 'unmatched', 'mentorship_unmatched', UNMATCHED_MENTEE_TEXT);
@@ -526,6 +556,49 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   await condition(allHandlersFinished);
 
   // ---- the steps ----------------------------------------------------------------------------------------------
+  /**
+   * The optimiser's offers after the ranked list: each time, the remaining pool (mentors with free slots not yet
+   * offered this request, less the slots others hold or were offered) is matched again together with the other
+   * waiting requests, and this request's mentor in that optimum is offered. Returns why it ended without one.
+   */
+  async function optimiserRematch(): Promise<string> {
+    for (let k = 0; k < OPTIMISER_OFFERS; k++) {
+      let r: { candidate: Candidate | null; reason: string | null };
+      try {
+        r = await opt.optimiseForMatch({ matchId, exclude: offers.map((o) => o.mentorId) });
+      } catch (err) {
+        // Its attempts are bounded (OPTIMISE): a solver that keeps failing sends the request to the operators.
+        log.warn('mentorship optimiser failed', { matchId, error: String(err) });
+        return 'optimiser failed; an operator should match this request';
+      }
+      if (!r.candidate) return r.reason ?? 'optimiser: nothing fits';
+      if (await offer(r.candidate, offers.length + 1)) return '';
+    }
+    return `optimiser: its ${OPTIMISER_OFFERS} offers were declined, expired or full`;
+  }
+
+  /** The cohort reserved this mentor's slot already (through `mentor-<id>`): the match is active at once. */
+  async function assignedByCohort(c: Candidate, cohortId: string): Promise<void> {
+    const atMs = now();
+    const o: Offer = {
+      mentorId: c.mentorId,
+      mentorMemberId: c.mentorMemberId,
+      mentorTimezone: c.mentorTimezone,
+      mentorAvailability: c.mentorAvailability ?? [],
+      rank: 1,
+      score: c.score,
+      breakdown: c.breakdown,
+      weightsVersion: c.weightsVersion,
+      status: 'offered',
+      offeredAt: new Date(atMs).toISOString(),
+      deadlineAt: new Date(atMs).toISOString(),
+      remindersSent: 0,
+      reason: null,
+    };
+    offers.push(o);
+    await activate(o, `assigned by cohort ${cohortId}`);
+  }
+
   /** The active match as it ran before sessions (histories recorded then replay through here). */
   async function activeBeforeSessions(m: Offer): Promise<void> {
     for (;;) {
@@ -829,13 +902,18 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       );
       return;
     }
+    await activate(o, `accepted by ${d.via}`);
+  }
+
+  /** The mentor holds a slot for this match: it is active, both sides are told. */
+  async function activate(o: Offer, reason: string): Promise<void> {
     // The whole state moves before anything is awaited: an API caller waiting on the offer sees the match active.
     mentor = o;
     status = 'active';
     endsAtMs = now() + weeks * 7 * 24 * HOUR;
     activeSinceMs = now();
     const again = round === 1 ? '' : `:${round}`;
-    await close(o, 'accepted', `accepted by ${d.via}`);
+    await close(o, 'accepted', reason);
     await mx.setMatchStatus({ matchId, status, mentorId: o.mentorId, reason: null });
     await send(
       { memberId: o.mentorMemberId },
