@@ -117,7 +117,9 @@ describe('REPORT by SMS', () => {
       startDate: '2026-11-30',
       minSize: 3,
     });
-    const store = createReflectionActivities({ db: t.database.db, openai: null }).storeCrewReflection;
+    const reflections = createReflectionActivities({ db: t.database.db, openai: null });
+    const store = (input: Parameters<typeof reflections.storeCrewReflection>[0]) =>
+      reflections.storeCrewReflection(input);
     const older = await store({ challengeId: challenge.id, memberId: bo.id, day: 1, text: 'Rainy but done' });
     const newer = await store({
       challengeId: challenge.id,
