@@ -50,7 +50,7 @@ async function textAndWait(phone: string, body: string) {
   const before = (await textsTo(phone)).length;
   const post = sandboxInbound(t.app);
   expect((await post({ MessageSid: sid, From: phone, To: OUR_NUMBER, Body: body })).status).toBe(200);
-  await waitFor(async () => (await textsTo(phone)).length > before, `the answer to "${body}"`);
+  await waitFor(async () => (await textsTo(phone)).length > before, `the answer to "${body}"`, 90_000);
   const inbound = await t.database.db.query.inboundMessages.findFirst({
     where: eq(inboundMessages.providerSid, sid),
   });
@@ -179,5 +179,5 @@ describe('JOIN <code> from a phone that is not a member yet', () => {
     expect(await memberByPhone(p5)).toBeUndefined();
     expect(await t.database.db.select().from(consentEvents).where(eq(consentEvents.phone, p4))).toEqual([]);
     await waitFor(async () => (await memberCount()) === 3, 'the challenge told of the second join');
-  });
+  }, 600_000);
 });

@@ -56,7 +56,7 @@ async function report(from: { id: string; phone: string }, body = 'REPORT') {
   const sid = newMessageSid();
   const post = sandboxInbound(t.app);
   expect((await post({ MessageSid: sid, From: from.phone, To: OUR_NUMBER, Body: body })).status).toBe(200);
-  await waitFor(async () => (await crewTexts(from.id)).length > before, `the answer to ${body}`);
+  await waitFor(async () => (await crewTexts(from.id)).length > before, `the answer to ${body}`, 90_000);
   const inbound = await t.database.db.query.inboundMessages.findFirst({
     where: (m, { eq: is }) => is(m.providerSid, sid),
   });
@@ -182,5 +182,5 @@ describe('REPORT by SMS', () => {
     expect((await report(ana)).last.body).toBe(reportedText('Run', 1, false));
     expect((await report(bo)).last).toEqual({ kind: 'crew_report_none', body: REPORT_NOTHING_TEXT });
     expect(await statusOf(older.reflectionId)).toBe('shared');
-  });
+  }, 600_000);
 });

@@ -150,5 +150,5 @@ describe('crew challenge: forced continue-as-new', () => {
         summary,
       ]);
     await captureHistory('crew-challenge-continued', second);
-  });
+  }, 600_000);
 });
