@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, like } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { drainInbox } from '../../api/inbound.js';
 import { createReflectionActivities } from '../../activities/crews/reflections.js';
 import { createCrew, FLAGGER_MIN_DAYS, insertChallenge, joinCrew } from '../../db/crews.js';
 import {
@@ -19,7 +20,7 @@ import {
 } from '../../db/schema.js';
 import { REPORT_NOTHING_TEXT, reportedText, reportTooNewText } from '../../workflows/crew/texts.js';
 import { parseCrewCommand } from '../../workflows/lib/keywords.js';
-import { auth } from '../helpers/app.js';
+import { auth, BRAND } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
 import { newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
@@ -27,6 +28,17 @@ import { waitFor } from '../helpers/temporal.js';
 import { inboundWorkflowId } from '../../workflows/ids.js';
 
 const t = stackWithApp();
+
+/**
+ * Under heavy load Temporal may miss the webhook's 3 s routing deadline: the text is then left `pending` for the
+ * API's inbox drainer, which test apps do not run. Do what it does (at most every 2 s).
+ */
+let drainedAt = 0;
+async function drainWhenSlow() {
+  if (Date.now() - drainedAt < 2_000) return;
+  drainedAt = Date.now();
+  await drainInbox({ db: t.database.db, temporal: t.env.client, brand: BRAND }, { olderThanMs: 2_000 });
+}
 const DAY = 86_400_000;
 const evidence = { via: 'api' as const };
 let seq = 0;
@@ -56,7 +68,11 @@ async function report(from: { id: string; phone: string }, body = 'REPORT') {
   const sid = newMessageSid();
   const post = sandboxInbound(t.app);
   expect((await post({ MessageSid: sid, From: from.phone, To: OUR_NUMBER, Body: body })).status).toBe(200);
-  await waitFor(async () => (await crewTexts(from.id)).length > before, `the answer to ${body}`, 90_000);
+  await waitFor(
+    async () => (await crewTexts(from.id)).length > before || (await drainWhenSlow(), false),
+    `the answer to ${body}`,
+    90_000,
+  );
   const inbound = await t.database.db.query.inboundMessages.findFirst({
     where: (m, { eq: is }) => is(m.providerSid, sid),
   });
