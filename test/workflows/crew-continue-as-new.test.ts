@@ -2,7 +2,7 @@
  * A forced continue-as-new of the crew challenge (every decided day, `continueAsNewEveryDays: 1`) on the
  * time-skipping server with the real workers over a fake sendSms that behaves like the outbox: the challenge runs
  * in three runs and behaves as one — answers given in one run count in the pulses decided in the next, a
- * contribution key counted in the first run is a duplicate in the second, the goal milestone texted in the first
+ * contribution key counted in the first run is a duplicate in the third, the goal milestone texted in the first
  * run is never sent (or tried) again, and the summary (checked against every release of every run) is exact.
  */
 import { Context } from '@temporalio/activity';
@@ -91,14 +91,15 @@ describe('crew challenge: forced continue-as-new', () => {
       await handle.executeUpdate(contributeUpdate, { args: [{ memberId: 'a', amount: 10, key: 'sms:ONE' }] }),
     ).toMatchObject({ counted: true, total: 10, reached: true });
     await waitFor(() => sent.filter((s) => s.kind === 'crew_milestone').length === 6, 'the goal texts');
-    // Day 2: four answer (below k); day 3: five answer. Still run 1: day 1 closes at 2027-09-08T23:00Z.
+    // Day 2: four answer (below k). Day 1 is decided at 2027-09-07T23:00Z (its London end plus the 24 h grace):
+    // run 2 begins; day 3's five answers go to run 2, day 2 is decided at 2027-09-08T23:00Z: run 3 begins.
     await skipTo(t.env, '2027-09-07T10:00:00Z');
     for (const m of ids.slice(0, 4)) await answer(m, '2027-09-07');
     await skipTo(t.env, '2027-09-08T10:00:00Z');
     for (const m of ids.slice(0, 5)) await answer(m, '2027-09-08');
-    const firstRun = (await handle.describe()).runId;
+    const firstRun = handle.firstExecutionRunId;
 
-    // Run 2 (day 1 decided, handed over): the key counted in run 1 is a duplicate; a new one counts.
+    // Run 3: the key counted in run 1 is a duplicate; a new one counts.
     await skipTo(t.env, '2027-09-09T12:00:00Z');
     await waitFor(async () => (await handle.describe()).runId !== firstRun, 'the second run');
     const second = t.env.client.workflow.getHandle<typeof crewChallengeWorkflow>(handle.workflowId);
@@ -109,7 +110,7 @@ describe('crew challenge: forced continue-as-new', () => {
       await second.executeUpdate(contributeUpdate, { args: [{ memberId: 'b', amount: 2, key: 'sms:TWO' }] }),
     ).toMatchObject({ counted: true, total: 12 });
 
-    // Run 3 decides day 3 and closes.
+    // Run 3 decides day 3 (2027-09-09T23:00Z) and closes.
     await skipTo(t.env, '2027-09-12T00:00:00Z');
     const result = await second.result();
     expect((await t.env.client.workflow.getHandle(handle.workflowId, firstRun).describe()).status.name).toBe(
