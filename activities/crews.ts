@@ -12,9 +12,13 @@ import {
   crewsOfMember,
   findCrewByCode,
   joinCrew,
+  FLAGGER_MIN_DAYS,
+  flagReflection,
+  joinCrewAsNewMember,
   leaveCrew,
+  newestReportableReflection,
 } from '../db/crews.js';
-import { consentEvents, crews, members } from '../db/schema.js';
+import { consentEvents, crews, inboundMessages, members } from '../db/schema.js';
 import { crewChallengeWorkflowId } from '../workflows/ids.js';
 
 export interface CrewRef {
@@ -32,6 +36,23 @@ export type CrewForJoin =
 export type SmsJoinResult =
   | { outcome: 'joined' | 'already_member'; challengeWorkflowIds: string[]; timezone: string }
   | { outcome: 'full' | 'wrong_code' | 'no_crew' | 'no_member' };
+
+export interface NewcomerJoined {
+  outcome: 'joined' | 'already_member';
+  memberId: string;
+  timezone: string;
+  challengeWorkflowIds: string[];
+}
+export type NewcomerJoinResult = NewcomerJoined | { outcome: 'full' } | { outcome: 'no_crew' };
+
+/** The reflection a `REPORT` text means (ids and where it is, never its text), or none. */
+export type ReportTarget =
+  { found: true; challengeId: string; reflectionId: string; day: number; title: string } | { found: false };
+
+export type SmsReportResult =
+  | { outcome: 'reported'; flags: number; hidden: boolean }
+  | { outcome: 'too_new'; minDays: number }
+  | { outcome: 'gone' };
 
 export type SmsLeaveResult =
   | ({ outcome: 'left'; challengeWorkflowIds: string[] } & CrewRef)
@@ -52,7 +73,7 @@ export function createCrewActivities(deps: { db: Db }) {
   const { db } = deps;
   return {
     /** The crew named by a join code, and whether this member can join it now. */
-    async crewForSmsJoin(args: { memberId: string; code: string }): Promise<CrewForJoin> {
+    async crewForSmsJoin(args: { memberId: string | null; code: string }): Promise<CrewForJoin> {
       const crew = await findCrewByCode(db, args.code);
       if (!crew) return { outcome: 'wrong_code' };
       const current = await crewMembership(db, crew.id);
@@ -92,6 +113,64 @@ export function createCrewActivities(deps: { db: Db }) {
         challengeWorkflowIds: await challengeIds(db, args.crewId),
         timezone: m!.timezone,
       };
+    },
+
+    /**
+     * A phone that is not a member's confirmed `JOIN <code>` with YES: it becomes a member (`memberId` is the id
+     * it gets; the phone is read from the JOIN text, never passed through the workflow) and joins with the pulse
+     * consent, evidence as for a member's join. A full crew creates nothing. A retry after the commit finds the
+     * member in the crew (`already_member` with the same id).
+     */
+    async joinCrewAsNewMember(args: {
+      crewId: string;
+      memberId: string;
+      joinCode: string;
+      checkInTime: string;
+      inboundMessageIds: number[];
+      confirmationText: string;
+    }): Promise<NewcomerJoinResult> {
+      const [joinText] = await db
+        .select({ phone: inboundMessages.fromPhone })
+        .from(inboundMessages)
+        .where(eq(inboundMessages.id, args.inboundMessageIds[0]!));
+      if (!joinText) return { outcome: 'no_crew' };
+      const res = await joinCrewAsNewMember(db, {
+        crewId: args.crewId,
+        memberId: args.memberId,
+        phone: joinText.phone,
+        checkInTime: args.checkInTime,
+        consent: { pulses: true, reflections: false },
+        evidence: {
+          via: 'sms',
+          reference: `inbound:${args.inboundMessageIds.at(-1)}`,
+          inboundMessageIds: args.inboundMessageIds,
+          confirmationText: args.confirmationText,
+        },
+      });
+      if (res.outcome === 'full' || res.outcome === 'no_crew') return { outcome: res.outcome };
+      return { ...res, challengeWorkflowIds: await challengeIds(db, args.crewId) } as NewcomerJoined;
+    },
+
+    /** `REPORT` by SMS: the newest shared reflection by someone else in the member's crews' challenges. */
+    async reflectionToReport(args: { memberId: string }): Promise<ReportTarget> {
+      const r = await newestReportableReflection(db, args.memberId);
+      return r ? { found: true, ...r } : { found: false };
+    },
+
+    /**
+     * The member's report of that reflection, as `POST …/flags` does (once per member; two members of 3+ days
+     * hide it, the decision kept). A retry after the commit finds the report made and answers the same.
+     */
+    async reportReflectionBySms(args: {
+      challengeId: string;
+      reflectionId: string;
+      memberId: string;
+    }): Promise<SmsReportResult> {
+      const res = await flagReflection(db, { ...args, via: 'sms', now: new Date() });
+      if (res.outcome === 'flagged' || res.outcome === 'already_flagged')
+        return { outcome: 'reported', flags: res.flags, hidden: res.status === 'hidden' };
+      if (res.outcome === 'too_new') return { outcome: 'too_new', minDays: FLAGGER_MIN_DAYS };
+      return { outcome: 'gone' };
     },
 
     /**

@@ -6,7 +6,8 @@
  * - a keyword (STOP/START/HELP family, or Twilio's `OptOutType`, which overrides our own classifier) starts the
  *   `inbound-<id>` keyword workflow, which tells EVERY workflow holding the phone (db/inbound.ts
  *   `conversationHolders`) and sends Crewline's one confirmation unless Twilio answered it itself;
- * - `JOIN <code>` / `LEAVE [<code>]` from a member's phone starts the `inbound-<id>` crew command workflow;
+ * - `JOIN <code>` / `LEAVE [<code>]` from a member's phone, or `JOIN <code>` from any phone, starts the
+ *   `inbound-<id>` crew command workflow;
  * - any other text goes to the newest open conversation expectation for the phone (a workflow that sent a text
  *   with `expectReply`), else to the member's workflow, else it is kept as `unrouted` (GET /inbox).
  *
@@ -293,9 +294,11 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
   if (row.body.trim() === '' && row.numMedia > 0) return null;
   const added = await routeAdd(deps, row, (fn) => bounded(deps.temporal, fn));
   if (added !== undefined) return added;
-  // `JOIN <code>` / `LEAVE [<code>]` from a member's phone: its own conversation (workflows/crew/workflow.ts).
-  const crewCommand = row.memberId ? parseCrewCommand(row.body) : null;
-  if (crewCommand && row.memberId) return startCrewCommand(deps, row, row.memberId, crewCommand);
+  // `JOIN <code>` / `LEAVE [<code>]` from a member's phone: its own conversation (workflows/crew/workflow.ts);
+  // `JOIN <code>` from any other phone too: it becomes a member with the same YES (workflows/crew/newcomer.ts).
+  const crewCommand = parseCrewCommand(row.body);
+  if (crewCommand && (row.memberId || crewCommand.command === 'join'))
+    return startCrewCommand(deps, row, row.memberId, crewCommand);
   const expectation = await newestOpenExpectation(deps.db, row.fromPhone, row.receivedAt);
   const campaignId = expectation ? campaignOfAccepts(expectation.accepts) : null;
   if (expectation && campaignId) {
@@ -331,7 +334,7 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
 async function startCrewCommand(
   deps: InboundDeps,
   row: InboundMessage,
-  memberId: string,
+  memberId: string | null,
   command: NonNullable<ReturnType<typeof parseCrewCommand>>,
 ): Promise<string> {
   const workflowId = inboundWorkflowId(row.id);

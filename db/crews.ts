@@ -4,7 +4,7 @@
  * per crew (row lock), so a crew never exceeds its size.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { recordSharingConsent } from './consent.js';
 import {
@@ -19,6 +19,7 @@ import {
   type CrewReflection,
   type CrewReflectionDecision,
 } from './crew-schema.js';
+import { insertMember } from './members.js';
 import { members } from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -225,6 +226,53 @@ export async function joinCrew(
     if (current.length >= crew.maxSize) return { outcome: 'full' as const };
     const membership = await addMembership(tx, crew, args.memberId, member.phone, 'member', args);
     return { outcome: 'joined' as const, membership };
+  });
+}
+
+export type NewcomerJoinOutcome =
+  | { outcome: 'joined' | 'already_member'; memberId: string; timezone: string }
+  | { outcome: 'no_crew' | 'full' };
+
+/**
+ * `JOIN <code>` confirmed by a phone that was not a member's: the member (active: the JOIN and its YES are the
+ * double opt-in; no name, the crew's zone, `checkInTime`) and the membership with its consent, in one
+ * transaction under the crew's row lock, so a full crew creates nothing. The phone is a member's by now (created
+ * by the API meanwhile, or by this call before a retry): that member joins. `memberId` is the id a new member gets.
+ */
+export async function joinCrewAsNewMember(
+  db: Db,
+  args: {
+    crewId: string;
+    memberId: string;
+    phone: string;
+    checkInTime: string;
+    consent: SharingConsent;
+    evidence: ConsentEvidence;
+  },
+): Promise<NewcomerJoinOutcome> {
+  return db.transaction(async (tx) => {
+    const [crew] = await tx.select().from(crews).where(eq(crews.id, args.crewId)).for('update');
+    if (!crew) return { outcome: 'no_crew' as const };
+    const [existing] = await tx
+      .select({ id: members.id, timezone: members.timezone })
+      .from(members)
+      .where(eq(members.phone, args.phone));
+    const current = await crewMembership(tx, crew.id);
+    if (existing && current.some((m) => m.memberId === existing.id))
+      return { outcome: 'already_member' as const, memberId: existing.id, timezone: existing.timezone };
+    if (current.length >= crew.maxSize) return { outcome: 'full' as const };
+    const member =
+      existing ??
+      (await insertMember(tx, {
+        id: args.memberId,
+        name: '',
+        phone: args.phone,
+        timezone: crew.timezone,
+        checkInTime: args.checkInTime,
+        status: 'active',
+      }));
+    await addMembership(tx, crew, member.id, args.phone, 'member', args);
+    return { outcome: 'joined' as const, memberId: member.id, timezone: member.timezone };
   });
 }
 
@@ -451,6 +499,34 @@ export async function flagReflection(
     }
     return { outcome: inserted.length ? 'flagged' : 'already_flagged', flags: n, status };
   });
+}
+
+/**
+ * The reflection a member's `REPORT` by SMS means: the newest `shared` one, not their own, in a challenge of a
+ * crew they are in now (what they can read); with its challenge's title for the answer. Undefined: none.
+ */
+export async function newestReportableReflection(db: Conn, memberId: string) {
+  const [row] = await db
+    .select({
+      challengeId: crewReflections.challengeId,
+      reflectionId: crewReflections.id,
+      day: crewReflections.day,
+      title: crewChallenges.title,
+    })
+    .from(crewReflections)
+    .innerJoin(crewChallenges, eq(crewChallenges.id, crewReflections.challengeId))
+    .innerJoin(
+      crewMembers,
+      and(
+        eq(crewMembers.crewId, crewChallenges.crewId),
+        eq(crewMembers.memberId, memberId),
+        isNull(crewMembers.leftAt),
+      ),
+    )
+    .where(and(eq(crewReflections.status, 'shared'), ne(crewReflections.memberId, memberId)))
+    .orderBy(desc(crewReflections.createdAt), desc(crewReflections.id))
+    .limit(1);
+  return row;
 }
 
 /** An operator shares or hides a reflection, with the reason; the decision is kept. */

@@ -50,6 +50,8 @@ export interface CrewChallengeInput {
   members: ChallengeMember[];
   /** The crew's shared target (unit + target), set at creation; optional. */
   goal?: GroupGoal | null;
+  /** Tests: continue-as-new after every this many decided days, as if Temporal suggested it (continue-as-new.ts). */
+  continueAsNewEveryDays?: number;
 }
 
 export interface PulseAnswerInput {

@@ -100,6 +100,7 @@ import {
   pulseText,
   summaryText,
 } from './texts.js';
+import { shouldContinueAsNew } from './continue-as-new.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -265,7 +266,7 @@ export async function crewChallengeWorkflow(
     recordMilestones();
     await sendOwedTexts();
     publish();
-    if (workflowInfo().continueAsNewSuggested && state.nextPulseDay < input.days) {
+    if (shouldContinueAsNew(workflowInfo().continueAsNewSuggested, input, state.nextPulseDay)) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof crewChallengeWorkflow>({ ...input, state });
     }

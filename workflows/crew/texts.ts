@@ -33,6 +33,29 @@ export function chooseCrewText(crews: ReadonlyArray<{ name: string; joinCode: st
   return `You are in ${crews.length} crews. Text LEAVE and the code of the one to leave: ${list}.`;
 }
 
+/**
+ * The confirmation to a phone that is not a member's yet: the member welcome's terms (a daily check-in, rates,
+ * STOP) and the crew's consent statement in one text; its YES is the double opt-in for both.
+ */
+export function newcomerConfirmText(crewName: string, k: number, checkInTime: string): string {
+  return `Welcome to Crewline! Join crew "${clip(crewName, 30)}"? You get a daily check-in text at ${checkInTime}, and your answers count towards anonymised crew figures shared only when ${k}+ members answered. Reply YES to join, NO to cancel. Msg&data rates may apply. STOP to opt out.`;
+}
+export function newcomerJoinedText(crewName: string, checkInTime: string): string {
+  return `You are in crew "${clip(crewName)}"! Your daily check-in comes at ${checkInTime}. Text LEAVE to leave the crew, HELP for help.`;
+}
+
+/** Answers to `REPORT` (the reflection named by its challenge and day, never by its words or author). */
+export const REPORT_NOTHING_TEXT =
+  'There is no crew note to report. REPORT reports the newest note shared in your crew.';
+export function reportedText(title: string, day: number, hidden: boolean): string {
+  return hidden
+    ? `Thanks. The crew note from day ${day} of "${clip(title)}" is now hidden from the crew.`
+    : `Thanks, you reported the crew note from day ${day} of "${clip(title)}". A note reported by 2 members is hidden.`;
+}
+export function reportTooNewText(minDays: number): string {
+  return `Thanks, but crew notes can be reported after ${minDays} days in the crew. Text HELP if something is wrong.`;
+}
+
 function clip(s: string, max = 40): string {
   return s.length <= max ? s : `${s.slice(0, max - 3).trimEnd()}...`;
 }

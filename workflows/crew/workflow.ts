@@ -6,6 +6,9 @@
  *   Otherwise the member is asked to confirm with the consent statement (expecting the reply for 24 h); YES joins
  *   with that statement and both texts as evidence in the consent ledger, and the crew's running challenges are
  *   told; anything else cancels; no reply in 24 h joins nothing.
+ * - `JOIN <code>` from a phone that is not a member's: newcomer.ts (the phone becomes a member with its YES).
+ * - `REPORT`: reports the newest reflection shared in the member's crews (not their own), as the API's flag
+ *   does; the answer names it by challenge and day.
  * - `LEAVE [<code>]`: leaves the crew with the code, or the member's only crew; with several crews and no code,
  *   the member is told the codes to choose from.
  */
@@ -14,9 +17,9 @@ import type { createCrewActivities } from '../../activities/crews.js';
 import { joinChallengeSignal, leaveChallengeSignal } from '../crew-challenge/definitions.js';
 import { replySignal, type InboundReply } from '../lib/conversation.js';
 import type { CrewCommand } from '../lib/keywords.js';
-import { parseCheckInReply } from '../lib/keywords.js';
 import { DB_WRITE } from '../lib/activity-options.js';
 import { sendMessage } from '../lib/outbound.js';
+import { isJoinYes, joinAsNewcomer } from './newcomer.js';
 import {
   alreadyMemberText,
   chooseCrewText,
@@ -26,6 +29,9 @@ import {
   joinedText,
   leftText,
   NOT_IN_CREW_TEXT,
+  REPORT_NOTHING_TEXT,
+  reportedText,
+  reportTooNewText,
   wrongCodeText,
 } from './texts.js';
 
@@ -38,7 +44,8 @@ export const CREW_JOIN_ACCEPTS = 'crew_join';
 
 export interface CrewCommandInput {
   inboundId: number;
-  memberId: string;
+  /** null: the phone is not a member's yet (`JOIN <code>` only; see newcomer.ts). */
+  memberId: string | null;
   command: CrewCommand;
 }
 
@@ -51,12 +58,24 @@ export type CrewCommandOutcome =
   | 'no_reply'
   | 'left'
   | 'not_member'
-  | 'choose';
+  | 'choose'
+  | 'reported'
+  | 'report_refused';
 
 export async function crewCommandWorkflow(input: CrewCommandInput): Promise<CrewCommandOutcome> {
   const { inboundId, memberId, command } = input;
   let reply: InboundReply | null = null;
   setHandler(replySignal, (r) => void (reply ??= r));
+  if (memberId === null) {
+    if (command.command !== 'join') return 'not_member';
+    return joinAsNewcomer({
+      inboundId,
+      code: command.code,
+      accepts: CREW_JOIN_ACCEPTS,
+      waitMs: JOIN_CONFIRM_MS,
+      reply: () => reply,
+    });
+  }
 
   const tell = (key: string, kind: string, body: string, extra: { expectUntilMs?: number } = {}) =>
     sendMessage({
@@ -70,6 +89,22 @@ export async function crewCommandWorkflow(input: CrewCommandInput): Promise<Crew
       }),
     });
 
+  if (command.command === 'report') {
+    const target = await crew.reflectionToReport({ memberId });
+    const res = target.found
+      ? await crew.reportReflectionBySms({
+          challengeId: target.challengeId,
+          reflectionId: target.reflectionId,
+          memberId,
+        })
+      : ({ outcome: 'gone' } as const);
+    if (res.outcome === 'reported' && target.found)
+      await tell('crew_reported', 'crew_reported', reportedText(target.title, target.day, res.hidden));
+    else if (res.outcome === 'too_new')
+      await tell('crew_report_refused', 'crew_report_refused', reportTooNewText(res.minDays));
+    else await tell('crew_report_none', 'crew_report_none', REPORT_NOTHING_TEXT);
+    return res.outcome === 'reported' ? 'reported' : 'report_refused';
+  }
   if (command.command === 'leave') {
     const res = await crew.leaveCrewBySms({ memberId, code: command.code, inboundId });
     if (res.outcome === 'choose') await tell('crew_choose', 'crew_choose', chooseCrewText(res.crews));
@@ -102,9 +137,7 @@ export async function crewCommandWorkflow(input: CrewCommandInput): Promise<Crew
   });
   if (!(await condition(() => reply !== null, JOIN_CONFIRM_MS))) return 'no_reply';
   const answer: InboundReply = reply!;
-  const parsed = parseCheckInReply(answer.body);
-  const yes = parsed.ok && parsed.answers.length === 1 && parsed.answers[0]!.done && !parsed.reflection;
-  if (!yes) {
+  if (!isJoinYes(answer.body)) {
     await tell('crew_join_cancelled', 'crew_join_cancelled', JOIN_CANCELLED_TEXT);
     return 'cancelled';
   }

@@ -155,7 +155,11 @@ export function parseCheckInReply(body: string): CheckInReply {
 // ---------------------------------------------------------------------------------------------------------
 // Crew commands: `JOIN <code>` and `LEAVE [<code>]`
 
-export type CrewCommand = { command: 'join'; code: string } | { command: 'leave'; code: string | null };
+export type CrewCommand =
+  | { command: 'join'; code: string }
+  | { command: 'leave'; code: string | null }
+  /** `REPORT`: the newest crew reflection the member can read (workflows/crew/workflow.ts). */
+  | { command: 'report' };
 
 /** A crew's join code: 6 characters, letters and digits 2–9 (db/crews.ts). */
 const CREW_CODE = '[A-Z2-9]{6}';
@@ -163,7 +167,7 @@ const RE_JOIN = new RegExp(`^JOIN\\s+(${CREW_CODE})$`, 'u');
 const RE_LEAVE = new RegExp(`^LEAVE(?:\\s+(${CREW_CODE}))?$`, 'u');
 
 /**
- * `JOIN <code>` / `LEAVE` / `LEAVE <code>` (any case, surrounding spaces and punctuation ignored), else null.
+ * `JOIN <code>` / `LEAVE` / `LEAVE <code>` / `REPORT` (any case, surrounding spaces and punctuation ignored), else null.
  * A bare JOIN is not a crew command: it may be a member's onboarding confirmation word.
  */
 export function parseCrewCommand(body: string): CrewCommand | null {
@@ -172,5 +176,6 @@ export function parseCrewCommand(body: string): CrewCommand | null {
   if (join) return { command: 'join', code: join[1]! };
   const leave = RE_LEAVE.exec(core);
   if (leave) return { command: 'leave', code: leave[1] ?? null };
+  if (core === 'REPORT') return { command: 'report' };
   return null;
 }
