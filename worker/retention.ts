@@ -4,10 +4,7 @@
  */
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { RETENTION_WORKFLOW_ID, TASK_QUEUE } from '../workflows/ids.js';
-import {
-  maxNamespaceRetentionDays,
-  type RetentionPolicy,
-} from '../workflows/retention/values.js';
+import { maxNamespaceRetentionDays, type RetentionPolicy } from '../workflows/retention/values.js';
 import type { Logger } from './logger.js';
 
 export async function ensureRetentionPurge(

@@ -34,7 +34,9 @@ export async function retentionPurgeWorkflow(input: RetentionInput = {}): Promis
     state.nextRunAt = at.toISOString();
     await condition(() => now, at.getTime() - Date.now());
     now = false;
-    const { hourUtc: configured, ...result } = await retention.purgeExpiredData({ asOf: new Date().toISOString() });
+    const { hourUtc: configured, ...result } = await retention.purgeExpiredData({
+      asOf: new Date().toISOString(),
+    });
     hourUtc = configured;
     state.last = result;
     state.runs += 1;
