@@ -261,7 +261,8 @@ export function createCampaignActivities(
       const failed = failure as Error | null;
       if (failed) throw failed;
       // Not attempted (paused, cancelled, or the time budget spent): handed out again while running.
-      return results.map((r, i) => r ?? ({ guestId: guestIds[i]!, outcome: 'stopped' } as const));
+      // Array.from, not map: a slot never reached is a hole, which map skips (and JSON turns into null).
+      return Array.from(results, (r, i) => r ?? ({ guestId: guestIds[i]!, outcome: 'stopped' } as const));
     },
   };
 

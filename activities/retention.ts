@@ -7,6 +7,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { Db } from '../db/client.js';
 import {
   purgeAiUsage,
+  purgeAuditEvents,
   purgeInboundBodies,
   purgeMessageBodies,
   purgeReflections,
@@ -43,6 +44,7 @@ export function createRetentionActivities({ db, retention }: RetentionDeps) {
         inbound_texts: await purgeInboundBodies(db, before(policy.inbound_texts), beat),
         reflections: await purgeReflections(db, before(policy.reflections), beat),
         ai_usage: await purgeAiUsage(db, before(policy.ai_usage), beat),
+        audit: await purgeAuditEvents(db, before(policy.audit), beat),
       };
       return { asOf, purged, hourUtc: purgeHourUtc };
     },

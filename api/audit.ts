@@ -94,6 +94,18 @@ export const AUDITED_ROUTES: readonly AuditRule[] = [
     subject: (m, io) => subjectOfPhone(io.hashKey, decodeURIComponent(m[1]!)),
   },
   { method: 'GET', path: re('/audit'), action: 'audit.read', read: true },
+  {
+    // Everything about a person (issue 12 §1): by member id, or by number (kept as its keyed hash).
+    method: 'POST',
+    path: re('/privacy/exports'),
+    action: 'data.export',
+    read: true,
+    subject: async (_m, io) => {
+      const b = await io.body();
+      if (typeof b.memberId === 'string') return { kind: 'member', id: b.memberId };
+      return typeof b.phone === 'string' ? subjectOfPhone(io.hashKey, b.phone) : null;
+    },
+  },
   // Changes.
   {
     method: 'POST',

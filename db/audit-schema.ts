@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'key.create',
   'key.revoke',
   'audit.read',
+  'data.export',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

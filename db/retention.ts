@@ -101,3 +101,23 @@ export function purgeAiUsage(db: Db, before: Date, onBatch: () => void) {
     onBatch,
   );
 }
+
+/**
+ * Deletes audit events older than `before`. The audit log is append-only (a trigger refuses UPDATE and DELETE);
+ * only a transaction that sets `crewline.audit_purge` may delete, and this is the only one that does.
+ */
+export function purgeAuditEvents(db: Db, before: Date, onBatch: () => void) {
+  return inBatches(
+    () =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`set local crewline.audit_purge = 'on'`);
+        return count(
+          await tx.execute(sql`
+            delete from audit_events
+            where id in (select id from audit_events where at < ${before.toISOString()}::timestamptz limit ${BATCH})
+            returning id`),
+        );
+      }),
+    onBatch,
+  );
+}

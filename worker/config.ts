@@ -166,6 +166,7 @@ const schema = z
     RETENTION_SIGN_IN_CODE_DAYS: retentionDays(RETENTION_CLASSES.sign_in_codes.days),
     RETENTION_REFLECTION_DAYS: retentionDays(RETENTION_CLASSES.reflections.days),
     RETENTION_AI_USAGE_DAYS: retentionDays(RETENTION_CLASSES.ai_usage.days),
+    RETENTION_AUDIT_DAYS: retentionDays(RETENTION_CLASSES.audit.days),
     RETENTION_PURGE_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(DEFAULT_PURGE_HOUR_UTC),
     /** Empty = no quiet hours for transactional texts (check-ins at the member's own chosen time). */
     QUIET_HOURS_TRANSACTIONAL: z.preprocess(
@@ -413,6 +414,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         sign_in_codes: c.RETENTION_SIGN_IN_CODE_DAYS,
         reflections: c.RETENTION_REFLECTION_DAYS,
         ai_usage: c.RETENTION_AI_USAGE_DAYS,
+        audit: c.RETENTION_AUDIT_DAYS,
       },
       purgeHourUtc: c.RETENTION_PURGE_HOUR_UTC,
     },

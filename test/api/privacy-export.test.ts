@@ -128,6 +128,11 @@ describe('POST /privacy/exports', () => {
     // Nothing of Bo's.
     for (const secret of [bo.id, bo.phone, 'Bo Other', 'bo secret words', 'Bo at the gala'])
       expect(text, secret).not.toContain(secret);
+    // The export is audited: who asked, about whom (the member's id, never the number).
+    const audit = await t.app.request(`/audit?action=data.export&subjectId=${ana.id}`, { headers: json });
+    expect(audit.status).toBe(200);
+    const { events } = (await audit.json()) as { events: { actorKind: string; subjectKind: string }[] };
+    expect(events).toEqual([expect.objectContaining({ actorKind: 'env_key', subjectKind: 'member' })]);
   });
 
   it('a guest who is not a member is found by phone; an unknown number is 404; bad input is 400 naming the field', async () => {

@@ -49,7 +49,7 @@ describe('retention policy', () => {
     const env = Object.fromEntries(Object.values(RETENTION_CLASSES).map((c, i) => [c.env, String(10 + i)]));
     const policy = loadConfig({ ...env, RETENTION_PURGE_HOUR_UTC: '4' }).retention;
     expect(policy.purgeHourUtc).toBe(4);
-    expect(Object.values(policy.policy)).toEqual([10, 11, 12, 13, 14]);
+    expect(Object.values(policy.policy)).toEqual([10, 11, 12, 13, 14, 15]);
     expect(() => loadConfig({ RETENTION_INBOUND_TEXT_DAYS: '0' })).toThrow(/RETENTION_INBOUND_TEXT_DAYS/);
     expect(() => loadConfig({ RETENTION_REFLECTION_DAYS: '1.5' })).toThrow(/RETENTION_REFLECTION_DAYS/);
     expect(() => loadConfig({ RETENTION_PURGE_HOUR_UTC: '24' })).toThrow(/RETENTION_PURGE_HOUR_UTC/);

@@ -9,6 +9,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   aiUsage,
+  auditEvents,
   crewChallenges,
   crewReflections,
   crews,
@@ -32,6 +33,7 @@ const POLICY: RetentionPolicy = {
   sign_in_codes: 1,
   reflections: 60,
   ai_usage: 100,
+  audit: 365,
 };
 
 let stack: TimeSkippingStack;
@@ -141,6 +143,20 @@ describe('retention purge', () => {
       { memberId, day: usageDay(98 * DAY), requests: 1 },
     ]);
 
+    const audit = (age: number) => ({
+      actorKind: 'env_key' as const,
+      actorId: 'env',
+      action: 'member.read' as const,
+      subjectKind: 'member' as const,
+      subjectId: memberId,
+      at: at(age),
+    });
+    await db.insert(auditEvents).values([audit(366 * DAY), audit(364 * DAY)]);
+    const auditAges = async () =>
+      (await db.select().from(auditEvents).where(eq(auditEvents.subjectId, memberId))).map((e) =>
+        Math.round((r1 - e.at.getTime()) / DAY),
+      );
+
     const bodies = async () =>
       Object.fromEntries(
         (await db.select().from(messages).where(eq(messages.memberId, memberId))).map((m) => [
@@ -169,7 +185,10 @@ describe('retention purge', () => {
       inbound_texts: 1,
       reflections: 1,
       ai_usage: 1,
+      audit: 1,
     });
+    // The append-only audit log lost only its row past a year, through the purge's own transaction.
+    expect(await auditAges()).toEqual([364]);
     expect(await bodies()).toEqual({
       old: '',
       'ages-in': 'the body of ages-in',
@@ -206,6 +225,7 @@ describe('retention purge', () => {
       inbound_texts: 0,
       reflections: 0,
       ai_usage: 0,
+      audit: 0,
     });
     expect((await bodies())['ages-in']).toBe('');
     expect((await bodies()).young).toBe('the body of young');

@@ -13,6 +13,8 @@ export const RETENTION_CLASSES = {
   reflections: { days: 180, env: 'RETENTION_REFLECTION_DAYS' },
   /** Per-member AI usage and cost rows (`ai_usage`), kept a little over a year for cost accounting. */
   ai_usage: { days: 400, env: 'RETENTION_AI_USAGE_DAYS' },
+  /** The audit log (`audit_events`): who read, exported or changed personal data; kept two years. */
+  audit: { days: 730, env: 'RETENTION_AUDIT_DAYS' },
 } as const;
 
 export type RetentionClass = keyof typeof RETENTION_CLASSES;
