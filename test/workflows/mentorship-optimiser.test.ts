@@ -89,6 +89,13 @@ const startMentor = (mentorId: string, capacity: number) =>
     workflowId: mentorWorkflowId(mentorId),
     args: [{ mentorId, capacity }],
   });
+/**
+ * Waits for a workflow to close by polling its status, not `result()`: awaiting a result lets the time-skipping
+ * server skip ahead, and once the workflow has closed the next timer it finds is the mentors' 10-year execution
+ * timeout (they then end TIMED_OUT and every later step of the file waits for nothing).
+ */
+const closed = (h: { describe(): Promise<{ status: { name: string } }> }) =>
+  waitFor(async () => (await h.describe()).status.name !== 'RUNNING', 'the workflow to close', 60_000);
 const startMatch = (input: MatchWorkflowInput) =>
   t.env.client.workflow.start(mentorshipMatchWorkflow, {
     taskQueue: TASK_QUEUE,
@@ -167,7 +174,7 @@ describe('the optimiser re-matches the pool when the ranked list runs out', () =
     await waitFor(() => kindsTo('member-of-rui').length === 1, "the optimiser's offer after the expiry");
     expect(kindsTo('member-of-qin')).toEqual(['mentorship_offer', 'mentorship_offer_reminder']);
     await match.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'rui', accept: false }] });
-    await match.result();
+    await closed(match);
     const s = await match.query(matchStateQuery);
     expect(s.status).toBe('unmatched');
     expect(s.offers.map((o) => [o.mentorId, o.status])).toEqual([
@@ -191,7 +198,7 @@ describe('the optimiser re-matches the pool when the ranked list runs out', () =
     candidatesOf.set('o3', []);
     picksOf.set('o3', ['fail']);
     const match = await startMatch({ matchId: 'o3', menteeMemberId: 'mentee-o3', shareRisk: false });
-    await match.result();
+    await closed(match);
     const s = await match.query(matchStateQuery);
     expect(s.status).toBe('unmatched');
     expect(s.unmatchedReason).toBe(
@@ -321,6 +328,6 @@ describe('cohort matching', () => {
     expect(s.status).toBe('assigned');
     expect(s.report).toMatchObject({ requests: 0, assigned: 0, minScore: null, medianScore: null });
     expect(planCalls.some((p) => p.cohortId === cohortId)).toBe(false);
-    await cohort.result();
+    await closed(cohort);
   }, 120_000);
 });
