@@ -382,7 +382,8 @@ const createCohortRoute = createRoute({
   tags: cohortTags,
   summary:
     'Open a cohort: requests made with its id are collected for the window, then assigned at once (max total score under capacity)',
-  request: { body: jsonBody(CreateCohort) },
+  // Every field has a default: no body at all opens a 24-hour cohort.
+  request: { body: { ...jsonBody(CreateCohort), required: false } },
   responses: {
     201: {
       ...jsonResponse(CohortJson, 'Created'),

@@ -172,6 +172,14 @@ describe('the optimiser and cohorts, by API on real Postgres', () => {
     const bad = await call<Problem>('POST', '/mentorship/cohorts', { windowHours: 0 });
     expect(bad.status).toBe(400);
     expect(bad.body.errors!.map((e) => e.field)).toEqual(['windowHours']);
+    // No body at all is the same as {} (the document says the body is optional): a 24-hour cohort.
+    const bare = await t.app.request('/mentorship/cohorts', {
+      method: 'POST',
+      headers: { authorization: json.authorization },
+    });
+    expect(bare.status).toBe(201);
+    const bareCohort = (await bare.json()) as Cohort;
+    expect(Date.parse(bareCohort.closesAt) - (await t.env.currentTimeMs())).toBeGreaterThan(23 * 3_600_000);
     const opened = await call<Cohort>('POST', '/mentorship/cohorts', {});
     expect(opened.status).toBe(201);
     const cohortId = opened.body.cohortId;
