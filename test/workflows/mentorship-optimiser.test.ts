@@ -155,45 +155,6 @@ describe('the optimiser re-matches the pool when the ranked list runs out', () =
     await pia.terminate();
   }, 180_000);
 
-  it('goes to the operator queue with the reason only when nothing fits any more', async () => {
-    await toMorning();
-    const qin = await startMentor('qin', 1);
-    const rui = await startMentor('rui', 1);
-    candidatesOf.set('o2', [candidate('qin', 0.9)]);
-    picksOf.set('o2', [candidate('rui', 0.6)]);
-    const match = await startMatch({
-      matchId: 'o2',
-      menteeMemberId: 'mentee-o2',
-      shareRisk: false,
-      acceptHours: 24,
-    });
-    const start = await t.env.currentTimeMs();
-    await waitFor(() => kindsTo('member-of-qin').length === 1, 'the ranked offer');
-    // Qin lets it expire (24 waking hours: 21:00 the next day); the optimiser's offer to Rui waits for 08:00.
-    await skipTo(t.env, new Date(start + 47 * H));
-    await waitFor(() => kindsTo('member-of-rui').length === 1, "the optimiser's offer after the expiry");
-    expect(kindsTo('member-of-qin')).toEqual(['mentorship_offer', 'mentorship_offer_reminder']);
-    await match.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'rui', accept: false }] });
-    await closed(match);
-    const s = await match.query(matchStateQuery);
-    expect(s.status).toBe('unmatched');
-    expect(s.offers.map((o) => [o.mentorId, o.status])).toEqual([
-      ['qin', 'expired'],
-      ['rui', 'declined'],
-    ]);
-    expect(s.unmatchedReason).toBe(
-      'all 1 candidates declined, let the offer expire or were full; optimiser: no mentor with a free slot and not yet offered scores at least 0.5',
-    );
-    expect(optimiserCalls.filter((c) => c.matchId === 'o2').map((c) => c.exclude)).toEqual([
-      ['qin'],
-      ['qin', 'rui'],
-    ]);
-    expect(kindsTo('mentee-o2')).toEqual(['mentorship_unmatched']);
-    await captureHistory('mentorship-match-optimiser', match);
-    await qin.terminate();
-    await rui.terminate();
-  }, 180_000);
-
   it('a failing optimiser sends the request to the operator queue instead of retrying for ever', async () => {
     candidatesOf.set('o3', []);
     picksOf.set('o3', ['fail']);
