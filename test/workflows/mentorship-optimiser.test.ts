@@ -18,14 +18,9 @@ import {
   mentorWorkflowId,
   TASK_QUEUE,
 } from '../../workflows/ids.js';
-import { mentorStateQuery, reserveSlotUpdate } from '../../workflows/mentor/definitions.js';
+import { mentorStateQuery } from '../../workflows/mentor/definitions.js';
 import { mentorWorkflow } from '../../workflows/mentor/workflow.js';
-import {
-  assignCohortUpdate,
-  cohortStateQuery,
-  joinCohortUpdate,
-  type CohortPlanEntry,
-} from '../../workflows/mentorship-cohort/definitions.js';
+import { assignCohortUpdate, type CohortPlanEntry } from '../../workflows/mentorship-cohort/definitions.js';
 import { mentorshipCohortWorkflow } from '../../workflows/mentorship-cohort/workflow.js';
 import {
   answerOfferUpdate,
@@ -35,7 +30,6 @@ import {
   type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
-import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
@@ -169,115 +163,6 @@ describe('the optimiser re-matches the pool when the ranked list runs out', () =
 });
 
 describe('cohort matching', () => {
-  it('assigns the cohort at the end of its window through the capacity update, with fallback and report', async () => {
-    await toMorning();
-    const xan = await startMentor('xan', 1);
-    const yul = await startMentor('yul', 2);
-    // Xan's only slot is taken by an accept the plan did not know of (its data was read before).
-    await xan.executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'someone-else' }] });
-    const cohortId = '0c0c0c0c-0000-4000-8000-000000000001';
-    const ids = [
-      '0c0c0c0c-0000-4000-8000-0000000000c1',
-      '0c0c0c0c-0000-4000-8000-0000000000c2',
-      '0c0c0c0c-0000-4000-8000-0000000000c3',
-    ];
-    const closesAt = new Date((await t.env.currentTimeMs()) + 2 * H).toISOString();
-    const cohort = await t.env.client.workflow.start(mentorshipCohortWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: mentorshipCohortWorkflowId(cohortId),
-      args: [{ cohortId, closesAt }],
-    });
-    await expect(
-      cohort.executeUpdate(joinCohortUpdate, { args: [{ matchId: 'not-a-uuid' }] }),
-    ).rejects.toThrow();
-    const matches: Array<Awaited<ReturnType<typeof startMatch>>> = [];
-    for (const [i, id] of ids.entries()) {
-      await cohort.executeUpdate(joinCohortUpdate, { args: [{ matchId: id }] });
-      matches.push(
-        await startMatch({ matchId: id, menteeMemberId: `mentee-c${i + 1}`, shareRisk: false, cohortId }),
-      );
-    }
-    // Joining twice is one request.
-    expect((await cohort.executeUpdate(joinCohortUpdate, { args: [{ matchId: ids[0]! }] })).requests).toEqual(
-      ids,
-    );
-    plans.set(cohortId, [
-      { matchId: ids[0]!, choices: [candidate('xan', 0.9), candidate('yul', 0.8)], firstChoiceScore: 0.9 },
-      { matchId: ids[1]!, choices: [candidate('yul', 0.85)], firstChoiceScore: 0.85 },
-      { matchId: ids[2]!, choices: [], firstChoiceScore: 0.4 },
-    ]);
-    // Nothing is offered while the window is open.
-    expect((await matches[0]!.query(matchStateQuery)).status).toBe('requested');
-    expect(planCalls).toEqual([]);
-
-    // The window's timer closes it. (Waiting by query, not result(): waiting on a result lets the test server
-    // skip ahead to the active matches' next timers.)
-    await skipTo(t.env, new Date(Date.parse(closesAt) + 60_000));
-    const c = await waitFor(async () => {
-      const x = await cohort.query(cohortStateQuery);
-      return x.status === 'assigned' && x;
-    }, 'the cohort assigned');
-    expect(planCalls).toEqual([{ cohortId, matchIds: ids }]);
-    expect(c.status).toBe('assigned');
-    expect(c.assignments).toEqual([
-      { matchId: ids[0], mentorId: 'yul', score: 0.8, firstChoice: false, fallback: true, reason: null },
-      { matchId: ids[1], mentorId: 'yul', score: 0.85, firstChoice: true, fallback: false, reason: null },
-      {
-        matchId: ids[2],
-        mentorId: null,
-        score: null,
-        firstChoice: false,
-        fallback: false,
-        reason: `cohort ${cohortId}: no mentor with a free slot scores at least 0.5 for this request, or every one that does fits others better`,
-      },
-    ]);
-    expect(c.report).toEqual({
-      requests: 3,
-      assigned: 2,
-      unplaced: 1,
-      totalScore: 1.65,
-      minScore: 0.8,
-      medianScore: 0.825,
-      firstChoiceShare: 0.5,
-      fallbacks: 1,
-    });
-    // Capacity held by the mentors' own workflows: Xan never over-booked, Yul holds exactly its two.
-    expect((await xan.query(mentorStateQuery)).active).toEqual(['someone-else']);
-    expect((await yul.query(mentorStateQuery)).active.sort()).toEqual([ids[0], ids[1]].sort());
-
-    await waitFor(async () => (await matches[0]!.query(matchStateQuery)).status === 'active', 'c1 active');
-    const s1 = await matches[0]!.query(matchStateQuery);
-    expect(s1.mentorId).toBe('yul');
-    expect(s1.offers.map((o) => [o.mentorId, o.status, o.reason])).toEqual([
-      ['yul', 'accepted', `assigned by cohort ${cohortId}`],
-    ]);
-    const s3 = await waitFor(async () => {
-      const x = await matches[2]!.query(matchStateQuery);
-      return x.status === 'unmatched' && x;
-    }, 'c3 in the operator queue');
-    await waitFor(
-      () =>
-        kindsTo('mentee-c1').length > 0 &&
-        kindsTo('mentee-c3').length > 0 &&
-        kindsTo('member-of-yul').length === 2,
-      'the texts',
-    );
-    expect(s3.unmatchedReason).toBe(c.assignments[2]!.reason);
-    expect(kindsTo('mentee-c1')).toEqual(['mentorship_matched']);
-    expect(kindsTo('mentee-c3')).toEqual(['mentorship_unmatched']);
-    expect(kindsTo('member-of-yul')).toEqual(['mentorship_matched', 'mentorship_matched']);
-    expect(kindsTo('member-of-xan')).toEqual([]);
-    // A closed cohort takes no more requests.
-    await expect(
-      cohort.executeUpdate(joinCohortUpdate, { args: [{ matchId: '0c0c0c0c-0000-4000-8000-0000000000c4' }] }),
-    ).rejects.toThrow();
-    await captureHistory('mentorship-cohort', cohort);
-    await captureHistory('mentorship-match-cohort', matches[0]!);
-    for (const m of matches.slice(0, 2)) await m.terminate();
-    await xan.terminate();
-    await yul.terminate();
-  }, 240_000);
-
   it('an operator assigns early: the update answers with the report', async () => {
     const cohortId = '0c0c0c0c-0000-4000-8000-000000000002';
     const cohort = await t.env.client.workflow.start(mentorshipCohortWorkflow, {
