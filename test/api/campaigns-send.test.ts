@@ -103,8 +103,14 @@ describe('campaign sending API', () => {
     expect(started.status).toBe(202);
     const scheduled = await waitFor(async () => {
       const p = await call<Progress>('GET', `/campaigns/${id}/progress`);
-      return p.body.byState.held === 3 && p.body.status === 'scheduled' && p.body;
-    }, 'three guests held for their local time');
+      // The guests' rows are written before the workflow arms its wake-up: wait for both.
+      return (
+        p.body.byState.held === 3 &&
+        p.body.status === 'scheduled' &&
+        p.body.live?.nextWakeAtMs != null &&
+        p.body
+      );
+    }, 'three guests held for their local time, and the wake-up armed');
     expect(scheduled.byReason).toEqual([{ state: 'held', reason: 'local_time', count: 3 }]);
     expect(scheduled.remaining).toBe(3);
     expect(scheduled.rateMps).toBe(50);
