@@ -19,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import { fieldErrorsOf } from '../lib/failures.js';
 import { Lock } from '../lib/lock.js';
+import { WakeTimer } from '../lib/wake-timer.js';
 import { localDate, startOfNextLocalDay } from '../lib/time.js';
 import {
   applyConsent,
@@ -114,6 +115,8 @@ export type { MemberState, MemberWorkflowInput, OpenPrompt } from './state.js';
 
 /** Runs with this marker carry the crews' daily questions on the member's own texts (crews.ts). */
 export const CREW_PROMPT_PATCH = 'crew-prompt-rides-checkin';
+/** Keeps the wake-up timer while the due time is unchanged (before: two timer events per signal). */
+export const KEEP_TIMER_PATCH = 'member-keep-wake-timer';
 
 /** Continue-as-new after this many prompts even if the server has not suggested it yet. */
 const MAX_DAYS_PER_RUN = 60;
@@ -136,6 +139,9 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   /** Each queued reply is handled in the trace of the signal that brought it (workflows/lib/trace-context.ts). */
   const traces = replyTraces();
   const now = () => Date.now();
+  /** The wait for the next due event (workflows/lib/wake-timer.ts); `keepTimer` is decided once per run. */
+  const timer = new WakeTimer();
+  let keepTimer: boolean | undefined;
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(memberStateQuery, () => snapshot(memberId, state, now()));
@@ -189,10 +195,11 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
     }
     fx.publish();
     const seen = changes;
-    await condition(
-      () => state.pendingReplies.length > 0 || changes !== seen,
-      next ? Math.max(1, next.atMs - now()) : undefined,
-    );
+    const woken = () => state.pendingReplies.length > 0 || changes !== seen;
+    // The wake-up timer is kept while the next due time stays the same (not re-armed on every text).
+    keepTimer ??= patched(KEEP_TIMER_PATCH);
+    if (keepTimer) await timer.wait(woken, next?.atMs, now());
+    else await condition(woken, next ? Math.max(1, next.atMs - now()) : undefined);
   }
   await condition(allHandlersFinished);
 
