@@ -46,9 +46,9 @@ describe('cohort matching', () => {
       );
     }
     // Joining twice is one request.
-    expect(
-      (await cohort.executeUpdate(joinCohortUpdate, { args: [{ matchId: ids[0]! }] })).requests,
-    ).toEqual(ids);
+    expect((await cohort.executeUpdate(joinCohortUpdate, { args: [{ matchId: ids[0]! }] })).requests).toEqual(
+      ids,
+    );
     s.plans.set(cohortId, [
       {
         matchId: ids[0]!,
