@@ -41,8 +41,9 @@ export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /**
- * The SDK gives an ephemeral server 5 s to listen; a JVM starting on a busy 2-core machine can take longer.
- * The SDK stops a server that missed the deadline, so starting another is safe: up to 6 tries.
+ * The SDK gives an ephemeral server 5 s to listen (fixed in sdk-core); a JVM starting on a busy 2-core machine can
+ * take longer. The SDK stops a server that missed the deadline, so starting another is safe: up to 20 tries (6 were
+ * seen to run out at a load average of 17).
  */
 async function startingAgain(
   start: () => Promise<TestWorkflowEnvironment>,
@@ -51,7 +52,7 @@ async function startingAgain(
     try {
       return await start();
     } catch (err) {
-      if (attempt >= 6 || !/did not start within/.test((err as Error).message)) throw err;
+      if (attempt >= 20 || !/did not start within/.test((err as Error).message)) throw err;
     }
   }
 }

@@ -10,8 +10,10 @@
  */
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -141,6 +143,11 @@ type Notice =
   | { kind: 'booked' | 'moved'; session: number; reschedules: number }
   | { kind: 'paused' | 'resumed'; at: number }
   | { kind: 'feedback'; session: number; from: SessionRole; rating: number | 'no_show'; key: string };
+interface HeldText {
+  scope: CancellationScope;
+  stale: () => boolean;
+  done: Promise<void>;
+}
 interface RiskAlert {
   localDate: string;
   sentAtMs: number;
@@ -164,6 +171,12 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const v2 = patched('mentorship-sessions');
   /** The optimiser re-matches the pool when the ranked list runs out (before it, the operator queue at once). */
   const v3 = patched('mentorship-optimiser');
+  /**
+   * A text held for the recipient's daytime (a 24 h reminder, a check, a nudge, a risk alert) waits on its own
+   * instead of holding the active match's loop: replies and changes keep being handled meanwhile (before it, the
+   * loop waited for the text).
+   */
+  const v4 = patched('mentorship-held-texts');
   const menteeTz = input.menteeTimezone ?? 'UTC';
 
   let status: MatchStatus = 'requested';
@@ -184,6 +197,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   /** Event keys done (session events, idle events): each is acted on once. */
   const done = new Set<string>();
   const notices: Notice[] = [];
+  /** Texts waiting for the recipient's daytime, each in its own scope: cancelled when stale or when the pairing ends. */
+  const held = new Set<HeldText>();
   let changes = 0;
   let round = 1;
   let activeSinceMs = 0;
@@ -533,7 +548,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       await activeBeforeSessions(current);
       break;
     }
-    if ((await active(current)) === 'ended') break;
+    const outcome = await active(current);
+    await dropHeld();
+    if (outcome === 'ended') break;
 
     // ---- 5. "not a fit": the mentor is released and the request is matched again, without them -------------
     await rematch(current);
@@ -625,6 +642,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    */
   async function active(m: Offer): Promise<'ended' | 'rematch'> {
     for (;;) {
+      for (const h of held) if (h.stale()) h.scope.cancel();
       await handleActiveReplies(m);
       while (notices.length > 0) await notify(m, notices.shift()!);
       if (fit === false) return 'rematch';
@@ -696,12 +714,16 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       const hoursBefore = ev.kind === 'remind24' ? 24 : 1;
       // The day-before reminder is held to the recipient's daytime; the 1 h one goes as it is (they booked it).
       const extra = ev.kind === 'remind24' ? { window: ALERT_WINDOW } : {};
+      // A held day-before reminder is dropped if the session is moved or cancelled before it goes.
+      const moves = x.reschedules;
+      const stale = () => x.status !== 'scheduled' || x.reschedules !== moves;
       await send(
         { memberId: m.mentorMemberId },
         `${key}:mentor`,
         'mentorship_session_reminder',
         sessionReminderText(localLabel(x.startsAtMs, m.mentorTimezone), hoursBefore),
         extra,
+        { stale },
       );
       await send(
         { memberId: menteeMemberId },
@@ -709,6 +731,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
         'mentorship_session_reminder',
         sessionReminderText(localLabel(x.startsAtMs, menteeTz), hoursBefore),
         extra,
+        { stale },
       );
     } else if (ev.kind === 'briefing') {
       const last = [...sessions].reverse().find((p) => p.number < x.number && p.status === 'held');
@@ -1005,11 +1028,26 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     if (lastAlertDate === day) return;
     lastAlertDate = day;
     riskAlerts++;
-    await send({ memberId: m.mentorMemberId }, `risk:${day}`, 'mentorship_risk_alert', RISK_ALERT_TEXT, {
-      window: ALERT_WINDOW,
-      expectReply: { accepts: `mentorship_risk:${m.mentorId}`, untilMs: now() + 2 * ACK_WITHIN_MS },
-    });
-    alert = { localDate: day, sentAtMs: now(), acknowledged: false, escalated: false };
+    // The 24 h to acknowledge run from when it goes out (held in quiet hours: not yet, so no escalation yet).
+    const a: RiskAlert = { localDate: day, sentAtMs: Infinity, acknowledged: false, escalated: false };
+    await send(
+      { memberId: m.mentorMemberId },
+      `risk:${day}`,
+      'mentorship_risk_alert',
+      RISK_ALERT_TEXT,
+      {
+        window: ALERT_WINDOW,
+        expectReply: { accepts: `mentorship_risk:${m.mentorId}`, untilMs: now() + 2 * ACK_WITHIN_MS },
+      },
+      {
+        onSent: () => {
+          a.sentAtMs = now();
+          changes++;
+        },
+      },
+    );
+    if (!v4) a.sentAtMs = now();
+    alert = a;
   }
 
   /** Not acknowledged in 24 h: visible to operators (the match row's reason, the Web UI, the API). */
@@ -1137,21 +1175,50 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     });
   }
 
+  /**
+   * Sends a text. One held to a daytime window (matches with `mentorship-held-texts`) goes on its own: the caller
+   * does not wait for it; `onSent` runs when it went out, `stale` says when it should no longer go.
+   */
   async function send(
     to: { memberId: string },
     key: string,
     kind: string,
     body: string,
     extra: Pick<SendSmsInput, 'window' | 'expectReply'> = {},
+    opts: { stale?: () => boolean; onSent?: () => void } = {},
   ): Promise<void> {
-    await sendMessage({
-      idempotencyKey: `mentorship-match:${matchId}:${key}`,
-      to,
-      kind,
-      purpose: 'transactional',
-      body,
-      ...extra,
-    });
+    const message = () =>
+      sendMessage({
+        idempotencyKey: `mentorship-match:${matchId}:${key}`,
+        to,
+        kind,
+        purpose: 'transactional',
+        body,
+        ...extra,
+      });
+    if (!(v4 && extra.window)) {
+      await message();
+      return;
+    }
+    const scope = new CancellationScope();
+    const h: HeldText = { scope, stale: opts.stale ?? (() => false), done: Promise.resolve() };
+    h.done = scope
+      .run(message)
+      .then(
+        () => opts.onSent?.(),
+        (err: unknown) => {
+          if (!isCancellation(err)) throw err;
+        },
+      )
+      .finally(() => held.delete(h));
+    held.add(h);
+  }
+
+  /** The pairing ends: texts still held for it are not sent. */
+  async function dropHeld(): Promise<void> {
+    const all = [...held];
+    for (const h of all) h.scope.cancel();
+    await Promise.all(all.map((h) => h.done));
   }
 }
 
