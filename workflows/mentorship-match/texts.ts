@@ -35,7 +35,7 @@ export const ENDED_EARLY_TEXT = 'Crewline: your mentorship has ended. Thank you 
 // ---- sessions (the recipient's own local time is in `when`, e.g. "Tue 18:00")
 
 export const sessionBookedText = (when: string): string =>
-  `Crewline: your mentorship session is booked for ${when} (your time). We will remind you the day before.`;
+  `Crewline: your mentorship session is booked for ${when} (your time). We will remind you before it starts.`;
 export const sessionMovedText = (when: string): string =>
   `Crewline: your mentorship session has moved to ${when} (your time).`;
 export const sessionReminderText = (when: string, hoursBefore: number): string =>
