@@ -10,7 +10,7 @@ export const ERASURE_STATUSES = ['running', 'done'] as const;
 export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 
 /** The steps of an erasure, in order (the workflow's progress; values shown by the API). */
-export const ERASURE_STEPS = ['crews', 'member', 'rows', 'shred', 'done'] as const;
+export const ERASURE_STEPS = ['workflows', 'member', 'rows', 'shred', 'done'] as const;
 export type ErasureStep = (typeof ERASURE_STEPS)[number];
 
 export const erasures = pgTable(

@@ -2,7 +2,7 @@
  * The one writer of the mentorship tables (db/mentorship-schema.ts): mentors, matches, offers, weight versions.
  * The API creates mentors and match requests; the match workflow's activities record offers and statuses.
  */
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { OfferView } from '../workflows/mentorship-match/definitions.js';
 import { DEFAULT_WEIGHTS, type ScoreWeights, type WeightSet } from '../workflows/mentorship-match/score.js';
 import type { MatchStatus } from '../workflows/mentorship-match/values.js';
@@ -147,4 +147,14 @@ export async function offeredMentors(db: Conn, matchIds: string[]): Promise<Map<
     .where(inArray(mentorshipOffers.matchId, matchIds));
   for (const r of rows) out.set(r.matchId, [...(out.get(r.matchId) ?? []), r.mentorId]);
   return out;
+}
+
+/** Erasure: every match the member is in, as mentee or as mentor (ids only). */
+export async function matchIdsOfMember(db: Conn, memberId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ id: mentorshipMatches.id })
+    .from(mentorshipMatches)
+    .leftJoin(mentors, eq(mentors.id, mentorshipMatches.mentorId))
+    .where(or(eq(mentorshipMatches.menteeMemberId, memberId), eq(mentors.memberId, memberId)));
+  return rows.map((r) => r.id);
 }

@@ -6,6 +6,7 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { memberProgress } from '../../db/analytics.js';
 import type { Db } from '../../db/client.js';
 import { challengeIdsOfMember } from '../../db/crews.js';
+import { matchIdsOfMember } from '../../db/mentorship.js';
 import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
 import { checkIns, members } from '../../db/schema.js';
 import { identityOf } from '../auth.js';
@@ -263,7 +264,7 @@ const eraseRoute = createRoute({
   description:
     "The member's rows go at once, replaced by a minimal erasure record (date, who asked, a keyed hash of the " +
     'number: an opt-out survives). A durable erasure workflow then removes them from every crew challenge, ends ' +
-    'their own workflow and shreds their data key (`erasure-{id}`; the record notes each step done).',
+    'their mentorship matches (the other side is told, without detail), their own workflow and shreds their data key (`erasure-{id}`; the record notes each step done).',
   responses: {
     204: {
       description: 'Erased; the erasure workflow finishes the job',
@@ -526,6 +527,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         memberId: id,
         requestedBy: requesterOf(c),
         challengeIds: await challengeIdsOfMember(db, id),
+        matchIds: await matchIdsOfMember(db, id),
       };
       await temporal.workflow
         .start(ERASURE_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: erasureWorkflowId(id), args: [input] })

@@ -170,7 +170,7 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
   it('finishes the job when the request died after starting the workflow (rows erased by the workflow)', async () => {
     const db = t.database.db;
     const m = await member();
-    const input: ErasureInput = { erasureId: m.id, memberId: m.id, requestedBy: 'operator:test', challengeIds: [] };
+    const input: ErasureInput = { erasureId: m.id, memberId: m.id, requestedBy: 'operator:test', challengeIds: [], matchIds: [] };
     // As if the API had crashed right after starting the workflow: the rows are still there.
     await t.env.client.workflow.start('erasureWorkflow', {
       taskQueue: TASK_QUEUE,

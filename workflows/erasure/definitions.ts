@@ -7,9 +7,13 @@ export interface ErasureInput {
   requestedBy: string;
   /** Every challenge of every crew the member was in, found before their memberships were deleted. */
   challengeIds: string[];
+  /** Every mentorship match they were in, as mentee or mentor. */
+  matchIds: string[];
 }
 
 export interface ErasureResult {
   /** Running challenges told to drop the member. */
   challengesTold: number;
+  /** Running matches told that a participant was erased. */
+  matchesTold: number;
 }
