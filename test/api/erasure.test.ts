@@ -18,13 +18,18 @@ import {
   guestLists,
   guests,
   members,
+  mentorshipMatches,
+  messages,
   suppressions,
 } from '../../db/schema.js';
 import { erasureWorkflowId, memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { ErasureInput } from '../../workflows/erasure/definitions.js';
 import { json, testApp } from '../helpers/app.js';
+import { captureHistory } from '../helpers/histories.js';
 import { timeSkippingStack, type TimeSkippingStack } from '../helpers/stack.js';
-import { waitFor } from '../helpers/temporal.js';
+import { skipTo, waitFor } from '../helpers/temporal.js';
+import { nextLocalTime } from '../../workflows/lib/time.js';
+import { ENDED_EARLY_TEXT } from '../../workflows/mentorship-match/texts.js';
 
 let t: TimeSkippingStack & { app: ReturnType<typeof testApp> };
 /** What the shred step saw: each attempt's subject, and whether the member's row was still there. */
@@ -132,6 +137,7 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
 
     // The durable part finishes: every step recorded, the shred retried after its failure and done once.
     await waitFor(async () => (await erasureOf(org.id))?.status === 'done', 'the erasure done', 90_000);
+    await captureHistory('erasure', t.env.client.workflow.getHandle(erasureWorkflowId(org.id)));
     const record = (await erasureOf(org.id))!;
     expect(record).toMatchObject({ step: 'done', phoneHash: phoneHash(org.phone), suppressed: ['opt_out'] });
     expect(record.requestedBy).toMatch(/^env-key:/);
@@ -183,4 +189,78 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
     // Shred ran after the rows were gone: once failed, once done.
     expect(shreds.filter((s) => s.subject === `member:${m.id}`).map((s) => s.rowLeft)).toEqual([false, false]);
   }, 180_000);
+});
+
+describe('erasing either side of an active mentorship match', () => {
+  /** An active match between a fresh mentee and a fresh mentor (accepted by API), at New York daytime. */
+  async function activeMatch() {
+    const mentee = await member('America/New_York');
+    const mentorMember = await member('America/New_York');
+    const mentor = await call<{ id: string }>('POST', '/mentors', {
+      memberId: mentorMember.id,
+      expertise: ['fitness'],
+      languages: ['en'],
+      availability: [{ weekday: 2, from: '18:00', to: '20:00' }],
+      capacity: 1,
+    });
+    expect(mentor.status).toBe(201);
+    const now = await t.env.currentTimeMs();
+    await skipTo(t.env, new Date(nextLocalTime(now, { hour: 10, minute: 0 }, 'America/New_York')));
+    const req = await call<{ matchId: string }>('POST', '/mentorship/matches', {
+      menteeMemberId: mentee.id,
+      focusAreas: ['fitness'],
+      languages: ['en'],
+    });
+    expect(req.status).toBe(201);
+    const matchId = req.body.matchId;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', `/mentorship/matches/${matchId}`)).body.status === 'offered',
+      'the offer',
+    );
+    const answered = await call('POST', `/mentorship/matches/${matchId}/answer`, {
+      mentorId: mentor.body.id,
+      accept: true,
+    });
+    expect(answered.status).toBe(200);
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', `/mentorship/matches/${matchId}`)).body.status === 'active',
+      'the match active',
+    );
+    return { mentee, mentorMember, matchId };
+  }
+  const endedTextTo = (phone: string) =>
+    waitFor(async () => {
+      const rows = await t.database.db.select().from(messages).where(eq(messages.toPhone, phone));
+      return rows.find((r) => r.kind === 'mentorship_ended_early');
+    }, 'the ended text');
+  const matchClosed = (matchId: string) =>
+    waitFor(async () => {
+      const d = await t.env.client.workflow.getHandle(`mentorship-match-${matchId}`).describe();
+      return d.status.name === 'COMPLETED';
+    }, 'the match workflow done');
+
+  it('erasing the mentee ends the match; the mentor is told without detail', async () => {
+    const { mentee, mentorMember, matchId } = await activeMatch();
+    expect((await call('DELETE', `/members/${mentee.id}`)).status).toBe(204);
+    const text = await endedTextTo(mentorMember.phone);
+    expect(text.body).toBe(ENDED_EARLY_TEXT);
+    await matchClosed(matchId);
+    await captureHistory('mentorship-match-erased', t.env.client.workflow.getHandle(`mentorship-match-${matchId}`));
+    await waitFor(async () => (await erasureOf(mentee.id))?.status === 'done', 'the erasure done', 90_000);
+    // Nothing of the mentee is left: no match row, no text to them.
+    expect(await t.database.db.select().from(mentorshipMatches).where(eq(mentorshipMatches.id, matchId))).toEqual(
+      [],
+    );
+    expect(await t.database.db.select().from(messages).where(eq(messages.toPhone, mentee.phone))).toEqual([]);
+  }, 240_000);
+
+  it('erasing the mentor ends the match; the mentee is told without detail', async () => {
+    const { mentee, mentorMember, matchId } = await activeMatch();
+    expect((await call('DELETE', `/members/${mentorMember.id}`)).status).toBe(204);
+    const text = await endedTextTo(mentee.phone);
+    expect(text.body).toBe(ENDED_EARLY_TEXT);
+    await matchClosed(matchId);
+    const [row] = await t.database.db.select().from(mentorshipMatches).where(eq(mentorshipMatches.id, matchId));
+    expect(row).toMatchObject({ status: 'ended_early', mentorId: null, reason: 'participant erased' });
+  }, 240_000);
 });
