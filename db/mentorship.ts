@@ -2,7 +2,7 @@
  * The one writer of the mentorship tables (db/mentorship-schema.ts): mentors, matches, offers, weight versions.
  * The API creates mentors and match requests; the match workflow's activities record offers and statuses.
  */
-import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { OfferView } from '../workflows/mentorship-match/definitions.js';
 import { DEFAULT_WEIGHTS, type ScoreWeights, type WeightSet } from '../workflows/mentorship-match/score.js';
 import type { MatchStatus } from '../workflows/mentorship-match/values.js';
@@ -28,7 +28,13 @@ export async function setMatchStatus(
 ): Promise<void> {
   await db
     .update(mentorshipMatches)
-    .set({ status: m.status, mentorId: m.mentorId, reason: m.reason, updatedAt: new Date() })
+    .set({
+      status: m.status,
+      // An erased mentor's row is gone: the match keeps no mentor (the foreign key would refuse it for ever).
+      mentorId: m.mentorId === null ? null : sql`(select ${mentors.id} from ${mentors} where ${mentors.id} = ${m.mentorId})`,
+      reason: m.reason,
+      updatedAt: new Date(),
+    })
     .where(eq(mentorshipMatches.id, m.matchId));
 }
 
@@ -149,12 +155,22 @@ export async function offeredMentors(db: Conn, matchIds: string[]): Promise<Map<
   return out;
 }
 
-/** Erasure: every match the member is in, as mentee or as mentor (ids only). */
+/**
+ * Erasure: every match the member is in, as mentee or as mentor — found through the offers too, since a match's
+ * own `mentor_id` is written by its workflow a moment after the mentor accepted (ids only).
+ */
 export async function matchIdsOfMember(db: Conn, memberId: string): Promise<string[]> {
-  const rows = await db
-    .selectDistinct({ id: mentorshipMatches.id })
-    .from(mentorshipMatches)
-    .leftJoin(mentors, eq(mentors.id, mentorshipMatches.mentorId))
-    .where(or(eq(mentorshipMatches.menteeMemberId, memberId), eq(mentors.memberId, memberId)));
-  return rows.map((r) => r.id);
+  const asMentor = db
+    .select({ id: mentors.id })
+    .from(mentors)
+    .where(eq(mentors.memberId, memberId));
+  const [mentees, offered, matched] = await Promise.all([
+    db.select({ id: mentorshipMatches.id }).from(mentorshipMatches).where(eq(mentorshipMatches.menteeMemberId, memberId)),
+    db
+      .select({ id: mentorshipOffers.matchId })
+      .from(mentorshipOffers)
+      .where(inArray(mentorshipOffers.mentorId, asMentor)),
+    db.select({ id: mentorshipMatches.id }).from(mentorshipMatches).where(inArray(mentorshipMatches.mentorId, asMentor)),
+  ]);
+  return [...new Set([...mentees, ...offered, ...matched].map((r) => r.id))];
 }

@@ -19,6 +19,7 @@ import {
   guests,
   members,
   mentorshipMatches,
+  mentorshipOffers,
   messages,
   suppressions,
 } from '../../db/schema.js';
@@ -226,6 +227,11 @@ describe('erasing either side of an active mentorship match', () => {
       async () => (await call<{ status: string }>('GET', `/mentorship/matches/${matchId}`)).body.status === 'active',
       'the match active',
     );
+    // The accepted offer is on record (its row is written by the match's activity just after the answer).
+    await waitFor(async () => {
+      const rows = await t.database.db.select().from(mentorshipOffers).where(eq(mentorshipOffers.matchId, matchId));
+      return rows.some((r) => r.status === 'accepted');
+    }, 'the accepted offer row');
     return { mentee, mentorMember, matchId };
   }
   const endedTextTo = (phone: string) =>
