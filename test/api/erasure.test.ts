@@ -18,6 +18,7 @@ import {
   guestLists,
   guests,
   members,
+  mentors,
   mentorshipMatches,
   mentorshipOffers,
   messages,
@@ -196,9 +197,9 @@ describe('erasing either side of an active mentorship match', () => {
   /** An active match between a fresh mentee and a fresh mentor (accepted by API), at New York daytime. */
   async function activeMatch() {
     const mentee = await member('America/New_York');
-    const mentorMember = await member('America/New_York');
+    const newMentor = await member('America/New_York');
     const mentor = await call<{ id: string }>('POST', '/mentors', {
-      memberId: mentorMember.id,
+      memberId: newMentor.id,
       expertise: ['fitness'],
       languages: ['en'],
       availability: [{ weekday: 2, from: '18:00', to: '20:00' }],
@@ -214,12 +215,19 @@ describe('erasing either side of an active mentorship match', () => {
     });
     expect(req.status).toBe(201);
     const matchId = req.body.matchId;
-    await waitFor(
-      async () => (await call<{ status: string }>('GET', `/mentorship/matches/${matchId}`)).body.status === 'offered',
-      'the offer',
-    );
+    // The pool may offer an earlier test's mentor: whoever holds the offer is this match's mentor.
+    const offered = await waitFor(async () => {
+      const m = (await call<{ status: string; offers: Array<{ mentorId: string; status: string }> }>(
+        'GET',
+        `/mentorship/matches/${matchId}`,
+      )).body;
+      return m.status === 'offered' && m.offers.find((o) => o.status === 'offered');
+    }, 'the offer');
+    const [offeredMentor] = await t.database.db.select().from(mentors).where(eq(mentors.id, offered.mentorId));
+    const [mentorRow] = await t.database.db.select().from(members).where(eq(members.id, offeredMentor!.memberId));
+    const mentorMember = { id: mentorRow!.id, phone: mentorRow!.phone };
     const answered = await call('POST', `/mentorship/matches/${matchId}/answer`, {
-      mentorId: mentor.body.id,
+      mentorId: offered.mentorId,
       accept: true,
     });
     expect(answered.status).toBe(200);
