@@ -64,7 +64,9 @@ export type NoSharedNames = [
   Assert<Disjoint<Crews, Messaging | Members | Ai | Campaigns | Mentorship>>,
   Assert<Disjoint<Reflections, Messaging | Members | Ai | Campaigns | Mentorship | Crews>>,
   Assert<Disjoint<Retention, Messaging | Members | Ai | Campaigns | Mentorship | Crews | Reflections>>,
-  Assert<Disjoint<Erasure, Messaging | Members | Ai | Campaigns | Mentorship | Crews | Reflections | Retention>>,
+  Assert<
+    Disjoint<Erasure, Messaging | Members | Ai | Campaigns | Mentorship | Crews | Reflections | Retention>
+  >,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */

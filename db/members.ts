@@ -124,9 +124,19 @@ export async function eraseMember(
     const [member] = await tx.select().from(members).where(eq(members.id, r.memberId)).for('update');
     if (!member) return false;
     const phone = member.phone;
-    const kept = await tx.select({ reason: suppressions.reason }).from(suppressions).where(eq(suppressions.phone, phone));
-    await insertErasure(tx, { id: r.erasureId, requestedBy: r.requestedBy, phone, suppressed: kept.map((k) => k.reason) });
-    await tx.delete(messages).where(sql`${messages.memberId} = ${member.id} or ${messages.toPhone} = ${phone}`);
+    const kept = await tx
+      .select({ reason: suppressions.reason })
+      .from(suppressions)
+      .where(eq(suppressions.phone, phone));
+    await insertErasure(tx, {
+      id: r.erasureId,
+      requestedBy: r.requestedBy,
+      phone,
+      suppressed: kept.map((k) => k.reason),
+    });
+    await tx
+      .delete(messages)
+      .where(sql`${messages.memberId} = ${member.id} or ${messages.toPhone} = ${phone}`);
     await tx
       .delete(inboundMessages)
       .where(sql`${inboundMessages.memberId} = ${member.id} or ${inboundMessages.fromPhone} = ${phone}`);

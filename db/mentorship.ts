@@ -31,7 +31,10 @@ export async function setMatchStatus(
     .set({
       status: m.status,
       // An erased mentor's row is gone: the match keeps no mentor (the foreign key would refuse it for ever).
-      mentorId: m.mentorId === null ? null : sql`(select ${mentors.id} from ${mentors} where ${mentors.id} = ${m.mentorId})`,
+      mentorId:
+        m.mentorId === null
+          ? null
+          : sql`(select ${mentors.id} from ${mentors} where ${mentors.id} = ${m.mentorId})`,
       reason: m.reason,
       updatedAt: new Date(),
     })
@@ -160,17 +163,20 @@ export async function offeredMentors(db: Conn, matchIds: string[]): Promise<Map<
  * own `mentor_id` is written by its workflow a moment after the mentor accepted (ids only).
  */
 export async function matchIdsOfMember(db: Conn, memberId: string): Promise<string[]> {
-  const asMentor = db
-    .select({ id: mentors.id })
-    .from(mentors)
-    .where(eq(mentors.memberId, memberId));
+  const asMentor = db.select({ id: mentors.id }).from(mentors).where(eq(mentors.memberId, memberId));
   const [mentees, offered, matched] = await Promise.all([
-    db.select({ id: mentorshipMatches.id }).from(mentorshipMatches).where(eq(mentorshipMatches.menteeMemberId, memberId)),
+    db
+      .select({ id: mentorshipMatches.id })
+      .from(mentorshipMatches)
+      .where(eq(mentorshipMatches.menteeMemberId, memberId)),
     db
       .select({ id: mentorshipOffers.matchId })
       .from(mentorshipOffers)
       .where(inArray(mentorshipOffers.mentorId, asMentor)),
-    db.select({ id: mentorshipMatches.id }).from(mentorshipMatches).where(inArray(mentorshipMatches.mentorId, asMentor)),
+    db
+      .select({ id: mentorshipMatches.id })
+      .from(mentorshipMatches)
+      .where(inArray(mentorshipMatches.mentorId, asMentor)),
   ]);
   return [...new Set([...mentees, ...offered, ...matched].map((r) => r.id))];
 }

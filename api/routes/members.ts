@@ -268,7 +268,9 @@ const eraseRoute = createRoute({
   responses: {
     204: {
       description: 'Erased; the erasure workflow finishes the job',
-      headers: { 'Erasure-Id': { description: 'The erasure record id', schema: { type: 'string', format: 'uuid' } } },
+      headers: {
+        'Erasure-Id': { description: 'The erasure record id', schema: { type: 'string', format: 'uuid' } },
+      },
     },
     ...problems(404),
   },
@@ -530,7 +532,11 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         matchIds: await matchIdsOfMember(db, id),
       };
       await temporal.workflow
-        .start(ERASURE_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: erasureWorkflowId(id), args: [input] })
+        .start(ERASURE_WORKFLOW_TYPE, {
+          taskQueue: TASK_QUEUE,
+          workflowId: erasureWorkflowId(id),
+          args: [input],
+        })
         .catch((err: unknown) => {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         });

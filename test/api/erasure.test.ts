@@ -62,7 +62,14 @@ let seq = 0;
 async function member(timezone = 'UTC') {
   const id = randomUUID();
   const phone = `+1646557${String(1000 + seq++)}`;
-  await insertMember(t.database.db, { id, name: 'Kim', phone, timezone, checkInTime: '19:00', status: 'active' });
+  await insertMember(t.database.db, {
+    id,
+    name: 'Kim',
+    phone,
+    timezone,
+    checkInTime: '19:00',
+    status: 'active',
+  });
   return { id, phone };
 }
 const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
@@ -105,7 +112,10 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
     });
     expect(created.status).toBe(201);
     const path = `/challenges/${created.body.challengeId}`;
-    await waitFor(async () => (await call<{ status: string }>('GET', path)).body.status === 'active', 'the start');
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', path)).body.status === 'active',
+      'the start',
+    );
     const contribute = (memberId: string, key: string, amount: number) =>
       t.app.request(`${path}/contributions`, {
         method: 'POST',
@@ -114,15 +124,19 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
       });
     expect((await contribute(org.id, 'erase-org-0001', 5)).status).toBe(200);
     expect((await contribute(others[0]!.id, 'erase-m0-0001', 2)).status).toBe(200);
-    expect((await call('POST', `${path}/leaderboard`, { memberId: org.id, alias: 'Road Runner' })).status).toBe(200);
-    expect((await call('POST', `${path}/leaderboard`, { memberId: others[0]!.id, alias: 'Slow Poke' })).status).toBe(
-      200,
-    );
+    expect(
+      (await call('POST', `${path}/leaderboard`, { memberId: org.id, alias: 'Road Runner' })).status,
+    ).toBe(200);
+    expect(
+      (await call('POST', `${path}/leaderboard`, { memberId: others[0]!.id, alias: 'Slow Poke' })).status,
+    ).toBe(200);
     // The same number on two guest lists, and STOP-listed.
     for (const name of ['Gala', 'Picnic']) {
       const listId = randomUUID();
       await db.insert(guestLists).values({ id: listId, name });
-      await db.insert(guests).values({ id: randomUUID(), listId, phone: org.phone, timezone: 'UTC', consent: true });
+      await db
+        .insert(guests)
+        .values({ id: randomUUID(), listId, phone: org.phone, timezone: 'UTC', consent: true });
     }
     await recordConsent(db, { phone: org.phone, purpose: 'all', action: 'opt_out', source: 'api' });
     expect((await consentState(db, org.phone)).optedOut).toBe(true);
@@ -151,7 +165,10 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
       { subject: `member:${org.id}`, rowLeft: false },
     ]);
     // Shredding came after the member's own workflow was told (it is closed) — never before.
-    const own = await t.env.client.workflow.getHandle(memberWorkflowId(org.id)).describe().catch(() => null);
+    const own = await t.env.client.workflow
+      .getHandle(memberWorkflowId(org.id))
+      .describe()
+      .catch(() => null);
     if (own) expect(own.status.name).not.toBe('RUNNING');
 
     // The leaderboard stops naming them; the other member's row and the published total stay.
@@ -167,9 +184,18 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
     // STOP survives erasure: the number is still suppressed by its hash, for the send gate too.
     expect(await consentState(db, org.phone)).toMatchObject({ optedOut: true, transactional: false });
     // A re-join starts clean: START lifts the kept opt-out, and nothing else of theirs is there.
-    const back = await recordConsent(db, { phone: org.phone, purpose: 'all', action: 'opt_in', source: 'api' });
+    const back = await recordConsent(db, {
+      phone: org.phone,
+      purpose: 'all',
+      action: 'opt_in',
+      source: 'api',
+    });
     expect(back.changed).toBe(true);
-    expect(await consentState(db, org.phone)).toMatchObject({ optedOut: false, transactional: true, suppressed: [] });
+    expect(await consentState(db, org.phone)).toMatchObject({
+      optedOut: false,
+      transactional: true,
+      suppressed: [],
+    });
     // Another number is untouched by the erasure.
     expect((await consentState(db, others[0]!.phone)).transactional).toBe(true);
     expect((await call('DELETE', `/members/${org.id}`)).status).toBe(404);
@@ -178,7 +204,13 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
   it('finishes the job when the request died after starting the workflow (rows erased by the workflow)', async () => {
     const db = t.database.db;
     const m = await member();
-    const input: ErasureInput = { erasureId: m.id, memberId: m.id, requestedBy: 'operator:test', challengeIds: [], matchIds: [] };
+    const input: ErasureInput = {
+      erasureId: m.id,
+      memberId: m.id,
+      requestedBy: 'operator:test',
+      challengeIds: [],
+      matchIds: [],
+    };
     // As if the API had crashed right after starting the workflow: the rows are still there.
     await t.env.client.workflow.start('erasureWorkflow', {
       taskQueue: TASK_QUEUE,
@@ -189,7 +221,10 @@ describe('DELETE /members/{id} erases the member everywhere', () => {
     expect(await db.select().from(members).where(eq(members.id, m.id))).toHaveLength(0);
     expect(await erasureOf(m.id)).toMatchObject({ requestedBy: 'operator:test', suppressed: [] });
     // Shred ran after the rows were gone: once failed, once done.
-    expect(shreds.filter((s) => s.subject === `member:${m.id}`).map((s) => s.rowLeft)).toEqual([false, false]);
+    expect(shreds.filter((s) => s.subject === `member:${m.id}`).map((s) => s.rowLeft)).toEqual([
+      false,
+      false,
+    ]);
   }, 180_000);
 });
 
@@ -217,14 +252,22 @@ describe('erasing either side of an active mentorship match', () => {
     const matchId = req.body.matchId;
     // The pool may offer an earlier test's mentor: whoever holds the offer is this match's mentor.
     const offered = await waitFor(async () => {
-      const m = (await call<{ status: string; offers: Array<{ mentorId: string; status: string }> }>(
-        'GET',
-        `/mentorship/matches/${matchId}`,
-      )).body;
+      const m = (
+        await call<{ status: string; offers: Array<{ mentorId: string; status: string }> }>(
+          'GET',
+          `/mentorship/matches/${matchId}`,
+        )
+      ).body;
       return m.status === 'offered' && m.offers.find((o) => o.status === 'offered');
     }, 'the offer');
-    const [offeredMentor] = await t.database.db.select().from(mentors).where(eq(mentors.id, offered.mentorId));
-    const [mentorRow] = await t.database.db.select().from(members).where(eq(members.id, offeredMentor!.memberId));
+    const [offeredMentor] = await t.database.db
+      .select()
+      .from(mentors)
+      .where(eq(mentors.id, offered.mentorId));
+    const [mentorRow] = await t.database.db
+      .select()
+      .from(members)
+      .where(eq(members.id, offeredMentor!.memberId));
     const mentorMember = { id: mentorRow!.id, phone: mentorRow!.phone };
     const answered = await call('POST', `/mentorship/matches/${matchId}/answer`, {
       mentorId: offered.mentorId,
@@ -232,12 +275,16 @@ describe('erasing either side of an active mentorship match', () => {
     });
     expect(answered.status).toBe(200);
     await waitFor(
-      async () => (await call<{ status: string }>('GET', `/mentorship/matches/${matchId}`)).body.status === 'active',
+      async () =>
+        (await call<{ status: string }>('GET', `/mentorship/matches/${matchId}`)).body.status === 'active',
       'the match active',
     );
     // The accepted offer is on record (its row is written by the match's activity just after the answer).
     await waitFor(async () => {
-      const rows = await t.database.db.select().from(mentorshipOffers).where(eq(mentorshipOffers.matchId, matchId));
+      const rows = await t.database.db
+        .select()
+        .from(mentorshipOffers)
+        .where(eq(mentorshipOffers.matchId, matchId));
       return rows.some((r) => r.status === 'accepted');
     }, 'the accepted offer row');
     return { mentee, mentorMember, matchId };
@@ -259,12 +306,15 @@ describe('erasing either side of an active mentorship match', () => {
     const text = await endedTextTo(mentorMember.phone);
     expect(text.body).toBe(ENDED_EARLY_TEXT);
     await matchClosed(matchId);
-    await captureHistory('mentorship-match-erased', t.env.client.workflow.getHandle(`mentorship-match-${matchId}`));
+    await captureHistory(
+      'mentorship-match-erased',
+      t.env.client.workflow.getHandle(`mentorship-match-${matchId}`),
+    );
     await waitFor(async () => (await erasureOf(mentee.id))?.status === 'done', 'the erasure done', 90_000);
     // Nothing of the mentee is left: no match row, no text to them.
-    expect(await t.database.db.select().from(mentorshipMatches).where(eq(mentorshipMatches.id, matchId))).toEqual(
-      [],
-    );
+    expect(
+      await t.database.db.select().from(mentorshipMatches).where(eq(mentorshipMatches.id, matchId)),
+    ).toEqual([]);
     expect(await t.database.db.select().from(messages).where(eq(messages.toPhone, mentee.phone))).toEqual([]);
   }, 240_000);
 
@@ -274,7 +324,10 @@ describe('erasing either side of an active mentorship match', () => {
     const text = await endedTextTo(mentee.phone);
     expect(text.body).toBe(ENDED_EARLY_TEXT);
     await matchClosed(matchId);
-    const [row] = await t.database.db.select().from(mentorshipMatches).where(eq(mentorshipMatches.id, matchId));
+    const [row] = await t.database.db
+      .select()
+      .from(mentorshipMatches)
+      .where(eq(mentorshipMatches.id, matchId));
     expect(row).toMatchObject({ status: 'ended_early', mentorId: null, reason: 'participant erased' });
   }, 240_000);
 });

@@ -17,5 +17,4 @@ describe('a participant erased from a mentorship match', () => {
       }),
     );
   });
-
 });

@@ -19,13 +19,21 @@ export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResul
   const { erasureId, memberId } = input;
   let challengesTold = 0;
   for (const challengeId of input.challengeIds)
-    if (await told(() => getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(leaveChallengeSignal, { memberId })))
+    if (
+      await told(() =>
+        getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(leaveChallengeSignal, {
+          memberId,
+        }),
+      )
+    )
       challengesTold += 1;
   let matchesTold = 0;
   for (const matchId of input.matchIds)
     if (
       await told(() =>
-        getExternalWorkflowHandle(mentorshipMatchWorkflowId(matchId)).signal(participantErasedSignal, { memberId }),
+        getExternalWorkflowHandle(mentorshipMatchWorkflowId(matchId)).signal(participantErasedSignal, {
+          memberId,
+        }),
       )
     )
       matchesTold += 1;
