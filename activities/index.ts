@@ -8,6 +8,7 @@ import { createMemberActivities } from './members.js';
 import { createMentorshipActivities } from './mentorship.js';
 import { createMessagingActivities } from './messaging.js';
 import { createRetentionActivities } from './retention.js';
+import { createErasureActivities } from './erasure.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { AutoReplyLimits } from '../workflows/lib/auto-replies.js';
@@ -32,6 +33,8 @@ export interface ActivityDeps {
   retention?: { policy: RetentionPolicy; purgeHourUtc: number };
   /** Automatic replies per phone per hour (workflows/lib/auto-replies.ts); omitted = no limit. */
   autoReplies?: AutoReplyLimits;
+  /** Erasure's final step (issue 12 §2): the codec's shredSubject when wired; a no-op when omitted. */
+  shredSubject?: (subject: string) => Promise<void>;
 }
 
 /**
@@ -48,6 +51,7 @@ type Mentorship = Names<typeof createMentorshipActivities>;
 type Crews = Names<typeof createCrewActivities>;
 type Reflections = Names<typeof createReflectionActivities>;
 type Retention = Names<typeof createRetentionActivities>;
+type Erasure = Names<typeof createErasureActivities>;
 type Disjoint<A, B> = [Extract<A, B>] extends [never] ? true : { sharedActivityNames: Extract<A, B> };
 type Assert<T extends true> = T;
 /** Compile-time check: fails to compile (naming them) if two activity factories define the same name. */
@@ -60,6 +64,9 @@ export type NoSharedNames = [
   Assert<Disjoint<Crews, Messaging | Members | Ai | Campaigns | Mentorship>>,
   Assert<Disjoint<Reflections, Messaging | Members | Ai | Campaigns | Mentorship | Crews>>,
   Assert<Disjoint<Retention, Messaging | Members | Ai | Campaigns | Mentorship | Crews | Reflections>>,
+  Assert<
+    Disjoint<Erasure, Messaging | Members | Ai | Campaigns | Mentorship | Crews | Reflections | Retention>
+  >,
 ];
 
 /** Every activity, built from its dependencies (the worker registers this map). */
@@ -73,6 +80,7 @@ export function createActivities(given: ActivityDeps) {
     ...createCrewActivities(deps),
     ...createReflectionActivities({ db: deps.db, openai: deps.ai?.openai ?? null }),
     ...createRetentionActivities({ db: deps.db, retention: deps.retention }),
+    ...createErasureActivities({ db: deps.db, shredSubject: deps.shredSubject }),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

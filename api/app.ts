@@ -1,4 +1,5 @@
 import { Scalar } from '@scalar/hono-api-reference';
+import { useErasureHashKey } from '../db/erasure.js';
 import {
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
@@ -116,6 +117,7 @@ export function createApp(given: AppDeps) {
   app.use('*', accessControl(deps, isPublicPath, tokens));
   // Who read personal data or changed consent, keys, weights, moderation: the audit log (api/audit.ts).
   const hashKey = auditHashKey(deps.config);
+  useErasureHashKey(hashKey); // erasure records hash numbers with the same key (db/erasure.ts)
   app.use('*', auditMiddleware({ db: deps.db, hashKey, logger: deps.logger }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, {

@@ -73,3 +73,8 @@ export { signInCodeText } from '../workflows/lib/texts.js';
 /** Mentorship: the states a member's export reads (api/routes/privacy.ts). */
 export { mentorStateQuery } from '../workflows/mentor/definitions.js';
 export { matchStateQuery } from '../workflows/mentorship-match/definitions.js';
+
+/** Erasure (issue 12 §2): the durable workflow that takes a member out of every running workflow. */
+export const ERASURE_WORKFLOW_TYPE = 'erasureWorkflow';
+export { erasureWorkflowId } from '../workflows/ids.js';
+export type { ErasureInput } from '../workflows/erasure/definitions.js';

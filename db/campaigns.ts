@@ -851,3 +851,15 @@ export async function campaignMessageOf(db: Db, report: { sid: string; outboxId:
     .limit(1);
   return row?.id ?? null;
 }
+
+/**
+ * Erasure (db/members.ts `eraseMember`): the number leaves every guest list, across campaigns; its recipient rows
+ * go with it (cascade), so no running campaign's batch can pick it up again. Runs in the caller's transaction.
+ */
+export async function removeGuestByPhone(
+  db: Db | Parameters<Parameters<Db['transaction']>[0]>[0],
+  phone: string,
+): Promise<number> {
+  const gone = await db.delete(guests).where(eq(guests.phone, phone)).returning({ id: guests.id });
+  return gone.length;
+}

@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { erasedSuppressions } from './erasure.js';
 import {
   consentEvents,
   inboundMessages,
@@ -78,11 +79,31 @@ export async function recordSharingConsent(
 }
 
 export async function consentState(db: Conn, phone: string): Promise<ConsentState> {
-  const [supp, events] = await Promise.all([
+  const [supp, events, erased] = await Promise.all([
     db.select().from(suppressions).where(eq(suppressions.phone, phone)),
     db.select().from(consentEvents).where(eq(consentEvents.phone, phone)).orderBy(asc(consentEvents.id)),
+    erasedSuppressions(db, phone),
   ]);
-  return stateOf(phone, supp, events);
+  return stateOf(phone, [...supp, ...keptByErasure(erased, supp, events)], events);
+}
+
+/**
+ * Suppressions an erasure kept by the number's hash (db/erasure.ts): they apply as if the rows were still there,
+ * until the person opts back in (START after erasure lifts an opt-out as it would have before; the erasure deleted
+ * every earlier ledger event, so any opt-in in the ledger is a later one).
+ */
+function keptByErasure(
+  erased: string[],
+  supp: Array<Pick<Suppression, 'reason'>>,
+  events: Array<Pick<ConsentEvent, 'purpose' | 'action'>>,
+): Array<Pick<Suppression, 'reason'>> {
+  const optedIn = events.some(
+    (e) => (e.purpose === 'all' || e.purpose === 'transactional') && e.action === 'opt_in',
+  );
+  return (erased as SuppressionReason[])
+    .filter((r) => !supp.some((s) => s.reason === r))
+    .filter((r) => !(optedIn && LIFTED_BY_OPT_IN.includes(r)))
+    .map((reason) => ({ reason }));
 }
 
 /** A number's consent state from its suppressions and its ledger events (in id order). */

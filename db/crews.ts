@@ -548,3 +548,16 @@ export async function decideReflection(
     return row;
   });
 }
+
+/**
+ * Erasure: every challenge of every crew the member is or was in (their id may still be in those workflows'
+ * state, even after leaving). Ids only.
+ */
+export async function challengeIdsOfMember(db: Conn, memberId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ id: crewChallenges.id })
+    .from(crewMembers)
+    .innerJoin(crewChallenges, eq(crewChallenges.crewId, crewMembers.crewId))
+    .where(eq(crewMembers.memberId, memberId));
+  return rows.map((r) => r.id);
+}

@@ -6,11 +6,15 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { MemberStatus, RiskLevel } from '../workflows/member/values.js';
 import type { Db } from './client.js';
+import { removeGuestByPhone } from './campaigns.js';
+import { insertErasure } from './erasure.js';
 import {
+  consentEvents,
   conversationExpectations,
   inboundMessages,
   members,
   messages,
+  suppressions,
   type Member,
   type NewMember,
 } from './schema.js';
@@ -105,20 +109,42 @@ export async function setRiskLevel(db: Conn, memberId: string, level: RiskLevel)
 }
 
 /**
- * Erasure: the member's personal data goes (profile, check-ins and reflections via cascade, texts in and out,
- * open conversation expectations for the phone); the consent ledger and suppression list keep the number.
+ * Erasure (issue 12 §2), one transaction: the member's personal data goes (profile; check-ins, reflections, crew
+ * memberships, mentorship matches and their mentor profile via cascade; texts in and out; open conversation
+ * expectations; guest-list entries, consent ledger and suppressions of the number), and the minimal erasure record
+ * is written in its place: who asked, when, the keyed hash of the number and the suppressions in force (so STOP
+ * survives erasure). Idempotent: the member row is locked first; with no row (already erased) nothing happens.
+ * Returns whether this call erased the member.
  */
-export async function eraseMember(db: Db, member: Pick<Member, 'id' | 'phone'>): Promise<void> {
-  await db.transaction(async (tx) => {
+export async function eraseMember(
+  db: Db,
+  r: { memberId: string; erasureId: string; requestedBy: string },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [member] = await tx.select().from(members).where(eq(members.id, r.memberId)).for('update');
+    if (!member) return false;
+    const phone = member.phone;
+    const kept = await tx
+      .select({ reason: suppressions.reason })
+      .from(suppressions)
+      .where(eq(suppressions.phone, phone));
+    await insertErasure(tx, {
+      id: r.erasureId,
+      requestedBy: r.requestedBy,
+      phone,
+      suppressed: kept.map((k) => k.reason),
+    });
     await tx
       .delete(messages)
-      .where(sql`${messages.memberId} = ${member.id} or ${messages.toPhone} = ${member.phone}`);
+      .where(sql`${messages.memberId} = ${member.id} or ${messages.toPhone} = ${phone}`);
     await tx
       .delete(inboundMessages)
-      .where(
-        sql`${inboundMessages.memberId} = ${member.id} or ${inboundMessages.fromPhone} = ${member.phone}`,
-      );
-    await tx.delete(conversationExpectations).where(eq(conversationExpectations.phone, member.phone));
+      .where(sql`${inboundMessages.memberId} = ${member.id} or ${inboundMessages.fromPhone} = ${phone}`);
+    await tx.delete(conversationExpectations).where(eq(conversationExpectations.phone, phone));
+    await removeGuestByPhone(tx, phone);
+    await tx.delete(consentEvents).where(eq(consentEvents.phone, phone));
+    await tx.delete(suppressions).where(eq(suppressions.phone, phone));
     await tx.delete(members).where(eq(members.id, member.id));
+    return true;
   });
 }

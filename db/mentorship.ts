@@ -28,7 +28,16 @@ export async function setMatchStatus(
 ): Promise<void> {
   await db
     .update(mentorshipMatches)
-    .set({ status: m.status, mentorId: m.mentorId, reason: m.reason, updatedAt: new Date() })
+    .set({
+      status: m.status,
+      // An erased mentor's row is gone: the match keeps no mentor (the foreign key would refuse it for ever).
+      mentorId:
+        m.mentorId === null
+          ? null
+          : sql`(select ${mentors.id} from ${mentors} where ${mentors.id} = ${m.mentorId})`,
+      reason: m.reason,
+      updatedAt: new Date(),
+    })
     .where(eq(mentorshipMatches.id, m.matchId));
 }
 
@@ -147,4 +156,27 @@ export async function offeredMentors(db: Conn, matchIds: string[]): Promise<Map<
     .where(inArray(mentorshipOffers.matchId, matchIds));
   for (const r of rows) out.set(r.matchId, [...(out.get(r.matchId) ?? []), r.mentorId]);
   return out;
+}
+
+/**
+ * Erasure: every match the member is in, as mentee or as mentor — found through the offers too, since a match's
+ * own `mentor_id` is written by its workflow a moment after the mentor accepted (ids only).
+ */
+export async function matchIdsOfMember(db: Conn, memberId: string): Promise<string[]> {
+  const asMentor = db.select({ id: mentors.id }).from(mentors).where(eq(mentors.memberId, memberId));
+  const [mentees, offered, matched] = await Promise.all([
+    db
+      .select({ id: mentorshipMatches.id })
+      .from(mentorshipMatches)
+      .where(eq(mentorshipMatches.menteeMemberId, memberId)),
+    db
+      .select({ id: mentorshipOffers.matchId })
+      .from(mentorshipOffers)
+      .where(inArray(mentorshipOffers.mentorId, asMentor)),
+    db
+      .select({ id: mentorshipMatches.id })
+      .from(mentorshipMatches)
+      .where(inArray(mentorshipMatches.mentorId, asMentor)),
+  ]);
+  return [...new Set([...mentees, ...offered, ...matched].map((r) => r.id))];
 }

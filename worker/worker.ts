@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { useErasureHashKey } from '../db/erasure.js';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
@@ -167,6 +168,8 @@ export async function createWorkerFromConfig(
   metrics?: WorkerMetrics,
   tracing?: WorkerTracing,
 ) {
+  // The erasure records' keyed hashes must match the API's (api/audit.ts auditHashKey): same key, same fallback.
+  useErasureHashKey(config.privacy.hashKey ?? config.auth.tokenSecret);
   const sms = createSmsProvider(config);
   await sms.verify?.();
   const secondarySms = createSecondarySmsProvider(config);

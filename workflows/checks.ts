@@ -16,6 +16,7 @@ import type * as Bulk from './messaging/bulk.js';
 import type * as Keyword from './messaging/keyword.js';
 import type * as Message from './messaging/message.js';
 import type * as Retention from './retention/workflow.js';
+import type * as Erasure from './erasure/workflow.js';
 
 type WorkflowModules =
   | typeof CrewChallenge
@@ -27,7 +28,8 @@ type WorkflowModules =
   | typeof Bulk
   | typeof Keyword
   | typeof Message
-  | typeof Retention;
+  | typeof Retention
+  | typeof Erasure;
 
 /** The exported workflow functions of a module (by convention, named `…Workflow`). */
 type WorkflowNames<M> = M extends unknown ? Extract<keyof M, `${string}Workflow`> : never;

@@ -31,3 +31,6 @@ export const RETENTION_WORKFLOW_ID = 'retention-purge';
 
 /** One workflow per mentorship cohort (an operator's window of requests assigned at once). */
 export const mentorshipCohortWorkflowId = (cohortId: string): string => `mentorship-cohort-${cohortId}`;
+
+/** One erasure per member (issue 12 §2): a repeated request joins the running one. */
+export const erasureWorkflowId = (memberId: string): string => `erasure-${memberId}`;

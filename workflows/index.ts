@@ -10,3 +10,4 @@ export { keywordWorkflow } from './messaging/keyword.js';
 export { messageWorkflow } from './messaging/message.js';
 export { guestCampaignWorkflow } from './guest-campaign/workflow.js';
 export { retentionPurgeWorkflow } from './retention/workflow.js';
+export { erasureWorkflow } from './erasure/workflow.js';

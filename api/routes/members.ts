@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Context } from 'hono';
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { memberProgress } from '../../db/analytics.js';
 import type { Db } from '../../db/client.js';
+import { challengeIdsOfMember } from '../../db/crews.js';
+import { matchIdsOfMember } from '../../db/mentorship.js';
 import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
 import { checkIns, members } from '../../db/schema.js';
+import { identityOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { page } from '../pagination.js';
@@ -23,7 +28,9 @@ import {
 } from '../schemas/atoms.js';
 import {
   CHECK_IN_STATUSES,
-  eraseSignal,
+  ERASURE_WORKFLOW_TYPE,
+  erasureWorkflowId,
+  type ErasureInput,
   localDateOf,
   MEMBER_DEFAULTS,
   MEMBER_ID_SA,
@@ -254,7 +261,19 @@ const eraseRoute = createRoute({
   path: '/{id}',
   summary:
     'Erase a member: profile, check-ins, texts and AI usage deleted; consent ledger kept; workflow ends',
-  responses: { 204: { description: 'Erased' }, ...problems(404) },
+  description:
+    "The member's rows go at once, replaced by a minimal erasure record (date, who asked, a keyed hash of the " +
+    'number: an opt-out survives). A durable erasure workflow then removes them from every crew challenge, ends ' +
+    'their mentorship matches (the other side is told, without detail), their own workflow and shreds their data key (`erasure-{id}`; the record notes each step done).',
+  responses: {
+    204: {
+      description: 'Erased; the erasure workflow finishes the job',
+      headers: {
+        'Erasure-Id': { description: 'The erasure record id', schema: { type: 'string', format: 'uuid' } },
+      },
+    },
+    ...problems(404),
+  },
 });
 
 const checkInsRoute = createRoute({
@@ -356,6 +375,13 @@ export async function checkInsPage(db: Db, id: string, q: z.infer<typeof CheckIn
 }
 
 const gone = (id: string) => new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
+
+/** Who asked for an erasure, as the erasure record names it: `<kind>:<id>` of the API key or signed-in person. */
+function requesterOf(c: Context): string {
+  const who = identityOf(c);
+  if (!who) return 'unknown';
+  return who.kind === 'member' ? `member:${who.memberId}` : `${who.kind}:${who.id}`;
+}
 
 /** The member row (404 problem if there is none or it was erased). */
 export async function requireMemberRow(db: Db, id: string) {
@@ -493,17 +519,30 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
     .openapi(resumeRoute, async (c) => c.json(await setPause(c.req.valid('param').id, null), 200))
     .openapi(eraseRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const member = await requireMember(id);
-      // Erasure: the member's personal data goes (profile, check-ins and reflections, texts in and out); the
-      // consent ledger and suppression list keep the number, as the law requires to honour an opt-out.
-      await eraseMember(db, member); // check-ins and AI usage cascade
+      await requireMember(id);
+      // Erasure (issue 12 §2). The durable part starts first: `erasure-<id>` tells every crew challenge and the
+      // member's own workflow to drop them, erases the rows if this request dies before it does, and shreds their
+      // data key last. Then the rows go here, in one transaction with the minimal erasure record (a keyed hash of
+      // the number, so an opt-out survives). The record's id is the member's: a repeated request is the same one.
+      const input: ErasureInput = {
+        erasureId: id,
+        memberId: id,
+        requestedBy: requesterOf(c),
+        challengeIds: await challengeIdsOfMember(db, id),
+        matchIds: await matchIdsOfMember(db, id),
+      };
       await temporal.workflow
-        .getHandle(memberWorkflowId(id))
-        .signal(eraseSignal)
-        .catch((err: unknown) =>
-          logger.warn({ memberId: id, errorName: (err as Error).name }, 'erase signal not delivered'),
-        );
+        .start(ERASURE_WORKFLOW_TYPE, {
+          taskQueue: TASK_QUEUE,
+          workflowId: erasureWorkflowId(id),
+          args: [input],
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        });
+      await eraseMember(db, { memberId: id, erasureId: id, requestedBy: input.requestedBy });
       logger.info({ memberId: id }, 'member erased');
+      c.header('Erasure-Id', id);
       return c.body(null, 204);
     })
     .openapi(checkInsRoute, async (c) => {

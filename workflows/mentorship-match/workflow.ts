@@ -39,6 +39,7 @@ import {
   endMatchUpdate,
   matchStateQuery,
   mentorFullSignal,
+  participantErasedSignal,
   pauseMatchUpdate,
   replySignal,
   rescheduleSessionUpdate,
@@ -92,6 +93,7 @@ import {
   sessionReminderText,
 } from './texts.js';
 import { afterWakingTime } from './deadline.js';
+import { ERASED_END_REASON, erasureEnds } from './erasure.js';
 import { MATCH_STATUS_SA, MENTOR_ID_SA } from './search-attributes.js';
 import {
   nextIdleEvent,
@@ -293,6 +295,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   });
   setHandler(mentorFullSignal, ({ mentorId }) => {
     if (live()?.mentorId === mentorId) decisions.push({ mentorId, accept: false, via: 'mentor_full' });
+  });
+  setHandler(participantErasedSignal, () => {
+    if (erasureEnds(status, endRequested)) endRequested = ERASED_END_REASON;
   });
   setHandler(cohortAssignedSignal, (a) => {
     if (input.cohortId !== undefined && a.cohortId === input.cohortId && cohortAnswer === null)

@@ -1,0 +1,64 @@
+/**
+ * Erasure records (db/erasure-schema.ts): the only writer. A record holds a keyed hash of the number, never the
+ * number, so an opt-out survives erasure while nothing else about the person does.
+ */
+import { createHmac } from 'node:crypto';
+import { and, desc, eq } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { erasures, type Erasure, type ErasureStep } from './erasure-schema.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Conn = Db | Tx;
+
+/** Development only: used when no PRIVACY_HASH_KEY (nor token secret) is configured — the audit log's fallback. */
+const DEVELOPMENT_KEY = 'crewline-development-audit-hash-key';
+let hashKey = DEVELOPMENT_KEY;
+
+/**
+ * Set the key of the erasure hashes (the API and the worker call it at start with the same key as the audit log:
+ * PRIVACY_HASH_KEY). One value per process: the send gate and the API must hash a number alike.
+ */
+export function useErasureHashKey(key: string | undefined): void {
+  hashKey = key ?? DEVELOPMENT_KEY;
+}
+
+/** HMAC-SHA-256 (hex) of an E.164 number under the privacy hash key. */
+export const phoneHash = (phone: string): string => createHmac('sha256', hashKey).update(phone).digest('hex');
+
+/** Start an erasure record (idempotent on its id: a retried request writes it once). */
+export async function insertErasure(
+  db: Conn,
+  r: { id: string; requestedBy: string; phone: string; suppressed: string[] },
+): Promise<void> {
+  await db
+    .insert(erasures)
+    .values({ id: r.id, requestedBy: r.requestedBy, phoneHash: phoneHash(r.phone), suppressed: r.suppressed })
+    .onConflictDoNothing({ target: erasures.id });
+}
+
+export async function findErasure(db: Conn, id: string): Promise<Erasure | undefined> {
+  const [row] = await db.select().from(erasures).where(eq(erasures.id, id));
+  return row;
+}
+
+/** Record a finished step; `done` also completes the record. Idempotent. */
+export async function setErasureStep(db: Conn, id: string, step: ErasureStep): Promise<void> {
+  await db
+    .update(erasures)
+    .set(step === 'done' ? { step, status: 'done', completedAt: new Date() } : { step })
+    .where(and(eq(erasures.id, id), eq(erasures.status, 'running')));
+}
+
+/**
+ * The suppression reasons kept by the newest erasure of this number (empty when it was never erased while
+ * suppressed). The newest only: a number that re-joined, opted in and was erased again carries its state then.
+ */
+export async function erasedSuppressions(db: Conn, phone: string): Promise<string[]> {
+  const [row] = await db
+    .select({ suppressed: erasures.suppressed })
+    .from(erasures)
+    .where(eq(erasures.phoneHash, phoneHash(phone)))
+    .orderBy(desc(erasures.requestedAt))
+    .limit(1);
+  return row?.suppressed ?? [];
+}

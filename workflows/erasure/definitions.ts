@@ -1,0 +1,19 @@
+/** The erasure workflow's input (ids only: never a number, name or text). Imported by the API. */
+export interface ErasureInput {
+  /** The erasure record's id (db/erasure-schema.ts): the business key of every step. */
+  erasureId: string;
+  memberId: string;
+  /** Who asked (`<actor kind>:<actor id>`), written to the record if the API crashed before writing it. */
+  requestedBy: string;
+  /** Every challenge of every crew the member was in, found before their memberships were deleted. */
+  challengeIds: string[];
+  /** Every mentorship match they were in, as mentee or mentor. */
+  matchIds: string[];
+}
+
+export interface ErasureResult {
+  /** Running challenges told to drop the member. */
+  challengesTold: number;
+  /** Running matches told that a participant was erased. */
+  matchesTold: number;
+}
