@@ -21,6 +21,7 @@ import {
 } from './crew-schema.js';
 import { insertMember } from './members.js';
 import { members } from './schema.js';
+import type { Tone } from '../workflows/member/values.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Conn = Db | Tx;
@@ -111,6 +112,7 @@ export async function createCrew(
     joinable: boolean;
     timezone: string;
     pulseK: number;
+    tone?: Tone;
     organiserMemberId: string;
     consent: SharingConsent;
     evidence: ConsentEvidence;
@@ -133,6 +135,7 @@ export async function createCrew(
         joinCode: newJoinCode(),
         timezone: args.timezone,
         pulseK: args.pulseK,
+        ...(args.tone && { tone: args.tone }),
       })
       .returning();
     const membership = await addMembership(
