@@ -551,3 +551,27 @@ export async function decideReflection(
     return row;
   });
 }
+
+/**
+ * What the AI layer needs to write a crew's texts without leaking anyone: the crew's name and every member's
+ * name (past ones too) to redact, and whose daily AI budget pays (the organiser, earliest first). Null: no crew.
+ */
+export async function crewAiContext(
+  db: Conn,
+  crewId: string,
+): Promise<{ crewName: string; budgetMemberId: string | null; memberNames: string[] } | null> {
+  const crew = await findCrew(db, crewId);
+  if (!crew) return null;
+  const rows = await db
+    .select({ memberId: crewMembers.memberId, role: crewMembers.role, name: members.name })
+    .from(crewMembers)
+    .innerJoin(members, eq(members.id, crewMembers.memberId))
+    .where(eq(crewMembers.crewId, crewId))
+    .orderBy(crewMembers.joinedAt, crewMembers.memberId);
+  const organiser = rows.find((r) => r.role === 'organiser') ?? rows[0];
+  return {
+    crewName: crew.name,
+    budgetMemberId: organiser?.memberId ?? null,
+    memberNames: rows.map((r) => r.name),
+  };
+}
