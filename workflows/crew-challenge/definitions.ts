@@ -93,6 +93,8 @@ export interface ChallengeView {
   endsAt: string | null;
   pulses: PulseView[];
   summary: string | null;
+  /** The summary's narrative in the crew's tone (AI-worded, or its template); sent after the summary's figures. */
+  narrative?: string | null;
   cancelReason: string | null;
   /** The group goal's progress (absent when the challenge has none). */
   goal: GoalView | null;

@@ -26,6 +26,16 @@ export function summaryText(
   return `"${title}" is over: ${days} days, ${total}, ${t.publishedDays} crew pulses shared. Thanks for keeping each other going!`;
 }
 
+/** The weekly challenge on the crew's Monday morning; `challenge` is the AI's (or the template's) body. */
+export function weeklyText(title: string, week: number, weeks: number, challenge: string): string {
+  return `Weekly challenge ${week} of ${weeks} for "${title}": ${challenge}`;
+}
+
+/** The end summary's figures followed by its narrative in the crew's tone. */
+export function summaryWithNarrativeText(summary: string, narrative: string): string {
+  return narrative ? `${summary} ${narrative}` : summary;
+}
+
 /** The answer to a counted `ADD` text. */
 export function addedText(amount: number, unit: string, total: number, target: number): string {
   return `Added ${amount} ${unit}. Crew total: ${total} of ${target} ${unit}.`;
