@@ -139,8 +139,11 @@ export async function crewChallengeWorkflow(
   const bySms = patched(CREW_SMS_PATCH);
   /** The question rides on the member's own texts; answers come back as `crewAnswer` signals. */
   const rides = patched(CREW_PROMPT_PATCH);
-  /** The weekly challenge text and the summary's narrative, in the crew's tone. */
-  const weeklyAi = patched(CREW_WEEKLY_AI_PATCH);
+  /**
+   * The weekly challenge text and the summary's narrative, in the crew's tone: for challenges whose input names
+   * the crew's tone (every one the API starts); a run started before crews had one keeps its old texts.
+   */
+  const weeklyAi = input.tone !== undefined && patched(CREW_WEEKLY_AI_PATCH);
   const tone = crewTone(input.tone);
 
   // ---- handlers -------------------------------------------------------------------------------------------
