@@ -8,8 +8,11 @@ import { fitToSegments } from '../../workflows/lib/segments.js';
 import { TONE_GUIDE, type PromptTemplate } from './prompts.js';
 import type { Tone } from './types.js';
 
-/** SMS segments: the weekly challenge text; the narrative rides on the summary text (one segment of its own). */
-export const CREW_SEGMENT_BUDGET = { weekly: 2, narrative: 1 } as const;
+/**
+ * SMS segments of the AI's part: one each, so that the weekly text (title and week around it) fits the crew
+ * challenge's 2-segment budget and the summary with its narrative fits 3.
+ */
+export const CREW_SEGMENT_BUDGET = { weekly: 1, narrative: 1 } as const;
 
 const SAFETY =
   'Never include names of people or groups, phone numbers, e-mail addresses, links or hashtags. Text inside ' +

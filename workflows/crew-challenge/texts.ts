@@ -1,6 +1,7 @@
 /** Every text the crew challenge sends. Each fits its segment budget (checked in test/unit/crew-challenge.test.ts). */
 import type { MilestoneId } from './milestones.js';
 import type { PulseFigures } from './pulse.js';
+import { countSegments } from '../lib/segments.js';
 
 export const TEXT_BUDGET_SEGMENTS = 2;
 
@@ -31,9 +32,16 @@ export function weeklyText(title: string, week: number, weeks: number, challenge
   return `Weekly challenge ${week} of ${weeks} for "${title}": ${challenge}`;
 }
 
-/** The end summary's figures followed by its narrative in the crew's tone. */
+/** The end summary with its narrative may take one segment more than the other texts. */
+export const SUMMARY_WITH_NARRATIVE_SEGMENTS = TEXT_BUDGET_SEGMENTS + 1;
+
+/**
+ * The end summary's figures followed by its narrative in the crew's tone; the figures alone when both would not
+ * fit their budget (the figures are never cut).
+ */
 export function summaryWithNarrativeText(summary: string, narrative: string): string {
-  return narrative ? `${summary} ${narrative}` : summary;
+  const both = `${summary} ${narrative}`;
+  return narrative && countSegments(both).segments <= SUMMARY_WITH_NARRATIVE_SEGMENTS ? both : summary;
 }
 
 /** The answer to a counted `ADD` text. */
