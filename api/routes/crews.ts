@@ -206,7 +206,9 @@ const ChallengeJson = z
       .string()
       .nullable()
       .optional()
-      .openapi({ description: "The end summary's narrative in the crew's tone (AI-worded, or its template)" }),
+      .openapi({
+        description: "The end summary's narrative in the crew's tone (AI-worded, or its template)",
+      }),
     cancelReason: z.string().nullable(),
     goal: z
       .object({

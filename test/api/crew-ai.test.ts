@@ -8,11 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAiActivities, TONES, type CrewSummaryFigures } from '../../activities/ai/index.js';
-import {
-  CREW_TEMPLATE_REFS,
-  crewNarrativeTemplate,
-  crewWeeklyTemplate,
-} from '../../activities/ai/crew.js';
+import { CREW_TEMPLATE_REFS, crewNarrativeTemplate, crewWeeklyTemplate } from '../../activities/ai/crew.js';
 import { createCrew, joinCrew } from '../../db/crews.js';
 import { aiUsage, members } from '../../db/schema.js';
 import { countSegments } from '../../workflows/lib/segments.js';
@@ -40,7 +36,9 @@ beforeEach(() => fake.reset());
 async function newMember(name: string) {
   const id = crypto.randomUUID();
   const phone = `+1415556${String(1000 + seq++).padStart(4, '0')}`;
-  await database.db.insert(members).values({ id, name, phone, timezone: 'Europe/London', checkInTime: '19:00' });
+  await database.db
+    .insert(members)
+    .values({ id, name, phone, timezone: 'Europe/London', checkInTime: '19:00' });
   return { id, name, phone };
 }
 
@@ -125,7 +123,11 @@ describe('crew weekly challenge through the AI layer', () => {
     const { crewId } = await newCrew();
     for (const tone of TONES) {
       const res = await offline.writeCrewWeeklyChallenge({ crewId, tone, title: 'Walk', week: 3, weeks: 4 });
-      expect(res).toEqual({ source: 'template', prompt: CREW_TEMPLATE_REFS.weekly, text: crewWeeklyTemplate(tone, 3) });
+      expect(res).toEqual({
+        source: 'template',
+        prompt: CREW_TEMPLATE_REFS.weekly,
+        text: crewWeeklyTemplate(tone, 3),
+      });
     }
     const gone = await ai.writeCrewWeeklyChallenge({
       crewId: crypto.randomUUID(),

@@ -61,9 +61,15 @@ describe('the weekly challenge schedule', () => {
 
   it('holds across a DST change (New York, spring 2027)', () => {
     // The US changes on Sunday 2027-03-14: 09:00 is 14:00Z the Monday before (EST), 13:00Z the Monday after (EDT).
-    expect(nextWeekly('2027-03-08', 14, 'America/New_York', 0)?.atMs).toBe(Date.parse('2027-03-08T14:00:00Z'));
-    expect(nextWeekly('2027-03-08', 14, 'America/New_York', 1)?.atMs).toBe(Date.parse('2027-03-15T13:00:00Z'));
-    expect(nextWeekly('2027-03-01', 14, 'America/New_York', 0)?.atMs).toBe(Date.parse('2027-03-01T14:00:00Z'));
+    expect(nextWeekly('2027-03-08', 14, 'America/New_York', 0)?.atMs).toBe(
+      Date.parse('2027-03-08T14:00:00Z'),
+    );
+    expect(nextWeekly('2027-03-08', 14, 'America/New_York', 1)?.atMs).toBe(
+      Date.parse('2027-03-15T13:00:00Z'),
+    );
+    expect(nextWeekly('2027-03-01', 14, 'America/New_York', 0)?.atMs).toBe(
+      Date.parse('2027-03-01T14:00:00Z'),
+    );
   });
 });
 
@@ -97,7 +103,12 @@ describe('the texts fit their budgets', () => {
   });
 
   it('the summary with its narrative, or the summary alone when both would not fit', () => {
-    const summary = summaryText(longTitle, 90, { done: 2700, responded: 2700, atLeast: true, publishedDays: 90 });
+    const summary = summaryText(longTitle, 90, {
+      done: 2700,
+      responded: 2700,
+      atLeast: true,
+      publishedDays: 90,
+    });
     for (const tone of TONES) {
       const narrative = crewNarrativeTemplate(tone, figures);
       const text = summaryWithNarrativeText(summary, narrative);

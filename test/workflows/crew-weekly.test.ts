@@ -29,7 +29,11 @@ const narrativeCalls: Parameters<Ai['writeCrewSummaryNarrative']>[0][] = [];
 const ai: Ai = {
   async writeCrewWeeklyChallenge(input) {
     weeklyCalls.push(input);
-    return { source: 'openai', prompt: 'crew_weekly_challenge@1', text: `take it ${input.tone}ly, week ${input.week}` };
+    return {
+      source: 'openai',
+      prompt: 'crew_weekly_challenge@1',
+      text: `take it ${input.tone}ly, week ${input.week}`,
+    };
   },
   async writeCrewSummaryNarrative(input) {
     narrativeCalls.push(input);
@@ -41,7 +45,8 @@ const activities = {
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     void Context.current();
     const before = sent.findIndex((s) => s.key === input.idempotencyKey);
-    if (before >= 0) return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
+    if (before >= 0)
+      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
     sent.push({
       key: input.idempotencyKey,
       memberId: 'memberId' in input.to ? input.to.memberId : '',
@@ -97,12 +102,16 @@ describe('crew challenge: weekly challenge text and summary narrative', () => {
     expect(weeklyCalls).toEqual([{ crewId: 'crew-weekly', tone: 'calm', title: 'Walk', week: 1, weeks: 1 }]);
 
     for (const m of ids) {
-      await handle.executeUpdate(answerUpdate, { args: [{ memberId: m, localDate: '2027-09-06', done: true }] });
+      await handle.executeUpdate(answerUpdate, {
+        args: [{ memberId: m, localDate: '2027-09-06', done: true }],
+      });
       await old.executeUpdate(answerUpdate, { args: [{ memberId: m, localDate: '2027-09-06', done: true }] });
     }
     await skipTo(t.env, '2027-09-07T10:00:00Z');
     for (const m of ids.slice(0, 5))
-      await handle.executeUpdate(answerUpdate, { args: [{ memberId: m, localDate: '2027-09-07', done: m !== 'w5' }] });
+      await handle.executeUpdate(answerUpdate, {
+        args: [{ memberId: m, localDate: '2027-09-07', done: m !== 'w5' }],
+      });
 
     // Day 2 ends in London at 2027-09-07T23:00Z; with the 24 h grace the challenge closes itself after it.
     await skipTo(t.env, '2027-09-09T00:00:00Z');
@@ -122,9 +131,11 @@ describe('crew challenge: weekly challenge text and summary narrative', () => {
     expect(view.summary).toContain('10 check-ins done, 2 crew pulses shared');
     await waitFor(() => of('weekly-calm', 'crew_summary').length === ids.length, 'the summary texts');
     for (const m of ids)
-      expect(of('weekly-calm', 'crew_summary').filter((s) => s.memberId === m).map((s) => s.body)).toEqual([
-        summaryWithNarrativeText(view.summary!, 'A calm ending.'),
-      ]);
+      expect(
+        of('weekly-calm', 'crew_summary')
+          .filter((s) => s.memberId === m)
+          .map((s) => s.body),
+      ).toEqual([summaryWithNarrativeText(view.summary!, 'A calm ending.')]);
 
     // The challenge without a tone: no weekly text, no narrative, the summary alone.
     const oldView = await old.query(challengeStateQuery);

@@ -27,7 +27,12 @@ export function mondaysOf(startDate: string, days: number): string[] {
 }
 
 /** The next weekly text after `sent` of them, or null when every Monday has had its text. */
-export function nextWeekly(startDate: string, days: number, timezone: string, sent: number): WeeklyDue | null {
+export function nextWeekly(
+  startDate: string,
+  days: number,
+  timezone: string,
+  sent: number,
+): WeeklyDue | null {
   const mondays = mondaysOf(startDate, days);
   const date = mondays[sent];
   if (date === undefined) return null;

@@ -269,7 +269,9 @@ export async function crewChallengeWorkflow(
       await ask(asks.filter((a) => a.atMs <= now()));
       continue;
     }
-    const weekly = weeklyAi ? nextWeekly(state.startDate, input.days, input.timezone, state.weeklySent ?? 0) : null;
+    const weekly = weeklyAi
+      ? nextWeekly(state.startDate, input.days, input.timezone, state.weeklySent ?? 0)
+      : null;
     if (weekly && weekly.atMs <= now()) {
       // A Monday missed by more than a day (the worker was down) is skipped, not sent late.
       if (now() - weekly.atMs > LATE_GRACE_MS) state.weeklySent = weekly.week;
