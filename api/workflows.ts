@@ -51,6 +51,7 @@ export {
   type CrewChallengeInput,
 } from '../workflows/crew-challenge/definitions.js';
 export { MIN_K as MIN_PULSE_K } from '../workflows/crew-challenge/pulse.js';
+export { CREW_DEFAULT_TONE } from '../workflows/crew-challenge/tone.js';
 export {
   MAX_AMOUNT as MAX_GOAL_AMOUNT,
   MAX_TARGET as MAX_GOAL_TARGET,

@@ -16,6 +16,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { members } from './schema.js';
+import { TONES } from '../workflows/member/values.js';
+import { CREW_DEFAULT_TONE } from '../workflows/crew-challenge/tone.js';
 
 export const CREW_ROLES = ['organiser', 'member'] as const;
 
@@ -35,6 +37,8 @@ export const crews = pgTable(
     timezone: text('timezone').notNull(),
     /** k-anonymity threshold of the crew pulse (≥ 5). */
     pulseK: integer('pulse_k').notNull().default(5),
+    /** The voice of the crew's AI texts (weekly challenge, summary narrative): the member tone values. */
+    tone: text('tone', { enum: TONES }).notNull().default(CREW_DEFAULT_TONE),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -21,6 +21,7 @@ import {
 } from './crew-schema.js';
 import { insertMember } from './members.js';
 import { members } from './schema.js';
+import type { Tone } from '../workflows/member/values.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Conn = Db | Tx;
@@ -111,6 +112,7 @@ export async function createCrew(
     joinable: boolean;
     timezone: string;
     pulseK: number;
+    tone?: Tone;
     organiserMemberId: string;
     consent: SharingConsent;
     evidence: ConsentEvidence;
@@ -133,6 +135,7 @@ export async function createCrew(
         joinCode: newJoinCode(),
         timezone: args.timezone,
         pulseK: args.pulseK,
+        ...(args.tone && { tone: args.tone }),
       })
       .returning();
     const membership = await addMembership(
@@ -560,4 +563,28 @@ export async function challengeIdsOfMember(db: Conn, memberId: string): Promise<
     .innerJoin(crewChallenges, eq(crewChallenges.crewId, crewMembers.crewId))
     .where(eq(crewMembers.memberId, memberId));
   return rows.map((r) => r.id);
+}
+
+/**
+ * What the AI layer needs to write a crew's texts without leaking anyone: the crew's name and every member's
+ * name (past ones too) to redact, and whose daily AI budget pays (the organiser, earliest first). Null: no crew.
+ */
+export async function crewAiContext(
+  db: Conn,
+  crewId: string,
+): Promise<{ crewName: string; budgetMemberId: string | null; memberNames: string[] } | null> {
+  const crew = await findCrew(db, crewId);
+  if (!crew) return null;
+  const rows = await db
+    .select({ memberId: crewMembers.memberId, role: crewMembers.role, name: members.name })
+    .from(crewMembers)
+    .innerJoin(members, eq(members.id, crewMembers.memberId))
+    .where(eq(crewMembers.crewId, crewId))
+    .orderBy(crewMembers.joinedAt, crewMembers.memberId);
+  const organiser = rows.find((r) => r.role === 'organiser') ?? rows[0];
+  return {
+    crewName: crew.name,
+    budgetMemberId: organiser?.memberId ?? null,
+    memberNames: rows.map((r) => r.name),
+  };
 }

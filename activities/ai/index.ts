@@ -16,6 +16,17 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { crewAiContext } from '../../db/crews.js';
+import {
+  CREW_NARRATIVE_PROMPT,
+  CREW_SEGMENT_BUDGET,
+  CREW_TEMPLATE_REFS,
+  CREW_WEEKLY_PROMPT,
+  crewNarrativeTemplate,
+  crewWeeklyTemplate,
+  onlyGivenNumbers,
+  type CrewSummaryFigures,
+} from './crew.js';
 import { members } from '../../db/schema.js';
 import {
   MOTIVATION_PROMPT,
@@ -49,6 +60,7 @@ import type {
   ModerateReflectionInput,
   ModerationResult,
   Plan,
+  Tone,
   WeeklySummaryInput,
   WriteMotivationInput,
 } from './types.js';
@@ -56,6 +68,7 @@ import { createWorkerMetrics, labelValue, type WorkerMetrics } from '../metrics.
 import { costMicroUsd, DEFAULT_DAILY_BUDGET_MICRO_USD, recordUsage, spentOn, utcDay } from './usage.js';
 
 export * from './types.js';
+export type { CrewSummaryFigures } from './crew.js';
 export { createOpenAIClient } from './client.js';
 export { DEFAULT_DAILY_BUDGET_MICRO_USD } from './usage.js';
 
@@ -133,6 +146,7 @@ export function createAiActivities(deps: AiDeps) {
     prompt: PromptTemplate<V>,
     vars: V,
     params: ChatParams,
+    otherNames: readonly string[] = [],
   ): Promise<string | null> {
     if (!openai) return null;
     const day = utcDay(now());
@@ -152,7 +166,7 @@ export function createAiActivities(deps: AiDeps) {
       return null;
     }
 
-    const names = [memberName];
+    const names = [memberName, ...otherNames];
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await openai.chat.completions.create(
@@ -347,6 +361,73 @@ export function createAiActivities(deps: AiDeps) {
       const long = cleanModelText(rest.join(' '), name, BRIEFING_BUDGET.longSegments);
       if (!short || !long || short.length > BRIEFING_BUDGET.shortChars) return template();
       return { source: 'openai', prompt: promptRef(BRIEFING_PROMPT), text: `Crewline: ${short}`, more: long };
+    },
+
+    /**
+     * The crew's weekly challenge (issue 9) in its tone, or the tone's template. Nothing about the crew's people
+     * is sent: the crew's and every member's name are redacted from the request, the organiser's daily AI
+     * budget pays. Returns the challenge's body; the workflow frames it (title, week).
+     */
+    async writeCrewWeeklyChallenge(input: {
+      crewId: string;
+      tone: Tone;
+      title: string;
+      week: number;
+      weeks: number;
+    }): Promise<AiTextResult> {
+      const template = (): AiTextResult => ({
+        source: 'template',
+        prompt: CREW_TEMPLATE_REFS.weekly,
+        text: crewWeeklyTemplate(input.tone, input.week),
+      });
+      const crew = await crewAiContext(db, input.crewId);
+      if (!crew?.budgetMemberId) return template();
+      const content = await complete(
+        crew.budgetMemberId,
+        '',
+        CREW_WEEKLY_PROMPT,
+        { tone: input.tone, title: clip(input.title, 80), week: input.week, weeks: input.weeks },
+        { max_completion_tokens: 200 },
+        [crew.crewName, ...crew.memberNames],
+      );
+      const text = content === null ? '' : cleanModelText(content, '', CREW_SEGMENT_BUDGET.weekly);
+      return text ? { source: 'openai', prompt: promptRef(CREW_WEEKLY_PROMPT), text } : template();
+    },
+
+    /**
+     * The end summary's narrative in the crew's tone: the model words the workflow's figures; a narrative with a
+     * number it was not given (or none at all) falls back to the template. Same redaction and budget as above.
+     */
+    async writeCrewSummaryNarrative(input: {
+      crewId: string;
+      tone: Tone;
+      title: string;
+      figures: CrewSummaryFigures;
+    }): Promise<AiTextResult> {
+      const template = (): AiTextResult => ({
+        source: 'template',
+        prompt: CREW_TEMPLATE_REFS.narrative,
+        text: crewNarrativeTemplate(input.tone, input.figures),
+      });
+      const crew = await crewAiContext(db, input.crewId);
+      if (!crew?.budgetMemberId) return template();
+      const content = await complete(
+        crew.budgetMemberId,
+        '',
+        CREW_NARRATIVE_PROMPT,
+        { tone: input.tone, title: clip(input.title, 80), ...input.figures },
+        { max_completion_tokens: 150 },
+        [crew.crewName, ...crew.memberNames],
+      );
+      const text = content === null ? '' : cleanModelText(content, '', CREW_SEGMENT_BUDGET.narrative);
+      if (!text) return template();
+      if (!onlyGivenNumbers(text, input.figures)) {
+        log('warn', 'crew narrative stated a number it was not given; using template', {
+          prompt: promptRef(CREW_NARRATIVE_PROMPT),
+        });
+        return template();
+      }
+      return { source: 'openai', prompt: promptRef(CREW_NARRATIVE_PROMPT), text };
     },
 
     /**

@@ -50,6 +50,8 @@ import {
   MIN_PULSE_K,
   raiseKUpdate,
   TASK_QUEUE,
+  TONES,
+  CREW_DEFAULT_TONE,
   type ChallengeView,
   type CrewChallengeInput,
 } from '../workflows.js';
@@ -80,6 +82,12 @@ const CreateCrew = z
       .min(MIN_PULSE_K, `must be at least ${MIN_PULSE_K}`)
       .max(30, 'must be at most 30')
       .default(MIN_PULSE_K),
+    tone: z
+      .enum(TONES)
+      .default(CREW_DEFAULT_TONE)
+      .openapi({
+        description: `The voice of the crew's weekly challenge text and end-summary narrative (default ${CREW_DEFAULT_TONE})`,
+      }),
     organiserMemberId: uuid('a member id'),
     consent: Consent,
     requestId: text(100).optional(),
@@ -109,6 +117,7 @@ const CrewJson = z
     joinCode: z.string(),
     timezone: z.string(),
     pulseK: z.number().int(),
+    tone: z.enum(TONES),
     memberCount: z.number().int(),
     createdAt: z.string(),
   })
@@ -193,6 +202,13 @@ const ChallengeJson = z
       }),
     ),
     summary: z.string().nullable(),
+    narrative: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({
+        description: "The end summary's narrative in the crew's tone (AI-worded, or its template)",
+      }),
     cancelReason: z.string().nullable(),
     goal: z
       .object({
@@ -296,6 +312,7 @@ const crewJson = (crew: Crew, memberCount: number) => ({
   joinCode: crew.joinCode,
   timezone: crew.timezone,
   pulseK: crew.pulseK,
+  tone: crew.tone,
   memberCount,
   createdAt: crew.createdAt.toISOString(),
 });
@@ -559,6 +576,7 @@ export function crewsRouter(deps: AppDeps) {
         timezone: crew.timezone,
         minSize: b.minSize,
         k: crew.pulseK,
+        tone: crew.tone,
         members: zones,
         ...(b.goal && { goal: b.goal }),
       };

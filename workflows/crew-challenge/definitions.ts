@@ -7,6 +7,7 @@ import type { ContributionInput, ContributionResult, GoalView, GroupGoal } from 
 import type { LeaderboardRow } from './leaderboard.js';
 import type { MilestoneId } from './milestones.js';
 import type { PulseFigures } from './pulse.js';
+import type { Tone } from '../member/values.js';
 
 export type { ContributionInput, ContributionResult, GoalView, GroupGoal } from './goal.js';
 export type { LeaderboardRow } from './leaderboard.js';
@@ -46,6 +47,8 @@ export interface CrewChallengeInput {
   extendDays?: number;
   /** The crew's daily question by SMS goes out at this local time ("HH:MM") in each member's zone; default 19:00. */
   promptTime?: string;
+  /** The crew's tone (its weekly challenge text and summary narrative); absent in runs from before crews had one. */
+  tone?: Tone;
   /** Members already in the crew when the challenge was created. */
   members: ChallengeMember[];
   /** The crew's shared target (unit + target), set at creation; optional. */
@@ -90,6 +93,8 @@ export interface ChallengeView {
   endsAt: string | null;
   pulses: PulseView[];
   summary: string | null;
+  /** The summary's narrative in the crew's tone (AI-worded, or its template); sent after the summary's figures. */
+  narrative?: string | null;
   cancelReason: string | null;
   /** The group goal's progress (absent when the challenge has none). */
   goal: GoalView | null;

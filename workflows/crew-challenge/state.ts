@@ -35,6 +35,10 @@ export interface ChallengeState {
   cancelRequested: string | null;
   cancelReason: string | null;
   summary: string | null;
+  /** The end summary's narrative (runs with `crew-weekly-ai`). */
+  narrative?: string | null;
+  /** Weekly challenge texts sent so far (runs with `crew-weekly-ai`). */
+  weeklySent?: number;
   /** The pulse's k now (raised after creation, never lowered). Absent in states from before raising existed. */
   k?: number;
   /** The group goal's progress and event log (present when the input has a goal). */
@@ -116,6 +120,7 @@ export function view(input: CrewChallengeInput, s: FullState, endsAtMs: number |
     endsAt: endsAtMs === null ? null : new Date(endsAtMs).toISOString(),
     pulses: s.pulses,
     summary: s.summary,
+    narrative: s.narrative ?? null,
     cancelReason: s.cancelReason,
     goal: goalView(input.goal, s.goal),
     milestones: s.milestones.map((m) => ({ id: m.id, reachedAt: new Date(m.reachedAtMs).toISOString() })),

@@ -1,6 +1,7 @@
 /** Every text the crew challenge sends. Each fits its segment budget (checked in test/unit/crew-challenge.test.ts). */
 import type { MilestoneId } from './milestones.js';
 import type { PulseFigures } from './pulse.js';
+import { countSegments } from '../lib/segments.js';
 
 export const TEXT_BUDGET_SEGMENTS = 2;
 
@@ -24,6 +25,23 @@ export function summaryText(
 ): string {
   const total = `${t.atLeast ? 'at least ' : ''}${t.done} check-ins done`;
   return `"${title}" is over: ${days} days, ${total}, ${t.publishedDays} crew pulses shared. Thanks for keeping each other going!`;
+}
+
+/** The weekly challenge on the crew's Monday morning; `challenge` is the AI's (or the template's) body. */
+export function weeklyText(title: string, week: number, weeks: number, challenge: string): string {
+  return `Weekly challenge ${week} of ${weeks} for "${title}": ${challenge}`;
+}
+
+/** The end summary with its narrative may take one segment more than the other texts. */
+export const SUMMARY_WITH_NARRATIVE_SEGMENTS = TEXT_BUDGET_SEGMENTS + 1;
+
+/**
+ * The end summary's figures followed by its narrative in the crew's tone; the figures alone when both would not
+ * fit their budget (the figures are never cut).
+ */
+export function summaryWithNarrativeText(summary: string, narrative: string): string {
+  const both = `${summary} ${narrative}`;
+  return narrative && countSegments(both).segments <= SUMMARY_WITH_NARRATIVE_SEGMENTS ? both : summary;
 }
 
 /** The answer to a counted `ADD` text. */

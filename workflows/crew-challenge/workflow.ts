@@ -34,6 +34,7 @@ import {
   crewAnswerSignal,
   DEFAULT_EXTEND_DAYS,
   joinChallengeSignal,
+  LATE_GRACE_MS,
   leaderboardAliasUpdate,
   leaderboardQuery,
   leaveChallengeSignal,
@@ -60,8 +61,9 @@ import {
 } from './rules.js';
 import { CHALLENGE_MEMBER_IDS_SA, CHALLENGE_STATUS_SA, CREW_ID_SA } from './search-attributes.js';
 import type { createReflectionActivities } from '../../activities/crews/reflections.js';
+import type { createAiActivities } from '../../activities/ai/index.js';
 import type { SendSmsInput } from '../../activities/messaging.js';
-import { DB_WRITE } from '../lib/activity-options.js';
+import { AI, DB_WRITE } from '../lib/activity-options.js';
 import {
   answerDate,
   ASK_WINDOW,
@@ -99,7 +101,11 @@ import {
   milestoneText,
   pulseText,
   summaryText,
+  summaryWithNarrativeText,
+  weeklyText,
 } from './texts.js';
+import { crewTone } from './tone.js';
+import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
@@ -111,8 +117,11 @@ export const CREW_SMS_PATCH = 'crew-sms-answers';
 export const CREW_PROMPT_PATCH = 'crew-prompt-rides-checkin';
 /** Runs with this marker store counted answers' reflections (redacted, moderated, with consent). */
 export const CREW_REFLECTIONS_PATCH = 'crew-reflections';
+/** Runs with this marker send the weekly challenge text and word the end summary in the crew's tone (AI layer). */
+export const CREW_WEEKLY_AI_PATCH = 'crew-weekly-ai';
 
 const reflections = proxyActivities<ReturnType<typeof createReflectionActivities>>(DB_WRITE);
+const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
 
 export type { ChallengeState } from './state.js';
 
@@ -130,6 +139,12 @@ export async function crewChallengeWorkflow(
   const bySms = patched(CREW_SMS_PATCH);
   /** The question rides on the member's own texts; answers come back as `crewAnswer` signals. */
   const rides = patched(CREW_PROMPT_PATCH);
+  /**
+   * The weekly challenge text and the summary's narrative, in the crew's tone: for challenges whose input names
+   * the crew's tone (every one the API starts); a run started before crews had one keeps its old texts.
+   */
+  const weeklyAi = input.tone !== undefined && patched(CREW_WEEKLY_AI_PATCH);
+  const tone = crewTone(input.tone);
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(challengeStateQuery, snapshot);
@@ -254,8 +269,17 @@ export async function crewChallengeWorkflow(
       await ask(asks.filter((a) => a.atMs <= now()));
       continue;
     }
+    const weekly = weeklyAi
+      ? nextWeekly(state.startDate, input.days, input.timezone, state.weeklySent ?? 0)
+      : null;
+    if (weekly && weekly.atMs <= now()) {
+      // A Monday missed by more than a day (the worker was down) is skipped, not sent late.
+      if (now() - weekly.atMs > LATE_GRACE_MS) state.weeklySent = weekly.week;
+      else await sendWeekly(weekly.week, weekly.weeks);
+      continue;
+    }
     const at = pulseCloseAt(state, state.nextPulseDay);
-    const wake = Math.min(at, asks[0]?.atMs ?? at);
+    const wake = Math.min(at, asks[0]?.atMs ?? at, weekly?.atMs ?? at);
     if (now() < wake) {
       const seen = changes;
       await condition(() => changes !== seen, wake - now());
@@ -278,9 +302,10 @@ export async function crewChallengeWorkflow(
   const totals = summaryTotals(state, input.days, state.k);
   if (totals.release) state.ledger.push(totals.release);
   state.summary = summaryText(input.title, input.days, totals);
+  if (weeklyAi) state.narrative = await narrate(totals);
   state.status = 'completed';
   publish();
-  await tellAll('summary', state.summary);
+  await tellAll('summary', summaryWithNarrativeText(state.summary, state.narrative ?? ''));
   await condition(allHandlersFinished);
   return snapshot();
 
@@ -480,6 +505,50 @@ export async function crewChallengeWorkflow(
     return handled;
   }
 
+  /**
+   * The weekly challenge of this Monday, in the crew's tone: its body is fetched once (the activity's result is
+   * in the history), then each current member gets one text keyed by the week, inside their 08:00–21:00.
+   */
+  async function sendWeekly(week: number, weeks: number): Promise<void> {
+    const { text } = await ai.writeCrewWeeklyChallenge({
+      crewId: input.crewId,
+      tone,
+      title: input.title,
+      week,
+      weeks,
+    });
+    await tellAll(`weekly:${week}`, weeklyText(input.title, week, weeks, text), { window: ASK_WINDOW });
+    state.weeklySent = week;
+    touch();
+  }
+
+  /** The summary's narrative: the workflow's figures, worded by the AI layer (or its template). */
+  async function narrate(totals: { done: number; atLeast: boolean; publishedDays: number }): Promise<string> {
+    const goal =
+      input.goal && state.goal
+        ? {
+            total: fromHundredths(state.goal.totalHundredths),
+            target: input.goal.target,
+            unit: input.goal.unit,
+            reached: state.goal.reachedAtMs != null,
+          }
+        : null;
+    const { text } = await ai.writeCrewSummaryNarrative({
+      crewId: input.crewId,
+      tone,
+      title: input.title,
+      figures: {
+        days: input.days,
+        done: totals.done,
+        atLeast: totals.atLeast,
+        publishedDays: totals.publishedDays,
+        milestones: state.milestones.length,
+        goal,
+      },
+    });
+    return text;
+  }
+
   async function cancel(why: string): Promise<ChallengeView> {
     if (rides) await tellMembers(true);
     state.status = 'cancelled';
@@ -491,7 +560,11 @@ export async function crewChallengeWorkflow(
   }
 
   /** One text to every current member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
-  async function tellAll(key: string, body: string): Promise<void> {
+  async function tellAll(
+    key: string,
+    body: string,
+    extra: Partial<Pick<SendSmsInput, 'window'>> = {},
+  ): Promise<void> {
     await Promise.all(
       currentMembers(state).map((m) =>
         sendMessage({
@@ -500,6 +573,7 @@ export async function crewChallengeWorkflow(
           kind: `crew_${key.split(':')[0]}`,
           purpose: 'transactional',
           body,
+          ...extra,
         }),
       ),
     );

@@ -1,0 +1,1 @@
+ALTER TABLE "crews" ADD COLUMN "tone" text DEFAULT 'friendly' NOT NULL;
