@@ -83,7 +83,9 @@ describe('crew challenge: a shared reflection by SMS', () => {
     await skipTo(t.env, '2027-06-06T12:00:00Z');
     const { handle } = await start('refl-sms-1');
     const answer = (memberId: string, localDate: string, reflection?: string) =>
-      handle.executeUpdate(answerUpdate, { args: [{ memberId, localDate, done: true, energy: 4, reflection }] });
+      handle.executeUpdate(answerUpdate, {
+        args: [{ memberId, localDate, done: true, energy: 4, reflection }],
+      });
 
     // Day 1 (Monday 7 June, Berlin): all five answer, m1 with a reflection.
     await skipTo(t.env, '2027-06-07T18:00:00Z');
@@ -100,7 +102,9 @@ describe('crew challenge: a shared reflection by SMS', () => {
     await waitFor(() => pulsesOf('refl-sms-1', 1).length === 5, "day 1's pulse to all five");
     const pulse1 = pulseText('Walks', 1, { responded: 5, done: 5, energySum: 20, energyCount: 5 });
     const withIt = `${pulse1} ${REFLECTION_LEAD} "${SHARED.text}"`;
-    const bodies1 = Object.fromEntries(pulsesOf('refl-sms-1', 1).map((s) => [s.to.memberId, s.body]));
+    const bodies1 = Object.fromEntries(
+      pulsesOf('refl-sms-1', 1).map((s) => [(s.to as { memberId: string }).memberId, s.body]),
+    );
     expect(bodies1).toEqual({ m1: pulse1, m2: withIt, m3: withIt, m4: pulse1, m5: pulse1 });
     expect(asked[0]).toEqual({ challengeId: 'refl-sms-1', carried: [] });
 
@@ -111,17 +115,22 @@ describe('crew challenge: a shared reflection by SMS', () => {
     expect(pulsesOf('refl-sms-1', 2).map((s) => s.body)).toEqual(Array(5).fill(pulse2));
     // No member had more than the pulse from the challenge on any day (the question rides elsewhere).
     for (const id of ids)
-      expect(sent.filter((s) => s.to.memberId === id && s.kind === 'crew_pulse')).toHaveLength(2);
+      expect(
+        sent.filter((s) => (s.to as { memberId: string }).memberId === id && s.kind === 'crew_pulse'),
+      ).toHaveLength(2);
 
     await skipTo(t.env, '2027-06-11T22:01:00Z');
     await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'self-closed');
     // Day 3 had no answers: its pulse is withheld, and a withheld pulse asks for no reflection.
-    expect((await handle.query(challengeStateQuery)).pulses.map((p) => p.published)).toEqual([true, true, false]);
+    expect((await handle.query(challengeStateQuery)).pulses.map((p) => p.published)).toEqual([
+      true,
+      true,
+      false,
+    ]);
     expect(asked).toEqual([
       { challengeId: 'refl-sms-1', carried: [] },
       { challengeId: 'refl-sms-1', carried: [SHARED.id] },
     ]);
     await captureHistory('crew-reflections-sms', handle);
   });
-
 });
