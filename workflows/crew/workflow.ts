@@ -34,6 +34,7 @@ import {
   leftText,
   NOT_IN_CREW_TEXT,
   NOTES_INVITE,
+  NOTES_NOT_IN_CREW_TEXT,
   notesOffText,
   notesOnText,
   REPORT_NOTHING_TEXT,
@@ -123,7 +124,8 @@ export async function crewCommandWorkflow(input: CrewCommandInput): Promise<Crew
     });
     if (res.outcome === 'choose')
       await tell('crew_choose', 'crew_choose', chooseNotesCrewText(command.share, res.crews));
-    else if (res.outcome === 'not_member') await tell('crew_not_member', 'crew_not_member', NOT_IN_CREW_TEXT);
+    else if (res.outcome === 'not_member')
+      await tell('crew_not_member', 'crew_not_member', NOTES_NOT_IN_CREW_TEXT);
     else
       await tell('crew_notes', 'crew_notes', command.share ? notesOnText(res.name) : notesOffText(res.name));
     return res.outcome === 'set' ? 'notes_set' : res.outcome;
