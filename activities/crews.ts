@@ -10,6 +10,7 @@ import {
   challengesOfCrew,
   crewMembership,
   crewsOfMember,
+  setReflectionSharing,
   findCrewByCode,
   joinCrew,
   FLAGGER_MIN_DAYS,
@@ -53,6 +54,11 @@ export type SmsReportResult =
   | { outcome: 'reported'; flags: number; hidden: boolean }
   | { outcome: 'too_new'; minDays: number }
   | { outcome: 'gone' };
+
+export type SmsNotesResult =
+  | ({ outcome: 'set'; changed: boolean } & CrewRef)
+  | { outcome: 'not_member' }
+  | { outcome: 'choose'; crews: CrewRef[] };
 
 export type SmsLeaveResult =
   | ({ outcome: 'left'; challengeWorkflowIds: string[] } & CrewRef)
@@ -177,6 +183,36 @@ export function createCrewActivities(deps: { db: Db }) {
      * Leave the crew with this code, or the member's only crew; with several crews and no code, the crews to
      * choose from. A retry after the leave committed finds it ended by this text and reports it again.
      */
+    /**
+     * `NOTES ON|OFF [<code>]`: consent to share reflections with the crew with this code, or the member's only
+     * crew, given or withdrawn with the inbound text and the exact invitation shown as evidence. A retry finds it
+     * already so (`changed` false) and answers the same.
+     */
+    async setReflectionSharingBySms(args: {
+      memberId: string;
+      code: string | null;
+      share: boolean;
+      inboundId: number;
+      shownText: string;
+    }): Promise<SmsNotesResult> {
+      const mine = await crewsOfMember(db, args.memberId);
+      const crew = args.code ? mine.find((r) => r.crew.joinCode === args.code)?.crew : mine[0]?.crew;
+      if (!args.code && mine.length > 1) return { outcome: 'choose', crews: mine.map((r) => ref(r.crew)) };
+      if (!crew) return { outcome: 'not_member' };
+      const res = await setReflectionSharing(db, {
+        crewId: crew.id,
+        memberId: args.memberId,
+        share: args.share,
+        evidence: {
+          via: 'sms',
+          reference: `inbound:${args.inboundId}`,
+          inboundMessageIds: [args.inboundId],
+          confirmationText: args.shownText,
+        },
+      });
+      if (!res) return { outcome: 'not_member' };
+      return { outcome: 'set', changed: res.changed, ...ref(crew) };
+    },
     async leaveCrewBySms(args: {
       memberId: string;
       code: string | null;

@@ -25,7 +25,7 @@ import { campaignsRouter } from './routes/campaigns.js';
 import { campaignTestSendsRouter } from './routes/campaign-test-sends.js';
 import { consentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
-import { reflectionsRouter } from './routes/reflections.js';
+import { meReflectionsRouter, reflectionsRouter } from './routes/reflections.js';
 import { devRouter } from './routes/dev.js';
 import { goalsRouter } from './routes/goals.js';
 import { guestListsRouter } from './routes/guest-lists.js';
@@ -155,6 +155,7 @@ export function createApp(given: AppDeps) {
   app.route('/keys', keysRouter(deps));
   app.route('/audit', auditRouter(deps, hashKey));
   app.route('/auth', authRouter(deps, tokens));
+  app.route('/me/challenges', meReflectionsRouter(deps));
   app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
   app.route('/privacy', privacyRouter(deps));

@@ -316,6 +316,56 @@ export async function leaveCrew(
   });
 }
 
+/**
+ * A current member gives or withdraws consent to share their reflections with the crew (separately from the
+ * pulses): the membership's flag and, when it changed, a `crew_reflections` event in the consent ledger with its
+ * evidence, in one transaction. Undefined when they are not a current member; `changed` false when it already
+ * was so (a retried activity, or a repeated text), with nothing written.
+ */
+export async function setReflectionSharing(
+  db: Db,
+  args: { crewId: string; memberId: string; share: boolean; evidence: ConsentEvidence },
+): Promise<{ changed: boolean } | undefined> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ share: crewMembers.shareReflections })
+      .from(crewMembers)
+      .where(
+        and(
+          eq(crewMembers.crewId, args.crewId),
+          eq(crewMembers.memberId, args.memberId),
+          isNull(crewMembers.leftAt),
+        ),
+      )
+      .for('update');
+    if (!current) return undefined;
+    if (current.share === args.share) return { changed: false };
+    await tx
+      .update(crewMembers)
+      .set({ shareReflections: args.share })
+      .where(and(eq(crewMembers.crewId, args.crewId), eq(crewMembers.memberId, args.memberId)));
+    const [member] = await tx
+      .select({ phone: members.phone })
+      .from(members)
+      .where(eq(members.id, args.memberId));
+    const action = args.share ? 'opt_in' : 'opt_out';
+    await recordSharingConsent(tx, {
+      phone: member!.phone,
+      purpose: 'crew_reflections',
+      action,
+      source: args.evidence.via === 'sms' ? 'sms_keyword' : 'api',
+      evidence: {
+        crewId: args.crewId,
+        memberId: args.memberId,
+        ...args.evidence,
+        statement: SHARING_STATEMENTS.crew_reflections,
+      },
+      dedupeKey: `crew:${args.crewId}:member:${args.memberId}:crew_reflections:${action}:${args.evidence.reference ?? randomUUID()}`,
+    });
+    return { changed: true };
+  });
+}
+
 export async function insertChallenge(
   db: Conn,
   values: typeof crewChallenges.$inferInsert,

@@ -13,7 +13,7 @@
  */
 import type OpenAI from 'openai';
 import type { Db } from '../../db/client.js';
-import { crewMembership, findChallenge, insertReflection } from '../../db/crews.js';
+import { crewMembership, findChallenge, insertReflection, visibleReflections } from '../../db/crews.js';
 import { members } from '../../db/schema.js';
 import { inArray } from 'drizzle-orm';
 import { redactReflection } from './redact-reflection.js';
@@ -68,6 +68,19 @@ export interface StoreReflectionInput {
 export type StoreReflectionResult =
   | { stored: true; reflectionId: string; status: string }
   | { stored: false; reason: 'no_consent' | 'no_challenge' | 'empty' };
+
+export interface ReflectionForPulseInput {
+  challengeId: string;
+  /** Ids of the reflections already carried by an earlier pulse text (each goes out once). */
+  carried: string[];
+}
+
+export interface ReflectionForPulseResult {
+  /** The oldest shared reflection not carried yet (redacted text; the author's id only to leave them out). */
+  reflection: { id: string; memberId: string; text: string } | null;
+  /** Current crew members who consented to share reflections: the only ones who receive one by SMS. */
+  recipients: string[];
+}
 
 export function createReflectionActivities(deps: { db: Db; openai?: OpenAI | null; now?: () => Date }) {
   const { db } = deps;
@@ -131,6 +144,27 @@ export function createReflectionActivities(deps: { db: Db; openai?: OpenAI | nul
         reason: verdict.reason,
       });
       return { stored: true, reflectionId: row.id, status: row.status };
+    },
+
+    /**
+     * What the day's crew pulse text carries: the oldest reflection now `shared` (moderated, not hidden, not
+     * expired) that no earlier pulse carried, and who may receive it (current members who consented to share
+     * reflections). Read-only, so a retry or a replay reads the same kind of answer.
+     */
+    async reflectionForPulse(input: ReflectionForPulseInput): Promise<ReflectionForPulseResult> {
+      const challenge = await findChallenge(db, input.challengeId);
+      if (!challenge) return { reflection: null, recipients: [] };
+      const carried = new Set(input.carried);
+      const next = (await visibleReflections(db, input.challengeId, undefined)).find(
+        (r) => !carried.has(r.id),
+      );
+      const recipients = (await crewMembership(db, challenge.crewId))
+        .filter((m) => m.shareReflections)
+        .map((m) => m.memberId);
+      return {
+        reflection: next ? { id: next.id, memberId: next.memberId, text: next.text } : null,
+        recipients,
+      };
     },
   };
 }

@@ -6,15 +6,18 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  crewMembership,
   decideReflection,
   expireReflections,
   FLAGGER_MIN_DAYS,
   findChallenge,
+  findReflection,
   flagReflection,
   reflectionDecisions,
   visibleReflections,
 } from '../../db/crews.js';
 import { REFLECTION_DECIDERS, REFLECTION_STATUSES, type CrewReflection } from '../../db/crew-schema.js';
+import { memberOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
@@ -169,5 +172,85 @@ export function reflectionsRouter(deps: AppDeps) {
         createdAt: d.createdAt.toISOString(),
       }));
       return c.json({ reflection: json(row), decisions }, 200);
+    });
+}
+
+// ---- a member's own view, with a member access token (`/me/challenges/…`) -------------------------------------
+//
+// A current member of the challenge's crew reads its shared reflections (and their own in any status) and reports
+// one, as themselves: the member is always the token's. A challenge of a crew they are not in answers 404, as if
+// it did not exist.
+
+const meTags = ['Me (member token)'];
+const security = [{ memberToken: [] }];
+
+const meListRoute = createRoute({
+  method: 'get',
+  path: '/{id}/reflections',
+  tags: meTags,
+  security,
+  summary: "My crew challenge's shared reflections (redacted), and my own in any status",
+  request: { params: idParam },
+  responses: {
+    200: jsonResponse(z.object({ reflections: z.array(ReflectionJson) }), 'Reflections, oldest first'),
+    ...problems(404),
+  },
+});
+const meFlagRoute = createRoute({
+  method: 'post',
+  path: '/{id}/reflections/{rid}/flags',
+  tags: meTags,
+  security,
+  summary: `I report a reflection of my crew (after ${FLAGGER_MIN_DAYS}+ days in it); two distinct reports hide it`,
+  request: { params: reflectionParams },
+  responses: {
+    200: jsonResponse(
+      z.object({ flags: z.number().int(), status: z.enum(REFLECTION_STATUSES) }).openapi('FlagResult'),
+      'Reported (or already reported by me)',
+    ),
+    ...problems(404, 422),
+  },
+});
+
+export function meReflectionsRouter(deps: AppDeps) {
+  const { db } = deps;
+  /** The challenge, when the signed-in member is currently in its crew; else 404. */
+  const myChallenge = async (id: string, memberId: string) => {
+    const ch = await findChallenge(db, id);
+    if (!ch || !(await crewMembership(db, ch.crewId)).some((m) => m.memberId === memberId))
+      throw notFound('challenge', 'id');
+  };
+  return createRouter()
+    .openapi(meListRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const { memberId } = memberOf(c);
+      await myChallenge(id, memberId);
+      await expireReflections(db, id, new Date());
+      return c.json({ reflections: (await visibleReflections(db, id, memberId)).map(json) }, 200);
+    })
+    .openapi(meFlagRoute, async (c) => {
+      const { id, rid } = c.req.valid('param');
+      const { memberId } = memberOf(c);
+      await myChallenge(id, memberId);
+      // Only what the member can read may be reported: a reflection held, hidden or expired is not found to them.
+      const target = await findReflection(db, id, rid);
+      if (!target || (target.status !== 'shared' && target.memberId !== memberId))
+        throw notFound('reflection', 'rid');
+      const res = await flagReflection(db, {
+        challengeId: id,
+        reflectionId: rid,
+        memberId,
+        via: 'api',
+        now: new Date(),
+      });
+      if (res.outcome === 'not_found' || res.outcome === 'not_member') throw notFound('reflection', 'rid');
+      if (res.outcome === 'flagged' || res.outcome === 'already_flagged')
+        return c.json({ flags: res.flags, status: res.status }, 200);
+      throw new HttpProblem({
+        title: 'Unprocessable',
+        status: 422,
+        detail: 'You cannot report this reflection.',
+        errors: [{ field: 'rid', message: REFUSED[res.outcome] }],
+      });
     });
 }

@@ -12,6 +12,7 @@ import type { MemberTotal } from './leaderboard.js';
 import type { MilestoneRecord } from './milestones.js';
 import type { Release } from './pulse.js';
 import type { CrewSmsState, RiddenState } from './sms.js';
+import type { ReflectionSmsState } from './reflections-sms.js';
 
 export interface MemberEntry extends ChallengeMember {
   joinedAtMs: number;
@@ -55,6 +56,8 @@ export interface ChallengeState {
   sms?: CrewSmsState;
   /** The question riding on each member's own texts (sms.ts); absent in states of runs that predate it. */
   ridden?: RiddenState;
+  /** Shared reflections carried by pulse texts (reflections-sms.ts); absent in states of runs that predate it. */
+  reflectionSms?: ReflectionSmsState;
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {

@@ -1,7 +1,7 @@
 /** Every text the crew challenge sends. Each fits its segment budget (checked in test/unit/crew-challenge.test.ts). */
 import type { MilestoneId } from './milestones.js';
 import type { PulseFigures } from './pulse.js';
-import { countSegments } from '../lib/segments.js';
+import { countSegments, fitToSegments } from '../lib/segments.js';
 
 export const TEXT_BUDGET_SEGMENTS = 2;
 
@@ -106,4 +106,23 @@ export function answerRefusedText(title: string, why: string, field?: string): s
     .replace(/^you is /, 'you are ')
     .replace('the member’s zone', 'your zone');
   return `That answer for "${title}" could not count: ${reason}.`;
+}
+
+// ---- a shared reflection carried by the day's crew pulse text (reflections-sms.ts) -----------------------------
+
+/** What goes between the pulse and the reflection. */
+export const REFLECTION_LEAD = 'Text REPORT if this note is not OK. A crewmate wrote:';
+/** A reflection shortened below this many characters is not worth carrying (it stays readable in the API). */
+const MIN_REFLECTION_CHARS = 12;
+
+/**
+ * The pulse text with one shared (redacted, moderated) reflection, anonymous, shortened to the segment budget;
+ * null when the reflection cannot keep at least a few characters within it (e.g. an emoji makes it UCS-2).
+ */
+export function pulseWithReflectionText(pulse: string, reflection: string): string | null {
+  const head = `${pulse} ${REFLECTION_LEAD} "`;
+  const fitted = fitToSegments(`${head}${reflection.trim()}"`, TEXT_BUDGET_SEGMENTS);
+  if (!fitted.startsWith(head) || Array.from(fitted.slice(head.length)).length < MIN_REFLECTION_CHARS)
+    return null;
+  return fitted;
 }

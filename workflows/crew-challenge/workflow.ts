@@ -107,6 +107,7 @@ import {
 import { crewTone } from './tone.js';
 import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
+import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -119,6 +120,8 @@ export const CREW_PROMPT_PATCH = 'crew-prompt-rides-checkin';
 export const CREW_REFLECTIONS_PATCH = 'crew-reflections';
 /** Runs with this marker send the weekly challenge text and word the end summary in the crew's tone (AI layer). */
 export const CREW_WEEKLY_AI_PATCH = 'crew-weekly-ai';
+/** Runs with this marker carry one shared reflection in the day's pulse text (reflections-sms.ts). */
+export const CREW_REFLECTIONS_SMS_PATCH = 'crew-reflections-sms';
 
 const reflections = proxyActivities<ReturnType<typeof createReflectionActivities>>(DB_WRITE);
 const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
@@ -332,7 +335,8 @@ export async function crewChallengeWorkflow(
     text: string | null | undefined,
   ): Promise<void> {
     if (!text || !patched(CREW_REFLECTIONS_PATCH)) return;
-    await reflections.storeCrewReflection({ challengeId, memberId, day: day + 1, text });
+    const res = await reflections.storeCrewReflection({ challengeId, memberId, day: day + 1, text });
+    if (res.stored) reflectionSmsState(state).stored++;
   }
 
   /** The day's question to each member due (one text each), expecting the reply until that day's grace ends. */
@@ -423,7 +427,18 @@ export async function crewChallengeWorkflow(
     }
     state.ledger.push(decision.release);
     state.pulses.push({ day: day + 1, published: true, figures: decision.release.figures, suppressed: null });
-    await tellAll(`pulse:${day + 1}`, pulseText(input.title, day + 1, decision.release.figures));
+    await tellAll(
+      `pulse:${day + 1}`,
+      await pulseBodyOf(pulseText(input.title, day + 1, decision.release.figures)),
+    );
+  }
+
+  /** The pulse text, carrying one shared reflection for the members who may receive it (reflections-sms.ts). */
+  async function pulseBodyOf(pulse: string): Promise<string | ((memberId: string) => string)> {
+    const r = reflectionSmsState(state);
+    if (!mayCarry(r) || !patched(CREW_REFLECTIONS_SMS_PATCH)) return pulse;
+    const found = await reflections.reflectionForPulse({ challengeId, carried: r.carried });
+    return pulseBodies(r, pulse, found);
   }
 
   /** Records every milestone now reached (before any text about it goes out). */
@@ -562,7 +577,7 @@ export async function crewChallengeWorkflow(
   /** One text to every current member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
   async function tellAll(
     key: string,
-    body: string,
+    body: string | ((memberId: string) => string),
     extra: Partial<Pick<SendSmsInput, 'window'>> = {},
   ): Promise<void> {
     await Promise.all(
@@ -572,7 +587,7 @@ export async function crewChallengeWorkflow(
           to: { memberId: m.memberId },
           kind: `crew_${key.split(':')[0]}`,
           purpose: 'transactional',
-          body,
+          body: typeof body === 'string' ? body : body(m.memberId),
           ...extra,
         }),
       ),

@@ -8,7 +8,7 @@ export function joinConfirmText(crewName: string, k: number): string {
   return `Join crew "${clip(crewName)}"? Your daily answers will count towards anonymised crew figures, shared only when at least ${k} members answered. Reply YES to join or NO to cancel.`;
 }
 export function joinedText(crewName: string): string {
-  return `You joined crew "${clip(crewName)}". Its daily question comes by text; text LEAVE to leave.`;
+  return `You joined crew "${clip(crewName)}". Its daily question comes by text; text LEAVE to leave. ${NOTES_INVITE}`;
 }
 export function alreadyMemberText(crewName: string): string {
   return `You are already in crew "${clip(crewName)}".`;
@@ -41,7 +41,7 @@ export function newcomerConfirmText(crewName: string, k: number, checkInTime: st
   return `Welcome to Crewline! Join crew "${clip(crewName, 30)}"? You get a daily check-in text at ${checkInTime}, and your answers count towards anonymised crew figures shared only when ${k}+ members answered. Reply YES to join, NO to cancel. Msg&data rates may apply. STOP to opt out.`;
 }
 export function newcomerJoinedText(crewName: string, checkInTime: string): string {
-  return `You are in crew "${clip(crewName)}"! Your daily check-in comes at ${checkInTime}. Text LEAVE to leave the crew, HELP for help.`;
+  return `You are in crew "${clip(crewName)}"! Your daily check-in comes at ${checkInTime}. Text LEAVE to leave the crew, HELP for help. ${NOTES_INVITE}`;
 }
 
 /** Answers to `REPORT` (the reflection named by its challenge and day, never by its words or author). */
@@ -54,6 +54,33 @@ export function reportedText(title: string, day: number, hidden: boolean): strin
 }
 export function reportTooNewText(minDays: number): string {
   return `Thanks, but crew notes can be reported after ${minDays} days in the crew. Text HELP if something is wrong.`;
+}
+
+// ---- consent to share reflections by SMS (`NOTES ON|OFF [<code>]`), separately from the pulses ----------------
+
+/**
+ * The words that offer the choice (in the welcome texts): recorded with the consent as the exact text shown, next
+ * to the statement (db/crews.ts SHARING_STATEMENTS.crew_reflections) it stands for.
+ */
+export const NOTES_INVITE =
+  'Text NOTES ON to let your notes be shared with the crew after redaction and moderation, NOTES OFF to stop.';
+export const NOTES_NOT_IN_CREW_TEXT =
+  'You are not in that crew. Text NOTES ON or NOTES OFF followed by your crew code.';
+export function notesOnText(crewName: string): string {
+  return `Your notes in crew "${clip(crewName)}" may now be shared with the crew, after redaction and moderation, without your name. Text NOTES OFF to stop.`;
+}
+export function notesOffText(crewName: string): string {
+  return `Your notes in crew "${clip(crewName)}" are no longer shared with the crew. Text NOTES ON to share them again.`;
+}
+export function chooseNotesCrewText(
+  on: boolean,
+  crews: ReadonlyArray<{ name: string; joinCode: string }>,
+): string {
+  const list = crews
+    .slice(0, 5)
+    .map((c) => `${c.joinCode} ${clip(c.name, 20)}`)
+    .join(', ');
+  return `You are in ${crews.length} crews. Text NOTES ${on ? 'ON' : 'OFF'} and the code of the crew: ${list}.`;
 }
 
 function clip(s: string, max = 40): string {

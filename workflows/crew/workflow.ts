@@ -9,6 +9,9 @@
  * - `JOIN <code>` from a phone that is not a member's: newcomer.ts (the phone becomes a member with its YES).
  * - `REPORT`: reports the newest reflection shared in the member's crews (not their own), as the API's flag
  *   does; the answer names it by challenge and day.
+ * - `NOTES ON|OFF [<code>]`: gives or withdraws consent to share one's reflections with the crew with the code,
+ *   or the member's only crew (separately from the pulses), recorded in the consent ledger with the inbound text
+ *   and the invitation the welcome text showed (NOTES_INVITE) as evidence.
  * - `LEAVE [<code>]`: leaves the crew with the code, or the member's only crew; with several crews and no code,
  *   the member is told the codes to choose from.
  */
@@ -24,11 +27,16 @@ import {
   alreadyMemberText,
   chooseCrewText,
   crewFullText,
+  chooseNotesCrewText,
   JOIN_CANCELLED_TEXT,
   joinConfirmText,
   joinedText,
   leftText,
   NOT_IN_CREW_TEXT,
+  NOTES_INVITE,
+  NOTES_NOT_IN_CREW_TEXT,
+  notesOffText,
+  notesOnText,
   REPORT_NOTHING_TEXT,
   reportedText,
   reportTooNewText,
@@ -60,7 +68,8 @@ export type CrewCommandOutcome =
   | 'not_member'
   | 'choose'
   | 'reported'
-  | 'report_refused';
+  | 'report_refused'
+  | 'notes_set';
 
 export async function crewCommandWorkflow(input: CrewCommandInput): Promise<CrewCommandOutcome> {
   const { inboundId, memberId, command } = input;
@@ -104,6 +113,22 @@ export async function crewCommandWorkflow(input: CrewCommandInput): Promise<Crew
       await tell('crew_report_refused', 'crew_report_refused', reportTooNewText(res.minDays));
     else await tell('crew_report_none', 'crew_report_none', REPORT_NOTHING_TEXT);
     return res.outcome === 'reported' ? 'reported' : 'report_refused';
+  }
+  if (command.command === 'notes') {
+    const res = await crew.setReflectionSharingBySms({
+      memberId,
+      code: command.code,
+      share: command.share,
+      inboundId,
+      shownText: NOTES_INVITE,
+    });
+    if (res.outcome === 'choose')
+      await tell('crew_choose', 'crew_choose', chooseNotesCrewText(command.share, res.crews));
+    else if (res.outcome === 'not_member')
+      await tell('crew_not_member', 'crew_not_member', NOTES_NOT_IN_CREW_TEXT);
+    else
+      await tell('crew_notes', 'crew_notes', command.share ? notesOnText(res.name) : notesOffText(res.name));
+    return res.outcome === 'set' ? 'notes_set' : res.outcome;
   }
   if (command.command === 'leave') {
     const res = await crew.leaveCrewBySms({ memberId, code: command.code, inboundId });

@@ -159,15 +159,18 @@ export type CrewCommand =
   | { command: 'join'; code: string }
   | { command: 'leave'; code: string | null }
   /** `REPORT`: the newest crew reflection the member can read (workflows/crew/workflow.ts). */
-  | { command: 'report' };
+  | { command: 'report' }
+  /** `NOTES ON|OFF [<code>]`: give or withdraw consent to share one's reflections with the crew. */
+  | { command: 'notes'; share: boolean; code: string | null };
 
 /** A crew's join code: 6 characters, letters and digits 2–9 (db/crews.ts). */
 const CREW_CODE = '[A-Z2-9]{6}';
 const RE_JOIN = new RegExp(`^JOIN\\s+(${CREW_CODE})$`, 'u');
 const RE_LEAVE = new RegExp(`^LEAVE(?:\\s+(${CREW_CODE}))?$`, 'u');
+const RE_NOTES = new RegExp(`^NOTES\\s+(ON|OFF)(?:\\s+(${CREW_CODE}))?$`, 'u');
 
 /**
- * `JOIN <code>` / `LEAVE` / `LEAVE <code>` / `REPORT` (any case, surrounding spaces and punctuation ignored), else null.
+ * `JOIN <code>` / `LEAVE` / `LEAVE <code>` / `REPORT` / `NOTES ON|OFF [<code>]` (any case, surrounding spaces and punctuation ignored), else null.
  * A bare JOIN is not a crew command: it may be a member's onboarding confirmation word.
  */
 export function parseCrewCommand(body: string): CrewCommand | null {
@@ -177,5 +180,7 @@ export function parseCrewCommand(body: string): CrewCommand | null {
   const leave = RE_LEAVE.exec(core);
   if (leave) return { command: 'leave', code: leave[1] ?? null };
   if (core === 'REPORT') return { command: 'report' };
+  const notes = RE_NOTES.exec(core);
+  if (notes) return { command: 'notes', share: notes[1] === 'ON', code: notes[2] ?? null };
   return null;
 }
