@@ -32,6 +32,8 @@ export interface ActivityDeps {
   retention?: { policy: RetentionPolicy; purgeHourUtc: number };
   /** Automatic replies per phone per hour (workflows/lib/auto-replies.ts); omitted = no limit. */
   autoReplies?: AutoReplyLimits;
+  /** MAX_TEXTS_PER_DAY: the per-phone daily cap (workflows/messaging/daily-cap.ts); omitted = no cap. */
+  textsPerDay?: number;
 }
 
 /**
