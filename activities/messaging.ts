@@ -263,7 +263,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
           return { kind: 'drop', reason: 'no_marketing_consent' } as const;
         if (deps.textsPerDay !== undefined && !isDirectReply(input)) {
           const held = await overDailyCap(tx, input, phone, memberId, timezone, nowMs, deps.textsPerDay);
-          if (held) return { kind: 'defer', timing: { untilMs: held, reason: 'daily_cap' as const } } as const;
+          if (held)
+            return { kind: 'defer', timing: { untilMs: held, reason: 'daily_cap' as const } } as const;
         }
         const recent = await tx
           .select({ sentAt: messages.sentAt })
@@ -380,7 +381,9 @@ export function createMessagingActivities(deps: MessagingDeps) {
     const sent = await tx
       .select({ sentAt: messages.sentAt, kind: messages.kind })
       .from(messages)
-      .where(and(others, gt(messages.sentAt, new Date(nowMs - 2 * DAY_MS)), inArray(messages.status, COUNTED)));
+      .where(
+        and(others, gt(messages.sentAt, new Date(nowMs - 2 * DAY_MS)), inArray(messages.status, COUNTED)),
+      );
     const [mine] = await tx
       .select({ id: messages.id, createdAt: messages.createdAt, status: messages.status })
       .from(messages)
@@ -395,7 +398,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
           eq(messages.status, 'deferred'),
           gt(messages.updatedAt, new Date(nowMs - HELD_STALE_MS)),
           heldMine
-            ? sql`(${messages.createdAt}, ${messages.id}) < (${heldMine.createdAt}, ${heldMine.id})`
+            ? sql`(${messages.createdAt}, ${messages.id}) < (${heldMine.createdAt.toISOString()}::timestamptz, ${heldMine.id})`
             : undefined,
         ),
       );

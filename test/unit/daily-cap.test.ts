@@ -11,6 +11,8 @@ import {
   DIRECT_REPLY_KINDS,
   isDirectReply,
 } from '../../workflows/messaging/daily-cap.js';
+import { loadConfig } from '../../worker/config.js';
+import { keywordReply } from '../../workflows/lib/texts.js';
 import { localDate } from '../../workflows/lib/time.js';
 
 const NY = 'America/New_York';
@@ -43,8 +45,12 @@ describe('dailyCapDecision', () => {
 
   it('texts held earlier keep their place: a new text does not take it', () => {
     const now = at('2027-01-16T12:00:00Z'); // 07:00 New York, before the held texts resume
-    expect(dailyCapDecision({ nowMs: now, timezone: NY, cap: 3, sentMs: [], heldAhead: 3 }).action).toBe('defer');
-    expect(dailyCapDecision({ nowMs: now, timezone: NY, cap: 3, sentMs: [], heldAhead: 2 }).action).toBe('send');
+    expect(dailyCapDecision({ nowMs: now, timezone: NY, cap: 3, sentMs: [], heldAhead: 3 }).action).toBe(
+      'defer',
+    );
+    expect(dailyCapDecision({ nowMs: now, timezone: NY, cap: 3, sentMs: [], heldAhead: 2 }).action).toBe(
+      'send',
+    );
   });
 
   it('resumes at 08:00 local across a daylight-saving change', () => {
@@ -56,7 +62,9 @@ describe('dailyCapDecision', () => {
 
 describe('isDirectReply', () => {
   it('exempts keyword replies, replies addressed by their inbound text, and direct-reply kinds only', () => {
-    expect(isDirectReply({ kind: 'opt_in_reply', keywordReply: true, to: { replyToInboundId: 1 } })).toBe(true);
+    expect(isDirectReply({ kind: 'opt_in_reply', keywordReply: true, to: { replyToInboundId: 1 } })).toBe(
+      true,
+    );
     expect(isDirectReply({ kind: 'crew_wrong_code', to: { replyToInboundId: 1 } })).toBe(true);
     expect(isDirectReply({ kind: 'sign_in_code', to: { memberId: 'm' } })).toBe(true);
     expect(isDirectReply({ kind: 'clarify', to: { memberId: 'm' } })).toBe(true);
@@ -96,7 +104,9 @@ function replay(reqs: Req[], cap: number, timezone: string, tieSeed: number): Ou
       out[i]!.sentAtMs = t;
       continue;
     }
-    const sentMs = out.flatMap((o, j) => (j !== i && !reqs[j]!.reply && o.sentAtMs !== null ? [o.sentAtMs] : []));
+    const sentMs = out.flatMap((o, j) =>
+      j !== i && !reqs[j]!.reply && o.sentAtMs !== null ? [o.sentAtMs] : [],
+    );
     const mine = out[i]!;
     const heldAhead = out.filter(
       (o, j) =>
@@ -127,10 +137,9 @@ describe('property: the daily cap over any traffic', () => {
   it('never more than N non-reply texts in a local day, nothing dropped, replies never held, held texts keep their order', () => {
     fc.assert(
       fc.property(
-        fc.array(
-          fc.record({ atMs: fc.integer({ min: FROM, max: FROM + SPAN }), reply: fc.boolean() }),
-          { maxLength: 40 },
-        ),
+        fc.array(fc.record({ atMs: fc.integer({ min: FROM, max: FROM + SPAN }), reply: fc.boolean() }), {
+          maxLength: 40,
+        }),
         fc.integer({ min: 1, max: 5 }),
         fc.constantFrom(...ZONES),
         fc.nat(),
@@ -159,6 +168,27 @@ describe('property: the daily cap over any traffic', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('the opt-in text and the cap come from one value', () => {
+  it('MAX_TEXTS_PER_DAY is the cap and the number the opt-in (START) text promises', () => {
+    const config = loadConfig({ MAX_TEXTS_PER_DAY: '5' });
+    expect(config.brand.textsPerDay).toBe(5);
+    expect(keywordReply('opt_in', config.brand)).toContain('up to 5/day');
+    const byDefault = loadConfig({});
+    expect(byDefault.brand.textsPerDay).toBe(3);
+    expect(keywordReply('opt_in', byDefault.brand)).toContain('up to 3/day');
+  });
+
+  it.each(['0', '11', 'three', '2.5'])('rejects MAX_TEXTS_PER_DAY=%s naming the variable', (value) => {
+    expect(() => loadConfig({ MAX_TEXTS_PER_DAY: value })).toThrow(/MAX_TEXTS_PER_DAY/);
+  });
+
+  it('an opt-in text recorded before the setting existed (no textsPerDay) still reads "up to 3/day"', () => {
+    expect(keywordReply('opt_in', { name: 'Crewline', support: 'help@crewline.app' })).toContain(
+      'up to 3/day',
     );
   });
 });
