@@ -71,6 +71,8 @@ export const DIRECT_REPLY_KINDS: ReadonlySet<string> = new Set([
   'mentorship_fit_hint',
   'mentorship_fit_thanks',
   'mentorship_briefing_more',
+  'mentorship_offer_hint',
+  'mentorship_offer_closed',
 ]);
 
 export interface CapSubject {
