@@ -365,7 +365,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
   /**
    * The per-phone daily cap, inside the per-number lock. Counts other keys' texts (claimed or handed over, not
    * direct replies) in the recipient's local day, and the texts held before this one that still wait. Over the
-   * cap: the text is held (outbox row `deferred`, first held instant in `created_at`, last ask in `updated_at`)
+   * cap: the text is held (outbox row `deferred`: its place in the queue is `created_at`, the database's clock when
+   * first held; its last ask is `updated_at`, the activity's clock)
    * and the instant it may ask again is returned; null = it may go out. A retry of the same key counts once.
    */
   async function overDailyCap(
@@ -417,7 +418,6 @@ export function createMessagingActivities(deps: MessagingDeps) {
         ...rowValues(input, phone, memberId),
         status: 'deferred',
         errorMessage: 'daily_cap',
-        createdAt: new Date(nowMs),
         updatedAt: new Date(nowMs),
       })
       .onConflictDoUpdate({

@@ -2,7 +2,7 @@
  * The consent ledger and the suppression list. Used by the API (keywords, consent API, status callbacks) and by
  * the send gate in activities. Every change is one transaction: the ledger event and the suppression together.
  */
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { mentors } from './mentorship-schema.js';
 import {
@@ -355,8 +355,8 @@ const firstWord = (body: string) =>
  * A mentor's opt-in to mentorship texts: their YES by SMS to a match offer, recorded like the member's double
  * opt-in (purpose `mentorship`, source `signup`) with its evidence — the YES (the newest accepting text from the
  * mentor's number that conversation routing delivered to `mentorship-match-<matchId>`: inbound id and provider
- * sid) and the exact offer text shown (the newest offer or reminder to that mentor sent before the YES, by its
- * outbox id). Never lifts a suppression. Idempotent: one event per mentor and match. Returns false when there is
+ * sid) and the exact offer text shown (the newest offer or reminder to that mentor handed to the provider before
+ * the YES arrived, by its outbox id). Never lifts a suppression. Idempotent: one event per mentor and match. Returns false when there is
  * nothing to record (the mentor or the YES is gone).
  */
 export async function recordMentorOptIn(
@@ -394,10 +394,12 @@ export async function recordMentorOptIn(
     .where(
       and(
         sql`(${messages.idempotencyKey} = ${offerKey} or ${messages.idempotencyKey} like ${`${offerKey}:reminder:%`})`,
-        lte(messages.sentAt, yes.receivedAt),
+        // Both stamped by the database clock (a send's `sent_at` is the worker's clock).
+        lte(messages.createdAt, yes.receivedAt),
+        isNotNull(messages.providerSid),
       ),
     )
-    .orderBy(desc(messages.sentAt))
+    .orderBy(desc(messages.createdAt))
     .limit(1);
   await recordConsent(db, {
     phone: mentor.phone,

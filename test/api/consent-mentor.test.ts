@@ -28,16 +28,14 @@ async function mentorWithOffer(matchId: string) {
   const phone = `+1415555${String(7100 + n).padStart(4, '0')}`;
   const db = database.db;
   await db.insert(members).values({ id: memberId, name: 'Mo', phone, timezone: 'UTC', checkInTime: '09:00' });
-  await db
-    .insert(mentors)
-    .values({
-      id: mentorId,
-      memberId,
-      expertise: ['running'],
-      languages: ['en'],
-      availability: [],
-      capacity: 2,
-    });
+  await db.insert(mentors).values({
+    id: mentorId,
+    memberId,
+    expertise: ['running'],
+    languages: ['en'],
+    availability: [],
+    capacity: 2,
+  });
   const key = `mentorship-match:${matchId}:offer:${mentorId}`;
   const sent = (k: string, kind: string, body: string, at: string) =>
     db
@@ -52,6 +50,7 @@ async function mentorWithOffer(matchId: string) {
         status: 'delivered',
         providerSid: `SM${crypto.randomUUID().replace(/-/g, '')}`,
         sentAt: new Date(at),
+        createdAt: new Date(at),
       })
       .returning();
   const [offer] = await sent(
