@@ -35,6 +35,8 @@ export interface ActivityDeps {
   autoReplies?: AutoReplyLimits;
   /** Erasure's final step (issue 12 §2): the codec's shredSubject when wired; a no-op when omitted. */
   shredSubject?: (subject: string) => Promise<void>;
+  /** MAX_TEXTS_PER_DAY: the per-phone daily cap (workflows/messaging/daily-cap.ts); omitted = no cap. */
+  textsPerDay?: number;
 }
 
 /**

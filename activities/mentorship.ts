@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Db } from '../db/client.js';
+import { recordMentorOptIn } from '../db/consent.js';
 import {
   currentWeights,
   liveOfferCounts,
@@ -214,6 +215,9 @@ export function createMentorshipActivities(deps: { db: Db }) {
     async recordOffer(input: { matchId: string } & OfferView): Promise<void> {
       const { matchId, ...offer } = input;
       await upsertOffer(db, matchId, offer);
+      // The mentor's YES by SMS is their opt-in to mentorship texts: into the consent ledger with its evidence.
+      if (offer.status === 'accepted' && offer.reason === 'accepted by sms')
+        await recordMentorOptIn(db, { matchId, mentorId: offer.mentorId });
     },
 
     async setMatchStatus(input: {

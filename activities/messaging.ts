@@ -10,7 +10,7 @@
  *    transient ones are retried by Temporal with backoff.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
 import { recordExpectation } from '../db/inbound.js';
@@ -31,6 +31,7 @@ import {
   type AutoReplyLimits,
 } from '../workflows/lib/auto-replies.js';
 import { countSegments } from '../workflows/lib/segments.js';
+import { dailyCapDecision, HELD_STALE_MS, isDirectReply } from '../workflows/messaging/daily-cap.js';
 import { createWorkerMetrics, labelValue, reasonFamily, type WorkerMetrics } from './metrics.js';
 import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provider.js';
 import { validityPeriodSeconds } from './sms/validity.js';
@@ -73,8 +74,11 @@ export interface SendSmsInput {
 export type SendSmsResult =
   | { outcome: 'sent'; messageId: number; providerSid: string }
   | { outcome: 'already_sent'; messageId: number; providerSid: string | null }
-  | { outcome: 'deferred'; untilMs: number; reason: 'quiet_hours' | 'frequency_cap' }
+  | { outcome: 'deferred'; untilMs: number; reason: DeferReason }
   | { outcome: 'dropped'; messageId: number | null; reason: string };
+
+/** Why a text waits: quiet hours, a per-purpose frequency cap, or the per-phone daily cap (daily-cap.ts). */
+export type DeferReason = 'quiet_hours' | 'frequency_cap' | 'daily_cap';
 
 export type BatchItemResult = SendSmsResult | { outcome: 'failed'; reason: string };
 
@@ -116,6 +120,11 @@ export interface MessagingDeps {
    * text is dropped as `auto_reply_limit`. Omitted = no limit (the config loader always sets it).
    */
   autoReplies?: AutoReplyLimits;
+  /**
+   * MAX_TEXTS_PER_DAY: texts that are not direct replies per phone per local day (workflows/messaging/daily-cap.ts);
+   * beyond it a text is held to the next local day. Omitted = no daily cap (the config loader always sets it).
+   */
+  textsPerDay?: number;
 }
 
 /**
@@ -252,6 +261,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
           return { kind: 'drop', reason: `suppressed:${consent.suppressed.join(',')}` } as const;
         if (input.purpose === 'marketing' && !consent.marketing)
           return { kind: 'drop', reason: 'no_marketing_consent' } as const;
+        if (deps.textsPerDay !== undefined && !isDirectReply(input)) {
+          const held = await overDailyCap(tx, input, phone, memberId, timezone, nowMs, deps.textsPerDay);
+          if (held)
+            return { kind: 'defer', timing: { untilMs: held, reason: 'daily_cap' as const } } as const;
+        }
         const recent = await tx
           .select({ sentAt: messages.sentAt })
           .from(messages)
@@ -318,6 +332,7 @@ export function createMessagingActivities(deps: MessagingDeps) {
             status: 'attempting',
             attempts: sql`${messages.attempts} + 1`,
             sentAt: new Date(nowMs),
+            errorMessage: null, // a text held by the daily cap goes out now
             validitySeconds,
             updatedAt: new Date(),
           },
@@ -345,6 +360,72 @@ export function createMessagingActivities(deps: MessagingDeps) {
       throw ApplicationFailure.retryable('outbox row busy', 'OutboxBusy');
     }
     return callProvider(gate.row, input.lane);
+  }
+
+  /**
+   * The per-phone daily cap, inside the per-number lock. Counts other keys' texts (claimed or handed over, not
+   * direct replies) in the recipient's local day, and the texts held before this one that still wait. Over the
+   * cap: the text is held (outbox row `deferred`: its place in the queue is `created_at`, the database's clock when
+   * first held; its last ask is `updated_at`, the activity's clock)
+   * and the instant it may ask again is returned; null = it may go out. A retry of the same key counts once.
+   */
+  async function overDailyCap(
+    tx: Pick<Db, 'select' | 'insert'>,
+    input: SendSmsInput,
+    phone: string,
+    memberId: string | null,
+    timezone: string,
+    nowMs: number,
+    cap: number,
+  ): Promise<number | null> {
+    const others = and(eq(messages.toPhone, phone), ne(messages.idempotencyKey, input.idempotencyKey));
+    const sent = await tx
+      .select({ sentAt: messages.sentAt, kind: messages.kind })
+      .from(messages)
+      .where(
+        and(others, gt(messages.sentAt, new Date(nowMs - 2 * DAY_MS)), inArray(messages.status, COUNTED)),
+      );
+    const [mine] = await tx
+      .select({ id: messages.id, createdAt: messages.createdAt, status: messages.status })
+      .from(messages)
+      .where(eq(messages.idempotencyKey, input.idempotencyKey));
+    const heldMine = mine?.status === 'deferred' ? mine : null;
+    const [ahead] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(messages)
+      .where(
+        and(
+          others,
+          eq(messages.status, 'deferred'),
+          gt(messages.updatedAt, new Date(nowMs - HELD_STALE_MS)),
+          heldMine
+            ? sql`(${messages.createdAt}, ${messages.id}) < (${heldMine.createdAt.toISOString()}::timestamptz, ${heldMine.id})`
+            : undefined,
+        ),
+      );
+    const decision = dailyCapDecision({
+      nowMs,
+      timezone,
+      cap,
+      sentMs: sent.filter((r) => !isDirectReply({ kind: r.kind, to: {} })).map((r) => r.sentAt!.getTime()),
+      heldAhead: ahead?.n ?? 0,
+    });
+    if (decision.action === 'send') return null;
+    // Held: the row keeps its first held instant (its place in the queue); each ask refreshes `updated_at`.
+    await tx
+      .insert(messages)
+      .values({
+        ...rowValues(input, phone, memberId),
+        status: 'deferred',
+        errorMessage: 'daily_cap',
+        updatedAt: new Date(nowMs),
+      })
+      .onConflictDoUpdate({
+        target: messages.idempotencyKey,
+        set: { status: 'deferred', errorMessage: 'daily_cap', updatedAt: new Date(nowMs) },
+        setWhere: sql`${messages.providerSid} is null and ${messages.status} in ('pending', 'deferred')`,
+      });
+    return decision.untilMs;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { ApiMetrics } from './metrics.js';
+import type { Brand } from '../workflows/lib/texts.js';
 
 export interface AppConfig {
   /**
@@ -60,7 +61,7 @@ export interface AppConfig {
         secondaryFrom?: string | undefined;
       }
     | undefined;
-  brand: { name: string; support: string };
+  brand: Brand;
   /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY); unset: Twilio when configured, else Crewline. */
   optOutManagedBy?: 'twilio' | 'crewline';
   /** The sender's MPS (SMS_MPS or the sender type's): the ceiling of a campaign's rate; absent = 1,000. */

@@ -419,6 +419,8 @@ export async function writeImportBatch(db: Db, importId: string, batch: ImportBa
           rejected.push({ row: g.row, reason: 'duplicate', detail: 'phone: already on this list' });
     }
     const consented = inserted.filter((g) => g.consent);
+    // The import's evidence of each consent: which import (and its upload's content hash) and which data row.
+    const rowOf = new Map(batch.guests.map((g) => [g.phone, g.row]));
     await recordMarketingOptIns(
       tx,
       consented.map((g) => ({
@@ -427,6 +429,10 @@ export async function writeImportBatch(db: Db, importId: string, batch: ImportBa
         evidence: {
           guestId: g.id,
           listId: g.listId,
+          importId,
+          importFormat: imp.format,
+          importContentKey: imp.contentKey,
+          row: rowOf.get(g.phone) ?? null,
           source: g.consentSource,
           at: g.consentAt?.toISOString(),
           text: g.consentText,

@@ -2,9 +2,10 @@
  * The consent ledger and the suppression list. Used by the API (keywords, consent API, status callbacks) and by
  * the send gate in activities. Every change is one transaction: the ledger event and the suppression together.
  */
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { erasedSuppressions } from './erasure.js';
+import { mentors } from './mentorship-schema.js';
 import {
   consentEvents,
   inboundMessages,
@@ -358,6 +359,86 @@ export async function recordMemberOptIn(
       optInSentAt: shown?.sentAt?.toISOString() ?? null,
     },
     dedupeKey: `signup:member:${args.memberId}`,
+  });
+  return true;
+}
+
+/** The words a mentor accepts an offer with (workflows/mentorship-match/workflow.ts `handleReplies`). */
+const ACCEPT_WORDS = ['YES', 'Y', 'ACCEPT', 'OK'];
+const firstWord = (body: string) =>
+  body
+    .trim()
+    .toUpperCase()
+    .replace(/[^A-Z]/g, ' ')
+    .split(' ')[0] ?? '';
+
+/**
+ * A mentor's opt-in to mentorship texts: their YES by SMS to a match offer, recorded like the member's double
+ * opt-in (purpose `mentorship`, source `signup`) with its evidence — the YES (the newest accepting text from the
+ * mentor's number that conversation routing delivered to `mentorship-match-<matchId>`: inbound id and provider
+ * sid) and the exact offer text shown (the newest offer or reminder to that mentor handed to the provider before
+ * the YES arrived, by its outbox id). Never lifts a suppression. Idempotent: one event per mentor and match. Returns false when there is
+ * nothing to record (the mentor or the YES is gone).
+ */
+export async function recordMentorOptIn(
+  db: Db,
+  args: { matchId: string; mentorId: string },
+): Promise<boolean> {
+  const [mentor] = await db
+    .select({ memberId: members.id, phone: members.phone, status: members.status })
+    .from(mentors)
+    .innerJoin(members, eq(members.id, mentors.memberId))
+    .where(eq(mentors.id, args.mentorId));
+  if (!mentor || mentor.status === 'erased') return false;
+  const replies = await db
+    .select({
+      id: inboundMessages.id,
+      providerSid: inboundMessages.providerSid,
+      body: inboundMessages.body,
+      receivedAt: inboundMessages.receivedAt,
+    })
+    .from(inboundMessages)
+    .where(
+      and(
+        eq(inboundMessages.fromPhone, mentor.phone),
+        eq(inboundMessages.routedTo, `mentorship-match-${args.matchId}`),
+      ),
+    )
+    .orderBy(desc(inboundMessages.id))
+    .limit(20);
+  const yes = replies.find((r) => ACCEPT_WORDS.includes(firstWord(r.body)));
+  if (!yes) return false;
+  const offerKey = `mentorship-match:${args.matchId}:offer:${args.mentorId}`;
+  const [shown] = await db
+    .select({ id: messages.id, body: messages.body, kind: messages.kind, sentAt: messages.sentAt })
+    .from(messages)
+    .where(
+      and(
+        sql`(${messages.idempotencyKey} = ${offerKey} or ${messages.idempotencyKey} like ${`${offerKey}:reminder:%`})`,
+        // Both stamped by the database clock (a send's `sent_at` is the worker's clock).
+        lte(messages.createdAt, yes.receivedAt),
+        isNotNull(messages.providerSid),
+      ),
+    )
+    .orderBy(desc(messages.createdAt))
+    .limit(1);
+  await recordConsent(db, {
+    phone: mentor.phone,
+    purpose: 'mentorship',
+    action: 'opt_in',
+    source: 'signup',
+    evidence: {
+      memberId: mentor.memberId,
+      mentorId: args.mentorId,
+      matchId: args.matchId,
+      inboundMessageId: yes.id,
+      providerSid: yes.providerSid,
+      optInMessageId: shown?.id ?? null,
+      optInKind: shown?.kind ?? null,
+      optInText: shown?.body ?? null,
+      optInSentAt: shown?.sentAt?.toISOString() ?? null,
+    },
+    dedupeKey: `signup:mentor:${args.mentorId}:match:${args.matchId}`,
   });
   return true;
 }

@@ -147,6 +147,8 @@ export const messages = pgTable(
   },
   (t) => [
     index('messages_member_idx').on(t.memberId, t.createdAt),
+    // The daily cap, the frequency rules, the auto-reply limits and export/erasure read a number's texts.
+    index('messages_to_phone_idx').on(t.toPhone, t.createdAt),
     index('messages_status_idx').on(t.status),
   ],
 );
@@ -247,9 +249,18 @@ export const consentEvents = pgTable(
     /**
      * crew_pulses / crew_reflections: consent to share anonymised crew pulses / reflections (evidence names the crew).
      * checkins: a member's double opt-in to their check-in texts (source `signup`, evidence: the YES and the text shown).
+     * mentorship: a mentor's YES by SMS to a match offer (source `signup`, evidence: the YES and the offer text shown).
      */
     purpose: text('purpose', {
-      enum: ['transactional', 'marketing', 'all', 'crew_pulses', 'crew_reflections', 'checkins'],
+      enum: [
+        'transactional',
+        'marketing',
+        'all',
+        'crew_pulses',
+        'crew_reflections',
+        'checkins',
+        'mentorship',
+      ],
     }).notNull(),
     action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),
     source: text('source', { enum: ['sms_keyword', 'api', 'import', 'carrier', 'signup'] }).notNull(),

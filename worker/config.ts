@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { OPT_OUT_MANAGERS, type OptOutManagedBy } from '../activities/sms/provider.js';
 import { checkKeywordReplies } from '../workflows/lib/texts.js';
+import { DEFAULT_TEXTS_PER_DAY, TEXTS_PER_DAY_RANGE } from '../workflows/messaging/daily-cap.js';
 import { MEMBER_DEFAULTS } from '../workflows/member/values.js';
 import {
   DEFAULT_PURGE_HOUR_UTC,
@@ -98,6 +99,13 @@ const schema = z
     SMS_MPS: z.preprocess(emptyToUndefined, z.coerce.number().positive().max(1000).optional()),
     BRAND_NAME: z.string().min(1).max(30).default('Crewline'),
     SUPPORT_CONTACT: z.string().min(3).max(60).default('help@crewline.app'),
+    /** Texts that are not direct replies per phone per local day: the cap, and the number the opt-in text shows. */
+    MAX_TEXTS_PER_DAY: z.coerce
+      .number()
+      .int()
+      .min(TEXTS_PER_DAY_RANGE.min)
+      .max(TEXTS_PER_DAY_RANGE.max)
+      .default(DEFAULT_TEXTS_PER_DAY),
     DEFAULT_TIMEZONE: z.string().default('America/New_York'),
     /** Goals a member may have active at once (new members' workflows are started with it). */
     MAX_ACTIVE_GOALS: z.coerce.number().int().min(1).max(10).default(MEMBER_DEFAULTS.maxActiveGoals),
@@ -294,7 +302,8 @@ export interface Config {
   /** Who answers STOP/START/HELP (SMS_OPT_OUT_MANAGED_BY). */
   optOutManagedBy: OptOutManagedBy;
   openai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
-  brand: { name: string; support: string };
+  /** textsPerDay: MAX_TEXTS_PER_DAY, rendered into the opt-in text and enforced by the send gate. */
+  brand: { name: string; support: string; textsPerDay: number };
   /** Sender pacing in segments per second (long code 1, toll-free 3, short code 100 unless SMS_MPS is set). */
   smsPerSecond: number;
   defaultTimezone: string;
@@ -334,7 +343,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid configuration:\n${temporalIssues.map((i) => `  - ${i.variable}: ${i.message}`).join('\n')}`,
     );
   try {
-    checkKeywordReplies({ name: c.BRAND_NAME, support: c.SUPPORT_CONTACT });
+    checkKeywordReplies({ name: c.BRAND_NAME, support: c.SUPPORT_CONTACT, textsPerDay: c.MAX_TEXTS_PER_DAY });
   } catch (err) {
     throw new ConfigError(
       `Invalid configuration:\n  - BRAND_NAME/SUPPORT_CONTACT: ${(err as Error).message}`,
@@ -399,7 +408,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     optOutManagedBy:
       c.SMS_OPT_OUT_MANAGED_BY ?? (c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN ? 'twilio' : 'crewline'),
     openai: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL, model: c.OPENAI_MODEL },
-    brand: { name: c.BRAND_NAME, support: c.SUPPORT_CONTACT },
+    brand: { name: c.BRAND_NAME, support: c.SUPPORT_CONTACT, textsPerDay: c.MAX_TEXTS_PER_DAY },
     smsPerSecond: c.SMS_MPS ?? DEFAULT_MPS[c.SMS_SENDER_TYPE],
     defaultTimezone: c.DEFAULT_TIMEZONE,
     members: { maxActiveGoals: c.MAX_ACTIVE_GOALS, nudgeAfterMinutes: c.NUDGE_AFTER_MINUTES },

@@ -186,6 +186,7 @@ export async function createWorkerFromConfig(
     defaultTimezone: config.defaultTimezone,
     smsPerSecond: config.smsPerSecond,
     autoReplies: config.autoReplies,
+    textsPerDay: config.brand.textsPerDay,
     ai: { openai: createOpenAIClient(config.openai), model: config.openai.model },
     retention: config.retention,
     ...(metrics && { metrics }),

@@ -4,9 +4,9 @@
  * goes out by SMS (ranked from Postgres with that version) and the mentor's YES comes back by webhook through
  * conversation routing; the match is active, the mentor's workflow holds the slot, and ending it frees it.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { members, mentorshipMatches, mentorshipOffers, messages } from '../../db/schema.js';
+import { consentEvents, members, mentorshipMatches, mentorshipOffers, messages } from '../../db/schema.js';
 import { json } from '../helpers/app.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
@@ -191,6 +191,18 @@ describe('mentors, weights and a match by API and SMS', () => {
         .where(eq(mentorshipOffers.matchId, matchId));
       return row?.status === 'accepted' && row;
     }, 'the accepted offer row');
+    // Mo's YES is his opt-in to mentorship texts, in the consent ledger with its evidence (issue 12).
+    const optIn = await waitFor(async () => {
+      const [e] = await t.database.db
+        .select()
+        .from(consentEvents)
+        .where(and(eq(consentEvents.phone, mo.phone), eq(consentEvents.purpose, 'mentorship')));
+      return e;
+    }, "the mentor's opt-in recorded");
+    expect(optIn).toMatchObject({ action: 'opt_in', source: 'signup' });
+    expect(optIn.evidence).toMatchObject({ mentorId, matchId, optInKind: 'mentorship_offer' });
+    expect(optIn.evidence.optInText).toEqual(expect.stringContaining('YES'));
+    expect(optIn.evidence.inboundMessageId).toEqual(expect.any(Number));
     expect(stored.weightsVersion).toBe('ops@2');
     expect(stored.breakdown.focus).toBe(1);
     expect(stored.score).toBe(m.offers[0]!.score);

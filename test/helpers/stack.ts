@@ -19,6 +19,8 @@ export async function timeSkippingStack(
     sms?: SmsProvider;
     ai?: ActivityDeps['ai'];
     retention?: ActivityDeps['retention'];
+    /** The per-phone daily cap (MAX_TEXTS_PER_DAY); omitted = none. */
+    textsPerDay?: number;
     /** Test-only activities registered beside the real ones (they get the test database). */
     extraActivities?: (db: Database['db']) => object;
     /** A module re-exporting workflows/index.ts plus test workflows. */
@@ -34,6 +36,7 @@ export async function timeSkippingStack(
         sms: opts.sms ?? createSandboxProvider(),
         ai: opts.ai,
         ...(opts.retention && { retention: opts.retention }),
+        ...(opts.textsPerDay !== undefined && { textsPerDay: opts.textsPerDay }),
       }),
       ...opts.extraActivities?.(database.db),
     },

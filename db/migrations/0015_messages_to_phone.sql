@@ -1,0 +1,1 @@
+CREATE INDEX "messages_to_phone_idx" ON "messages" USING btree ("to_phone","created_at");
