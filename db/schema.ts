@@ -350,3 +350,4 @@ export * from './campaign-replies-schema.js';
 export * from './access-schema.js';
 export * from './mentorship-schema.js';
 export * from './audit-schema.js';
+export * from './subject-keys-schema.js';
