@@ -142,8 +142,13 @@ export function createSubjectKeyStore(
   function open(row: Row): DataKey | null {
     if (!row.wrappedKey || row.destroyedAt) return null;
     const master = masterById.get(row.masterKeyId);
-    if (!master) throw new Error(`subject key ${row.keyId} is wrapped by unknown master key ${row.masterKeyId}`);
-    return { subject: row.subject, keyId: row.keyId, key: unwrap(master, row.wrappedKey, row.subject, row.keyId) };
+    if (!master)
+      throw new Error(`subject key ${row.keyId} is wrapped by unknown master key ${row.masterKeyId}`);
+    return {
+      subject: row.subject,
+      keyId: row.keyId,
+      key: unwrap(master, row.wrappedKey, row.subject, row.keyId),
+    };
   }
   function remember(row: Row, key: DataKey | null) {
     bySubject.set(row.subject, key);

@@ -45,7 +45,11 @@ export function isErased(value: unknown): value is ErasedTombstone {
 
 /** The subject a text's recipient belongs to (messaging's `Recipient`). */
 export function subjectOfRecipient(
-  to: { memberId: string } | { guestId: string } | { replyToInboundId: number } | { campaignTestSendId: string },
+  to:
+    | { memberId: string }
+    | { guestId: string }
+    | { replyToInboundId: number }
+    | { campaignTestSendId: string },
 ): Subject {
   if ('memberId' in to) return subjectOf('member', to.memberId);
   if ('guestId' in to) return subjectOf('guest', to.guestId);
