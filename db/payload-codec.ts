@@ -13,7 +13,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { isSubject } from '../workflows/lib/subject.js';
-import type { SubjectKeyStore } from './subject-keys.js';
+import type { Db } from './client.js';
+import { createSubjectKeyStore, type MasterKeys, type SubjectKeyStore } from './subject-keys.js';
 
 export const SEALED_METADATA_KEY = 'crewline-sealed';
 const SEALED_FIELD = '$sealed';
@@ -137,4 +138,9 @@ export function createSubjectCodec(keys: SubjectKeyStore): PayloadCodec {
       );
     },
   };
+}
+
+/** The codec over Postgres-held subject keys: what every worker, client and the codec endpoint use. */
+export function createPayloadCodec(db: Db | (() => Db), masters: MasterKeys): PayloadCodec {
+  return createSubjectCodec(createSubjectKeyStore(db, masters));
 }
