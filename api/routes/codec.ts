@@ -58,7 +58,10 @@ const codecRoute = (op: 'encode' | 'decode') =>
         : 'Encode payloads for the Temporal Web UI or CLI (seals objects marked with a subject)',
     request: { body: jsonBody(Payloads) },
     responses: {
-      200: jsonResponse(Payloads, op === 'decode' ? 'The decoded payloads, in order' : 'The encoded payloads'),
+      200: jsonResponse(
+        Payloads,
+        op === 'decode' ? 'The decoded payloads, in order' : 'The encoded payloads',
+      ),
       ...problems(...BODY_PROBLEMS, 503),
     },
   });
