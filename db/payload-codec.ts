@@ -106,7 +106,7 @@ export function createSubjectCodec(keys: SubjectKeyStore): PayloadCodec {
       return Promise.all(
         payloads.map(async (p) => {
           if (!isJsonPlain(p) || p.metadata?.[SEALED_METADATA_KEY]) return p;
-          const text = dec.decode(p.data!);
+          const text = dec.decode(p.data);
           if (!text.includes('"subject"')) return p; // nothing marked: no parse
           let sealedAny = false;
           const out = await mapJson(JSON.parse(text) as Json, async (v) => {
@@ -127,7 +127,7 @@ export function createSubjectCodec(keys: SubjectKeyStore): PayloadCodec {
       return Promise.all(
         payloads.map(async (p) => {
           if (!p.metadata?.[SEALED_METADATA_KEY] || !isJsonPlain(p)) return p;
-          const out = await mapJson(JSON.parse(dec.decode(p.data!)) as Json, async (v) => {
+          const out = await mapJson(JSON.parse(dec.decode(p.data)) as Json, async (v) => {
             const e = sealedEnvelope(v);
             return e ? unseal(e) : undefined;
           });

@@ -32,7 +32,11 @@ const tracing = otel && config.tracing ? otel.startTracing('crewline-api', confi
 // Personal data in payloads is sealed with its subject's key before it leaves the process (README "Privacy").
 const payloadCodec = createPayloadCodec(
   db,
-  await loadMasterKeys({ env: process.env, production: config.env === 'production', dataDir: config.dataDir }),
+  await loadMasterKeys({
+    env: process.env,
+    production: config.env === 'production',
+    dataDir: config.dataDir,
+  }),
 );
 const temporal = new Client({
   connection,

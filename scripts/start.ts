@@ -72,7 +72,11 @@ const workerMetrics = createWorkerRegistry({ processMetrics: true });
 const workerMetricsServer = config.workerAppMetricsAddress
   ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress)
   : undefined;
-const { worker, connection: workerConnection, payloadCodec } = await createWorkerFromConfig(
+const {
+  worker,
+  connection: workerConnection,
+  payloadCodec,
+} = await createWorkerFromConfig(
   config,
   db,
   devServerAddress,

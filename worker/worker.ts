@@ -183,7 +183,11 @@ export async function createWorkerFromConfig(
   const secondarySms = createSecondarySmsProvider(config);
   const payloadCodec = createPayloadCodec(
     db,
-    await loadMasterKeys({ env: process.env, production: config.env === 'production', dataDir: config.dataDir }),
+    await loadMasterKeys({
+      env: process.env,
+      production: config.env === 'production',
+      dataDir: config.dataDir,
+    }),
   );
   const created = await createWorker({
     payloadCodec,

@@ -26,10 +26,10 @@ let app: ReturnType<typeof testApp>;
 let raw: Client;
 
 beforeAll(async () => {
-  let db: typeof database.db | undefined;
-  const payloadCodec = createPayloadCodec(() => db!, generateMasterKeys());
+  const late: { db?: typeof database.db } = {};
+  const payloadCodec = createPayloadCodec(() => late.db!, generateMasterKeys());
   [env, database] = await Promise.all([devServerEnv({ payloadCodec }), createTestDatabase()]);
-  db = database.db;
+  late.db = database.db;
   worker = await createWorkers({
     connection: env.nativeConnection,
     activities: createActivities({ db: database.db, sms: createSandboxProvider() }),

@@ -30,10 +30,10 @@ export async function timeSkippingStack(
   } = {},
 ) {
   // Payloads are sealed as in production (db/payload-codec.ts), with subject keys in the test database.
-  let db: Database['db'] | undefined;
-  const payloadCodec = createPayloadCodec(() => db!, TEST_MASTER_KEYS);
+  const late: { db?: Database['db'] } = {};
+  const payloadCodec = createPayloadCodec(() => late.db!, TEST_MASTER_KEYS);
   const [env, database] = await Promise.all([timeSkippingEnv({ payloadCodec }), createTestDatabase()]);
-  db = database.db;
+  late.db = database.db;
   const worker = await createWorkers({
     payloadCodec,
     connection: env.nativeConnection,

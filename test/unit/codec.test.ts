@@ -31,9 +31,9 @@ afterAll(async () => {
 
 const masters = generateMasterKeys();
 const codec = () => createSubjectCodec(createSubjectKeyStore(database.db, masters));
-const toPayload = (v: unknown) => defaultPayloadConverter.toPayload(v)!;
+const toPayload = (v: unknown) => defaultPayloadConverter.toPayload(v);
 const fromPayload = (p: Payload) => defaultPayloadConverter.fromPayload(p);
-const raw = (p: Payload) => new TextDecoder().decode(p.data!);
+const raw = (p: Payload) => new TextDecoder().decode(p.data);
 
 describe('payload codec', () => {
   it('seals a marked object so neither its text nor its fields are in the stored payload, and opens it again', async () => {

@@ -20,7 +20,7 @@ export function isSubject(value: unknown): value is Subject {
 export function subjectOf(kind: SubjectKind, id: string | number): Subject {
   const s = `${kind}:${id}`;
   if (!isSubject(s)) throw new TypeError('not a valid subject id');
-  return s as Subject;
+  return s;
 }
 
 /** `data` marked as personal data of `subject` (the codec seals the whole object). */
