@@ -11,7 +11,7 @@ export interface ErasureDeps {
   db: Db;
   /**
    * Destroys the subject's payload data key (crypto-shredding, issue 12 §2). Injected: the codec's
-   * `shredSubject` when wired; a no-op by default. Must be idempotent.
+   * `shredSubject` (activities/index.ts passes db/subject-keys.ts by default). Must be idempotent.
    */
   shredSubject?: (subject: string) => Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import { shredSubject } from '../db/subject-keys.js';
 import type { Db } from '../db/client.js';
 import { createAiActivities } from './ai/index.js';
 import { createCampaignActivities } from './campaigns.js';
@@ -33,7 +34,7 @@ export interface ActivityDeps {
   retention?: { policy: RetentionPolicy; purgeHourUtc: number };
   /** Automatic replies per phone per hour (workflows/lib/auto-replies.ts); omitted = no limit. */
   autoReplies?: AutoReplyLimits;
-  /** Erasure's final step (issue 12 §2): the codec's shredSubject when wired; a no-op when omitted. */
+  /** Erasure's final step (issue 12 §2): destroys the subject's payload key; default db/subject-keys.ts `shredSubject`. */
   shredSubject?: (subject: string) => Promise<void>;
   /** MAX_TEXTS_PER_DAY: the per-phone daily cap (workflows/messaging/daily-cap.ts); omitted = no cap. */
   textsPerDay?: number;
@@ -82,7 +83,10 @@ export function createActivities(given: ActivityDeps) {
     ...createCrewActivities(deps),
     ...createReflectionActivities({ db: deps.db, openai: deps.ai?.openai ?? null }),
     ...createRetentionActivities({ db: deps.db, retention: deps.retention }),
-    ...createErasureActivities({ db: deps.db, shredSubject: deps.shredSubject }),
+    ...createErasureActivities({
+      db: deps.db,
+      shredSubject: deps.shredSubject ?? (async (subject) => void (await shredSubject(deps.db, subject))),
+    }),
     ...createAiActivities({
       db: deps.db,
       openai: deps.ai?.openai ?? null,

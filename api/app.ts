@@ -1,3 +1,4 @@
+import { codecCors, codecRouter } from './routes/codec.js';
 import { Scalar } from '@scalar/hono-api-reference';
 import { useErasureHashKey } from '../db/erasure.js';
 import {
@@ -112,6 +113,8 @@ export function createApp(given: AppDeps) {
     (c.req.method === 'POST' && IMPORT_UPLOAD_PATH.test(c.req.path) ? importLimit : defaultLimit)(c, next),
   );
 
+  // The Temporal Web UI calls /codec/* from its own origin: CORS (its preflight carries no key) before access.
+  app.use('/codec/*', codecCors(deps.config.codecCorsOrigins));
   // Per-IP limit, API key or member token (401), per-key limit (429), role → route scope (403): api/auth.ts.
   const tokens = createTokenService(deps.config.auth);
   app.use('*', accessControl(deps, isPublicPath, tokens));
@@ -159,6 +162,7 @@ export function createApp(given: AppDeps) {
   app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
   app.route('/privacy', privacyRouter(deps));
+  app.route('/codec', codecRouter(deps));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Crewline API' }));

@@ -41,6 +41,7 @@ export const SCOPES = [
   'keys:manage',
   'metrics:read',
   'dev:read',
+  'payloads:decode',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -48,7 +49,15 @@ export type Scope = (typeof SCOPES)[number];
 export const ROLE_SCOPES: Record<ApiKeyRole, readonly Scope[]> = {
   admin: SCOPES,
   // Manage crews, campaigns, mentorship; read members and their messages; watch the service.
-  operator: ['members:read', 'messages:read', 'consent:read', 'programs:manage', 'metrics:read', 'dev:read'],
+  operator: [
+    'members:read',
+    'messages:read',
+    'consent:read',
+    'programs:manage',
+    'metrics:read',
+    'dev:read',
+    'payloads:decode',
+  ],
   // The client app's server: members and their own data (no erasure, no export, no keys).
   app: ['members:read', 'members:write', 'consent:read', 'consent:write'],
 };
@@ -76,6 +85,8 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   rule('*', /^\/keys(\/|$)/, 'keys:manage'),
   rule('GET', /^\/metrics\/?$/, 'metrics:read'),
   rule('GET', /^\/dev(\/|$)/, 'dev:read'),
+  // The Temporal Web UI's and CLI's codec endpoint: decoded histories hold personal data (issue 12).
+  rule('POST', /^\/codec\/(encode|decode)$/, 'payloads:decode'),
 ];
 
 /** The scope a request needs, or undefined when only an admin may call it. */

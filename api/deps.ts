@@ -3,6 +3,7 @@
  * only: the API imports nothing from worker/; the config loader there produces a value of this shape.
  */
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { ApiMetrics } from './metrics.js';
@@ -68,6 +69,8 @@ export interface AppConfig {
   smsPerSecond?: number;
   /** New members' workflow settings; MEMBER_DEFAULTS (workflows/member/values.ts) when absent. */
   members?: { maxActiveGoals: number; nudgeAfterMinutes: number };
+  /** Origins whose browsers may call /codec/* (the Temporal Web UI): CODEC_CORS_ORIGINS. */
+  codecCorsOrigins?: string[];
 }
 
 export interface AppDeps {
@@ -80,4 +83,6 @@ export interface AppDeps {
    * inbox drainer records into the same registry that GET /metrics serves.
    */
   metrics?: ApiMetrics;
+  /** The payload codec (db/payload-codec.ts) behind /codec/*; absent = those routes answer 503. */
+  payloadCodec?: PayloadCodec;
 }

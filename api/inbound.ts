@@ -15,6 +15,7 @@
  * routed now (Temporal down) goes back to `pending`; the inbox drainer (api/inbox-drainer.ts) delivers it later,
  * and a newer text from the same phone waits behind an older undelivered one.
  */
+import { subjectOf } from '../workflows/lib/subject.js';
 import { createHash } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -317,6 +318,8 @@ async function routeMessage(deps: InboundDeps, row: InboundMessage): Promise<str
       ...(c.accepts !== undefined && { accepts: c.accepts }),
       ...(row.memberId && { memberId: row.memberId }),
       ...(row.numMedia > 0 && { numMedia: row.numMedia }),
+      // The reply text is the sender's personal data: sealed with their key in the history (README "Privacy").
+      subject: row.memberId ? subjectOf('member', row.memberId) : subjectOf('inbound', row.id),
     };
     try {
       await bounded(deps.temporal, () =>
@@ -372,6 +375,7 @@ async function routeCampaignReply(
     body: row.body,
     receivedAtMs: row.receivedAt.getTime(),
     accepts: campaignReplyAccepts(campaignId),
+    subject: subjectOf('guest', guestId),
   };
   try {
     await bounded(deps.temporal, () =>

@@ -362,3 +362,4 @@ export * from './access-schema.js';
 export * from './mentorship-schema.js';
 export * from './audit-schema.js';
 export * from './erasure-schema.js';
+export * from './subject-keys-schema.js';

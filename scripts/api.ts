@@ -5,6 +5,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
+import { createPayloadCodec } from '../db/payload-codec.js';
+import { loadMasterKeys } from '../db/subject-keys.js';
 import { loadConfig } from '../worker/config.js';
 import { createLogger } from '../worker/logger.js';
 import { onShutdown, requireExternal } from '../worker/process.js';
@@ -27,9 +29,19 @@ if (added.length) logger.info({ added }, 'registered search attributes');
 // Traces only with OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry SDK is not even loaded otherwise.
 const otel = config.tracing ? await import('../worker/tracing.js') : undefined;
 const tracing = otel && config.tracing ? otel.startTracing('crewline-api', config.tracing) : undefined;
+// Personal data in payloads is sealed with its subject's key before it leaves the process (README "Privacy").
+const payloadCodec = createPayloadCodec(
+  db,
+  await loadMasterKeys({
+    env: process.env,
+    production: config.env === 'production',
+    dataDir: config.dataDir,
+  }),
+);
 const temporal = new Client({
   connection,
   namespace: config.temporal.namespace,
+  dataConverter: { payloadCodecs: [payloadCodec] },
   ...(otel && { interceptors: otel.tracingClientInterceptors() }),
 });
 const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
@@ -38,7 +50,7 @@ const stopDrainer = startInboxDrainer(
   logger,
 );
 const http = await listen(
-  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics }),
+  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics, payloadCodec }),
   config.port,
   config.host,
 );

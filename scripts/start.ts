@@ -57,6 +57,8 @@ if (!temporalAddress) {
     port: config.temporal.devPort,
     uiPort: config.temporal.uiPort,
     namespace: config.temporal.namespace,
+    // The Web UI decodes payloads through the API's codec endpoint (README "Privacy").
+    codecEndpoint: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/codec`,
   });
   temporalAddress = devServerAddress = temporalServer.address;
 }
@@ -70,7 +72,11 @@ const workerMetrics = createWorkerRegistry({ processMetrics: true });
 const workerMetricsServer = config.workerAppMetricsAddress
   ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress)
   : undefined;
-const { worker, connection: workerConnection } = await createWorkerFromConfig(
+const {
+  worker,
+  connection: workerConnection,
+  payloadCodec,
+} = await createWorkerFromConfig(
   config,
   db,
   devServerAddress,
@@ -84,6 +90,7 @@ if (addedAttributes.length) say(`registered search attributes ${addedAttributes.
 const temporal = new Client({
   connection,
   namespace: config.temporal.namespace,
+  dataConverter: { payloadCodecs: [payloadCodec] },
   ...(otel && { interceptors: otel.tracingClientInterceptors() }),
 });
 const metrics = createApiMetrics({ processMetrics: config.processMetrics, temporal });
@@ -92,7 +99,7 @@ const stopDrainer = startInboxDrainer(
   logger,
 );
 const http = await listen(
-  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics }),
+  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics, payloadCodec }),
   config.port,
   config.host,
 );

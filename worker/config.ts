@@ -44,6 +44,8 @@ const schema = z
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    /** Origins (comma-separated) whose Temporal Web UI may call /codec/*; unset = the dev server UI's. */
+    CODEC_CORS_ORIGINS: optionalString,
     /** A pre-built workflow bundle for the worker; unset = dist/workflow-bundle.js when present, else bundle at start. */
     WORKFLOW_BUNDLE_PATH: optionalString,
     /** Workflows a worker process keeps in memory (its sticky cache); unset = the SDK's default (from the heap size). */
@@ -256,6 +258,8 @@ export interface Config {
     security: TemporalSecurity;
   };
   apiKeys: string[];
+  /** CODEC_CORS_ORIGINS: the Web UI origins allowed to call the codec endpoint (api/routes/codec.ts). */
+  codecCorsOrigins: string[];
   /** Requests per minute per key and per client address (a 0 in the environment turns that one off). */
   rateLimits: { perKeyPerMinute: number; perIpPerMinute: number } | undefined;
   trustProxy: boolean;
@@ -364,6 +368,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       security: temporalSecurity.security,
     },
     apiKeys: c.API_KEYS?.length ? c.API_KEYS : [DEV_API_KEY],
+    codecCorsOrigins: c.CODEC_CORS_ORIGINS
+      ? c.CODEC_CORS_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [`http://127.0.0.1:${c.TEMPORAL_UI_PORT}`, `http://localhost:${c.TEMPORAL_UI_PORT}`],
     rateLimits:
       c.RATE_LIMIT_PER_KEY_PER_MINUTE || c.RATE_LIMIT_PER_IP_PER_MINUTE
         ? {

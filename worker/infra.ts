@@ -213,6 +213,8 @@ export async function startTemporalDevServer(opts: {
   port: number;
   uiPort: number;
   namespace: string;
+  /** The Web UI's remote codec endpoint (`--ui-codec-endpoint`): the API's /codec. */
+  codecEndpoint?: string;
 }): Promise<RunningTemporal> {
   const cli = await ensureTemporalCli();
   if (!cli)
@@ -235,6 +237,7 @@ export async function startTemporalDevServer(opts: {
     path.resolve(opts.dbFile),
     '--log-level',
     'warn',
+    ...(opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : []),
     ...DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]),
     // Applied when the database file is new; an older file gets them from ensureSearchAttributes (npm start).
     ...devServerSearchAttributeArgs(),

@@ -26,7 +26,7 @@ const metricsServer = config.workerAppMetricsAddress
   ? await serveMetrics(metrics.registry, config.workerAppMetricsAddress)
   : undefined;
 if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
-const { worker, connection } = await createWorkerFromConfig(
+const { worker, connection, payloadCodec } = await createWorkerFromConfig(
   config,
   db,
   undefined,
@@ -38,7 +38,11 @@ const clientConnection = await Connection.connect(temporalConnectionOptions(conf
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
 await ensureRetentionPurge(
-  new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+  new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    dataConverter: { payloadCodecs: [payloadCodec] },
+  }),
   config.retention,
   logger,
 );

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { useErasureHashKey } from '../db/erasure.js';
 import { fileURLToPath } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createPayloadCodec } from '../db/payload-codec.js';
+import { loadMasterKeys } from '../db/subject-keys.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { SMS_TASK_QUEUE, TASK_QUEUE } from '../workflows/ids.js';
 import { createOpenAIClient } from '../activities/ai/index.js';
@@ -63,6 +66,8 @@ export interface WorkerDeps extends ActivityDeps {
   smsPerSecond: number;
   workflowBundlePath?: string | undefined;
   maxCachedWorkflows?: number | undefined;
+  /** Seals subject-marked personal data in payloads (db/payload-codec.ts); absent = plaintext payloads. */
+  payloadCodec?: PayloadCodec | undefined;
 }
 
 /** Both workers of a process: workflows + activities on the main queue, and the paced SMS sender pool. */
@@ -86,7 +91,10 @@ export async function createWorkers(opts: {
   /** WORKER_MAX_CACHED_WORKFLOWS; unset = the SDK's default. */
   maxCachedWorkflows?: number | undefined;
   logger?: Logger;
+  /** The payload codec (db/payload-codec.ts): every payload the workers write or read goes through it. */
+  payloadCodec?: PayloadCodec | undefined;
 }): Promise<Workers> {
+  const dataConverter = opts.payloadCodec && { dataConverter: { payloadCodecs: [opts.payloadCodec] } };
   const otel = opts.tracing;
   const activityInterceptors = [...(otel?.activity ?? []), sanitizingActivityInterceptors];
   // A pre-built bundle has its workflow interceptor modules baked in (none): with tracing on, the sources are
@@ -114,6 +122,7 @@ export async function createWorkers(opts: {
     ...code.options,
     ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
     activities: opts.activities,
+    ...dataConverter,
     interceptors: {
       activity: activityInterceptors,
       ...(otel && { workflowModules: otel.workflowModules }),
@@ -125,6 +134,7 @@ export async function createWorkers(opts: {
     namespace: opts.namespace ?? 'default',
     taskQueue: SMS_TASK_QUEUE,
     activities: opts.activities,
+    ...dataConverter,
     interceptors: { activity: activityInterceptors },
     // A coarse server-side guard with headroom; the exact spacing is the Postgres slot reservation in sendSms.
     maxTaskQueueActivitiesPerSecond: opts.smsPerSecond * 2,
@@ -154,6 +164,7 @@ export async function createWorker(deps: WorkerDeps & { tracing?: WorkerTracing 
     workflowBundlePath: deps.workflowBundlePath,
     maxCachedWorkflows: deps.maxCachedWorkflows,
     logger: deps.logger,
+    payloadCodec: deps.payloadCodec,
   });
   return { worker, connection };
 }
@@ -173,7 +184,16 @@ export async function createWorkerFromConfig(
   const sms = createSmsProvider(config);
   await sms.verify?.();
   const secondarySms = createSecondarySmsProvider(config);
-  return createWorker({
+  const payloadCodec = createPayloadCodec(
+    db,
+    await loadMasterKeys({
+      env: process.env,
+      production: config.env === 'production',
+      dataDir: config.dataDir,
+    }),
+  );
+  const created = await createWorker({
+    payloadCodec,
     db,
     sms,
     ...(secondarySms && { secondarySms }),
@@ -192,4 +212,5 @@ export async function createWorkerFromConfig(
     ...(metrics && { metrics }),
     tracing,
   });
+  return { ...created, payloadCodec };
 }

@@ -76,6 +76,13 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
   // Exports hold everything about a person: admins only (issue 12).
   { family: 'privacy', routes: /^\/privacy\//, methods: /./, allowed: ['admin'] },
   { family: 'audit log', routes: /^\/audit$/, methods: /^GET$/, allowed: ['admin'] },
+  // Decoded Temporal payloads hold personal data: operators (the Web UI, the CLI) and admins (issue 12).
+  {
+    family: 'payload codec',
+    routes: /^\/codec\/(encode|decode)$/,
+    methods: /^POST$/,
+    allowed: ['admin', 'operator'],
+  },
   { family: 'metrics', routes: /^\/metrics$/, methods: /^GET$/, allowed: ['admin', 'operator'] },
   { family: 'dev outbox', routes: /^\/dev\//, methods: /^GET$/, allowed: ['admin', 'operator'] },
   // Sign-in needs no key (a client app calls it for a person; limited per phone and address).

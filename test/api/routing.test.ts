@@ -61,10 +61,14 @@ async function member(phone: string) {
 /** The signals of one name a workflow received, with their decoded payloads. */
 async function signalsNow(handle: WorkflowHandle, name: string) {
   const history = await handle.fetchHistory();
-  return (history.events ?? [])
+  const payloads = (history.events ?? [])
     .map((e) => e.workflowExecutionSignaledEventAttributes)
     .filter((a) => a?.signalName === name)
-    .map((a) => defaultPayloadConverter.fromPayload<InboundReply>(a!.input!.payloads![0]!));
+    .map((a) => a!.input!.payloads![0]!);
+  // The history holds reply texts sealed with the sender's key (README "Privacy"): opened through the codec.
+  return (await t.payloadCodec.decode(payloads)).map((p) =>
+    defaultPayloadConverter.fromPayload<InboundReply>(p),
+  );
 }
 
 /**

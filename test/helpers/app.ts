@@ -13,11 +13,13 @@ export function testApp(
   temporal: Client,
   config: Partial<AppDeps['config']> = {},
   logger: AppDeps['logger'] = pino({ level: 'silent' }),
+  payloadCodec?: AppDeps['payloadCodec'],
 ) {
   return createApp({
     db,
     temporal,
     logger,
+    ...(payloadCodec && { payloadCodec }),
     config: {
       apiKeys: [API_KEY],
       publicBaseUrl: 'http://localhost:3000',

@@ -3,10 +3,14 @@ import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { createSandboxProvider } from '../../activities/sms/sandbox.js';
 import type { SmsProvider } from '../../activities/sms/provider.js';
 import { createWorkers } from '../../worker/worker.js';
+import { createPayloadCodec } from '../../db/payload-codec.js';
+import { generateMasterKeys } from '../../db/subject-keys.js';
 import { testApp } from './app.js';
 import { createTestDatabase } from './db.js';
 
 type Database = Awaited<ReturnType<typeof createTestDatabase>>;
+/** One master key per test process (a fresh database per file holds the subject keys). */
+const TEST_MASTER_KEYS = generateMasterKeys();
 import { timeSkippingEnv } from './temporal.js';
 
 /**
@@ -27,8 +31,13 @@ export async function timeSkippingStack(
     workflowsPath?: string;
   } = {},
 ) {
-  const [env, database] = await Promise.all([timeSkippingEnv(), createTestDatabase()]);
+  // Payloads are sealed as in production (db/payload-codec.ts), with subject keys in the test database.
+  const late: { db?: Database['db'] } = {};
+  const payloadCodec = createPayloadCodec(() => late.db!, TEST_MASTER_KEYS);
+  const [env, database] = await Promise.all([timeSkippingEnv({ payloadCodec }), createTestDatabase()]);
+  late.db = database.db;
   const worker = await createWorkers({
+    payloadCodec,
     connection: env.nativeConnection,
     activities: {
       ...createActivities({
@@ -47,6 +56,7 @@ export async function timeSkippingStack(
   return {
     env,
     database,
+    payloadCodec,
     async close() {
       worker.shutdown();
       await running;
@@ -66,7 +76,9 @@ export function stackWithApp(): TimeSkippingStack & { app: ReturnType<typeof tes
   const t = {} as TimeSkippingStack & { app: ReturnType<typeof testApp> };
   beforeAll(async () => {
     const stack = await timeSkippingStack();
-    Object.assign(t, stack, { app: testApp(stack.database.db, stack.env.client) });
+    Object.assign(t, stack, {
+      app: testApp(stack.database.db, stack.env.client, {}, undefined, stack.payloadCodec),
+    });
   });
   afterAll(async () => {
     await t.close?.();

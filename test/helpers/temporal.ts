@@ -1,4 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { createWorkers, type Workers } from '../../worker/worker.js';
@@ -11,10 +12,13 @@ import { ensureSearchAttributes } from '../../worker/search-attributes.js';
  * The Java time-skipping test server, resolved from Maven by scripts/tools.ts, with the member search attributes
  * registered (through its OperatorService.AddSearchAttributes; it takes no flag for them).
  */
-export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function timeSkippingEnv(
+  opts: { payloadCodec?: PayloadCodec } = {},
+): Promise<TestWorkflowEnvironment> {
   const executable = await testServerExecutable();
+  const client = opts.payloadCodec && { dataConverter: { payloadCodecs: [opts.payloadCodec] } };
   const env = await startingAgain(() =>
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable } }),
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, ...(client && { client }) }),
   );
   try {
     await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
@@ -26,10 +30,14 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /** The real Temporal CLI dev server (the one `npm start` runs), started with the member search attributes. */
-export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
+export async function devServerEnv(
+  opts: { payloadCodec?: PayloadCodec } = {},
+): Promise<TestWorkflowEnvironment> {
   const executable = await temporalCliExecutable();
+  const client = opts.payloadCodec && { dataConverter: { payloadCodecs: [opts.payloadCodec] } };
   return startingAgain(() =>
     TestWorkflowEnvironment.createLocal({
+      ...(client && { client }),
       server: {
         executable,
         ip: '127.0.0.1',

@@ -4,6 +4,7 @@
  * side-effect free: the API imports it too.
  */
 import { defineSignal } from '@temporalio/workflow';
+import type { Subject } from './subject.js';
 
 export interface InboundReply {
   /** inbound_messages.id: the business key used to deduplicate redeliveries. */
@@ -17,6 +18,11 @@ export interface InboundReply {
   memberId?: string;
   /** Media items (MMS) that came with it; bodies of media-only messages are empty. */
   numMedia?: number;
+  /**
+   * Whose words these are (workflows/lib/subject.ts): the payload codec seals the whole reply with that
+   * subject's key. Absent in histories from before the codec.
+   */
+  subject?: Subject;
 }
 
 export interface ConsentChange {

@@ -6,6 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { createMessagingActivities, SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { SMS_SEND } from './activity-options.js';
+import { aboutSubject, subjectOfRecipient } from './subject.js';
 
 /** The messaging activities only (typed by their own factory), with the one SMS retry policy. */
 const { sendSms } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_SEND);
@@ -16,10 +17,12 @@ export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string
 const MAX_DEFERRALS = 20;
 
 export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> {
+  // The body is personal data of the recipient: sealed with their key in the history (README "Privacy").
+  const marked = markedSendInput(input);
   for (let i = 0; i < MAX_DEFERRALS; i++) {
     let res: SendSmsResult;
     try {
-      res = await sendSms(input);
+      res = await sendSms(marked);
     } catch (err) {
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
         return { outcome: 'failed', reason: err.cause.type ?? err.cause.message };
@@ -30,4 +33,9 @@ export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> 
     await sleep(Math.max(1_000, res.untilMs - Date.now()));
   }
   return { outcome: 'failed', reason: 'too_many_deferrals' };
+}
+
+/** A text's activity input marked as personal data of its recipient (workflows/lib/subject.ts). */
+export function markedSendInput(input: SendSmsInput): SendSmsInput {
+  return aboutSubject(subjectOfRecipient(input.to), input);
 }

@@ -7,6 +7,7 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { BatchItemResult, createMessagingActivities, SendSmsInput } from '../../activities/messaging.js';
 import { SMS_BATCH } from '../lib/activity-options.js';
+import { markedSendInput } from '../lib/outbound.js';
 
 const { sendSmsBatch } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_BATCH);
 
@@ -37,7 +38,7 @@ export async function bulkMessageWorkflow(input: BulkInput): Promise<BulkSummary
     const lane = async () => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        const results: BatchItemResult[] = await sendSmsBatch(batch);
+        const results: BatchItemResult[] = await sendSmsBatch(batch.map(markedSendInput));
         results.forEach((r, i) => {
           if (r.outcome === 'sent') summary.sent++;
           else if (r.outcome === 'already_sent') summary.alreadySent++;

@@ -1,0 +1,58 @@
+/**
+ * Marking personal data for the payload codec (db/payload-codec.ts). The SDK's codec sees payloads, never the
+ * workflow they belong to (temporalio/features#434), so the data subject travels inside the payload: any object
+ * with a `subject` field of the form `<kind>:<id>` is sealed whole with that subject's data key before it leaves
+ * the process, and becomes the tombstone `{ subject, erased: true }` once the subject's key is destroyed.
+ * Pure and deterministic: usable in workflow code.
+ */
+
+/** Who personal data is about. Ids only: a subject never contains a phone number, name or e-mail. */
+export const SUBJECT_KINDS = ['member', 'guest', 'mentor', 'inbound', 'test-send'] as const;
+export type SubjectKind = (typeof SUBJECT_KINDS)[number];
+export type Subject = `${SubjectKind}:${string}`;
+
+const SUBJECT_RE = new RegExp(`^(${SUBJECT_KINDS.join('|')}):[A-Za-z0-9_.-]{1,100}$`);
+
+export function isSubject(value: unknown): value is Subject {
+  return typeof value === 'string' && SUBJECT_RE.test(value);
+}
+
+export function subjectOf(kind: SubjectKind, id: string | number): Subject {
+  const s = `${kind}:${id}`;
+  if (!isSubject(s)) throw new TypeError('not a valid subject id');
+  return s;
+}
+
+/** `data` marked as personal data of `subject` (the codec seals the whole object). */
+export function aboutSubject<T extends object>(subject: Subject, data: T): T & { subject: Subject } {
+  return { ...data, subject };
+}
+
+/** What a sealed object decodes to after its subject's key was destroyed (crypto-shredding). */
+export interface ErasedTombstone {
+  subject: Subject;
+  erased: true;
+}
+
+export function isErased(value: unknown): value is ErasedTombstone {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { erased?: unknown }).erased === true &&
+    isSubject((value as { subject?: unknown }).subject)
+  );
+}
+
+/** The subject a text's recipient belongs to (messaging's `Recipient`). */
+export function subjectOfRecipient(
+  to:
+    | { memberId: string }
+    | { guestId: string }
+    | { replyToInboundId: number }
+    | { campaignTestSendId: string },
+): Subject {
+  if ('memberId' in to) return subjectOf('member', to.memberId);
+  if ('guestId' in to) return subjectOf('guest', to.guestId);
+  if ('replyToInboundId' in to) return subjectOf('inbound', to.replyToInboundId);
+  return subjectOf('test-send', to.campaignTestSendId);
+}
