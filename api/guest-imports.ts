@@ -26,14 +26,10 @@ export const STALE_IMPORT_MS = 60_000;
 const writing = new Map<string, Promise<void>>();
 
 async function writeAll(db: Db, imp: GuestImport, n: ImportNormaliser): Promise<void> {
-  let g = 0;
-  let r = 0;
   for (let first = 1; first <= imp.total; first += BATCH_ROWS) {
     const lastRow = Math.min(imp.total, first + BATCH_ROWS - 1);
-    const guests = [];
-    while (g < n.guests.length && n.guests[g]!.row <= lastRow) guests.push(n.guests[g++]!);
-    const rejected = [];
-    while (r < n.rejected.length && n.rejected[r]!.row <= lastRow) rejected.push(n.rejected[r++]!);
+    // Taken out of the normaliser: a written batch is no longer held.
+    const { guests, rejected } = n.takeThrough(lastRow);
     if (lastRow <= imp.processed) continue; // committed by an earlier attempt
     await writeImportBatch(db, imp.id, { lastRow, guests, rejected });
   }
