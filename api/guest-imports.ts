@@ -18,7 +18,12 @@ import type { GuestImport, ImportFormat } from '../db/schema.js';
 import type { AppDeps } from './deps.js';
 import type { ImportNormaliser } from './guest-import.js';
 
-export const BATCH_ROWS = 1000;
+/**
+ * Rows per write transaction. 250, not 1,000: each batch's queries (a multi-row insert with `returning`, the
+ * consent ledger's reads and writes) make garbage that lives across awaits; at 1,000 rows the API process peaked
+ * at 405 MiB writing 60,000 rows, at 250 rows 307 MiB, at the same speed (BENCHMARKS.md, "Guest import").
+ */
+export const BATCH_ROWS = 250;
 /** A `running` import whose progress has not moved for this long has lost its writer and may be resumed. */
 export const STALE_IMPORT_MS = 60_000;
 
