@@ -10,7 +10,7 @@
  * left `pending` or `held`), each `sent` guest is linked to the message that Twilio holds, and the counts by
  * state add up to the 5,000.
  *
- * Duration: 7.7 minutes alone on a 2-core machine at load average 13–18 (three worker start-ups, each bundling
+ * Duration: 5.5–7.7 minutes alone on a 2-core machine at load average 10–18 (three worker start-ups, each bundling
  * the workflow code, and two heartbeat timeouts of the killed send batch, 1 minute each, before Temporal retries
  * it on the new worker); the timeout is 30 minutes for a loaded CI.
  */
