@@ -67,6 +67,19 @@ export class ImportNormaliser {
     return this.rows;
   }
 
+  /**
+   * Removes and returns the guests and rejected rows up to data row `lastRow` (they come out in row order): the
+   * writer hands each batch over and drops it, so the import's memory shrinks as its batches are committed.
+   */
+  takeThrough(lastRow: number): { guests: NormalisedGuest[]; rejected: RejectedRow[] } {
+    const upTo = <T extends { row: number }>(xs: T[]) => {
+      let k = 0;
+      while (k < xs.length && xs[k]!.row <= lastRow) k++;
+      return xs.splice(0, k);
+    };
+    return { guests: upTo(this.guests), rejected: upTo(this.rejected) };
+  }
+
   add(r: ImportRow): void {
     this.rows += 1;
     const row = this.rows;

@@ -18,7 +18,12 @@ import type { GuestImport, ImportFormat } from '../db/schema.js';
 import type { AppDeps } from './deps.js';
 import type { ImportNormaliser } from './guest-import.js';
 
-export const BATCH_ROWS = 1000;
+/**
+ * Rows per write transaction. 250, not 1,000: each batch's queries (a multi-row insert with `returning`, the
+ * consent ledger's reads and writes) make garbage that lives across awaits; at 1,000 rows the API process peaked
+ * at 405 MiB writing 60,000 rows, at 250 rows 307 MiB, at the same speed (BENCHMARKS.md, "Guest import").
+ */
+export const BATCH_ROWS = 250;
 /** A `running` import whose progress has not moved for this long has lost its writer and may be resumed. */
 export const STALE_IMPORT_MS = 60_000;
 
@@ -26,14 +31,10 @@ export const STALE_IMPORT_MS = 60_000;
 const writing = new Map<string, Promise<void>>();
 
 async function writeAll(db: Db, imp: GuestImport, n: ImportNormaliser): Promise<void> {
-  let g = 0;
-  let r = 0;
   for (let first = 1; first <= imp.total; first += BATCH_ROWS) {
     const lastRow = Math.min(imp.total, first + BATCH_ROWS - 1);
-    const guests = [];
-    while (g < n.guests.length && n.guests[g]!.row <= lastRow) guests.push(n.guests[g++]!);
-    const rejected = [];
-    while (r < n.rejected.length && n.rejected[r]!.row <= lastRow) rejected.push(n.rejected[r++]!);
+    // Taken out of the normaliser: a written batch is no longer held.
+    const { guests, rejected } = n.takeThrough(lastRow);
     if (lastRow <= imp.processed) continue; // committed by an earlier attempt
     await writeImportBatch(db, imp.id, { lastRow, guests, rejected });
   }

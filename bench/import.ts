@@ -5,7 +5,7 @@
  *   npm run bench -- import [--rows 100000] [--consent 0.5]
  *
  * Reports: the CSV's size; time to the 202 (the body read, stream-parsed and normalised); time until the import
- * is `completed` (rows written in 1,000-row transactions with their consent ledger entries); rows/s; the import's
+ * is `completed` (rows written in 250-row transactions with their consent ledger entries); rows/s; the import's
  * counts; and the process's peak RSS. Every 1,000th row has an invalid number (so rejections are written too).
  */
 import { mkdtemp } from 'node:fs/promises';

@@ -101,6 +101,21 @@ async function recordGuestConsent(db: Db, g: Guest) {
   });
 }
 
+/**
+ * One page of a list's consented guests, by id (keyset: ids after `afterId`), with only what a template needs:
+ * the template check reads a 100,000-guest list a page at a time instead of holding every row at once.
+ */
+export async function consentedGuestsPage(db: Db, listId: string, afterId: string | null, limit: number) {
+  return db
+    .select({ id: guests.id, name: guests.name, variables: guests.variables })
+    .from(guests)
+    .where(
+      and(eq(guests.listId, listId), eq(guests.consent, true), afterId ? gt(guests.id, afterId) : undefined),
+    )
+    .orderBy(asc(guests.id))
+    .limit(limit);
+}
+
 export async function updateGuest(
   db: Db,
   listId: string,

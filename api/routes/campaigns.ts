@@ -5,6 +5,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt, max } from 'drizzle-orm';
 import {
+  consentedGuestsPage,
   createCampaign,
   lastRound,
   recipientCounts,
@@ -470,24 +471,49 @@ async function checkTemplates(
       throw err;
     }
   });
-  const rows = await db
-    .select()
-    .from(guests)
-    .where(and(eq(guests.listId, listId), eq(guests.consent, true)));
-  for (const t of parsed)
-    for (const g of rows) {
-      try {
-        const p = previewFor(t.tokens, guestVariables(g), brand, budget);
-        if (!p.withinBudget)
-          throw rejected(
-            t.label ? t.field : 'segmentBudget',
-            `${t.label}guest ${g.id}'s text is ${p.segments.segments} segments (${p.segments.encoding}), over the budget of ${budget}`,
-          );
-      } catch (err) {
-        if (err instanceof TemplateError) throw rejected(t.field, `${t.label}guest ${g.id}: ${err.message}`);
-        throw err;
+  // A page of guests at a time (only id, name and variables): memory stays flat whatever the list's size. The
+  // offence named is the first template's (in order) that has one, as when each template was checked whole.
+  let offence: { index: number; problem: HttpProblem } | null = null;
+  for (let afterId: string | null = null; offence?.index !== 0;) {
+    const rows = await consentedGuestsPage(db, listId, afterId, TEMPLATE_CHECK_PAGE);
+    if (rows.length === 0) break;
+    afterId = rows[rows.length - 1]!.id;
+    for (let i = 0; i < (offence?.index ?? parsed.length); i++) {
+      const problem = pageOffence(parsed[i]!, rows, budget, brand);
+      if (problem) {
+        offence = { index: i, problem };
+        break;
       }
     }
+    if (rows.length < TEMPLATE_CHECK_PAGE) break;
+  }
+  if (offence) throw offence.problem;
+}
+
+/** Guests read per query by the template check. */
+const TEMPLATE_CHECK_PAGE = 2_000;
+
+/** The first guest of the page whose text with this template does not render or is over budget, as a 422. */
+function pageOffence(
+  t: ReturnType<typeof templatesOf>[number] & { tokens: ReturnType<typeof parseTemplate> },
+  rows: Array<{ id: string; name: string | null; variables: Record<string, string> }>,
+  budget: number,
+  brand: string,
+): HttpProblem | null {
+  for (const g of rows) {
+    try {
+      const p = previewFor(t.tokens, guestVariables(g), brand, budget);
+      if (!p.withinBudget)
+        return rejected(
+          t.label ? t.field : 'segmentBudget',
+          `${t.label}guest ${g.id}'s text is ${p.segments.segments} segments (${p.segments.encoding}), over the budget of ${budget}`,
+        );
+    } catch (err) {
+      if (err instanceof TemplateError) return rejected(t.field, `${t.label}guest ${g.id}: ${err.message}`);
+      throw err;
+    }
+  }
+  return null;
 }
 
 export function campaignsRouter({ db, temporal, config, logger }: AppDeps) {
