@@ -202,13 +202,9 @@ const ChallengeJson = z
       }),
     ),
     summary: z.string().nullable(),
-    narrative: z
-      .string()
-      .nullable()
-      .optional()
-      .openapi({
-        description: "The end summary's narrative in the crew's tone (AI-worded, or its template)",
-      }),
+    narrative: z.string().nullable().optional().openapi({
+      description: "The end summary's narrative in the crew's tone (AI-worded, or its template)",
+    }),
     cancelReason: z.string().nullable(),
     goal: z
       .object({
