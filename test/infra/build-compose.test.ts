@@ -79,6 +79,11 @@ describe('docker-compose.yml', () => {
     expect(services.api?.environment?.HOST).toBe('0.0.0.0');
   });
 
+  it('requires the payload master key for the app services (production refuses to start without it)', () => {
+    for (const name of ['worker', 'api'])
+      expect(services[name]?.environment?.PAYLOAD_MASTER_KEY, name).toMatch(/^\$\{PAYLOAD_MASTER_KEY:\?/);
+  });
+
   it('passes the Temporal Cloud settings through to the app services', () => {
     for (const name of ['worker', 'api'])
       for (const v of [

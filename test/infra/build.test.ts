@@ -91,12 +91,15 @@ describe('the compiled image, run with plain node', () => {
     rmSync(app, { recursive: true, force: true });
   });
 
+  const MASTER_KEY = randomBytes(32).toString('base64');
   const processEnv = (extra: Record<string, string> = {}) => ({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     API_KEYS: KEY,
+    // Required in production: wraps the per-subject keys that seal personal data in Temporal payloads.
+    PAYLOAD_MASTER_KEY: MASTER_KEY,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: env.address,
     ...extra,
