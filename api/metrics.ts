@@ -22,6 +22,7 @@ export const WORKFLOW_TYPES = [
   'messageWorkflow',
   'guestCampaignWorkflow',
   'retentionPurgeWorkflow',
+  'erasureWorkflow',
 ] as const;
 
 /** Temporal's execution statuses as visibility names them (the `status` label), e.g. Running, Completed. */

@@ -64,6 +64,9 @@ export const DIRECT_REPLY_KINDS: ReadonlySet<string> = new Set([
   'crew_already',
   'crew_full',
   'crew_join_confirm',
+  'crew_joined',
+  'crew_join_cancelled',
+  'crew_notes',
   // mentorship answers (workflows/mentorship-match/workflow.ts)
   'mentorship_risk_ack',
   'mentorship_risk_hint',
