@@ -24,7 +24,7 @@ import { authRouter } from './routes/auth.js';
 import { campaignRepliesRouter } from './routes/campaign-replies.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { campaignTestSendsRouter } from './routes/campaign-test-sends.js';
-import { consentRouter } from './routes/consent.js';
+import { consentRouter, meConsentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
 import { meReflectionsRouter, reflectionsRouter } from './routes/reflections.js';
 import { devRouter } from './routes/dev.js';
@@ -159,6 +159,7 @@ export function createApp(given: AppDeps) {
   app.route('/audit', auditRouter(deps, hashKey));
   app.route('/auth', authRouter(deps, tokens));
   app.route('/me/challenges', meReflectionsRouter(deps));
+  app.route('/me/consent', meConsentRouter(deps));
   app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
   app.route('/privacy', privacyRouter(deps));
