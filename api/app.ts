@@ -1,4 +1,4 @@
-import { codecCors, codecRouter } from './routes/codec.js';
+import { codecCors, codecDevAccess, codecRouter } from './routes/codec.js';
 import { Scalar } from '@scalar/hono-api-reference';
 import { useErasureHashKey } from '../db/erasure.js';
 import {
@@ -115,6 +115,8 @@ export function createApp(given: AppDeps) {
 
   // The Temporal Web UI calls /codec/* from its own origin: CORS (its preflight carries no key) before access.
   app.use('/codec/*', codecCors(deps.config.codecCorsOrigins));
+  // `npm start` only: its dev server's Web UI (no API key to send) decodes from loopback (api/routes/codec.ts).
+  app.use('/codec/*', codecDevAccess(deps, deps.config.codecCorsOrigins));
   // Per-IP limit, API key or member token (401), per-key limit (429), role → route scope (403): api/auth.ts.
   const tokens = createTokenService(deps.config.auth);
   app.use('*', accessControl(deps, isPublicPath, tokens));
