@@ -104,7 +104,10 @@ const http = await listen(
     temporal,
     // The dev server's Web UI cannot send an API key: its codec calls from loopback are let in (README "Privacy").
     // Only for the dev server this script started, and never in production.
-    config: { ...(await withTokenSecret(config)), codecDevLoopback: !!temporalServer && config.env !== 'production' },
+    config: {
+      ...(await withTokenSecret(config)),
+      codecDevLoopback: !!temporalServer && config.env !== 'production',
+    },
     logger,
     metrics,
     payloadCodec,

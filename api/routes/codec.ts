@@ -133,7 +133,10 @@ const remoteAddressOf = (c: Context): string | undefined => {
  * a loopback one. Anything else goes on to the normal access check (401 without a key). A call with a key is
  * always checked as usual. Registered before the access check (api/app.ts); the answer is the codec router's own.
  */
-export function codecDevAccess(deps: AppDeps, origins: string[] = DEFAULT_CODEC_CORS_ORIGINS): MiddlewareHandler {
+export function codecDevAccess(
+  deps: AppDeps,
+  origins: string[] = DEFAULT_CODEC_CORS_ORIGINS,
+): MiddlewareHandler {
   if (!deps.config.codecDevLoopback) return (_c, next) => next();
   const dev = new OpenAPIHono().route('/codec', codecRouter(deps));
   return async (c, next) => {

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
-import {
-  ledgerPurposeOf,
-  TEXTING_PURPOSES,
-  type TextingPurpose,
-} from '../../db/consent-rules.js';
+import { ledgerPurposeOf, TEXTING_PURPOSES, type TextingPurpose } from '../../db/consent-rules.js';
 import { consentHistory, consentState, recordConsent } from '../../db/consent.js';
 import { members } from '../../db/schema.js';
 import { memberOf } from '../auth.js';
@@ -143,7 +139,9 @@ function eventJson(e: Awaited<ReturnType<typeof consentHistory>>[number]) {
 const MyConsentJson = z
   .object({
     purposes: PurposesJson,
-    optedOut: z.boolean().openapi({ description: 'STOP is in force: text START to resume (every purpose is off)' }),
+    optedOut: z
+      .boolean()
+      .openapi({ description: 'STOP is in force: text START to resume (every purpose is off)' }),
     events: z.array(ConsentEventJson),
   })
   .openapi('MyConsent');
@@ -218,4 +216,3 @@ export function meConsentRouter({ db }: AppDeps) {
       return c.json({ ...(await mine(phone)), changed }, 200);
     });
 }
-

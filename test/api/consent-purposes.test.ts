@@ -68,7 +68,11 @@ async function mine(m: Member): Promise<MyConsent> {
   return (await res.json()) as MyConsent;
 }
 async function change(m: Member, body: unknown) {
-  const res = await app.request('/me/consent', { method: 'POST', headers: m.headers, body: JSON.stringify(body) });
+  const res = await app.request('/me/consent', {
+    method: 'POST',
+    headers: m.headers,
+    body: JSON.stringify(body),
+  });
   return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as MyConsent };
 }
 async function admin(body: Record<string, unknown>) {
@@ -134,7 +138,9 @@ describe('a member’s consent by purpose', () => {
     // Given back: crew texts go out again.
     const on = await change(m, { purpose: 'crews', action: 'opt_in' });
     expect(on.body).toMatchObject({ changed: true, purposes: { crews: true } });
-    expect(await send(m, `crew-challenge:c-${m.id}:pulse:2:member:${m.id}`)).toMatchObject({ outcome: 'sent' });
+    expect(await send(m, `crew-challenge:c-${m.id}:pulse:2:member:${m.id}`)).toMatchObject({
+      outcome: 'sent',
+    });
   });
 
   it('revoking check-ins stops check-in texts, while a direct answer to the member’s own text still goes', async () => {
@@ -203,6 +209,8 @@ describe('a member’s consent by purpose', () => {
   it('an API key cannot call /me/consent, and a member token cannot call /consent', async () => {
     const m = await signedInMember();
     expect((await app.request('/me/consent', { headers: json })).status).toBe(403);
-    expect((await app.request(`/consent/${encodeURIComponent(m.phone)}`, { headers: m.headers })).status).toBe(403);
+    expect(
+      (await app.request(`/consent/${encodeURIComponent(m.phone)}`, { headers: m.headers })).status,
+    ).toBe(403);
   });
 });

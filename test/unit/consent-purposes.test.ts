@@ -79,12 +79,16 @@ describe('consent by purpose from the ledger', () => {
 
   it('property: STOP and START never grant campaign consent; START restores exactly the transactional purposes held at STOP', () => {
     fc.assert(
-      fc.property(ledger, fc.array(fc.constantFrom(STOP, START), { minLength: 1, maxLength: 4 }), (events, keys) => {
-        const before = purposeConsent(events, false);
-        const after = purposeConsent([...events, ...keys], false);
-        expect(after.campaigns).toBe(before.campaigns && !keys.includes(STOP));
-        for (const p of TRANSACTIONAL_PURPOSES) expect(after[p]).toBe(before[p]);
-      }),
+      fc.property(
+        ledger,
+        fc.array(fc.constantFrom(STOP, START), { minLength: 1, maxLength: 4 }),
+        (events, keys) => {
+          const before = purposeConsent(events, false);
+          const after = purposeConsent([...events, ...keys], false);
+          expect(after.campaigns).toBe(before.campaigns && !keys.includes(STOP));
+          for (const p of TRANSACTIONAL_PURPOSES) expect(after[p]).toBe(before[p]);
+        },
+      ),
     );
   });
 
@@ -107,10 +111,15 @@ describe('consent by purpose from the ledger', () => {
 
   it('property: crew sharing consent never changes a texting purpose', () => {
     fc.assert(
-      fc.property(ledger, fc.constantFrom('crew_pulses', 'crew_reflections'), fc.boolean(), (events, p, on) => {
-        const extra: LedgerEvent = { purpose: p, action: on ? 'opt_in' : 'opt_out' };
-        expect(purposeConsent([...events, extra], false)).toEqual(purposeConsent(events, false));
-      }),
+      fc.property(
+        ledger,
+        fc.constantFrom('crew_pulses', 'crew_reflections'),
+        fc.boolean(),
+        (events, p, on) => {
+          const extra: LedgerEvent = { purpose: p, action: on ? 'opt_in' : 'opt_out' };
+          expect(purposeConsent([...events, extra], false)).toEqual(purposeConsent(events, false));
+        },
+      ),
     );
   });
 });
