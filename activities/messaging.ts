@@ -12,6 +12,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { sendPurposeOf } from '../db/consent-rules.js';
 import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
 import { recordExpectation } from '../db/inbound.js';
 import { campaignTestSends, guests, inboundMessages, members, messages, type Message } from '../db/schema.js';
@@ -261,6 +262,10 @@ export function createMessagingActivities(deps: MessagingDeps) {
           return { kind: 'drop', reason: `suppressed:${consent.suppressed.join(',')}` } as const;
         if (input.purpose === 'marketing' && !consent.marketing)
           return { kind: 'drop', reason: 'no_marketing_consent' } as const;
+        // Consent per purpose (db/consent-rules.ts): a text of a purpose the person revoked is never sent.
+        const consentPurpose = sendPurposeOf(input);
+        if (consentPurpose && !consent.purposes[consentPurpose])
+          return { kind: 'drop', reason: `no_consent:${consentPurpose}` } as const;
         if (deps.textsPerDay !== undefined && !isDirectReply(input)) {
           const held = await overDailyCap(tx, input, phone, memberId, timezone, nowMs, deps.textsPerDay);
           if (held)

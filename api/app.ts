@@ -1,4 +1,4 @@
-import { codecCors, codecRouter } from './routes/codec.js';
+import { codecCors, codecDevAccess, codecRouter } from './routes/codec.js';
 import { Scalar } from '@scalar/hono-api-reference';
 import { useErasureHashKey } from '../db/erasure.js';
 import {
@@ -24,7 +24,7 @@ import { authRouter } from './routes/auth.js';
 import { campaignRepliesRouter } from './routes/campaign-replies.js';
 import { campaignsRouter } from './routes/campaigns.js';
 import { campaignTestSendsRouter } from './routes/campaign-test-sends.js';
-import { consentRouter } from './routes/consent.js';
+import { consentRouter, meConsentRouter } from './routes/consent.js';
 import { challengesRouter, crewsRouter, memberCrewsRouter } from './routes/crews.js';
 import { meReflectionsRouter, reflectionsRouter } from './routes/reflections.js';
 import { devRouter } from './routes/dev.js';
@@ -115,6 +115,8 @@ export function createApp(given: AppDeps) {
 
   // The Temporal Web UI calls /codec/* from its own origin: CORS (its preflight carries no key) before access.
   app.use('/codec/*', codecCors(deps.config.codecCorsOrigins));
+  // `npm start` only: its dev server's Web UI (no API key to send) decodes from loopback (api/routes/codec.ts).
+  app.use('/codec/*', codecDevAccess(deps, deps.config.codecCorsOrigins));
   // Per-IP limit, API key or member token (401), per-key limit (429), role → route scope (403): api/auth.ts.
   const tokens = createTokenService(deps.config.auth);
   app.use('*', accessControl(deps, isPublicPath, tokens));
@@ -159,6 +161,7 @@ export function createApp(given: AppDeps) {
   app.route('/audit', auditRouter(deps, hashKey));
   app.route('/auth', authRouter(deps, tokens));
   app.route('/me/challenges', meReflectionsRouter(deps));
+  app.route('/me/consent', meConsentRouter(deps));
   app.route('/me', meRouter(deps));
   app.route('/metrics', metricsRouter(metrics));
   app.route('/privacy', privacyRouter(deps));

@@ -119,6 +119,18 @@ export const AUDITED_ROUTES: readonly AuditRule[] = [
     detail: async (io) => pick(await io.body(), ['purpose', 'action', 'source']),
   },
   {
+    // A member revokes or gives back one purpose (api/routes/consent.ts `meConsentRouter`).
+    method: 'POST',
+    path: re('/me/consent'),
+    action: 'consent.change',
+    read: false,
+    subject: (_m, { c }) => {
+      const identity = identityOf(c);
+      return identity?.kind === 'member' ? { kind: 'member', id: identity.memberId } : null;
+    },
+    detail: async (io) => pick(await io.body(), ['purpose', 'action']),
+  },
+  {
     method: 'POST',
     path: re('/members'),
     action: 'member.create',

@@ -71,6 +71,13 @@ export interface AppConfig {
   members?: { maxActiveGoals: number; nudgeAfterMinutes: number };
   /** Origins whose browsers may call /codec/* (the Temporal Web UI): CODEC_CORS_ORIGINS. */
   codecCorsOrigins?: string[];
+  /**
+   * Development only (api/routes/codec.ts `codecDevAccess`): the local dev server's Web UI, which cannot send an
+   * API key, may call /codec/* without one from a loopback address and a loopback origin of CODEC_CORS_ORIGINS.
+   * Set by `npm start` (scripts/start.ts) when it runs its own dev server outside production; never read from
+   * the environment, so no deployed configuration can turn it on.
+   */
+  codecDevLoopback?: boolean;
 }
 
 export interface AppDeps {

@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { purposeConsent, type LedgerEvent, type PurposeConsent } from './consent-rules.js';
 import { erasedSuppressions } from './erasure.js';
 import { mentors } from './mentorship-schema.js';
 import {
@@ -41,6 +42,8 @@ export interface ConsentState {
   /** An explicit marketing opt-in that no later opt-out (marketing or global) revoked. */
   marketing: boolean;
   optedOut: boolean;
+  /** Consent by purpose (db/consent-rules.ts): a text is sent only with consent for its purpose. */
+  purposes: PurposeConsent;
 }
 
 /** Reasons lifted when the person opts back in (they texted START, so the carrier block is lifted too). */
@@ -111,26 +114,22 @@ function keptByErasure(
 function stateOf(
   phone: string,
   supp: Array<Pick<Suppression, 'reason'>>,
-  events: Array<Pick<ConsentEvent, 'purpose' | 'action'>>,
+  events: readonly LedgerEvent[],
 ): ConsentState {
-  let marketing = false;
-  for (const e of events) {
-    if (SHARING_PURPOSES.includes(e.purpose)) continue; // crew sharing consent: not about texting the number
-    if (e.purpose === 'marketing') marketing = e.action === 'opt_in';
-    // A global opt-out revokes marketing consent; a global opt-in (START) does not grant it back. A transactional
-    // opt-out is a global one too (recordConsent suppresses the number as `opt_out` for both), so it revokes
-    // marketing as well — otherwise a later START would silently bring marketing back.
-    if (e.purpose !== 'marketing' && e.action === 'opt_out') marketing = false;
-  }
   const suppressed = supp.map((s) => s.reason);
+  const purposes = purposeConsent(events, suppressed.length > 0);
   return {
     phone,
     suppressed,
     optedOut: suppressed.includes('opt_out'),
     transactional: suppressed.length === 0,
-    marketing: marketing && suppressed.length === 0,
+    marketing: purposes.campaigns,
+    purposes,
   };
 }
+
+/** A per-purpose change (checkins, crews, mentorship) changes the person's preference for that purpose. */
+const PER_PURPOSE: ConsentPurpose[] = ['checkins', 'crews', 'mentorship'];
 
 /**
  * Record an opt-in or opt-out and apply it to the suppression list. Returns whether the person's global state
@@ -169,8 +168,24 @@ export async function recordConsent(
         : change.action === 'opt_out'
           ? false
           : before.marketing;
-    const changed =
-      change.purpose === 'marketing'
+    const perPurpose = PER_PURPOSE.includes(change.purpose)
+      ? (change.purpose as 'checkins' | 'crews' | 'mentorship')
+      : null;
+    let preferenceChanged = false;
+    if (perPurpose) {
+      // The person's preference for this purpose, suppression aside (a purpose revoked while STOP is in force is
+      // still revoked after START).
+      const events = await tx
+        .select({ purpose: consentEvents.purpose, action: consentEvents.action })
+        .from(consentEvents)
+        .where(eq(consentEvents.phone, change.phone))
+        .orderBy(asc(consentEvents.id));
+      const after = purposeConsent([...events, { purpose: perPurpose, action: change.action }], false);
+      preferenceChanged = purposeConsent(events, false)[perPurpose] !== after[perPurpose];
+    }
+    const changed = perPurpose
+      ? preferenceChanged
+      : change.purpose === 'marketing'
         ? before.marketing !== marketingAfter
         : change.action === 'opt_out'
           ? !before.optedOut

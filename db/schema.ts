@@ -250,6 +250,7 @@ export const consentEvents = pgTable(
      * crew_pulses / crew_reflections: consent to share anonymised crew pulses / reflections (evidence names the crew).
      * checkins: a member's double opt-in to their check-in texts (source `signup`, evidence: the YES and the text shown).
      * mentorship: a mentor's YES by SMS to a match offer (source `signup`, evidence: the YES and the offer text shown).
+     * checkins / crews / mentorship opt_out (and opt_in after one): a per-purpose revocation (db/consent-rules.ts).
      */
     purpose: text('purpose', {
       enum: [
@@ -260,6 +261,7 @@ export const consentEvents = pgTable(
         'crew_reflections',
         'checkins',
         'mentorship',
+        'crews',
       ],
     }).notNull(),
     action: text('action', { enum: ['opt_in', 'opt_out'] }).notNull(),

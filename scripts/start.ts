@@ -99,7 +99,19 @@ const stopDrainer = startInboxDrainer(
   logger,
 );
 const http = await listen(
-  createApp({ db, temporal, config: await withTokenSecret(config), logger, metrics, payloadCodec }),
+  createApp({
+    db,
+    temporal,
+    // The dev server's Web UI cannot send an API key: its codec calls from loopback are let in (README "Privacy").
+    // Only for the dev server this script started, and never in production.
+    config: {
+      ...(await withTokenSecret(config)),
+      codecDevLoopback: !!temporalServer && config.env !== 'production',
+    },
+    logger,
+    metrics,
+    payloadCodec,
+  }),
   config.port,
   config.host,
 );

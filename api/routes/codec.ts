@@ -5,9 +5,10 @@
  * needs an operator or admin key (scope `payloads:decode`, api/auth.ts); the Web UI's cross-origin calls are
  * allowed from CODEC_CORS_ORIGINS (api/app.ts). A subject whose key was destroyed decodes to its tombstone.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Payload } from '@temporalio/common';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
@@ -15,9 +16,10 @@ import { problem } from '../problem.js';
 
 /** Bounded so a request cannot make the process hold an unbounded history at once (the body limit bounds bytes). */
 const MAX_PAYLOADS = 1_000;
+/** Within the API's 64 KiB body limit, so an over-long value is a 400 naming it rather than a 413. */
 const base64 = z
   .string()
-  .max(1_000_000)
+  .max(60_000)
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
 const PayloadJson = z
@@ -105,3 +107,49 @@ export const codecCors = (origins: string[] = DEFAULT_CODEC_CORS_ORIGINS) =>
     credentials: true,
     maxAge: 600,
   });
+
+const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const isLoopbackOrigin = (origin: string) => {
+  try {
+    return LOOPBACK_HOSTS.has(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+};
+const remoteAddressOf = (c: Context): string | undefined => {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // no socket (an in-process request)
+  }
+};
+
+/**
+ * `npm start`'s dev server Web UI calls the codec endpoint with only `Content-Type` and `X-Namespace` (it sends
+ * an `Authorization` header only as an OIDC access token when the UI itself has sign-in, which the dev server's
+ * has not): it cannot send an API key. With `codecDevLoopback` (set by scripts/start.ts only, never from the
+ * environment) a codec call WITHOUT credentials is answered when all of these hold: it comes from a loopback
+ * socket address (not a forwarded header), its `Origin` is listed in CODEC_CORS_ORIGINS, and that origin is itself
+ * a loopback one. Anything else goes on to the normal access check (401 without a key). A call with a key is
+ * always checked as usual. Registered before the access check (api/app.ts); the answer is the codec router's own.
+ */
+export function codecDevAccess(
+  deps: AppDeps,
+  origins: string[] = DEFAULT_CODEC_CORS_ORIGINS,
+): MiddlewareHandler {
+  if (!deps.config.codecDevLoopback) return (_c, next) => next();
+  const dev = new OpenAPIHono().route('/codec', codecRouter(deps));
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    const allowed =
+      c.req.method === 'POST' &&
+      !c.req.header('authorization') &&
+      origin !== undefined &&
+      origins.includes(origin) &&
+      isLoopbackOrigin(origin) &&
+      LOOPBACK_ADDRESSES.has(remoteAddressOf(c) ?? '');
+    if (!allowed) return next();
+    return dev.fetch(c.req.raw, c.env);
+  };
+}

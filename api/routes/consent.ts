@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { ledgerPurposeOf, TEXTING_PURPOSES, type TextingPurpose } from '../../db/consent-rules.js';
 import { consentHistory, consentState, recordConsent } from '../../db/consent.js';
+import { members } from '../../db/schema.js';
+import { memberOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { notifyConsentChange } from '../inbound.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
+import { HttpProblem } from '../problem.js';
 import { e164, text } from '../schemas/atoms.js';
 
 const RecordConsent = z
   .object({
     phone: e164,
-    purpose: z.enum(['transactional', 'marketing', 'all']),
+    purpose: z.enum(['transactional', 'marketing', 'all', ...TEXTING_PURPOSES]).openapi({
+      description:
+        '`all` (= `transactional`): STOP/START for every purpose. `checkins`, `crews`, `mentorship`, `campaigns` ' +
+        '(= `marketing`): one purpose only; an opt-in of one purpose never lifts a STOP.',
+    }),
     action: z.enum(['opt_in', 'opt_out']),
     source: z.enum(['api', 'import']).default('api'),
     /** Where the consent was given (form URL, paper form id, import batch…). Required for an opt-in. */
@@ -35,6 +44,14 @@ const ConsentEventJson = z
   })
   .openapi('ConsentEvent');
 
+const PurposesJson = z
+  .object(
+    Object.fromEntries(TEXTING_PURPOSES.map((p) => [p, z.boolean()])) as Record<TextingPurpose, z.ZodBoolean>,
+  )
+  .openapi('ConsentPurposes', {
+    description: 'Whether texts of each purpose may be sent to the number now (STOP makes every one false)',
+  });
+
 const ConsentStateJson = z
   .object({
     phone: z.string(),
@@ -42,6 +59,7 @@ const ConsentStateJson = z
     transactional: z.boolean(),
     marketing: z.boolean(),
     optedOut: z.boolean(),
+    purposes: PurposesJson,
   })
   .openapi('ConsentState');
 
@@ -84,15 +102,17 @@ export function consentRouter({ db, temporal, logger }: AppDeps) {
       const b = c.req.valid('json');
       const key = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
       const apiClient = createHash('sha256').update(key).digest('hex').slice(0, 12);
+      const purpose = b.purpose === 'campaigns' ? ledgerPurposeOf(b.purpose) : b.purpose;
       const { changed, event } = await recordConsent(db, {
         phone: b.phone,
-        purpose: b.purpose,
+        purpose,
         action: b.action,
         source: b.source,
         evidence: { apiClient, ...(b.evidence ? { note: b.evidence } : {}) },
         dedupeKey: b.requestId ? `api:${apiClient}:${b.requestId}` : undefined,
       });
-      if (changed && b.purpose !== 'marketing') {
+      // Only STOP/START (every purpose) changes what the member's workflow knows; a single purpose is the gate's.
+      if (changed && (purpose === 'all' || purpose === 'transactional')) {
         await notifyConsentChange({ db, temporal, logger }, b.phone, b.action === 'opt_out');
       }
       return c.json({ event: eventJson(event), changed, state: await consentState(db, b.phone) }, 201);
@@ -114,4 +134,85 @@ function eventJson(e: Awaited<ReturnType<typeof consentHistory>>[number]) {
     changed: e.changed,
     at: e.createdAt.toISOString(),
   };
+}
+
+const MyConsentJson = z
+  .object({
+    purposes: PurposesJson,
+    optedOut: z
+      .boolean()
+      .openapi({ description: 'STOP is in force: text START to resume (every purpose is off)' }),
+    events: z.array(ConsentEventJson),
+  })
+  .openapi('MyConsent');
+
+const ChangeMyConsent = z
+  .strictObject({
+    purpose: z.enum(TEXTING_PURPOSES),
+    action: z.enum(['opt_in', 'opt_out']),
+  })
+  .openapi('ChangeMyConsent', {
+    description:
+      'Revoke (opt_out) or give back (opt_in) consent to texts of one purpose. An opt-in never lifts a STOP: ' +
+      'that takes START by SMS.',
+  });
+
+const meTags = ['Me (member token)'];
+const security = [{ memberToken: [] }];
+
+const myConsentRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: meTags,
+  security,
+  summary: 'My consent by purpose (check-ins, crews, mentorship, campaigns) and my consent ledger',
+  responses: { 200: jsonResponse(MyConsentJson, 'My consent'), ...problems(404) },
+});
+
+const changeMyConsentRoute = createRoute({
+  method: 'post',
+  path: '/',
+  tags: meTags,
+  security,
+  summary: 'Revoke or give back my consent to texts of one purpose',
+  request: { body: jsonBody(ChangeMyConsent) },
+  responses: {
+    200: jsonResponse(MyConsentJson.extend({ changed: z.boolean() }), 'My consent after the change'),
+    ...problems(404, ...BODY_PROBLEMS),
+  },
+});
+
+/**
+ * `/me/consent`: the signed-in member reads their consent by purpose and revokes (or gives back) one purpose.
+ * The change is in the ledger (source `api`, evidence: the member and their session), one event per change.
+ */
+export function meConsentRouter({ db }: AppDeps) {
+  const phoneOf = async (memberId: string) => {
+    const [m] = await db
+      .select({ phone: members.phone, status: members.status })
+      .from(members)
+      .where(eq(members.id, memberId));
+    if (!m || m.status === 'erased')
+      throw new HttpProblem({ title: 'Not found', status: 404, detail: 'No such member.' });
+    return m.phone;
+  };
+  const mine = async (phone: string) => {
+    const [state, events] = await Promise.all([consentState(db, phone), consentHistory(db, phone)]);
+    return { purposes: state.purposes, optedOut: state.optedOut, events: events.map(eventJson) };
+  };
+  return createRouter()
+    .openapi(myConsentRoute, async (c) => c.json(await mine(await phoneOf(memberOf(c).memberId)), 200))
+    .openapi(changeMyConsentRoute, async (c) => {
+      const me = memberOf(c);
+      const b = c.req.valid('json');
+      const phone = await phoneOf(me.memberId);
+      const { changed } = await recordConsent(db, {
+        phone,
+        purpose: ledgerPurposeOf(b.purpose),
+        action: b.action,
+        source: 'api',
+        evidence: { memberId: me.memberId, sessionId: me.id, via: 'member_token' },
+      });
+      return c.json({ ...(await mine(phone)), changed }, 200);
+    });
 }

@@ -88,7 +88,8 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
   // Sign-in needs no key (a client app calls it for a person; limited per phone and address).
   { family: 'sign-in', routes: /^\/auth\//, methods: /^POST$/, allowed: ['admin', 'operator', 'app'] },
   // A member's own data: only a member token (test/api/member-auth.test.ts), never an API key.
-  // POST: a member reports a reflection of their crew (/me/challenges/{id}/reflections/{rid}/flags).
+  // POST: a member reports a reflection of their crew (/me/challenges/{id}/reflections/{rid}/flags), or revokes or
+  // gives back consent to one purpose (/me/consent).
   { family: 'member self', routes: /^\/me(\/|$)/, methods: /^(GET|PATCH|POST)$/, allowed: [] },
 ];
 const PUBLIC = /^\/(health|livez|readyz|webhooks\/)/;

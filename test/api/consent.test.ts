@@ -156,6 +156,7 @@ describe('the consent ledger', () => {
       optedOut: false,
       transactional: true,
       marketing: false,
+      purposes: { checkins: true, crews: true, mentorship: true, campaigns: false },
     });
 
     const optIn = await ok({ phone, purpose: 'marketing', action: 'opt_in', evidence: 'web form' });
