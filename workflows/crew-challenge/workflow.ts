@@ -175,7 +175,10 @@ export async function crewChallengeWorkflow(
     delete state.aliases[memberId]; // their leaderboard row goes; nobody else's numbers change
     touch();
   });
-  setHandler(memberErasedSignal, ({ memberId }) => void (eraseFromChallenge(state, memberId) && erased(memberId)));
+  setHandler(
+    memberErasedSignal,
+    ({ memberId }) => void (eraseFromChallenge(state, memberId) && erased(memberId)),
+  );
   setHandler(cancelChallengeSignal, ({ reason }) => {
     if (!open() || state.cancelRequested) return;
     state.cancelRequested = reason;
