@@ -5,7 +5,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { purposeConsent, type LedgerEvent, type PurposeConsent } from './consent-rules.js';
-import { erasedSuppressions } from './erasure.js';
+import { erasedSuppressions, erasedSuppressionsOf } from './erasure.js';
 import { mentors } from './mentorship-schema.js';
 import {
   consentEvents,
@@ -277,7 +277,7 @@ export async function recordMarketingOptIns(
   await tx.execute(sql`select pg_advisory_xact_lock(h)
     from (select distinct hashtext(p) as h from unnest(array[${list}]::text[]) as p order by 1) as locks`);
   const keys = items.map((i) => i.dedupeKey);
-  const [seen, supp, events] = await Promise.all([
+  const [seen, supp, events, erased] = await Promise.all([
     tx
       .select({ key: consentEvents.dedupeKey })
       .from(consentEvents)
@@ -288,6 +288,8 @@ export async function recordMarketingOptIns(
       .from(consentEvents)
       .where(inArray(consentEvents.phone, phones))
       .orderBy(asc(consentEvents.id)),
+    // A STOP-listed number that was erased keeps its opt-out by its hash: an import does not make it consented.
+    erasedSuppressionsOf(tx, phones),
   ]);
   const done = new Set(seen.map((r) => r.key));
   const suppOf = new Map<string, Suppression[]>();
@@ -299,7 +301,9 @@ export async function recordMarketingOptIns(
     if (done.has(item.dedupeKey)) continue;
     done.add(item.dedupeKey);
     const history = eventsOf.get(item.phone) ?? [];
-    const before = stateOf(item.phone, suppOf.get(item.phone) ?? [], history);
+    const own = suppOf.get(item.phone) ?? [];
+    const kept = keptByErasure(erased.get(item.phone) ?? [], own, history);
+    const before = stateOf(item.phone, [...own, ...kept], history);
     const changed = before.marketing !== before.transactional;
     history.push({ purpose: 'marketing', action: 'opt_in' });
     eventsOf.set(item.phone, history);

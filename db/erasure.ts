@@ -3,7 +3,7 @@
  * number, so an opt-out survives erasure while nothing else about the person does.
  */
 import { createHmac } from 'node:crypto';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { erasures, type Erasure, type ErasureStep } from './erasure-schema.js';
 
@@ -61,4 +61,24 @@ export async function erasedSuppressions(db: Conn, phone: string): Promise<strin
     .orderBy(desc(erasures.requestedAt))
     .limit(1);
   return row?.suppressed ?? [];
+}
+
+/**
+ * The kept suppressions of many numbers at once (a guest import's batch): phone → the newest erasure's reasons,
+ * for the numbers ever erased. One query by hash.
+ */
+export async function erasedSuppressionsOf(db: Conn, phones: string[]): Promise<Map<string, string[]>> {
+  const byHash = new Map(phones.map((p) => [phoneHash(p), p]));
+  const out = new Map<string, string[]>();
+  if (byHash.size === 0) return out;
+  const rows = await db
+    .select({ phoneHash: erasures.phoneHash, suppressed: erasures.suppressed })
+    .from(erasures)
+    .where(inArray(erasures.phoneHash, [...byHash.keys()]))
+    .orderBy(desc(erasures.requestedAt));
+  for (const r of rows) {
+    const phone = byHash.get(r.phoneHash)!;
+    if (!out.has(phone)) out.set(phone, r.suppressed);
+  }
+  return out;
 }

@@ -104,6 +104,11 @@ export interface ChallengeView {
 
 export const joinChallengeSignal = defineSignal<[ChallengeMember]>('joinChallenge');
 export const leaveChallengeSignal = defineSignal<[{ memberId: string }]>('leaveChallenge');
+/**
+ * From `erasure-<member id>`: the member was erased. Their id, zone and answers leave the state (aggregates already
+ * published stay; erasure.ts) and the challenge continues as new, so no later run's history holds them.
+ */
+export const memberErasedSignal = defineSignal<[{ memberId: string }]>('memberErased');
 /** Operator or organiser cancels: members are told, the workflow ends. */
 export const cancelChallengeSignal = defineSignal<[{ reason: string }]>('cancelChallenge');
 /** A pulse answer: validated (member, day inside the challenge and the grace, energy 1–5); the latest counts. */

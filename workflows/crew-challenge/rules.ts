@@ -124,8 +124,14 @@ export function summaryTotals(s: ChallengeState, days: number, k: number) {
   const publishedDays = s.pulses.filter((p) => p.published);
   // Beyond pairs: the total minus the SUM of the published days is the withheld days' answers.
   const withheld = all.filter((a) => !s.pulses[a.day]?.published);
-  const withheldMembers = membersOfCells(withheld.map(cellKey));
-  if (decision.published && (withheldMembers === 0 || withheldMembers >= k))
+  // And the published days' cells the total no longer holds (an erased member's, erasure.ts): the SUM of the
+  // published days minus the total is exactly what the two sets describe together.
+  const held = new Set(all.map(cellKey));
+  const dropped = s.ledger
+    .filter((r) => r.label.startsWith('day:'))
+    .flatMap((r) => r.cells.filter((c) => !held.has(c)));
+  const differenceMembers = membersOfCells([...withheld.map(cellKey), ...dropped]);
+  if (decision.published && (differenceMembers === 0 || differenceMembers >= k))
     return {
       ...decision.release.figures,
       atLeast: false,

@@ -38,6 +38,7 @@ import {
   leaderboardAliasUpdate,
   leaderboardQuery,
   leaveChallengeSignal,
+  memberErasedSignal,
   raiseKUpdate,
   replySignal,
   type ChallengeView,
@@ -107,6 +108,7 @@ import {
 import { crewTone } from './tone.js';
 import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
+import { eraseFromChallenge, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
@@ -135,6 +137,8 @@ export async function crewChallengeWorkflow(
   const now = () => Date.now();
   const state = withExtensions(input, input.state ?? initialState(input, now()));
   let changes = 0;
+  /** Members erased in this run (memberErased): the main loop continues as new without them. */
+  const erasedIds: string[] = [];
   const touch = (): void => void changes++;
   const snapshot = () => view(input, state, endsAt(state, input));
   const open = () => state.status === 'gathering' || state.status === 'active';
@@ -171,6 +175,10 @@ export async function crewChallengeWorkflow(
     delete state.aliases[memberId]; // their leaderboard row goes; nobody else's numbers change
     touch();
   });
+  setHandler(
+    memberErasedSignal,
+    ({ memberId }) => void (eraseFromChallenge(state, memberId) && erased(memberId)),
+  );
   setHandler(cancelChallengeSignal, ({ reason }) => {
     if (!open() || state.cancelRequested) return;
     state.cancelRequested = reason;
@@ -242,6 +250,7 @@ export async function crewChallengeWorkflow(
   // ---- 1. the start gate: enough consented members at the start, else extend once, else cancel ----------------
   while (state.status === 'gathering') {
     if (state.cancelRequested) return cancel(state.cancelRequested);
+    if (erasedIds.length > 0) return continueWithoutErased();
     const at = startGateAt(state, input.timezone);
     if (now() < at) {
       const seen = changes;
@@ -264,6 +273,7 @@ export async function crewChallengeWorkflow(
   // ---- 2. the days: each day's pulse once no answer for it can come any more ---------------------------------
   while (state.nextPulseDay < input.days) {
     if (state.cancelRequested) return cancel(state.cancelRequested);
+    if (erasedIds.length > 0) return continueWithoutErased();
     await sendOwedTexts();
     if (rides && ((await tellMembers(false)) || (await handleRiddenAnswers()))) continue;
     const asks = bySms ? nextAsks(state, input, now(), (id) => asksItself(state, id, rides)) : [];
@@ -313,6 +323,20 @@ export async function crewChallengeWorkflow(
   return snapshot();
 
   // ---- steps ------------------------------------------------------------------------------------------------
+  /** A member was erased from the state: wake the main loop, which continues as new without them. */
+  function erased(memberId: string): void {
+    erasedIds.push(memberId);
+    touch();
+    publish(); // the member ids search attribute no longer lists them
+  }
+
+  /** Hand the state, without the erased members, to a new run: this run's history ends here. */
+  async function continueWithoutErased(): Promise<never> {
+    await condition(allHandlersFinished);
+    const next = erasedIds.reduce(inputWithout, input as CrewChallengeInput);
+    return continueAsNew<typeof crewChallengeWorkflow>({ ...next, state });
+  }
+
   /** An answer (API or SMS), validated; the latest for a day counts. Returns the 0-based day. */
   function recordAnswer(a: PulseAnswerInput): number {
     const day = validateAnswer(state, input, a, now());

@@ -4,26 +4,31 @@
  * already erased them in its own transaction), and only then is their data key shredded. Each step is recorded on
  * the erasure record; a crash anywhere resumes at the step it reached, and every step is idempotent.
  */
-import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched, proxyActivities } from '@temporalio/workflow';
 import type { createErasureActivities } from '../../activities/erasure.js';
-import { leaveChallengeSignal } from '../crew-challenge/definitions.js';
+import { leaveChallengeSignal, memberErasedSignal } from '../crew-challenge/definitions.js';
 import { crewChallengeWorkflowId, memberWorkflowId, mentorshipMatchWorkflowId } from '../ids.js';
 import { participantErasedSignal } from '../mentorship-match/definitions.js';
 import { DB_WRITE } from '../lib/activity-options.js';
 import { eraseSignal } from '../member/definitions.js';
 import type { ErasureInput, ErasureResult } from './definitions.js';
 
+/**
+ * Runs with this marker tell challenges `memberErased` (the member's id, zone and answers leave the state and the
+ * challenge continues as new without them); older histories told them `leaveChallenge`.
+ */
+export const ERASURE_CREW_DROP_PATCH = 'erasure-crew-drop';
+
 const erasure = proxyActivities<ReturnType<typeof createErasureActivities>>(DB_WRITE);
 
 export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResult> {
   const { erasureId, memberId } = input;
   let challengesTold = 0;
+  const dropSignal = patched(ERASURE_CREW_DROP_PATCH) ? memberErasedSignal : leaveChallengeSignal;
   for (const challengeId of input.challengeIds)
     if (
       await told(() =>
-        getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(leaveChallengeSignal, {
-          memberId,
-        }),
+        getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(dropSignal, { memberId }),
       )
     )
       challengesTold += 1;
