@@ -105,7 +105,12 @@ it('SIGKILL of the worker while Twilio holds the goal milestone texts, then a re
   const started = Date.now();
   const client = new Client({ connection: env.connection });
   const app = testApp(database.db, client);
-  const call = async <T>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async <T>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await app.request(url, {
       method,
       headers: { ...json, ...headers },
@@ -192,7 +197,11 @@ it('SIGKILL of the worker while Twilio holds the goal milestone texts, then a re
   const keyPrefix = `crew-challenge:${challengeId}:milestone:goal:member:`;
   const rows = async () =>
     database.db
-      .select({ key: messages.idempotencyKey, providerSid: messages.providerSid })
+      .select({
+        key: messages.idempotencyKey,
+        providerSid: messages.providerSid,
+        attempts: messages.attempts,
+      })
       .from(messages)
       .where(like(messages.idempotencyKey, `${keyPrefix}%`));
   await waitFor(
@@ -216,6 +225,8 @@ it('SIGKILL of the worker while Twilio holds the goal milestone texts, then a re
     expect(i, r.key).toBeGreaterThanOrEqual(0);
     expect(fake.get(r.providerSid!)).toMatchObject({ to: phoneOf(i), body: milestone });
   }
+  // The crash really hit the gap: a send Twilio had taken was tried again and reconciled, not texted again.
+  expect((await rows()).filter((r) => r.attempts >= 2).length).toBeGreaterThan(0);
   const after = await challenge();
   expect(after.status).toBe('active');
   expect(after.milestones.map((m) => m.id)).toEqual(['goal']);
@@ -239,7 +250,11 @@ it('SIGKILL of the worker while Twilio holds the goal milestone texts, then a re
   expect(more).toMatchObject({ counted: true, total: 12.5 });
   const today = localDateIn(zone);
   for (const [i, id] of ids.entries())
-    await call('POST', `/challenges/${challengeId}/answers`, { memberId: id, localDate: today, done: i % 2 === 0 });
+    await call('POST', `/challenges/${challengeId}/answers`, {
+      memberId: id,
+      localDate: today,
+      done: i % 2 === 0,
+    });
   await waitFor(idle, 'the challenge idle after the answers', 300_000);
   const last = await challenge();
   expect(last.status).toBe('active');
