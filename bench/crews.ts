@@ -113,7 +113,8 @@ async function createMembers(stack: Stack, from: number, n: number, zone: string
     timezone: zone,
     checkInTime: '07:00',
   }));
-  for (let k = 0; k < rows.length; k += 1_000) await stack.db.insert(members).values(rows.slice(k, k + 1_000));
+  for (let k = 0; k < rows.length; k += 1_000)
+    await stack.db.insert(members).values(rows.slice(k, k + 1_000));
   return rows.map((r) => r.id);
 }
 
@@ -204,7 +205,9 @@ async function main() {
       timezone: zoneA,
       promptTime: hm,
     });
-    log(`${CREWS} challenges started in ${((performance.now() - t0) / 1000).toFixed(1)} s; prompt at ${hm} ${zoneA}`);
+    log(
+      `${CREWS} challenges started in ${((performance.now() - t0) / 1000).toFixed(1)} s; prompt at ${hm} ${zoneA}`,
+    );
     const ask = askText(TITLE, 1, 1);
     const total = CREWS * MEMBERS;
     await until('every question at Twilio', () => atTwilio(ask).length >= total, 30 * 60_000);
@@ -221,7 +224,9 @@ async function main() {
     const answersLine = `answers: ${total} in ${answerSeconds.toFixed(1)} s, ${(total / answerSeconds).toFixed(0)} answers/s`;
     log(answersLine);
     const eventsA = await eventsPerMemberDay(client, handlesA);
-    log(`history events per member-day so far (start, question, answer; no pulse yet): ${eventsA.toFixed(2)}`);
+    log(
+      `history events per member-day so far (start, question, answer; no pulse yet): ${eventsA.toFixed(2)}`,
+    );
 
     // 3. Pulses: challenges whose day closes at the next local midnight somewhere.
     let pulseLine = 'pulses: not run (add --pulses)';
@@ -231,13 +236,20 @@ async function main() {
       const yesterday = localParts(zoneB, new Date(atMs - 36 * 3_600_000)).date;
       log(`pulse phase: zone ${zoneB}, day ${yesterday} closes at ${new Date(atMs).toISOString()}`);
       const idsB = await createMembers(stack, total, total, zoneB);
-      const handlesB = await startChallenges(client, 'pulse', idsB, { startDate: yesterday, timezone: zoneB });
+      const handlesB = await startChallenges(client, 'pulse', idsB, {
+        startDate: yesterday,
+        timezone: zoneB,
+      });
       const s = await answerAll(client, handlesB, idsB, yesterday);
       log(`late answers for ${yesterday}: ${total} in ${s.toFixed(1)} s`);
       if (Date.now() > atMs) throw new Error('the answers took longer than the lead: raise --lead');
       const pulses = () =>
         stack.fake.messages.filter((m) => m.body.startsWith(`Crew pulse, day 1 of "${TITLE}"`));
-      await until('every pulse text at Twilio', () => pulses().length >= total, atMs - Date.now() + 30 * 60_000);
+      await until(
+        'every pulse text at Twilio',
+        () => pulses().length >= total,
+        atMs - Date.now() + 30 * 60_000,
+      );
       const last = Math.max(...pulses().map((m) => m.createdAt.getTime()));
       const first = Math.min(...pulses().map((m) => m.createdAt.getTime()));
       pulseLine =
@@ -248,7 +260,8 @@ async function main() {
         'every challenge completed',
         async () => {
           for (const h of handlesB)
-            if ((await client.workflow.getHandle(h.workflowId).describe()).status.name === 'RUNNING') return false;
+            if ((await client.workflow.getHandle(h.workflowId).describe()).status.name === 'RUNNING')
+              return false;
           return true;
         },
         10 * 60_000,
@@ -266,7 +279,9 @@ async function main() {
         answersLine,
         pulseLine,
         `history events per member-day: ${eventsA.toFixed(2)} (question + answer, before the pulse)` +
-          (Number.isNaN(eventsB) ? '' : `; ${eventsB.toFixed(2)} (a whole 1-day challenge with its pulse and summary)`),
+          (Number.isNaN(eventsB)
+            ? ''
+            : `; ${eventsB.toFixed(2)} (a whole 1-day challenge with its pulse and summary)`),
         `worker peak RSS ${rss.peak(worker.pid!).toFixed(0)} MiB`,
       ].join('\n'),
     );
