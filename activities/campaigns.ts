@@ -298,9 +298,7 @@ export function createCampaignActivities(
         next += wave.length;
         ctx.heartbeat({ done: next });
       }
-      // (Set in the loop: TypeScript does not see the loop assign it.)
-      const failed = failure as Error | null;
-      if (failed) throw failed;
+      if (failure) throw failure;
       // Not attempted (paused, cancelled, or the time budget spent): handed out again while running.
       // Array.from, not map: a slot never reached is a hole, which map skips (and JSON turns into null).
       return Array.from(results, (r, i) => r ?? ({ guestId: guestIds[i]!, outcome: 'stopped' } as const));

@@ -109,10 +109,10 @@ async function sendBatch(campaign: { id: string; guestIds: string[] }) {
     textsPerDay: 1,
   });
   const before = statements;
-  const results = (await activityEnvironment().run(
+  const results: GuestSendResult[] = await activityEnvironment().run(
     (input: Parameters<typeof acts.sendCampaignBatch>[0]) => acts.sendCampaignBatch(input),
     { campaignId: campaign.id, guestIds: campaign.guestIds, concurrency: 4 },
-  )) as GuestSendResult[];
+  );
   return { results, statements: statements - before };
 }
 
