@@ -1,9 +1,10 @@
 /**
  * Guest campaign activities. The workflow carries ids only: these read guests and templates from Postgres,
- * render each text here, and send it through the messaging core's `sendSms` (gate, outbox, pacing) with the
- * business key `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest
- * twice, and the per-guest state follows each send within a quarter of a second (the checkpoint is the guest,
- * not the batch; a guest sent but not yet marked is found by its key on a retry).
+ * render each text here, and send them in waves through the messaging core's `sendSmsWave` (the same gate,
+ * outbox and pacing as `sendSms`, a fixed number of statements per wave) with the business key
+ * `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest twice, and the
+ * per-guest states are written after each wave (the checkpoint is the guest, not the batch; a guest sent but not
+ * yet marked is found by its key on a retry).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
