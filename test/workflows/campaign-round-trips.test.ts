@@ -9,7 +9,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignActivities, type GuestSendResult } from '../../activities/campaigns.js';
-import type { OutboundSms, SmsProvider } from '../../activities/sms/provider.js';
+import { ProviderError, type OutboundSms, type SmsProvider } from '../../activities/sms/provider.js';
 import {
   createCampaign,
   createGuestList,
@@ -17,7 +17,7 @@ import {
   prepareRecipients,
   setCampaignStatus,
 } from '../../db/campaigns.js';
-import { suppress } from '../../db/consent.js';
+import { consentState, suppress } from '../../db/consent.js';
 import * as schema from '../../db/schema.js';
 import { campaignRecipients, messages } from '../../db/schema.js';
 import type { CompliancePolicy } from '../../workflows/lib/compliance.js';
@@ -171,5 +171,63 @@ describe('a campaign send batch', () => {
     expect(sent.length).toBe(textedBefore);
     expect(again.results.filter((r) => r.outcome === 'sent')).toHaveLength(45);
     expect(again.statements).toBeLessThanOrEqual(first.statements);
+  });
+
+  it('classifies provider failures inside a wave: 21610 fails that guest and suppresses, a 429 is retried and sent once', async () => {
+    const camp = await campaignOf(20);
+    const phones = new Map<string, string>(); // guest id → phone, from what the provider is asked to text
+    let tooMany = 1; // the first create of the 10th guest answers 429 once
+    const accepted: OutboundSms[] = [];
+    const flaky: SmsProvider = {
+      name: 'twilio',
+      sender: '+15550004444',
+      async send(msg) {
+        const guestId = msg.idempotencyKey.split(':')[3]!;
+        phones.set(guestId, msg.to);
+        if (guestId === camp.guestIds[6]) throw new ProviderError('unsubscribed', 'suppress', 21610, 400);
+        if (guestId === camp.guestIds[9] && tooMany-- > 0)
+          throw new ProviderError('too many requests', 'transient', 20429, 429);
+        accepted.push(msg);
+        return { sid: `SM${msg.outboxId}`, status: 'queued', from: '+15550004444' };
+      },
+      async findSent() {
+        return null;
+      },
+    };
+    const acts = createCampaignActivities({
+      db: drizzle(counted, { schema }),
+      sms: flaky,
+      policy,
+      smsPerSecond: 1000,
+      textsPerDay: 1,
+    });
+    const run = () =>
+      activityEnvironment().run(
+        (input: Parameters<typeof acts.sendCampaignBatch>[0]) => acts.sendCampaignBatch(input),
+        { campaignId: camp.id, guestIds: camp.guestIds },
+      );
+    // The 429 fails the batch (Temporal retries it) after the wave's other texts are recorded.
+    await expect(run()).rejects.toThrow(/too many requests/);
+    const stateOf = async (guestId: string) =>
+      (
+        await database.db
+          .select()
+          .from(campaignRecipients)
+          .where(and(eq(campaignRecipients.campaignId, camp.id), eq(campaignRecipients.guestId, guestId)))
+      )[0]!;
+    expect(await stateOf(camp.guestIds[6]!)).toMatchObject({ state: 'failed', reason: 'Provider_suppress' });
+    expect((await consentState(database.db, phones.get(camp.guestIds[6]!)!)).suppressed).toContain(
+      'carrier_unsubscribed',
+    );
+    expect(await stateOf(camp.guestIds[9]!)).toMatchObject({ state: 'pending' });
+    expect(await stateOf(camp.guestIds[10]!)).toMatchObject({ state: 'sent' });
+    expect(accepted).toHaveLength(13); // 20 − 3 opted out − 2 at their cap − the 21610 − the 429
+
+    // The retry: only the guest whose create got the 429 is texted, once; the 21610 guest is never retried.
+    const results = await run();
+    expect(accepted).toHaveLength(14);
+    expect(accepted.at(-1)!.idempotencyKey).toBe(`campaign:${camp.id}:guest:${camp.guestIds[9]}`);
+    expect(results.find((r) => r.guestId === camp.guestIds[6])).toMatchObject({ outcome: 'skipped' });
+    expect(await stateOf(camp.guestIds[9]!)).toMatchObject({ state: 'sent' });
   });
 });
