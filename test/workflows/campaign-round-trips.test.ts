@@ -224,7 +224,7 @@ describe('a campaign send batch', () => {
     expect(accepted).toHaveLength(13); // 20 − 3 opted out − 2 at their cap − the 21610 − the 429
 
     // The retry: only the guest whose create got the 429 is texted, once; the 21610 guest is never retried.
-    const results: GuestSendResult[] = await run();
+    const results = (await run()) as GuestSendResult[];
     expect(accepted).toHaveLength(14);
     expect(accepted.at(-1)!.idempotencyKey).toBe(`campaign:${camp.id}:guest:${camp.guestIds[9]}`);
     expect(results.find((r) => r.guestId === camp.guestIds[6])).toMatchObject({ outcome: 'skipped' });
