@@ -1,9 +1,10 @@
 /**
  * Guest campaign activities. The workflow carries ids only: these read guests and templates from Postgres,
- * render each text here, and send it through the messaging core's `sendSms` (gate, outbox, pacing) with the
- * business key `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest
- * twice, and the per-guest state follows each send within a quarter of a second (the checkpoint is the guest,
- * not the batch; a guest sent but not yet marked is found by its key on a retry).
+ * render each text here, and send them in waves through the messaging core's `sendSmsWave` (the same gate,
+ * outbox and pacing as `sendSms`, a fixed number of statements per wave) with the business key
+ * `campaign:<id>:guest:<guestId>` — so a retried batch (worker crash, resume) never texts a guest twice, and the
+ * per-guest states are written after each wave (the checkpoint is the guest, not the batch; a guest sent but not
+ * yet marked is found by its key on a retry).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
@@ -22,7 +23,7 @@ import {
   sendingState,
   setCampaignRate,
   setCampaignStatus,
-  setRecipientState,
+  setRecipientStates,
   unplacedRecipients,
 } from '../db/campaigns.js';
 import { campaigns } from '../db/schema.js';
@@ -36,7 +37,8 @@ import { campaignReplyAccepts, REPLY_WINDOW_MS } from '../workflows/guest-campai
 import { campaignRate } from '../workflows/guest-campaign/pacing.js';
 import { localDueAt, type LocalSchedule } from '../workflows/guest-campaign/schedule.js';
 import type { CampaignSender } from '../workflows/guest-campaign/delivery.js';
-import type { CampaignStatus } from '../workflows/guest-campaign/values.js';
+import type { CampaignStatus, RecipientState } from '../workflows/guest-campaign/values.js';
+import { countSegments } from '../workflows/lib/segments.js';
 import { DEFAULT_POLICY, effectivePolicy } from '../workflows/lib/compliance.js';
 import { CAMPAIGN_KIND } from './sms/validity.js';
 import { createMessagingActivities, pacingMargin, type MessagingDeps } from './messaging.js';
@@ -67,11 +69,12 @@ const shared = (senderMps: number) => senderMps / pacingMargin(senderMps);
 
 /** A send batch stops taking new guests after this long (well inside SMS_BATCH's 15-minute start-to-close). */
 export const BATCH_TIME_BUDGET_MS = 5 * 60_000;
-/** Buffered `sent` states are written every this many texts, and at least this often (ms). */
-const SENT_FLUSH_EVERY = 50;
-const SENT_FLUSH_MS = 250;
-/** A send batch keeps at most its lane's rate × this many texts in flight. */
-const IN_FLIGHT_SECONDS = 0.25;
+/** A wave is what the campaign's lane releases in this many seconds: a pause stops the texts after it. */
+const WAVE_SECONDS = 1;
+/** At most this many texts per wave (one gate transaction, one burst). */
+export const MAX_WAVE = 100;
+/** Where the sender is not paced (the sandbox, no SMS_MPS): texts per wave. */
+export const UNPACED_WAVE = 25;
 
 export function createCampaignActivities(
   deps: MessagingDeps & {
@@ -81,11 +84,11 @@ export function createCampaignActivities(
   },
 ) {
   const { db } = deps;
-  const { sendSms } = createMessagingActivities(deps);
+  const primary = createMessagingActivities(deps);
   // The same messaging core (gate, outbox, reconciliation, pacing) over the second sender's provider: a text's
   // idempotency key names its sender, so a retried attempt always goes back to the sender it started with.
   const secondary = deps.secondarySms
-    ? createMessagingActivities({ ...deps, sms: deps.secondarySms }).sendSms
+    ? createMessagingActivities({ ...deps, sms: deps.secondarySms })
     : undefined;
 
   return {
@@ -153,14 +156,18 @@ export function createCampaignActivities(
     },
 
     /**
-     * Send to these guests (pacing is the messaging core's), `concurrency` texts at a time (default one after
-     * another); stops before the next guest as soon as the campaign is no longer `running` in Postgres, or once
-     * the batch has run for `BATCH_TIME_BUDGET_MS` (the rest come back `stopped` and the workflow hands them out
-     * again), so a batch never outlives its start-to-close timeout at a low rate. Guests are read with their
-     * recipient rows in one query; `sent` states are written in bulk (every `SENT_FLUSH_EVERY` texts, every
-     * `SENT_FLUSH_MS` and before returning or failing) — a crash before a flush loses no text and sends none
-     * twice: the guest is still pending and its retry finds its outbox row by the business key
-     * (`already_sent`). Other states are written at once. Heartbeats with the number of guests done.
+     * Send to these guests in waves (the messaging core's `sendSmsWave`): a wave is as many texts as the
+     * campaign's lane releases in `WAVE_SECONDS` (at least one, at most `MAX_WAVE`; `UNPACED_WAVE` where the
+     * sender is not paced). Per wave: the lane's share reserved at once and waited for, then the campaign's
+     * status read — a pause, a cancel or a rate change takes effect on the next wave, and the texts already in
+     * flight leave within about a second — then one gate transaction and one burst at the sender's rate, then
+     * the guests' states written in one statement each (`sent`; held, skipped and failed). Stops before the next
+     * wave once the campaign is no longer `running` or the batch has run for `BATCH_TIME_BUDGET_MS` (the rest
+     * come back `stopped` and the workflow hands them out again). A crash loses no text and sends none twice:
+     * a guest still pending is found on the retry by its business key (`already_sent`, or an ambiguous attempt
+     * reconciled with the provider first). A retryable provider failure fails the batch after its wave's other
+     * texts are recorded; a permanent one is that guest's `failed` state. Heartbeats with the guests done.
+     * The `concurrency` input of earlier runs is accepted and no longer used.
      */
     async sendCampaignBatch(input: {
       campaignId: string;
@@ -182,121 +189,163 @@ export function createCampaignActivities(
       );
       const deadline = Date.now() + BATCH_TIME_BUDGET_MS;
       const ctx = Context.current();
-      let pendingSent: { guestId: string; messageId: number; round: number; reason: string | null }[] = [];
-      let flushing: Promise<void> = Promise.resolve();
-      const flush = () => {
-        const chunk = pendingSent;
-        pendingSent = [];
-        // A failed flush loses nothing (its guests stay pending; a retry finds their texts by key): the next
-        // flush does not inherit its failure.
-        flushing = flushing
-          .catch(() => undefined)
-          .then(async () => {
-            if (!chunk.length) return;
-            await markRecipientsSent(db, campaignId, chunk);
-            // A delivery report that came before its guest was linked to the message is applied now.
-            for (const id of await failedMessages(
-              db,
-              chunk.map((c) => c.messageId),
-            ))
-              await applyCampaignDeliveryFailure(db, id, { secondaryConfigured: Boolean(secondary) });
-          });
-        return flushing;
-      };
-      const timer = setInterval(() => void flush().catch(() => undefined), SENT_FLUSH_MS);
+      const paced = Boolean(deps.smsPerSecond) && deps.sms.name !== 'sandbox';
+      let state = await sendingState(db, campaignId);
       let next = 0;
-      let done = 0;
-      let stop = false;
       let failure: Error | null = null;
-      const lane = async () => {
-        while (!stop && failure === null && next < guestIds.length) {
-          const i = next++;
-          const guestId = guestIds[i]!;
-          // Read before every text: a pause, a cancel or a rate change takes effect on the next send.
-          const { self, running } = await sendingState(db, campaignId);
-          if (self?.status !== 'running' || Date.now() > deadline) {
-            stop = true;
-            break;
+      while (failure === null && next < guestIds.length) {
+        if (state.self?.status !== 'running' || Date.now() > deadline) break;
+        const laneMps = deps.smsPerSecond
+          ? campaignRate(shared(deps.smsPerSecond), state.self, state.running)
+          : 0;
+        const size = paced
+          ? Math.max(1, Math.min(MAX_WAVE, Math.floor(laneMps * WAVE_SECONDS)))
+          : UNPACED_WAVE;
+        const wave = guestIds.slice(next, next + size).map((guestId, k) => ({ guestId, i: next + k }));
+        const changes: Parameters<typeof setRecipientStates>[2][number][] = [];
+        const sent: { guestId: string; messageId: number; round: number; reason: string | null }[] = [];
+        const groups = new Map<CampaignSender, Prepared[]>();
+        for (const { guestId, i } of wave) {
+          const p = prepare(campaign, tokensByVariant, guestId, rows.get(guestId));
+          if ('result' in p) {
+            results[i] = p.result;
+            if (p.change) changes.push({ guestId, ...p.change });
+          } else {
+            const list = groups.get(p.sender) ?? [];
+            list.push({ ...p, i });
+            groups.set(p.sender, list);
           }
-          const row = rows.get(guestId);
-          const pace = deps.smsPerSecond
-            ? { key: `campaign:${campaignId}`, mps: campaignRate(shared(deps.smsPerSecond), self, running) }
-            : undefined;
-          try {
-            results[i] = await sendOne(
-              campaign,
-              tokensByVariant,
-              guestId,
-              row,
-              pace,
-              (messageId, round, reason) => {
-                pendingSent.push({ guestId, messageId, round, reason });
-                if (pendingSent.length >= SENT_FLUSH_EVERY) void flush().catch(() => undefined);
-              },
-            );
-          } catch (err) {
-            failure ??= err instanceof Error ? err : new Error(String(err));
-            break;
-          }
-          done++;
-          ctx.heartbeat({ done });
         }
-      };
-      // Texts in flight: as many as the lane's rate releases in IN_FLIGHT_SECONDS (at least one), at most
-      // `concurrency` — so the texts a pause finds in flight leave within a second. Unpaced (the sandbox, no
-      // SMS_MPS): one after another.
-      let workers = 1;
-      if (deps.smsPerSecond && deps.sms.name !== 'sandbox' && (input.concurrency ?? 1) > 1) {
-        const { self, running } = await sendingState(db, campaignId);
-        const mps = self ? campaignRate(shared(deps.smsPerSecond), self, running) : 0;
-        workers = Math.max(1, Math.min(input.concurrency ?? 1, Math.ceil(mps * IN_FLIGHT_SECONDS)));
+        let stopped = false;
+        for (const [sender, items] of groups) {
+          const core = sender === 'secondary' ? secondary! : primary;
+          if (laneMps > 0)
+            await core.reserveLaneWave(
+              { key: `campaign:${campaignId}`, mps: laneMps },
+              items.reduce((n, it) => n + countSegments(it.body).segments, 0),
+            );
+          // Read after the lane's wait, right before the wave goes: what a pause acknowledged before now stops.
+          state = await sendingState(db, campaignId);
+          if (state.self?.status !== 'running') {
+            stopped = true;
+            break;
+          }
+          const outcomes = await core.sendSmsWave(
+            items.map((it) => ({
+              phone: it.phone,
+              timezone: it.timezone,
+              input: {
+                idempotencyKey: campaignIdempotencyKey(campaignId, it.guestId, it.round, sender),
+                to: { guestId: it.guestId },
+                kind: CAMPAIGN_KIND,
+                purpose: 'marketing',
+                body: it.body,
+                campaignId,
+                // Replies (RSVPs, free text) come back to this campaign through conversation routing.
+                expectReply: {
+                  accepts: campaignReplyAccepts(campaignId),
+                  untilMs: Date.now() + REPLY_WINDOW_MS,
+                },
+              },
+            })),
+          );
+          for (const [k, o] of outcomes.entries()) {
+            const it = items[k]!;
+            const guestId = it.guestId;
+            if (o.status === 'rejected') {
+              const err: unknown = o.reason;
+              if (err instanceof ApplicationFailure && err.nonRetryable) {
+                changes.push({ guestId, state: 'failed', reason: err.type ?? 'failed' });
+                results[it.i] = { guestId, outcome: 'failed' };
+              } else failure ??= err instanceof Error ? err : new Error(String(err));
+              continue;
+            }
+            const res = o.value;
+            switch (res.outcome) {
+              case 'sent':
+              case 'already_sent':
+                // A text from the second sender keeps why it was sent from there (`second_sender:<code>`); its
+                // delivery report may come before the guest is linked to the message: applied below then.
+                sent.push({ guestId, messageId: res.messageId, round: it.round, reason: it.sentReason });
+                results[it.i] = { guestId, outcome: 'sent' };
+                break;
+              case 'deferred':
+                changes.push({
+                  guestId,
+                  state: 'held',
+                  reason: res.reason,
+                  heldUntil: new Date(res.untilMs),
+                });
+                results[it.i] = { guestId, outcome: 'held', untilMs: res.untilMs };
+                break;
+              case 'dropped':
+                changes.push({ guestId, state: 'skipped', reason: res.reason, messageId: res.messageId });
+                results[it.i] = { guestId, outcome: 'skipped', reason: res.reason };
+                break;
+            }
+          }
+        }
+        // Recorded even when the wave failed or stopped part-way: what was sent, held or skipped stays so.
+        await setRecipientStates(db, campaignId, changes);
+        if (sent.length) {
+          await markRecipientsSent(db, campaignId, sent);
+          for (const id of await failedMessages(
+            db,
+            sent.map((c) => c.messageId),
+          ))
+            await applyCampaignDeliveryFailure(db, id, { secondaryConfigured: Boolean(secondary) });
+        }
+        if (stopped) break;
+        next += wave.length;
+        ctx.heartbeat({ done: next });
       }
-      try {
-        await Promise.all(Array.from({ length: Math.min(workers, guestIds.length) }, lane));
-      } finally {
-        clearInterval(timer);
-        await flush();
-      }
-      // (Set by the lanes: TypeScript does not see closures assign it.)
-      const failed = failure as Error | null;
-      if (failed) throw failed;
+      if (failure) throw failure;
       // Not attempted (paused, cancelled, or the time budget spent): handed out again while running.
       // Array.from, not map: a slot never reached is a hole, which map skips (and JSON turns into null).
       return Array.from(results, (r, i) => r ?? ({ guestId: guestIds[i]!, outcome: 'stopped' } as const));
     },
   };
 
-  async function sendOne(
+  /**
+   * What a guest's text needs before the messaging core's gate: its outcome at once (already sent; a variant,
+   * sender, guest, consent or template that rules it out, with the state to record), or its rendered text.
+   */
+  function prepare(
     campaign: typeof campaigns.$inferSelect,
     tokensByVariant: ReturnType<typeof parseTemplate>[],
     guestId: string,
     row: Awaited<ReturnType<typeof batchRecipients>>[number] | undefined,
-    lane: { key: string; mps: number } | undefined,
-    onSent: (messageId: number, round: number, reason: string | null) => void,
-  ): Promise<GuestSendResult> {
-    const campaignId = campaign.id;
+  ):
+    | {
+        result: GuestSendResult;
+        change?: { state: RecipientState; reason: string };
+      }
+    | Omit<Prepared, 'i'> {
     const state = row?.recipient.state;
     const round = row?.recipient.round ?? 0;
-    if (state === 'sent') return { guestId, outcome: 'sent' };
+    if (state === 'sent') return { result: { guestId, outcome: 'sent' } };
     const tokens = tokensByVariant[row?.recipient.variant ?? 0];
     if (!tokens) {
       // Variants never change after creation; recorded rather than retried should a row disagree.
-      await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: 'unknown_variant' });
-      return { guestId, outcome: 'failed' };
+      return {
+        result: { guestId, outcome: 'failed' },
+        change: { state: 'failed', reason: 'unknown_variant' },
+      };
     }
     const sender: CampaignSender = row?.recipient.sender ?? 'primary';
-    const send = sender === 'secondary' ? secondary : sendSms;
-    if (!send) {
+    if (sender === 'secondary' && !secondary) {
       // Put back for a second sender that this worker does not have (the API and worker configs disagree).
-      await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: 'no_second_sender' });
-      return { guestId, outcome: 'failed' };
+      return {
+        result: { guestId, outcome: 'failed' },
+        change: { state: 'failed', reason: 'no_second_sender' },
+      };
     }
     const guest = row?.guest;
-    if (!guest) return { guestId, outcome: 'skipped', reason: 'recipient_not_found' };
-    const skip = async (reason: string): Promise<GuestSendResult> => {
-      await setRecipientState(db, campaignId, guestId, { state: 'skipped', reason });
-      return { guestId, outcome: 'skipped', reason };
-    };
+    if (!guest) return { result: { guestId, outcome: 'skipped', reason: 'recipient_not_found' } };
+    const skip = (reason: string) => ({
+      result: { guestId, outcome: 'skipped', reason } as const,
+      change: { state: 'skipped' as const, reason },
+    });
     if (!guest.consent) return skip('no_consent');
     let body: string;
     try {
@@ -307,55 +356,31 @@ export function createCampaignActivities(
       if (err instanceof TemplateError) return skip('missing_variable');
       throw err;
     }
-    let res;
-    try {
-      res = await send({
-        idempotencyKey: campaignIdempotencyKey(campaignId, guestId, round, sender),
-        to: { guestId },
-        kind: CAMPAIGN_KIND,
-        purpose: 'marketing',
-        body,
-        campaignId,
-        // Replies (RSVPs, free text) come back to this campaign through conversation routing.
-        expectReply: { accepts: campaignReplyAccepts(campaignId), untilMs: Date.now() + REPLY_WINDOW_MS },
-        ...(lane && { lane }),
-      });
-    } catch (err) {
-      if (err instanceof ApplicationFailure && err.nonRetryable) {
-        await setRecipientState(db, campaignId, guestId, { state: 'failed', reason: err.type ?? 'failed' });
-        return { guestId, outcome: 'failed' };
-      }
-      throw err;
-    }
-    switch (res.outcome) {
-      case 'sent':
-      case 'already_sent':
-        // A text from the second sender keeps why it was sent from there (`second_sender:<code>`); its delivery
-        // report may come before the guest is linked to the message: the flush applies it then.
-        onSent(
-          res.messageId,
-          round,
-          sender !== 'secondary'
-            ? null
-            : row?.recipient.reason?.startsWith('second_sender')
-              ? row.recipient.reason
-              : 'second_sender',
-        );
-        return { guestId, outcome: 'sent' };
-      case 'deferred':
-        await setRecipientState(db, campaignId, guestId, {
-          state: 'held',
-          reason: res.reason,
-          heldUntil: new Date(res.untilMs),
-        });
-        return { guestId, outcome: 'held', untilMs: res.untilMs };
-      case 'dropped':
-        await setRecipientState(db, campaignId, guestId, {
-          state: 'skipped',
-          reason: res.reason,
-          messageId: res.messageId,
-        });
-        return { guestId, outcome: 'skipped', reason: res.reason };
-    }
+    return {
+      guestId,
+      sender,
+      round,
+      body,
+      phone: guest.phone,
+      timezone: guest.timezone,
+      sentReason:
+        sender !== 'secondary'
+          ? null
+          : row?.recipient.reason?.startsWith('second_sender')
+            ? row.recipient.reason
+            : 'second_sender',
+    };
   }
+}
+
+interface Prepared {
+  i: number;
+  guestId: string;
+  sender: CampaignSender;
+  round: number;
+  body: string;
+  phone: string;
+  timezone: string;
+  /** The recipient's reason once sent (`second_sender:<code>` for the second sender's texts). */
+  sentReason: string | null;
 }

@@ -13,10 +13,18 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { sendPurposeOf } from '../db/consent-rules.js';
-import { consentState, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
+import { consentState, consentStates, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
 import { recordExpectation } from '../db/inbound.js';
-import { campaignTestSends, guests, inboundMessages, members, messages, type Message } from '../db/schema.js';
-import { statusRank } from '../db/status.js';
+import {
+  campaignTestSends,
+  conversationExpectations,
+  guests,
+  inboundMessages,
+  members,
+  messages,
+  type Message,
+} from '../db/schema.js';
+import { statusRank, statusRankSql } from '../db/status.js';
 import {
   DEFAULT_POLICY,
   effectivePolicy,
@@ -545,6 +553,13 @@ export function createMessagingActivities(deps: MessagingDeps) {
       await markSent(row.id, res.sid, res.status, res.from);
       return { outcome: 'sent', messageId: row.id, providerSid: res.sid };
     } catch (err) {
+      return providerFailure(row, err);
+    }
+  }
+
+  /** Classify a failed provider call: record it on the row (and the number), then throw what Temporal should do. */
+  async function providerFailure(row: Message, err: unknown): Promise<never> {
+    {
       if (!(err instanceof ProviderError)) throw err;
       const { failureClass, code } = err;
       const errorLabels = { kind: labelValue(row.kind), code: labelValue(code), failure_class: failureClass };
@@ -647,5 +662,435 @@ export function createMessagingActivities(deps: MessagingDeps) {
     return results;
   }
 
-  return { sendSms, sendSmsBatch };
+  /**
+   * A pacing lane's share for a whole wave of texts at once (guest campaigns): reserves `segments ÷ mps` seconds
+   * per text on the lane's key in one statement and sleeps until the wave's first text may leave, so waves of a
+   * lane start `Σ segments ÷ mps` apart — the lane's rate — and leave as a burst at the sender's rate. Only where
+   * the sender is paced.
+   */
+  async function reserveLaneWave(lane: { key: string; mps: number }, segments: number): Promise<void> {
+    if (!deps.smsPerSecond || sms.name === 'sandbox' || !(lane.mps > 0) || segments <= 0) return;
+    const total = (segments / lane.mps) * pacingMargin(lane.mps);
+    const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
+      insert into sms_pacing (sender, next_slot_at) values (${`${sms.sender}#${lane.key}`}, clock_timestamp() + make_interval(secs => ${total}))
+      on conflict (sender) do update
+        set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${total})
+      returning extract(epoch from next_slot_at) * 1000 as slot_ms,
+                extract(epoch from clock_timestamp()) * 1000 as db_now_ms`);
+    if (!slot) return;
+    // The wave occupies [end − total, end] on the lane: it starts at the beginning of that span.
+    const startMs = Number(slot.slot_ms) - total * 1000 + (Date.now() - Number(slot.db_now_ms));
+    const waitMs = startMs - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  }
+
+  /**
+   * `sendSms` for a wave of texts whose recipients the caller has already read (guest campaigns): the same
+   * decisions — suppression, marketing consent, the daily cap, the purpose's frequency cap and quiet hours, the
+   * outbox claim by business key, the sender's pacing, provider failures classified — with a constant number of
+   * round trips per wave instead of ~20 per text: one read of the keys' outbox rows; one gate transaction (the
+   * numbers' advisory locks in one statement, in hash order so two waves never deadlock; their consent, recent
+   * sends and held texts in one query each; held, expectation, claim and drop rows each in one multi-row
+   * statement); the sender's slots for the whole wave in one reservation; one bulk `markSent`; one release
+   * update. Texts of the same number in one wave count against each other as if sent one after another.
+   * A key with an outbox row already past the gate (sent, dropped, or an ambiguous attempt to reconcile) goes
+   * through `sendSms`'s own settling, one at a time. Each text's outcome is its slot in the result: a provider
+   * failure is that text's error (the caller decides what to rethrow), never the wave's.
+   */
+  async function sendSmsWave(
+    items: ReadonlyArray<{ input: SendSmsInput; phone: string; timezone: string }>,
+  ): Promise<PromiseSettledResult<SendSmsResult>[]> {
+    const results: (PromiseSettledResult<SendSmsResult> | undefined)[] = new Array(items.length);
+    if (items.length === 0) return [];
+    const nowMs = activityNow();
+    const keys = items.map((it) => it.input.idempotencyKey);
+    const existing = new Map(
+      (await db.select().from(messages).where(inArray(messages.idempotencyKey, keys))).map((m) => [
+        m.idempotencyKey,
+        m,
+      ]),
+    );
+    const settle = async (i: number, p: () => Promise<SendSmsResult | null>) => {
+      try {
+        const r = await p();
+        if (r) results[i] = { status: 'fulfilled', value: r };
+      } catch (error) {
+        results[i] = { status: 'rejected', reason: error };
+      }
+    };
+    // Past the gate already, or not a campaign-style text (keyword replies, auto-reply budgets): one at a time.
+    const gated: number[] = [];
+    const alone: Promise<void>[] = [];
+    for (const [i, it] of items.entries()) {
+      const row = existing.get(it.input.idempotencyKey);
+      if (it.input.keywordReply || autoReplyBudget(it.input.kind)) {
+        alone.push(settle(i, () => sendSms(it.input)));
+      } else if (row && row.status !== 'pending' && row.status !== 'deferred') {
+        alone.push(settle(i, () => settledOutcome(row)));
+      } else {
+        gated.push(i);
+      }
+    }
+    await Promise.all(alone);
+    // Everything left is held, dropped or claimed by the gate below.
+    type Decision =
+      | { kind: 'drop'; reason: string }
+      | { kind: 'defer'; untilMs: number; reason: DeferReason }
+      | { kind: 'claim'; validitySeconds: number };
+    const decisions = new Map<number, Decision>();
+    const claimed = new Map<string, Message>();
+    const dropRows = new Map<string, number | null>();
+    if (gated.length) {
+      const phones = [...new Set(gated.map((i) => items[i]!.phone))];
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(h) from (
+            select distinct hashtext(p) as h from unnest(array[${sql.join(
+              phones.map((p) => sql`${p}`),
+              sql`, `,
+            )}]::text[]) as p order by h
+          ) s`);
+        const [consent, counted, held] = await Promise.all([
+          consentStates(tx, phones),
+          tx
+            .select({
+              toPhone: messages.toPhone,
+              idempotencyKey: messages.idempotencyKey,
+              sentAt: messages.sentAt,
+              kind: messages.kind,
+              purpose: messages.purpose,
+            })
+            .from(messages)
+            .where(
+              and(
+                inArray(messages.toPhone, phones),
+                gt(messages.sentAt, new Date(nowMs - 2 * DAY_MS)),
+                inArray(messages.status, COUNTED),
+              ),
+            ),
+          tx
+            .select({
+              id: messages.id,
+              toPhone: messages.toPhone,
+              idempotencyKey: messages.idempotencyKey,
+              createdAt: messages.createdAt,
+            })
+            .from(messages)
+            .where(
+              and(
+                inArray(messages.toPhone, phones),
+                eq(messages.status, 'deferred'),
+                gt(messages.updatedAt, new Date(nowMs - HELD_STALE_MS)),
+              ),
+            ),
+        ]);
+        // Per number: what counts (sent or claimed, with this wave's claims added as they are decided) and what
+        // is held; the held row of a key itself is its place in the queue.
+        const sentBy = new Map<string, { key: string; sentMs: number; kind: string; purpose: string }[]>();
+        for (const r of counted) {
+          const list = sentBy.get(r.toPhone) ?? [];
+          list.push({ key: r.idempotencyKey, sentMs: r.sentAt!.getTime(), kind: r.kind, purpose: r.purpose });
+          sentBy.set(r.toPhone, list);
+        }
+        const heldBy = new Map<string, { key: string; id: number; createdMs: number }[]>();
+        for (const r of held) {
+          const list = heldBy.get(r.toPhone) ?? [];
+          list.push({ key: r.idempotencyKey, id: r.id, createdMs: r.createdAt.getTime() });
+          heldBy.set(r.toPhone, list);
+        }
+        for (const i of gated) {
+          const { input, phone, timezone } = items[i]!;
+          const state = consent.get(phone)!;
+          let d: Decision | null = null;
+          if (state.suppressed.includes('invalid_number')) d = { kind: 'drop', reason: 'invalid_number' };
+          else if (state.suppressed.length > 0)
+            d = { kind: 'drop', reason: `suppressed:${state.suppressed.join(',')}` };
+          else if (input.purpose === 'marketing' && !state.marketing)
+            d = { kind: 'drop', reason: 'no_marketing_consent' };
+          const sent = sentBy.get(phone) ?? [];
+          const heldHere = heldBy.get(phone) ?? [];
+          if (!d && deps.textsPerDay !== undefined && !isDirectReply(input)) {
+            const mine = heldHere.find((h) => h.key === input.idempotencyKey);
+            const ahead = heldHere.filter(
+              (h) =>
+                h.key !== input.idempotencyKey &&
+                (!mine || h.createdMs < mine.createdMs || (h.createdMs === mine.createdMs && h.id < mine.id)),
+            ).length;
+            const decision = dailyCapDecision({
+              nowMs,
+              timezone,
+              cap: deps.textsPerDay,
+              sentMs: sent
+                .filter((r) => r.key !== input.idempotencyKey && !isDirectReply({ kind: r.kind, to: {} }))
+                .map((r) => r.sentMs),
+              heldAhead: ahead,
+            });
+            if (decision.action === 'defer') {
+              d = { kind: 'defer', untilMs: decision.untilMs, reason: 'daily_cap' };
+              // Held after the texts already held here: a later text of this number in the wave queues behind it.
+              if (!mine)
+                heldHere.push({ key: input.idempotencyKey, id: Number.MAX_SAFE_INTEGER, createdMs: nowMs });
+              heldBy.set(phone, heldHere);
+            }
+          }
+          if (!d) {
+            const purposePolicy: CompliancePolicy =
+              input.window === undefined
+                ? policy
+                : {
+                    ...policy,
+                    purposes: {
+                      ...policy.purposes,
+                      [input.purpose]: { ...policy.purposes[input.purpose], window: input.window },
+                    },
+                  };
+            const timing = evaluateTiming({
+              nowMs,
+              timezone,
+              phone,
+              purpose: input.purpose,
+              recentSendsMs: sent
+                .filter((r) => r.purpose === input.purpose && r.sentMs > nowMs - DAY_MS)
+                .map((r) => r.sentMs),
+              policy: purposePolicy,
+            });
+            if (timing.action === 'defer')
+              d = { kind: 'defer', untilMs: timing.untilMs, reason: timing.reason };
+          }
+          if (!d) {
+            const window =
+              input.window !== undefined
+                ? input.window
+                : effectivePolicy(policy, input.purpose, phone).window;
+            d = {
+              kind: 'claim',
+              validitySeconds: validityPeriodSeconds({ kind: input.kind, nowMs, timezone, window }),
+            };
+            sent.push({ key: input.idempotencyKey, sentMs: nowMs, kind: input.kind, purpose: input.purpose });
+            sentBy.set(phone, sent);
+          }
+          decisions.set(i, d);
+        }
+        const of = (kind: Decision['kind']) => gated.filter((i) => decisions.get(i)!.kind === kind);
+        const busy = sql`${messages.providerSid} is null and ${messages.status} in ('pending', 'deferred')`;
+        const capHeld = of('defer').filter(
+          (i) => (decisions.get(i) as { reason: string }).reason === 'daily_cap',
+        );
+        if (capHeld.length)
+          await tx
+            .insert(messages)
+            .values(
+              capHeld.map((i) => ({
+                ...rowValues(items[i]!.input, items[i]!.phone, null),
+                status: 'deferred',
+                errorMessage: 'daily_cap',
+                updatedAt: new Date(nowMs),
+              })),
+            )
+            .onConflictDoUpdate({
+              target: messages.idempotencyKey,
+              set: { status: 'deferred', errorMessage: 'daily_cap', updatedAt: new Date(nowMs) },
+              setWhere: busy,
+            });
+        const toClaim = of('claim');
+        const workflowId = callingWorkflowId();
+        const expecting = toClaim.filter((i) => items[i]!.input.expectReply);
+        if (workflowId && expecting.length)
+          await tx
+            .insert(conversationExpectations)
+            .values(
+              expecting.map((i) => ({
+                phone: items[i]!.phone,
+                workflowId,
+                accepts: items[i]!.input.expectReply!.accepts,
+                expiresAt: new Date(items[i]!.input.expectReply!.untilMs),
+                idempotencyKey: items[i]!.input.idempotencyKey,
+              })),
+            )
+            .onConflictDoNothing({ target: conversationExpectations.idempotencyKey });
+        if (toClaim.length) {
+          const rows = await tx
+            .insert(messages)
+            .values(
+              toClaim.map((i) => ({
+                ...rowValues(
+                  items[i]!.input,
+                  items[i]!.phone,
+                  null,
+                  (decisions.get(i) as { validitySeconds: number }).validitySeconds,
+                ),
+                status: 'attempting',
+                attempts: 1,
+                sentAt: new Date(nowMs),
+              })),
+            )
+            .onConflictDoUpdate({
+              target: messages.idempotencyKey,
+              set: {
+                status: 'attempting',
+                attempts: sql`${messages.attempts} + 1`,
+                sentAt: new Date(nowMs),
+                errorMessage: null,
+                validitySeconds: sql`excluded.validity_seconds`,
+                updatedAt: new Date(),
+              },
+              setWhere: busy,
+            })
+            .returning();
+          for (const r of rows) claimed.set(r.idempotencyKey, r);
+        }
+        const drops = of('drop');
+        if (drops.length) {
+          const rows = await tx
+            .insert(messages)
+            .values(
+              drops.map((i) => ({
+                ...rowValues(items[i]!.input, items[i]!.phone, null),
+                status: 'dropped',
+                errorMessage: (decisions.get(i) as { reason: string }).reason,
+              })),
+            )
+            .onConflictDoUpdate({
+              target: messages.idempotencyKey,
+              set: { status: 'dropped', errorMessage: sql`excluded.error_message`, updatedAt: new Date() },
+              setWhere: busy,
+            })
+            .returning({ id: messages.id, idempotencyKey: messages.idempotencyKey });
+          for (const r of rows) dropRows.set(r.idempotencyKey, r.id);
+        }
+      });
+    }
+    // Outcomes of the gate; the claimed texts go to the provider as one burst at the sender's rate.
+    const burst: { i: number; row: Message }[] = [];
+    const late: Promise<void>[] = [];
+    for (const i of gated) {
+      const d = decisions.get(i)!;
+      const { input } = items[i]!;
+      if (d.kind === 'drop') {
+        dropped(input.kind, d.reason);
+        results[i] = {
+          status: 'fulfilled',
+          value: {
+            outcome: 'dropped',
+            messageId: dropRows.get(input.idempotencyKey) ?? null,
+            reason: d.reason,
+          },
+        };
+      } else if (d.kind === 'defer') {
+        metrics.smsDeferred.inc({ kind: labelValue(input.kind), reason: labelValue(d.reason) });
+        results[i] = {
+          status: 'fulfilled',
+          value: { outcome: 'deferred', untilMs: d.untilMs, reason: d.reason },
+        };
+      } else {
+        const row = claimed.get(input.idempotencyKey);
+        if (row) burst.push({ i, row });
+        else
+          // Someone else claimed it between our read and the claim: settle from its state (as sendSms does).
+          late.push(
+            settle(i, async () => {
+              const [other] = await db
+                .select()
+                .from(messages)
+                .where(eq(messages.idempotencyKey, input.idempotencyKey));
+              const done = other && (await settledOutcome(other));
+              if (done) return done;
+              throw ApplicationFailure.retryable('outbox row busy', 'OutboxBusy');
+            }),
+          );
+      }
+    }
+    await Promise.all([...late, sendBurst(burst, results)]);
+    return results.map(
+      (r, i) =>
+        r ?? {
+          status: 'rejected',
+          reason: new Error(`no outcome for wave item ${i}`),
+        },
+    );
+  }
+
+  /**
+   * Claimed texts to the provider at the sender's rate: their slots reserved in one statement (consecutive, each
+   * `segments ÷ MPS` long, ending at its send time), each send no closer than its own segments ÷ MPS after the
+   * previous one actually left (a late wake-up never makes a burst), the answers recorded in one statement
+   * (forward only), and the sender's release instant moved once.
+   */
+  async function sendBurst(
+    burst: { i: number; row: Message }[],
+    results: (PromiseSettledResult<SendSmsResult> | undefined)[],
+  ) {
+    if (!burst.length) return;
+    const paced = Boolean(deps.smsPerSecond) && sms.name !== 'sandbox';
+    const secondsOf = (row: Message) =>
+      paced ? (row.segments / deps.smsPerSecond!) * pacingMargin(deps.smsPerSecond!) : 0;
+    const total = burst.reduce((n, b) => n + secondsOf(b.row), 0);
+    let startMs = Date.now();
+    if (paced) {
+      const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number; last_ms: number | null }>(sql`
+        insert into sms_pacing (sender, next_slot_at) values (${sms.sender}, clock_timestamp() + make_interval(secs => ${total}))
+        on conflict (sender) do update
+          set next_slot_at = greatest(sms_pacing.next_slot_at, clock_timestamp()) + make_interval(secs => ${total})
+        returning extract(epoch from next_slot_at) * 1000 as slot_ms,
+                  extract(epoch from clock_timestamp()) * 1000 as db_now_ms,
+                  extract(epoch from last_sent_at) * 1000 as last_ms`);
+      if (slot) {
+        const skew = Date.now() - Number(slot.db_now_ms);
+        startMs = Number(slot.slot_ms) - total * 1000 + skew;
+        // Never closer to the sender's last release (a text sent one at a time) than the first text's own slot.
+        if (slot.last_ms !== null) startMs = Math.max(startMs, Number(slot.last_ms) + skew);
+      }
+    }
+    const sent: { id: number; sid: string; status: string; from: string | null }[] = [];
+    let plannedMs = startMs;
+    let lastLeftMs = -Infinity;
+    const calls: Promise<void>[] = [];
+    for (const { i, row } of burst) {
+      const seconds = secondsOf(row) * 1000;
+      plannedMs += seconds;
+      const at = Math.max(plannedMs, lastLeftMs + seconds);
+      const waitMs = at - Date.now();
+      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      lastLeftMs = Date.now();
+      if (paced) metrics.pacingLag.observe(Math.max(0, lastLeftMs - plannedMs) / 1000);
+      calls.push(
+        (async () => {
+          try {
+            const res = await sms.send(outbound(row));
+            metrics.smsSent.inc({ kind: labelValue(row.kind), purpose: labelValue(row.purpose) });
+            sent.push({ id: row.id, sid: res.sid, status: res.status, from: res.from });
+            results[i] = {
+              status: 'fulfilled',
+              value: { outcome: 'sent', messageId: row.id, providerSid: res.sid },
+            };
+          } catch (err) {
+            try {
+              await providerFailure(row, err);
+            } catch (classified) {
+              results[i] = { status: 'rejected', reason: classified };
+            }
+          }
+        })(),
+      );
+    }
+    await Promise.all(calls);
+    await markSentMany(sent);
+    if (paced)
+      await db.execute(sql`
+        update sms_pacing set last_sent_at = greatest(coalesce(last_sent_at, clock_timestamp()), clock_timestamp())
+        where sender = ${sms.sender}`);
+  }
+
+  /** `markSent` for many rows in one statement (each row's status only moves forward). */
+  async function markSentMany(sent: { id: number; sid: string; status: string; from: string | null }[]) {
+    if (!sent.length) return;
+    const json = JSON.stringify(sent.map((s) => ({ id: s.id, sid: s.sid, status: s.status, from: s.from })));
+    await db.execute(sql`
+      update messages m
+         set provider_sid = u.sid, from_phone = u."from", updated_at = now(),
+             status = case when ${statusRankSql(sql`u.status`)} > ${statusRankSql(sql`m.status`)} then u.status else m.status end
+        from jsonb_to_recordset(${json}::jsonb) as u(id bigint, sid text, status text, "from" text)
+       where m.id = u.id`);
+  }
+
+  return { sendSms, sendSmsBatch, sendSmsWave, reserveLaneWave };
 }

@@ -314,6 +314,38 @@ export async function setRecipientState(
     .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.guestId, guestId)));
 }
 
+/** `setRecipientState` for many guests of one campaign in one statement (a send wave's holds, skips, failures). */
+export async function setRecipientStates(
+  db: Db,
+  campaignId: string,
+  changes: ReadonlyArray<{
+    guestId: string;
+    state: RecipientState;
+    reason?: string | null;
+    heldUntil?: Date | null;
+    messageId?: number | null;
+  }>,
+): Promise<void> {
+  if (changes.length === 0) return;
+  const json = JSON.stringify(
+    changes.map((c) => ({
+      guest_id: c.guestId,
+      state: c.state,
+      reason: c.reason ?? null,
+      held_until: c.heldUntil?.toISOString() ?? null,
+      set_message: c.messageId !== undefined,
+      message_id: c.messageId ?? null,
+    })),
+  );
+  await db.execute(sql`
+    update campaign_recipients r
+       set state = u.state, reason = u.reason, held_until = u.held_until,
+           message_id = case when u.set_message then u.message_id else r.message_id end, updated_at = now()
+      from jsonb_to_recordset(${json}::jsonb)
+        as u(guest_id uuid, state text, reason text, held_until timestamptz, set_message boolean, message_id bigint)
+     where r.campaign_id = ${campaignId} and r.guest_id = u.guest_id`);
+}
+
 /** Counts per state and reason. */
 export async function recipientCounts(db: Db, campaignId: string) {
   return db

@@ -5,7 +5,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { purposeConsent, type LedgerEvent, type PurposeConsent } from './consent-rules.js';
-import { erasedSuppressions, erasedSuppressionsOf } from './erasure.js';
+import { erasedSuppressions, erasedSuppressionsMany, erasedSuppressionsOf } from './erasure.js';
 import { mentors } from './mentorship-schema.js';
 import {
   consentEvents,
@@ -89,6 +89,24 @@ export async function consentState(db: Conn, phone: string): Promise<ConsentStat
     erasedSuppressions(db, phone),
   ]);
   return stateOf(phone, [...supp, ...keptByErasure(erased, supp, events)], events);
+}
+
+/** consentState for many numbers at once (three queries, whatever the count): phone → state. */
+export async function consentStates(db: Conn, phones: readonly string[]): Promise<Map<string, ConsentState>> {
+  const list = [...new Set(phones)];
+  const out = new Map<string, ConsentState>();
+  if (list.length === 0) return out;
+  const [supp, events, erased] = await Promise.all([
+    db.select().from(suppressions).where(inArray(suppressions.phone, list)),
+    db.select().from(consentEvents).where(inArray(consentEvents.phone, list)).orderBy(asc(consentEvents.id)),
+    erasedSuppressionsMany(db, list),
+  ]);
+  for (const phone of list) {
+    const s = supp.filter((r) => r.phone === phone);
+    const e = events.filter((r) => r.phone === phone);
+    out.set(phone, stateOf(phone, [...s, ...keptByErasure(erased.get(phone) ?? [], s, e)], e));
+  }
+  return out;
 }
 
 /**

@@ -53,6 +53,29 @@ export async function setErasureStep(db: Conn, id: string, step: ErasureStep): P
  * The suppression reasons kept by the newest erasure of this number (empty when it was never erased while
  * suppressed). The newest only: a number that re-joined, opted in and was erased again carries its state then.
  */
+/** erasedSuppressions for many numbers in one query: phone → the newest erasure's kept reasons (absent: none). */
+export async function erasedSuppressionsMany(
+  db: Conn,
+  phones: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (phones.length === 0) return out;
+  const byHash = new Map(phones.map((p) => [phoneHash(p), p]));
+  const rows = await db
+    .selectDistinctOn([erasures.phoneHash], {
+      phoneHash: erasures.phoneHash,
+      suppressed: erasures.suppressed,
+    })
+    .from(erasures)
+    .where(inArray(erasures.phoneHash, [...byHash.keys()]))
+    .orderBy(erasures.phoneHash, desc(erasures.requestedAt));
+  for (const r of rows) {
+    const phone = byHash.get(r.phoneHash);
+    if (phone) out.set(phone, r.suppressed ?? []);
+  }
+  return out;
+}
+
 export async function erasedSuppressions(db: Conn, phone: string): Promise<string[]> {
   const [row] = await db
     .select({ suppressed: erasures.suppressed })

@@ -2,7 +2,7 @@
  * Provider status callbacks. Twilio does not guarantee their order, so a message's status only moves forward:
  * a late `sent` never overwrites `delivered`. Every report is kept in the message's timeline.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { recordCarrierUnsubscribe, suppress, type SuppressionReason } from './consent.js';
 import { messages, messageStatusEvents } from './schema.js';
@@ -26,6 +26,13 @@ const RANK: Record<string, number> = {
 };
 
 export const statusRank = (status: string): number => RANK[status] ?? -1;
+
+/** `statusRank` of a SQL text expression (the same table), for updates that move many rows forward at once. */
+export const statusRankSql = (expr: SQL): SQL =>
+  sql`(case ${expr} ${sql.join(
+    Object.entries(RANK).map(([s, r]) => sql.raw(`when '${s}' then ${r}`)),
+    sql` `,
+  )} else -1 end)`;
 
 /** Carrier and provider error codes that say something about the number itself (shared/REFERENCE.md). */
 export const ERROR_CODE_SUPPRESSION: Record<number, SuppressionReason> = {
