@@ -108,6 +108,7 @@ import { crewTone } from './tone.js';
 import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
+import { aboutSubject, subjectOf } from '../lib/subject.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -335,7 +336,10 @@ export async function crewChallengeWorkflow(
     text: string | null | undefined,
   ): Promise<void> {
     if (!text || !patched(CREW_REFLECTIONS_PATCH)) return;
-    const res = await reflections.storeCrewReflection({ challengeId, memberId, day: day + 1, text });
+    // The reflection is the member's personal data: sealed with their key in the history.
+    const res = await reflections.storeCrewReflection(
+      aboutSubject(subjectOf('member', memberId), { challengeId, memberId, day: day + 1, text }),
+    );
     if (res.stored) reflectionSmsState(state).stored++;
   }
 
