@@ -252,6 +252,45 @@ describe('erasure end to end on the dev server', () => {
     });
     expect(answer.status).toBe(200);
 
+    // A mentorship match with them as the mentee (the mentor accepts by API).
+    const mentorMemberId = randomUUID();
+    await insertMember(db, {
+      id: mentorMemberId,
+      name: 'Mentor',
+      phone: '+14155550190',
+      timezone: 'UTC',
+      checkInTime: '19:00',
+      status: 'active',
+    });
+    const mentor = await call<{ id: string }>('POST', '/mentors', {
+      memberId: mentorMemberId,
+      expertise: ['fitness'],
+      languages: ['en'],
+      availability: [{ weekday: 2, from: '18:00', to: '20:00' }],
+      capacity: 1,
+    });
+    expect(mentor.status).toBe(201);
+    const match = await call<{ matchId: string }>('POST', '/mentorship/matches', {
+      menteeMemberId: ids.erased,
+      focusAreas: ['fitness'],
+      languages: ['en'],
+    });
+    expect(match.status).toBe(201);
+    const matchPath = `/mentorship/matches/${match.body.matchId}`;
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', matchPath)).body.status === 'offered',
+      'the offer',
+      90_000,
+    );
+    expect(
+      (await call('POST', `${matchPath}/answer`, { mentorId: mentor.body.id, accept: true })).status,
+    ).toBe(200);
+    await waitFor(
+      async () => (await call<{ status: string }>('GET', matchPath)).body.status === 'active',
+      'the match active',
+      90_000,
+    );
+
     // A sign-in code: a text only they were sent (a `messageWorkflow`).
     expect((await call('POST', '/auth/otp', { phone: erased.phone })).status).toBe(202);
     await waitFor(
@@ -306,6 +345,7 @@ describe('erasure end to end on the dev server', () => {
     expect(exportDoc.workflows.length).toBeGreaterThan(0);
     for (const w of exportDoc.workflows) expect(searched).toContain(w.workflowId);
     expect(searched).toContain(memberWorkflowId(ids.erased));
+    expect(searched).toContain(`mentorship-match-${match.body.matchId}`);
 
     const theirs = [
       erased.phone,
