@@ -16,7 +16,7 @@ import type { Db } from '../../db/client.js';
 import { crewMembership, findChallenge, insertReflection, visibleReflections } from '../../db/crews.js';
 import { members } from '../../db/schema.js';
 import { inArray } from 'drizzle-orm';
-import { aboutSubject, subjectOf } from '../../workflows/lib/subject.js';
+import { markedFor } from '../../workflows/lib/subject.js';
 import { redactReflection } from './redact-reflection.js';
 
 /** How long a held reflection waits for an operator before it expires. */
@@ -165,7 +165,7 @@ export function createReflectionActivities(deps: { db: Db; openai?: OpenAI | nul
       return {
         // The reflection is its author's personal data: sealed with their key in the challenge's history.
         reflection: next
-          ? aboutSubject(subjectOf('member', next.memberId), {
+          ? markedFor('member', next.memberId, {
               id: next.id,
               memberId: next.memberId,
               text: next.text,

@@ -108,7 +108,7 @@ import { crewTone } from './tone.js';
 import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
-import { aboutSubject, subjectOf } from '../lib/subject.js';
+import { markedFor } from '../lib/subject.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -338,7 +338,7 @@ export async function crewChallengeWorkflow(
     if (!text || !patched(CREW_REFLECTIONS_PATCH)) return;
     // The reflection is the member's personal data: sealed with their key in the history.
     const res = await reflections.storeCrewReflection(
-      aboutSubject(subjectOf('member', memberId), { challengeId, memberId, day: day + 1, text }),
+      markedFor('member', memberId, { challengeId, memberId, day: day + 1, text }),
     );
     if (res.stored) reflectionSmsState(state).stored++;
   }

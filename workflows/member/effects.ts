@@ -26,7 +26,7 @@ import type { CrewAnswerOut } from './crews.js';
 import { riskChangedSignal, type GoalInput, type GoalView, type InboundReply } from './definitions.js';
 import { newGoal, type GoalState } from './goals.js';
 import { riskChange } from './risk.js';
-import { aboutSubject, subjectOf } from '../lib/subject.js';
+import { markedFor } from '../lib/subject.js';
 import { CONFIRM_EXPECTED_MS } from './schedule.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from './search-attributes.js';
 import { currentDetails, effectiveStatus, goalView, type MemberState } from './state.js';
@@ -126,7 +126,7 @@ export function memberEffects(memberId: string, state: MemberState) {
           await getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(
             crewAnswerSignal,
             // The answer and reflection are the member's personal data: sealed with their key.
-            aboutSubject(subjectOf('member', memberId), { ...answer, memberId, key: `sms:${r.inboundId}` }),
+            markedFor('member', memberId, { ...answer, memberId, key: `sms:${r.inboundId}` }),
           );
         } catch {
           log.warn('crew answer not delivered: the challenge is gone', { memberId, challengeId });

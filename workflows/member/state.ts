@@ -7,7 +7,7 @@ import type { GoalState } from './goals.js';
 import type { GoalView, InboundReply, MemberSnapshot } from './definitions.js';
 import type { DayOutcome } from './risk.js';
 import { localDate } from '../lib/time.js';
-import { aboutSubject, subjectOf } from '../lib/subject.js';
+import { markedFor } from '../lib/subject.js';
 import { nextPromptAt, nextSummaryAt } from './schedule.js';
 import { MEMBER_DEFAULTS, type MemberStatus, type RiskLevel, type Tone } from './values.js';
 
@@ -96,7 +96,7 @@ export interface MemberWorkflowInput {
  * yet handled, crew answers): the codec seals it with the member's key (README "Privacy").
  */
 export function markedState(memberId: string, state: MemberState): MemberState {
-  return aboutSubject(subjectOf('member', memberId), state);
+  return markedFor('member', memberId, state);
 }
 
 /** A new member's state, or the carried one with its schedule re-armed from now. */
