@@ -25,7 +25,8 @@ export function createErasureActivities(deps: ErasureDeps) {
     async eraseMemberRows(r: { erasureId: string; memberId: string; requestedBy: string }): Promise<boolean> {
       return eraseMember(deps.db, r);
     },
-    async shredErasedSubject(r: { memberId: string }): Promise<void> {
+    async shredErasedSubject(r: { memberId: string; subjects?: string[] }): Promise<void> {
+      for (const subject of r.subjects ?? []) await shred(subject);
       await shred(memberSubject(r.memberId));
     },
     async recordErasureStep(r: { erasureId: string; step: ErasureStep }): Promise<void> {

@@ -5,7 +5,10 @@
 import { createHmac } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { campaignTestSends } from './campaign-replies-schema.js';
+import { guests } from './campaigns-schema.js';
 import { erasures, type Erasure, type ErasureStep } from './erasure-schema.js';
+import { inboundMessages, members } from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Conn = Db | Tx;
@@ -104,4 +107,26 @@ export async function erasedSuppressionsOf(db: Conn, phones: string[]): Promise<
     if (!out.has(phone)) out.set(phone, r.suppressed);
   }
   return out;
+}
+
+/**
+ * The payload-codec subjects (workflows/lib/subject.ts) of a member's number other than the member itself: every
+ * guest entry of the number (campaign texts and replies), every text received from it (`inbound:<id>`: replies
+ * to an unknown number), and every campaign test send to it. Read before the rows go, so the erasure can shred
+ * their keys too: nothing sealed for that number stays readable in any history.
+ */
+export async function otherSubjectsOfMember(db: Conn, memberId: string): Promise<string[]> {
+  const [member] = await db.select({ phone: members.phone }).from(members).where(eq(members.id, memberId));
+  if (!member) return [];
+  const phone = member.phone;
+  const [guestRows, inboundRows, testSendRows] = await Promise.all([
+    db.select({ id: guests.id }).from(guests).where(eq(guests.phone, phone)),
+    db.select({ id: inboundMessages.id }).from(inboundMessages).where(eq(inboundMessages.fromPhone, phone)),
+    db.select({ id: campaignTestSends.id }).from(campaignTestSends).where(eq(campaignTestSends.phone, phone)),
+  ]);
+  return [
+    ...guestRows.map((r) => `guest:${r.id}`),
+    ...inboundRows.map((r) => `inbound:${r.id}`),
+    ...testSendRows.map((r) => `test-send:${r.id}`),
+  ];
 }

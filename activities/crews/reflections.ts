@@ -16,6 +16,7 @@ import type { Db } from '../../db/client.js';
 import { crewMembership, findChallenge, insertReflection, visibleReflections } from '../../db/crews.js';
 import { members } from '../../db/schema.js';
 import { inArray } from 'drizzle-orm';
+import { markedFor } from '../../workflows/lib/subject.js';
 import { redactReflection } from './redact-reflection.js';
 
 /** How long a held reflection waits for an operator before it expires. */
@@ -162,7 +163,14 @@ export function createReflectionActivities(deps: { db: Db; openai?: OpenAI | nul
         .filter((m) => m.shareReflections)
         .map((m) => m.memberId);
       return {
-        reflection: next ? { id: next.id, memberId: next.memberId, text: next.text } : null,
+        // The reflection is its author's personal data: sealed with their key in the challenge's history.
+        reflection: next
+          ? markedFor('member', next.memberId, {
+              id: next.id,
+              memberId: next.memberId,
+              text: next.text,
+            })
+          : null,
         recipients,
       };
     },

@@ -38,6 +38,7 @@ import {
   type TokenService,
 } from '../tokens.js';
 import { MESSAGE_WORKFLOW_TYPE, messageWorkflowId, signInCodeText, TASK_QUEUE } from '../workflows.js';
+import { aboutSubject, subjectOfRecipient } from '../../workflows/lib/subject.js';
 
 /** Number types a sign-in code may be texted to. Everything else (premium, shared cost, unknown…) is refused. */
 export const TEXTABLE_NUMBER_TYPES: ReadonlySet<NumberType> = new Set<NumberType>([
@@ -234,7 +235,8 @@ export function authRouter(deps: AppDeps, tokens: TokenService | undefined) {
         await temporal.workflow.start(MESSAGE_WORKFLOW_TYPE, {
           taskQueue: TASK_QUEUE,
           workflowId: messageWorkflowId(key),
-          args: [input],
+          // The code's text is the member's personal data: sealed with their key (README "Privacy").
+          args: [aboutSubject(subjectOfRecipient(input.to), input)],
           staticSummary: `Sign-in code for member ${member.id}`,
         });
         logger.info({ memberId: member.id }, 'sign-in code sent');

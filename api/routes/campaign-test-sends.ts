@@ -23,6 +23,7 @@ import type { AppDeps } from '../deps.js';
 import { BODY_PROBLEMS, createRouter, jsonBody, jsonResponse, problems } from '../openapi.js';
 import { HttpProblem } from '../problem.js';
 import { e164, limit, uuid } from '../schemas/atoms.js';
+import { aboutSubject, subjectOfRecipient } from '../../workflows/lib/subject.js';
 
 export const MAX_TEST_NUMBERS = 5;
 const tags = ['Campaigns'];
@@ -185,7 +186,7 @@ export function campaignTestSendsRouter({ db, temporal, logger }: AppDeps) {
         await temporal.workflow.start('messageWorkflow', {
           taskQueue: TASK_QUEUE,
           workflowId: messageWorkflowId(key),
-          args: [sms],
+          args: [aboutSubject(subjectOfRecipient(sms.to), sms)],
           staticSummary: `Campaign test send (${campaign.id})`,
         });
       }

@@ -55,6 +55,7 @@ import {
   type ChallengeView,
   type CrewChallengeInput,
 } from '../workflows.js';
+import { aboutSubject, subjectOf } from '../../workflows/lib/subject.js';
 
 // ---- schemas
 
@@ -749,7 +750,11 @@ export function challengesRouter(deps: AppDeps) {
     .openapi(answerRoute, async (c) => {
       const { id } = c.req.valid('param');
       const b = c.req.valid('json');
-      const res = await (await handle(id)).executeUpdate(answerUpdate, { args: [b] });
+      const res = await (
+        await handle(id)
+      ).executeUpdate(answerUpdate, {
+        args: [aboutSubject(subjectOf('member', b.memberId), b)],
+      });
       return c.json(res, 200);
     })
     .openapi(contributeRoute, async (c) => {

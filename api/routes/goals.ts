@@ -12,6 +12,7 @@ import {
   memberWorkflowId,
 } from '../workflows.js';
 import { requireMemberRow } from './members.js';
+import { aboutSubject, subjectOf } from '../../workflows/lib/subject.js';
 
 const cadence = z.discriminatedUnion(
   'kind',
@@ -134,7 +135,8 @@ export function goalsRouter({ db, temporal }: AppDeps) {
       await requireMemberRow(db, id);
       // The update returns once the goal is stored with its AI plan (or the template fallback).
       const goal = await handle(id).executeUpdate(addGoalUpdate, {
-        args: [{ title: body.title, cadence: body.cadence }],
+        // The goal's title is the member's personal data: sealed with their key in the history.
+        args: [aboutSubject(subjectOf('member', id), { title: body.title, cadence: body.cadence })],
       });
       return c.json(goal, 201, { location: `/members/${id}/goals/${goal.id}` });
     })

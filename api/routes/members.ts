@@ -7,6 +7,7 @@ import { memberProgress } from '../../db/analytics.js';
 import type { Db } from '../../db/client.js';
 import { challengeIdsOfMember } from '../../db/crews.js';
 import { matchIdsOfMember } from '../../db/mentorship.js';
+import { otherSubjectsOfMember } from '../../db/erasure.js';
 import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
 import { checkIns, members } from '../../db/schema.js';
 import { identityOf } from '../auth.js';
@@ -530,6 +531,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         requestedBy: requesterOf(c),
         challengeIds: await challengeIdsOfMember(db, id),
         matchIds: await matchIdsOfMember(db, id),
+        subjects: await otherSubjectsOfMember(db, id),
       };
       await temporal.workflow
         .start(ERASURE_WORKFLOW_TYPE, {

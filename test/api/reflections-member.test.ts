@@ -135,7 +135,13 @@ describe('what the pulse text carries', () => {
     if (!first.stored || !second.stored) throw new Error('not stored');
 
     const one = await acts.reflectionForPulse({ challengeId: c.challengeId, carried: [] });
-    expect(one.reflection).toEqual({ id: first.reflectionId, memberId: c.kim, text: expect.any(String) });
+    // Marked as its author's personal data: sealed with their key in the challenge's history.
+    expect(one.reflection).toEqual({
+      id: first.reflectionId,
+      memberId: c.kim,
+      text: expect.any(String),
+      subject: `member:${c.kim}`,
+    });
     // Redacted: the number never reaches the crew.
     expect(one.reflection!.text).not.toContain('7700');
     expect(one.recipients.sort()).toEqual([c.kim, a, b].sort());

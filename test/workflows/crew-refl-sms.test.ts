@@ -92,7 +92,9 @@ describe('crew challenge: a shared reflection by SMS', () => {
     await waitFor(async () => (await handle.query(challengeStateQuery)).status === 'active', 'active');
     await answer('m1', '2027-06-07', SHARED.text);
     for (const id of ids.slice(1)) await answer(id, '2027-06-07');
-    expect(stored).toEqual([{ challengeId: 'refl-sms-1', memberId: 'm1', day: 1, text: SHARED.text }]);
+    expect(stored).toEqual([
+      { challengeId: 'refl-sms-1', memberId: 'm1', day: 1, text: SHARED.text, subject: 'member:m1' },
+    ]);
     // Day 2: all five answer again, no reflection.
     await skipTo(t.env, '2027-06-08T18:00:00Z');
     for (const id of ids) await answer(id, '2027-06-08');

@@ -80,9 +80,16 @@ describe('crew challenge: reflections', () => {
       memberId: 'r3',
     });
     await waitFor(() => stored.length === 2, 'the SMS reflection stored');
+    // Marked as the author's personal data: the codec seals it with their key (README "Privacy").
     expect(stored).toEqual([
-      { challengeId: 'refl-1', memberId: 'r1', day: 1, text: 'Felt strong, call me on 07700 900123' },
-      { challengeId: 'refl-1', memberId: 'r3', day: 1, text: 'lovely evening walk' },
+      {
+        challengeId: 'refl-1',
+        memberId: 'r1',
+        day: 1,
+        text: 'Felt strong, call me on 07700 900123',
+        subject: 'member:r1',
+      },
+      { challengeId: 'refl-1', memberId: 'r3', day: 1, text: 'lovely evening walk', subject: 'member:r3' },
     ]);
     expect(sent.filter((s) => s.kind === 'crew_ack')).toHaveLength(1);
 

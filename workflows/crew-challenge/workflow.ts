@@ -110,6 +110,7 @@ import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
 import { eraseFromChallenge, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
+import { markedFor } from '../lib/subject.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -359,7 +360,10 @@ export async function crewChallengeWorkflow(
     text: string | null | undefined,
   ): Promise<void> {
     if (!text || !patched(CREW_REFLECTIONS_PATCH)) return;
-    const res = await reflections.storeCrewReflection({ challengeId, memberId, day: day + 1, text });
+    // The reflection is the member's personal data: sealed with their key in the history.
+    const res = await reflections.storeCrewReflection(
+      markedFor('member', memberId, { challengeId, memberId, day: day + 1, text }),
+    );
     if (res.stored) reflectionSmsState(state).stored++;
   }
 

@@ -9,6 +9,11 @@ export interface ErasureInput {
   challengeIds: string[];
   /** Every mentorship match they were in, as mentee or mentor. */
   matchIds: string[];
+  /**
+   * Other payload-codec subjects of their number (`guest:`, `inbound:`, `test-send:` ids), found before the rows
+   * went; shredded with the member's own key. Absent in erasures that predate it.
+   */
+  subjects?: string[];
 }
 
 export interface ErasureResult {

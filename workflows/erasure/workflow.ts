@@ -47,7 +47,7 @@ export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResul
   await erasure.recordErasureStep({ erasureId, step: 'member' });
   await erasure.eraseMemberRows({ erasureId, memberId, requestedBy: input.requestedBy });
   await erasure.recordErasureStep({ erasureId, step: 'rows' });
-  await erasure.shredErasedSubject({ memberId });
+  await erasure.shredErasedSubject({ memberId, ...(input.subjects && { subjects: input.subjects }) });
   await erasure.recordErasureStep({ erasureId, step: 'shred' });
   await erasure.recordErasureStep({ erasureId, step: 'done' });
   return { challengesTold, matchesTold };

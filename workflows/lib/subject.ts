@@ -56,3 +56,12 @@ export function subjectOfRecipient(
   if ('replyToInboundId' in to) return subjectOf('inbound', to.replyToInboundId);
   return subjectOf('test-send', to.campaignTestSendId);
 }
+
+/**
+ * `data` marked as personal data of `<kind>:<id>` when that is a valid subject; unchanged otherwise (never
+ * throws: workflow code must not fail a task over an id it did not choose, e.g. a test's or an old run's).
+ */
+export function markedFor<T extends object>(kind: SubjectKind, id: string | number, data: T): T {
+  const s = `${kind}:${id}`;
+  return isSubject(s) ? aboutSubject(s, data) : data;
+}

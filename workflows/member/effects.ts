@@ -26,6 +26,7 @@ import type { CrewAnswerOut } from './crews.js';
 import { riskChangedSignal, type GoalInput, type GoalView, type InboundReply } from './definitions.js';
 import { newGoal, type GoalState } from './goals.js';
 import { riskChange } from './risk.js';
+import { markedFor } from '../lib/subject.js';
 import { CONFIRM_EXPECTED_MS } from './schedule.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA, RISK_LEVEL_SA } from './search-attributes.js';
 import { currentDetails, effectiveStatus, goalView, type MemberState } from './state.js';
@@ -122,11 +123,11 @@ export function memberEffects(memberId: string, state: MemberState) {
     async tellCrews(r: InboundReply, answers: readonly CrewAnswerOut[]): Promise<void> {
       for (const { challengeId, ...answer } of answers) {
         try {
-          await getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(crewAnswerSignal, {
-            ...answer,
-            memberId,
-            key: `sms:${r.inboundId}`,
-          });
+          await getExternalWorkflowHandle(crewChallengeWorkflowId(challengeId)).signal(
+            crewAnswerSignal,
+            // The answer and reflection are the member's personal data: sealed with their key.
+            markedFor('member', memberId, { ...answer, memberId, key: `sms:${r.inboundId}` }),
+          );
         } catch {
           log.warn('crew answer not delivered: the challenge is gone', { memberId, challengeId });
         }

@@ -7,6 +7,7 @@ import type { GoalState } from './goals.js';
 import type { GoalView, InboundReply, MemberSnapshot } from './definitions.js';
 import type { DayOutcome } from './risk.js';
 import { localDate } from '../lib/time.js';
+import { markedFor } from '../lib/subject.js';
 import { nextPromptAt, nextSummaryAt } from './schedule.js';
 import { MEMBER_DEFAULTS, type MemberStatus, type RiskLevel, type Tone } from './values.js';
 
@@ -88,6 +89,14 @@ export interface MemberWorkflowInput {
   state?: MemberState;
   /** Continue-as-new after this many prompts (default 60; tests force it every few days). */
   maxDaysPerRun?: number;
+}
+
+/**
+ * The state carried by continue-as-new, marked as the member's personal data (goal titles and plans, replies not
+ * yet handled, crew answers): the codec seals it with the member's key (README "Privacy").
+ */
+export function markedState(memberId: string, state: MemberState): MemberState {
+  return markedFor('member', memberId, state);
 }
 
 /** A new member's state, or the carried one with its schedule re-armed from now. */

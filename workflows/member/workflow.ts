@@ -79,6 +79,7 @@ import {
   goalView,
   initialState,
   isPausedOn,
+  markedState,
   snapshot,
   type MemberWorkflowInput,
 } from './state.js';
@@ -190,7 +191,8 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       promptsThisRun >= (input.maxDaysPerRun ?? MAX_DAYS_PER_RUN)
     ) {
       await condition(allHandlersFinished);
-      if (state.pendingReplies.length === 0) await continueAsNew<typeof memberWorkflow>({ ...input, state });
+      if (state.pendingReplies.length === 0)
+        await continueAsNew<typeof memberWorkflow>({ ...input, state: markedState(input.memberId, state) });
       continue;
     }
     fx.publish();
