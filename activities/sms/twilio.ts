@@ -105,7 +105,9 @@ export function createTwilioProvider(opts: TwilioProviderOptions): SmsProvider {
           (m) =>
             m.body === msg.body &&
             (!viaService || m.messagingServiceSid === opts.from) &&
-            (!m.dateCreated || m.dateCreated.getTime() >= since.getTime()),
+            // Twilio's date_created has whole seconds: a message created just after `since` may carry a time up
+            // to 999 ms before it, so `since` is taken at its whole second (missing it here would send it twice).
+            (!m.dateCreated || m.dateCreated.getTime() >= Math.floor(since.getTime() / 1000) * 1000),
         );
         return hit ? toResult(hit) : null;
       } catch (err) {

@@ -185,6 +185,10 @@ describe('fake twilio', () => {
     const found = await p.findSent(msg, new Date(Date.now() - 1_000));
     expect(found?.sid).toBe(fake.byBody('maybe sent')[0]!.sid);
     expect(await p.findSent({ ...msg, body: 'other' }, new Date())).toBeNull();
+    // date_created has whole seconds: a `since` later in the same second as the creation still finds it.
+    const createdSecond = Math.floor(fake.byBody('maybe sent')[0]!.createdAt.getTime() / 1000) * 1000;
+    expect((await p.findSent(msg, new Date(createdSecond + 999)))?.sid).toBe(found?.sid);
+    expect(await p.findSent(msg, new Date(createdSecond + 1000))).toBeNull();
   });
 
   it('delays creates', async () => {
