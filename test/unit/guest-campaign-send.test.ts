@@ -125,7 +125,11 @@ describe('each guest at HH:MM in their own zone', () => {
           if (!binding || inside(start, timezone, binding)) expect(due).toBe(start);
         },
       ),
-      { numRuns: 500 },
+      // The counterexample CI found: a 02:00–02:30 window whose next opening is New York's spring-forward gap.
+      {
+        numRuns: 500,
+        examples: [['America/New_York', 71, '00:00', { start: '02:00', end: '02:30' }, null, 9_000_000]],
+      },
     );
   });
 });

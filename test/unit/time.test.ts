@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
@@ -242,5 +243,40 @@ describe('nextAllowedInstant (08:00–21:00)', () => {
 
   it('throws on a malformed window', () => {
     expect(() => nextAllowedInstant(0, NY, { start: '8:00', end: '21:00' })).toThrow(RangeError);
+  });
+
+  it('a window wholly inside the spring-forward gap does not exist that day: the next day opens it', () => {
+    // New York skips 02:00–03:00 on 2027-03-14; a send window 02:00–02:30 has no instant that day.
+    const gap = { start: '02:00', end: '02:30' };
+    // 02:30 EST on the 13th (closed) → not 03:00 EDT on the 14th (outside the window), but 02:00 EDT on the 15th.
+    expect(iso(nextAllowedInstant(at('2027-03-13T07:30:00Z'), NY, gap))).toBe('2027-03-15T06:00:00.000Z');
+    // A window that only starts in the gap is open from the transition.
+    expect(iso(nextAllowedInstant(at('2027-03-14T05:00:00Z'), NY, { start: '02:30', end: '04:00' }))).toBe(
+      '2027-03-14T07:00:00.000Z',
+    );
+  });
+
+  it('for all zones, windows and instants: the answer is inside the window, not before, and within 3 days', () => {
+    const zones = [NY, BERLIN, KOLKATA, LORD_HOWE, 'America/Santiago', 'Europe/London', 'Asia/Tokyo'];
+    const f = (m: number) =>
+      `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2028-12-31T00:00:00Z') }),
+        fc.integer({ min: 0, max: 24 * 60 - 1 }),
+        fc.integer({ min: 0, max: 24 * 60 - 1 }),
+        (tz, from, s, e) => {
+          const window = { start: f(s), end: f(e) };
+          const got = nextAllowedInstant(from, tz, window);
+          expect(got).toBeGreaterThanOrEqual(from);
+          expect(got - from).toBeLessThan(3 * 86_400_000);
+          const m = localMinutesOfDay(got, tz);
+          const inside = s === e || (s < e ? m >= s && m < e : m >= s || m < e);
+          expect(inside).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -267,15 +267,17 @@ export function nextAllowedInstant(
   if (!start || !end) throw new RangeError(`Invalid quiet-hours window ${window.start}–${window.end}`);
   const s = start.hour * 60 + start.minute;
   const e = end.hour * 60 + end.minute;
+  const allowedAt = (m: number) => s === e || (s < e ? m >= s && m < e : m >= s || m < e);
   const m = localMinutesOfDay(instantMs, tz);
-  const allowed = s === e || (s < e ? m >= s && m < e : m >= s || m < e);
-  if (allowed) return instantMs;
+  if (allowedAt(m)) return instantMs;
   const today = localDate(instantMs, tz);
   // Before start (today's start still ahead) → today; otherwise (at/after end, non-wrapping) → tomorrow.
-  // firstLocalAfter also covers the repeated fall-back hour and a start time that falls in a gap.
-  for (let k = m < s ? 0 : 1; k < 4; k++) {
+  // firstLocalAfter also covers the repeated fall-back hour and a start time that falls in a gap. A window that
+  // lies wholly inside a spring-forward gap (02:00–02:30 in New York on the change day) does not exist that
+  // day: its "transition instant" (03:00) is outside it, so the next day's opening is taken.
+  for (let k = m < s ? 0 : 1; k < 5; k++) {
     const t = firstLocalAfter(addDays(today, k), start.hour, start.minute, tz, instantMs);
-    if (t !== null) return t;
+    if (t !== null && allowedAt(localMinutesOfDay(t, tz))) return t;
   }
   throw new Error(`nextAllowedInstant: no allowed time found after ${instantMs} in ${tz}`); // unreachable
 }
