@@ -55,7 +55,13 @@ const clean = (s: string | null | undefined): string | null => {
  * (same E.164 number) inside the import are rejected after the first. Guests and rejections come out in row order.
  */
 export class ImportNormaliser {
-  readonly guests: NormalisedGuest[] = [];
+  /**
+   * Normalised guests not yet taken, each packed into one JSON string (row order): a 100,000-row upload is held
+   * until its content key is known, and a string is a few hundred bytes where the object graph (object, nested
+   * objects, a Date, a string per field) is several times that — the API's peak memory on an import.
+   */
+  private readonly packed: string[] = [];
+  private readonly packedRows: number[] = [];
   readonly rejected: RejectedRow[] = [];
   private readonly seen = new Set<string>();
   private rows = 0;
@@ -67,17 +73,25 @@ export class ImportNormaliser {
     return this.rows;
   }
 
+  /** The normalised guests not yet taken, in row order. */
+  get guests(): NormalisedGuest[] {
+    return this.packed.map(unpackGuest);
+  }
+
   /**
    * Removes and returns the guests and rejected rows up to data row `lastRow` (they come out in row order): the
    * writer hands each batch over and drops it, so the import's memory shrinks as its batches are committed.
    */
   takeThrough(lastRow: number): { guests: NormalisedGuest[]; rejected: RejectedRow[] } {
-    const upTo = <T extends { row: number }>(xs: T[]) => {
+    const count = (rows: readonly number[]) => {
       let k = 0;
-      while (k < xs.length && xs[k]!.row <= lastRow) k++;
-      return xs.splice(0, k);
+      while (k < rows.length && rows[k]! <= lastRow) k++;
+      return k;
     };
-    return { guests: upTo(this.guests), rejected: upTo(this.rejected) };
+    const g = count(this.packedRows);
+    this.packedRows.splice(0, g);
+    const r = count(this.rejected.map((x) => x.row));
+    return { guests: this.packed.splice(0, g).map(unpackGuest), rejected: this.rejected.splice(0, r) };
   }
 
   add(r: ImportRow): void {
@@ -87,10 +101,40 @@ export class ImportNormaliser {
     if ('reason' in outcome) this.rejected.push({ row, ...outcome });
     else {
       this.seen.add(outcome.phone);
-      this.guests.push({ row, ...outcome });
+      this.packed.push(packGuest({ row, ...outcome }));
+      this.packedRows.push(row);
     }
   }
 }
+
+const packGuest = (g: NormalisedGuest): string =>
+  JSON.stringify([
+    g.row,
+    g.phone,
+    g.name,
+    g.timezone,
+    g.variables,
+    g.consent && [g.consent.source, g.consent.at.toISOString(), g.consent.text],
+  ]);
+
+const unpackGuest = (s: string): NormalisedGuest => {
+  const [row, phone, name, timezone, variables, consent] = JSON.parse(s) as [
+    number,
+    string,
+    string | null,
+    string,
+    Record<string, string>,
+    [string, string, string] | null,
+  ];
+  return {
+    row,
+    phone,
+    name,
+    timezone,
+    variables,
+    consent: consent && { source: consent[0], at: new Date(consent[1]), text: consent[2] },
+  };
+};
 
 /** Normalise rows; duplicates (same E.164 number) inside the import are rejected after the first. */
 export function normaliseRows(
