@@ -509,8 +509,9 @@ export function createMessagingActivities(deps: MessagingDeps) {
   async function waitForSlot(row: Message, lane?: SendSmsInput['lane']): Promise<void> {
     if (!deps.smsPerSecond || sms.name === 'sandbox') return;
     // A lane (a campaign's share) first: its sends are spaced by its own rate, then they queue for the sender.
-    if (lane && lane.mps > 0)
-      await reserveSlot(`${sms.sender}#${lane.key}`, (row.segments / lane.mps) * pacingMargin(lane.mps));
+    // No safety margin on a lane: its rate is a share of the sender's already-margined rate (or the campaign's
+    // own limit), and the sender's reservation below is what keeps the carrier's bucket from answering 429.
+    if (lane && lane.mps > 0) await reserveSlot(`${sms.sender}#${lane.key}`, row.segments / lane.mps);
     const seconds = (row.segments / deps.smsPerSecond) * pacingMargin(deps.smsPerSecond);
     const startedMs = Date.now();
     const plannedMs = await reserveSlot(sms.sender, seconds);
@@ -670,7 +671,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
    */
   async function reserveLaneWave(lane: { key: string; mps: number }, segments: number): Promise<void> {
     if (!deps.smsPerSecond || sms.name === 'sandbox' || !(lane.mps > 0) || segments <= 0) return;
-    const total = (segments / lane.mps) * pacingMargin(lane.mps);
+    // Unmargined, as in waitForSlot: the sender's own reservation (in sendSmsWave) carries the margin.
+    const total = segments / lane.mps;
     const [slot] = await db.execute<{ slot_ms: number; db_now_ms: number }>(sql`
       insert into sms_pacing (sender, next_slot_at) values (${`${sms.sender}#${lane.key}`}, clock_timestamp() + make_interval(secs => ${total}))
       on conflict (sender) do update

@@ -115,10 +115,6 @@ describe('one sender shared by campaigns running together', () => {
 
     await waitFor(() => sent.length >= 60, '60 sends', 60_000);
     const first = split(0, 60);
-    console.log(
-      'SPLIT1',
-      [a.id, b.id, c.id].map((id) => first[id]),
-    );
     // Expected 3/15, 6/15, 6/15 of 60 = 12, 24, 24 (the first send of each lane is not spaced yet).
     expect(first[a.id] ?? 0).toBeLessThanOrEqual(16);
     expect(first[b.id], JSON.stringify(first)).toBeGreaterThanOrEqual(18);
@@ -130,10 +126,6 @@ describe('one sender shared by campaigns running together', () => {
     const mark = sent.length + 6; // sends already past their slot
     await waitFor(() => sent.length >= mark + 60, '60 more sends', 60_000);
     const second = split(mark, mark + 60);
-    console.log(
-      'SPLIT2',
-      [a.id, b.id, c.id].map((id) => second[id]),
-    );
     for (const id of [a.id, b.id, c.id]) {
       expect(second[id], `campaign ${id}`).toBeGreaterThanOrEqual(13);
       expect(second[id], `campaign ${id}`).toBeLessThanOrEqual(27);
