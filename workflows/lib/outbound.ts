@@ -14,25 +14,31 @@ const { sendSms } = proxyActivities<ReturnType<typeof createMessagingActivities>
 export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string };
 
 /** Upper bound on re-checks after deferrals, so a misconfigured window cannot loop forever. */
-const MAX_DEFERRALS = 20;
+export const MAX_DEFERRALS = 20;
 
 export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> {
-  // The body is personal data of the recipient: sealed with their key in the history (README "Privacy").
-  const marked = markedSendInput(input);
   for (let i = 0; i < MAX_DEFERRALS; i++) {
-    let res: SendSmsResult;
-    try {
-      res = await sendSms(marked);
-    } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-        return { outcome: 'failed', reason: err.cause.type ?? err.cause.message };
-      }
-      throw err;
-    }
+    const res = await attemptSend(input);
     if (res.outcome !== 'deferred') return res;
     await sleep(Math.max(1_000, res.untilMs - Date.now()));
   }
   return { outcome: 'failed', reason: 'too_many_deferrals' };
+}
+
+/**
+ * One ask of the gate, without waiting out a deferral: `deferred` comes back to the caller, which keeps the text
+ * and asks again at `untilMs` (the member workflow holds it in its state and goes on with its replies).
+ */
+export async function attemptSend(input: SendSmsInput): Promise<MessageOutcome> {
+  // The body is personal data of the recipient: sealed with their key in the history (README "Privacy").
+  try {
+    return await sendSms(markedSendInput(input));
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      return { outcome: 'failed', reason: err.cause.type ?? err.cause.message };
+    }
+    throw err;
+  }
 }
 
 /** A text's activity input marked as personal data of its recipient (workflows/lib/subject.ts). */

@@ -102,6 +102,7 @@ export function applyConsent(state: MemberState, change: ConsentChange, nowMs: n
 
 export function erase(state: MemberState): MemberState {
   state.status = 'erased';
+  state.held = []; // nothing held for an erased member is ever sent
   return state;
 }
 

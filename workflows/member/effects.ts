@@ -6,6 +6,7 @@
 import {
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -16,7 +17,8 @@ import type { createMemberActivities, DayEntry } from '../../activities/members.
 import type { SendSmsInput } from '../../activities/messaging.js';
 import { AI, DB_WRITE } from '../lib/activity-options.js';
 import { fieldErrorsOf } from '../lib/failures.js';
-import { sendMessage } from '../lib/outbound.js';
+import { attemptSend, MAX_DEFERRALS, sendMessage } from '../lib/outbound.js';
+import { holdText, takeDueHeld } from './held.js';
 import { localDate } from '../lib/time.js';
 import { unsubscribeRisk } from './changes.js';
 import { weekTotals } from './days.js';
@@ -38,19 +40,44 @@ const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
 
 type SendExtra = Pick<SendSmsInput, 'window' | 'expectReply'>;
 
+/** Runs with this marker keep a held text in the state and go on (held.ts); before, they waited for it. */
+export const HELD_TEXTS_PATCH = 'member-held-texts';
+
 export function memberEffects(memberId: string, state: MemberState) {
   const now = () => Date.now();
 
-  /** A transactional text to the member, keyed `member:<id>:<key>`. */
+  /**
+   * A transactional text to the member, keyed `member:<id>:<key>`. A text the gate holds (quiet hours, the daily
+   * cap) is kept in the state and asked again when due (`sendHeld`), so the process goes on meanwhile; runs
+   * before `HELD_TEXTS_PATCH` waited for it here.
+   */
   async function send(key: string, kind: string, body: string, extra: SendExtra = {}): Promise<void> {
-    await sendMessage({
+    const input: SendSmsInput = {
       idempotencyKey: `member:${memberId}:${key}`,
       to: { memberId },
       kind,
       purpose: 'transactional',
       body,
       ...extra,
-    });
+    };
+    if (!patched(HELD_TEXTS_PATCH)) {
+      await sendMessage(input);
+      return;
+    }
+    const res = await attemptSend(input);
+    if (res.outcome === 'deferred') holdText(state, input, res.untilMs);
+  }
+
+  /** The held texts now due, asked again in the order they fell due; one held once more stays held. */
+  async function sendHeld(nowMs: number): Promise<void> {
+    for (const h of takeDueHeld(state, nowMs)) {
+      if (state.status === 'erased') return;
+      const res = await attemptSend(h.input);
+      if (res.outcome !== 'deferred') continue;
+      if (h.deferrals + 1 >= MAX_DEFERRALS)
+        log.warn('held text dropped after too many deferrals', { memberId, kind: h.input.kind });
+      else holdText(state, h.input, res.untilMs, h.deferrals + 1);
+    }
   }
 
   /** Risk from the day record; a change is stored, published and signalled to subscribers. */
@@ -72,6 +99,7 @@ export function memberEffects(memberId: string, state: MemberState) {
 
   return {
     send,
+    sendHeld,
 
     /** The answer to one inbound text, keyed by it. */
     answer: (r: InboundReply, kind: string, body: string) => send(`${kind}:${r.inboundId}`, kind, body),

@@ -2,6 +2,7 @@
  * The member workflow's state (plain JSON, carried across continue-as-new; no name or phone number: those stay
  * in Postgres) and the views of it the API and operators see. Pure.
  */
+import type { HeldText } from './held.js';
 import type { MemberCrewState } from './crews.js';
 import type { GoalState } from './goals.js';
 import type { GoalView, InboundReply, MemberSnapshot } from './definitions.js';
@@ -67,6 +68,8 @@ export interface MemberState extends Pick<MemberSnapshot, MemberProfileFields> {
   onboarding: { sinceMs: number; reminded: boolean } | null;
   /** The crews' daily questions riding on the member's texts (crews.ts); absent in runs that predate them. */
   crew?: MemberCrewState;
+  /** Texts the send gate held, asked again when due (held.ts); absent in runs that predate it. */
+  held?: HeldText[];
 }
 
 export interface MemberWorkflowInput {

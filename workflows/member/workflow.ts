@@ -1,7 +1,8 @@
 /**
  * The member entity workflow (`member-<id>`): lives as long as the member. Read it from the top: the handlers
  * (one line each, into the pure modules of this folder), then the member's process in the order it happens —
- * onboarding, the days (prompt, nudge, end of day, weekly summary, and the replies in between), continue-as-new.
+ * onboarding, the days (prompt, nudge, end of day, weekly summary, texts the gate held, and the replies in
+ * between), continue-as-new.
  *
  * Rules live in pure modules: `schedule.ts` (when: next prompt, nudge, summary, THE next wake), `days.ts` (day
  * outcomes and THE streak rule), `goals.ts`, `replies.ts` (what a text means), `risk.ts`, `changes.ts` (signals,
@@ -65,6 +66,7 @@ import {
 } from './definitions.js';
 import { memberEffects } from './effects.js';
 import { dueOn, type GoalState } from './goals.js';
+import { nextHeldAt } from './held.js';
 import { decideReply } from './replies.js';
 import {
   nextPromptAt,
@@ -180,7 +182,7 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   for (;;) {
     await lock.run(handleReplies);
     if (state.status === 'erased') break;
-    const next = soonest(nextWake(state), crewWake());
+    const next = soonest(soonest(nextWake(state), crewWake()), heldWake());
     if (next && next.atMs <= now()) {
       await lock.run(() => handleEvent(next.event, next.atMs));
       continue;
@@ -206,8 +208,10 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
   await condition(allHandlersFinished);
 
   // ---- the events -------------------------------------------------------------------------------------------
-  function handleEvent(event: MemberEvent | 'crew_ask', atMs: number): Promise<void> {
+  function handleEvent(event: MemberEvent | 'crew_ask' | 'held', atMs: number): Promise<void> {
     switch (event) {
+      case 'held':
+        return fx.sendHeld(now());
       case 'crew_ask':
         return askCrews(atMs);
       case 'onboarding_reminder':
@@ -276,6 +280,12 @@ export async function memberWorkflow(input: MemberWorkflowInput): Promise<void> 
       expectReply: { accepts: CREW_ONLY_ACCEPTS, untilMs: crewAskUntil(state, atMs) },
       window: CREW_ASK_WINDOW,
     });
+  }
+
+  /** The first text the gate held, when it may go (held.ts); none in runs that predate held texts. */
+  function heldWake(): { event: 'held'; atMs: number } | null {
+    const atMs = nextHeldAt(state);
+    return atMs === null ? null : { event: 'held', atMs };
   }
 
   /** The next crew-only question as a wake (none for members in no crew: their runs are as before). */
