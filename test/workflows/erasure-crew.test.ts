@@ -23,6 +23,7 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const london = 'Europe/London';
 const GONE = 'erased-member-7f3c';
@@ -142,7 +143,7 @@ describe('eraseFromChallenge (pure)', () => {
 });
 
 const sent: Array<{ key: string; memberId: string; kind: string }> = [];
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     void Context.current();
     const before = sent.findIndex((s) => s.key === input.idempotencyKey);
@@ -155,7 +156,7 @@ const activities = {
     });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
-};
+});
 
 const t = timeSkippingWorkers(activities);
 
