@@ -126,6 +126,9 @@ describe('crew challenge: a crew day in few history events', () => {
     );
     const whole = await events(handle);
     expect(whole.activityNames).toEqual(['sendSmsBatch', 'sendSmsBatch', 'sendSmsBatch']);
+    // Told of the question (in parallel, none reachable: the challenge asked them itself); not told of its end.
+    expect(whole.count('EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED')).toBe(10);
+    expect(whole.count('EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED')).toBe(10);
     expect(whole.total / 10).toBeLessThanOrEqual(12);
     // Done by 6 of 10 (i % 3 !== 0), energies 1–5 twice.
     const figures = { responded: 10, done: 6, energyCount: 10, energySum: 30 };

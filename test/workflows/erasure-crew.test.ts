@@ -77,6 +77,7 @@ describe('eraseFromChallenge (pure)', () => {
       selfAsked: { [GONE]: true },
       pending: [],
       keys: [`sms:1|${GONE}`, 'sms:2|m1'],
+      unreached: { [GONE]: true },
     };
 
     expect(eraseFromChallenge(s, GONE)).toBe(true);
