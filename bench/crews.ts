@@ -24,6 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { members } from '../db/schema.js';
 import { answerUpdate, type CrewChallengeInput } from '../workflows/crew-challenge/definitions.js';
 import {
@@ -188,10 +189,12 @@ async function eventsPerMemberDay(client: Client, handles: Awaited<ReturnType<ty
 
 /** Where one challenge's events go: its history's events by type, per member (the first challenge of a set). */
 async function eventsByType(client: Client, workflowId: string): Promise<string> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const { events } = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory())) as {
+    events: Array<{ eventType: string }>;
+  };
   const byType = new Map<string, number>();
-  for (const e of history.events ?? []) {
-    const type = String(e.eventType).replace(/^EVENT_TYPE_/, '');
+  for (const e of events) {
+    const type = e.eventType.replace(/^EVENT_TYPE_/, '');
     byType.set(type, (byType.get(type) ?? 0) + 1);
   }
   return [...byType]

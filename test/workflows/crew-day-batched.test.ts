@@ -8,6 +8,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { describe, expect, it } from 'vitest';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import {
@@ -81,14 +82,23 @@ async function start(challengeId: string, ids: string[], startDate: string) {
   });
 }
 
+/** The run's history as its JSON form (event types by name, e.g. `EVENT_TYPE_TIMER_CANCELED`). */
 async function events(handle: WorkflowHandle) {
-  const history = await handle.fetchHistory();
-  const list = history.events ?? [];
+  const { events: list } = JSON.parse(historyToJSON(await handle.fetchHistory())) as {
+    events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }>;
+  };
   const activityNames = list
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
     .filter((n): n is string => !!n);
-  const count = (type: string) => list.filter((e) => String(e.eventType) === type).length;
-  return { total: list.length, activityNames, count };
+  const count = (type: string) => list.filter((e) => e.eventType === type).length;
+  // The server wakes the workflow for the failed member-workflow signals as they come back: one workflow task for
+  // all ten, or more when they straddle one (load). Those extra tasks (3 events each) are scheduling noise.
+  const signalTasks = list.filter(
+    (e, i) =>
+      e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED' &&
+      list[i - 1]?.eventType === 'EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED',
+  ).length;
+  return { total: list.length, activityNames, count, steady: list.length - 3 * Math.max(0, signalTasks - 1) };
 }
 
 const textsOf = (challengeId: string, kind: string) =>
@@ -96,7 +106,8 @@ const textsOf = (challengeId: string, kind: string) =>
 
 describe('crew challenge: a crew day in few history events', () => {
   it('asks, hears and tells ten members in three activities and at most 10 events per member-day', async () => {
-    await skipTo(t.env, '2027-06-07T12:00:00Z');
+    // Started on its first day, before the prompt time, as the benchmark starts them: no start-gate timer.
+    await skipTo(t.env, '2027-06-08T10:00:00Z');
     const ids = Array.from({ length: 10 }, (_, i) => `b${i}`);
     const handle = await start('batched-1', ids, '2027-06-08');
 
@@ -115,7 +126,8 @@ describe('crew challenge: a crew day in few history events', () => {
     expect(answered.count('EVENT_TYPE_TIMER_CANCELED')).toBe(0);
     expect(answered.count('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED')).toBe(10);
     expect(answered.total - before.total).toBeLessThanOrEqual(10 * 5);
-    expect(answered.total / 10).toBeLessThanOrEqual(10);
+    // Issue 9's target: at most 10 events per member-day (99 here, for ten members, before the pulse).
+    expect(answered.steady / 10).toBeLessThanOrEqual(10);
 
     // The pulse: 24 h after Berlin's day ended (2027-06-08T22:00Z); then the summary, and the run completes.
     await skipTo(t.env, '2027-06-09T22:01:00Z');
@@ -129,7 +141,7 @@ describe('crew challenge: a crew day in few history events', () => {
     // Told of the question (in parallel, none reachable: the challenge asked them itself); not told of its end.
     expect(whole.count('EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED')).toBe(10);
     expect(whole.count('EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED')).toBe(10);
-    expect(whole.total / 10).toBeLessThanOrEqual(12);
+    expect(whole.steady / 10).toBeLessThanOrEqual(12);
     // Done by 6 of 10 (i % 3 !== 0), energies 1–5 twice.
     const figures = { responded: 10, done: 6, energyCount: 10, energySum: 30 };
     expect(await handle.query(challengeStateQuery)).toMatchObject({
