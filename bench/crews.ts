@@ -189,7 +189,9 @@ async function eventsPerMemberDay(client: Client, handles: Awaited<ReturnType<ty
 
 /** Where one challenge's events go: its history's events by type, per member (the first challenge of a set). */
 async function eventsByType(client: Client, workflowId: string): Promise<string> {
-  const { events } = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory())) as {
+  const { events } = JSON.parse(
+    historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()),
+  ) as {
     events: Array<{ eventType: string }>;
   };
   const byType = new Map<string, number>();
@@ -244,7 +246,9 @@ async function main() {
     log(
       `history events per member-day so far (start, question, answer; no pulse yet): ${eventsA.toFixed(2)}`,
     );
-    log(`per member by type (${handlesA[0]!.workflowId}): ${await eventsByType(client, handlesA[0]!.workflowId)}`);
+    log(
+      `per member by type (${handlesA[0]!.workflowId}): ${await eventsByType(client, handlesA[0]!.workflowId)}`,
+    );
 
     // 3. Pulses: challenges whose day closes at the next local midnight somewhere.
     let pulseLine = 'pulses: not run (add --pulses)';
@@ -288,7 +292,9 @@ async function main() {
       log(
         `history events per member-day of a whole 1-day challenge (start, late answer, pulse, summary): ${eventsB.toFixed(2)}`,
       );
-      log(`per member by type (${handlesB[0]!.workflowId}): ${await eventsByType(client, handlesB[0]!.workflowId)}`);
+      log(
+        `per member by type (${handlesB[0]!.workflowId}): ${await eventsByType(client, handlesB[0]!.workflowId)}`,
+      );
     }
     rss.stop();
     console.log(

@@ -24,7 +24,12 @@ const pendingArb = fc
     }),
     { maxLength: 3 * BATCH_SIZE },
   )
-  .map((xs) => fc.shuffledSubarray(xs.map((x, index) => ({ ...x, index })), { minLength: xs.length }))
+  .map((xs) =>
+    fc.shuffledSubarray(
+      xs.map((x, index) => ({ ...x, index })),
+      { minLength: xs.length },
+    ),
+  )
   .chain((x) => x);
 
 const resultArb: fc.Arbitrary<BatchItemResult> = fc.oneof(
@@ -68,7 +73,10 @@ describe('crew batched texts: results', () => {
     fc.assert(
       fc.property(
         pendingArb.chain((batch) =>
-          fc.tuple(fc.constant(batch), fc.array(resultArb, { minLength: batch.length, maxLength: batch.length })),
+          fc.tuple(
+            fc.constant(batch),
+            fc.array(resultArb, { minLength: batch.length, maxLength: batch.length }),
+          ),
         ),
         ([batch, results]) => {
           const outcomes: (MessageOutcome | undefined)[] = [];

@@ -44,7 +44,8 @@ const activities = withSmsBatch({
     const atMs = Context.current().info.currentAttemptScheduledTimestampMs;
     const memberId = 'memberId' in input.to ? input.to.memberId : '';
     const before = sent.findIndex((s) => s.key === input.idempotencyKey);
-    if (before >= 0) return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
+    if (before >= 0)
+      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
     const rule = input.kind === 'crew_ask' ? gate.get(memberId) : undefined;
     if (rule === 'drop') return { outcome: 'dropped', messageId: null, reason: 'suppressed:opt_out' };
     if (rule && atMs < rule.defer) return { outcome: 'deferred', untilMs: rule.defer, reason: 'daily_cap' };
@@ -85,7 +86,10 @@ async function start(challengeId: string, ids: string[], startDate: string) {
 /** The run's history as its JSON form (event types by name, e.g. `EVENT_TYPE_TIMER_CANCELED`). */
 async function events(handle: WorkflowHandle) {
   const { events: list } = JSON.parse(historyToJSON(await handle.fetchHistory())) as {
-    events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }>;
+    events: Array<{
+      eventType: string;
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    }>;
   };
   const activityNames = list
     .map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
@@ -173,7 +177,12 @@ describe('crew challenge: a crew day in few history events', () => {
     await skipTo(t.env, '2027-07-06T17:31:00Z');
     await waitFor(() => textsOf('batched-2', 'crew_ask').length === 5, 'the deferred question');
     const asks = textsOf('batched-2', 'crew_ask');
-    expect(asks.filter((s) => s.atMs < askAt + 60_000).map((s) => s.memberId)).toEqual(['d0', 'd1', 'd2', 'd3']);
+    expect(asks.filter((s) => s.atMs < askAt + 60_000).map((s) => s.memberId)).toEqual([
+      'd0',
+      'd1',
+      'd2',
+      'd3',
+    ]);
     expect(asks.filter((s) => s.memberId === 'd4')).toHaveLength(1);
     expect(asks.find((s) => s.memberId === 'd4')!.atMs).toBeGreaterThanOrEqual(askAt + 30 * 60_000);
     expect(asks.some((s) => s.memberId === 'd5')).toBe(false);
