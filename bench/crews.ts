@@ -24,6 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { members } from '../db/schema.js';
 import { answerUpdate, type CrewChallengeInput } from '../workflows/crew-challenge/definitions.js';
 import {
@@ -186,6 +187,24 @@ async function eventsPerMemberDay(client: Client, handles: Awaited<ReturnType<ty
   return events / (handles.length * MEMBERS);
 }
 
+/** Where one challenge's events go: its history's events by type, per member (the first challenge of a set). */
+async function eventsByType(client: Client, workflowId: string): Promise<string> {
+  const { events } = JSON.parse(
+    historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()),
+  ) as {
+    events: Array<{ eventType: string }>;
+  };
+  const byType = new Map<string, number>();
+  for (const e of events) {
+    const type = e.eventType.replace(/^EVENT_TYPE_/, '');
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+  }
+  return [...byType]
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, n]) => `${type} ${(n / MEMBERS).toFixed(1)}`)
+    .join(', ');
+}
+
 async function main() {
   log(`crews: ${CREWS} crews × ${MEMBERS} members; machine: ${machine()}; load ${load()}`);
   const stack = await startStack({ workers: 1, apis: 0 });
@@ -226,6 +245,9 @@ async function main() {
     const eventsA = await eventsPerMemberDay(client, handlesA);
     log(
       `history events per member-day so far (start, question, answer; no pulse yet): ${eventsA.toFixed(2)}`,
+    );
+    log(
+      `per member by type (${handlesA[0]!.workflowId}): ${await eventsByType(client, handlesA[0]!.workflowId)}`,
     );
 
     // 3. Pulses: challenges whose day closes at the next local midnight somewhere.
@@ -269,6 +291,9 @@ async function main() {
       eventsB = await eventsPerMemberDay(client, handlesB);
       log(
         `history events per member-day of a whole 1-day challenge (start, late answer, pulse, summary): ${eventsB.toFixed(2)}`,
+      );
+      log(
+        `per member by type (${handlesB[0]!.workflowId}): ${await eventsByType(client, handlesB[0]!.workflowId)}`,
       );
     }
     rss.stop();

@@ -39,6 +39,7 @@ import {
 import { memberWorkflow } from '../../workflows/member/workflow.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const BERLIN = 'Europe/Berlin';
 const NY = 'America/New_York';
@@ -108,7 +109,7 @@ const sent: Sent[] = [];
 let inboundSeq = 0;
 const scheduledAt = () => Context.current().info.currentAttemptScheduledTimestampMs;
 
-const activities = {
+const activities = withSmsBatch({
   /** A phone: records the text, then answers a question text as its script says (signalled like routing does). */
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const memberId = 'memberId' in input.to ? input.to.memberId : '';
@@ -145,7 +146,7 @@ const activities = {
   async storeGoal(): Promise<void> {},
   async recordRiskChange(): Promise<void> {},
   async setMemberStatus(): Promise<void> {},
-} satisfies Partial<ReturnType<typeof createActivities>>;
+} satisfies Partial<ReturnType<typeof createActivities>>);
 
 const t = timeSkippingWorkers(activities);
 

@@ -21,19 +21,20 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 interface Sent extends SendSmsInput {
   memberId: string;
   at: string;
 }
 const sent: Sent[] = [];
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const at = new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
     sent.push({ ...input, memberId: 'memberId' in input.to ? input.to.memberId : '', at });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
-};
+});
 
 const t = timeSkippingWorkers(activities);
 

@@ -20,10 +20,11 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const sent: Array<{ key: string; memberId: string; kind: string; body: string }> = [];
 const attempts: string[] = [];
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     void Context.current();
     attempts.push(input.idempotencyKey);
@@ -38,7 +39,7 @@ const activities = {
     });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
-};
+});
 
 const t = timeSkippingWorkers(activities);
 const london = 'Europe/London';

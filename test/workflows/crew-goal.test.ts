@@ -35,6 +35,7 @@ import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { fieldErrorsOf } from '../../workflows/lib/failures.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 interface Sent {
   key: string;
@@ -48,7 +49,7 @@ const sent: Sent[] = [];
 const attempts: string[] = [];
 /** Keys whose first attempt dies right after the provider took the text (a worker killed mid-send). */
 const dieAfterSend = new Set<string>();
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     attempts.push(input.idempotencyKey);
     const at = new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
@@ -65,7 +66,7 @@ const activities = {
     if (dieAfterSend.delete(input.idempotencyKey)) throw new Error('worker died after the provider took it');
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
-} satisfies Partial<{ sendSms: (input: SendSmsInput) => Promise<SendSmsResult> }>;
+} satisfies Partial<{ sendSms: (input: SendSmsInput) => Promise<SendSmsResult> }>);
 
 const t = timeSkippingWorkers(activities);
 

@@ -23,13 +23,14 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const sent: SendSmsInput[] = [];
 const stored: StoreReflectionInput[] = [];
 const asked: ReflectionForPulseInput[] = [];
 /** The store's view: which reflection is shared, and who consented (r1–r3; r4 and r5 did not). */
 const SHARED = { id: 'refl-a', memberId: 'm1', text: 'Rain all day but I still walked, proud of us' };
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     sent.push(input);
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
@@ -45,7 +46,7 @@ const activities = {
       recipients: ['m1', 'm2', 'm3'],
     };
   },
-};
+});
 const t = timeSkippingWorkers(activities);
 
 const berlin = 'Europe/Berlin';

@@ -20,10 +20,11 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const sent: SendSmsInput[] = [];
 const stored: StoreReflectionInput[] = [];
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     sent.push(input);
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
@@ -32,7 +33,7 @@ const activities = {
     stored.push(input);
     return { stored: true, reflectionId: `r${stored.length}`, status: 'shared' };
   },
-};
+});
 const t = timeSkippingWorkers(activities);
 
 describe('crew challenge: reflections', () => {

@@ -28,13 +28,14 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 interface Sent extends SendSmsInput {
   memberId: string;
   at: string;
 }
 const sent: Sent[] = [];
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const at = new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
     const already = sent.find((s) => s.idempotencyKey === input.idempotencyKey);
@@ -51,7 +52,7 @@ const activities = {
   async storeCrewReflection(): Promise<StoreReflectionResult> {
     return { stored: false, reason: 'no_consent' };
   },
-};
+});
 
 const t = timeSkippingWorkers(activities);
 

@@ -20,6 +20,7 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 type Ai = Pick<AiActivities, 'writeCrewWeeklyChallenge' | 'writeCrewSummaryNarrative'>;
 
@@ -40,7 +41,7 @@ const ai: Ai = {
     return { source: 'openai', prompt: 'crew_summary_narrative@1', text: `A ${input.tone} ending.` };
   },
 };
-const activities = {
+const activities = withSmsBatch({
   ...ai,
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     void Context.current();
@@ -56,7 +57,7 @@ const activities = {
     });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
-};
+});
 
 const t = timeSkippingWorkers(activities);
 const london = 'Europe/London';

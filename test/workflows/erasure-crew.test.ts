@@ -23,6 +23,7 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const london = 'Europe/London';
 const GONE = 'erased-member-7f3c';
@@ -76,6 +77,7 @@ describe('eraseFromChallenge (pure)', () => {
       selfAsked: { [GONE]: true },
       pending: [],
       keys: [`sms:1|${GONE}`, 'sms:2|m1'],
+      unreached: { [GONE]: true },
     };
 
     expect(eraseFromChallenge(s, GONE)).toBe(true);
@@ -142,7 +144,7 @@ describe('eraseFromChallenge (pure)', () => {
 });
 
 const sent: Array<{ key: string; memberId: string; kind: string }> = [];
-const activities = {
+const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     void Context.current();
     const before = sent.findIndex((s) => s.key === input.idempotencyKey);
@@ -155,7 +157,7 @@ const activities = {
     });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
-};
+});
 
 const t = timeSkippingWorkers(activities);
 

@@ -61,6 +61,7 @@ export function eraseFromChallenge(s: FullState, memberId: string): boolean {
     const r = riddenState(s);
     delete r.enrolled[memberId];
     delete r.selfAsked[memberId];
+    if (r.unreached) delete r.unreached[memberId];
     r.pending = r.pending.filter((a) => a.memberId !== memberId);
     r.keys = r.keys.filter((k) => !k.endsWith(`|${memberId}`));
   }

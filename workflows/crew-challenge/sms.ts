@@ -142,11 +142,22 @@ export interface RiddenState {
   pending: RiddenAnswer[];
   /** `<key>|<memberId>` of answers handled lately (a signal redelivered after a retry counts once). */
   keys: string[];
+  /**
+   * Members whose member workflow was not reachable when last told of the question (runs with
+   * `crew-day-batched`): nothing to tell when it ends for them. Absent in states of runs that predate it.
+   */
+  unreached?: Record<string, true>;
 }
 
 export function riddenState(s: ChallengeState): RiddenState {
   s.ridden ??= { enrolled: {}, selfAsked: {}, pending: [], keys: [] };
   return s.ridden;
+}
+
+/** The members whose member workflow was not reachable when last told of the question. */
+export function unreached(r: RiddenState): Record<string, true> {
+  r.unreached ??= {};
+  return r.unreached;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -16,6 +17,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -78,6 +80,7 @@ import {
   queueRiddenAnswer,
   riddenState,
   takeReply,
+  unreached,
   takeRiddenAnswer,
   type Ask,
 } from './sms.js';
@@ -111,6 +114,7 @@ import { shouldContinueAsNew } from './continue-as-new.js';
 import { eraseFromChallenge, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
 import { markedFor } from '../lib/subject.js';
+import { sendEach } from './batch.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -125,6 +129,14 @@ export const CREW_REFLECTIONS_PATCH = 'crew-reflections';
 export const CREW_WEEKLY_AI_PATCH = 'crew-weekly-ai';
 /** Runs with this marker carry one shared reflection in the day's pulse text (reflections-sms.ts). */
 export const CREW_REFLECTIONS_SMS_PATCH = 'crew-reflections-sms';
+/**
+ * Runs with this marker spend fewer history events per member-day (issue 9's benchmark): the texts to several
+ * members (the day's question, pulse, summary, milestones, weekly text) go in one `sendSmsBatch` activity
+ * (batch.ts) instead of one `sendSms` each; the member workflows are told in parallel, not one after another;
+ * and the main loop keeps its wake-up timer while an answer or signal wakes it for the same instant, instead of
+ * cancelling and starting one per answer.
+ */
+export const CREW_BATCHED_PATCH = 'crew-day-batched';
 
 const reflections = proxyActivities<ReturnType<typeof createReflectionActivities>>(DB_WRITE);
 const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
@@ -138,6 +150,8 @@ export async function crewChallengeWorkflow(
   const now = () => Date.now();
   const state = withExtensions(input, input.state ?? initialState(input, now()));
   let changes = 0;
+  /** The main loop's wake-up timer (runs with `crew-day-batched`): kept while its instant stays the same. */
+  let wakeTimer: { atMs: number; scope: CancellationScope; fired: boolean } | null = null;
   /** Members erased in this run (memberErased): the main loop continues as new without them. */
   const erasedIds: string[] = [];
   const touch = (): void => void changes++;
@@ -153,6 +167,8 @@ export async function crewChallengeWorkflow(
    */
   const weeklyAi = input.tone !== undefined && patched(CREW_WEEKLY_AI_PATCH);
   const tone = crewTone(input.tone);
+  /** Texts to several members in one activity, member workflows told in parallel, the wake timer kept. */
+  const batched = patched(CREW_BATCHED_PATCH);
 
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(challengeStateQuery, snapshot);
@@ -295,8 +311,7 @@ export async function crewChallengeWorkflow(
     const at = pulseCloseAt(state, state.nextPulseDay);
     const wake = Math.min(at, asks[0]?.atMs ?? at, weekly?.atMs ?? at);
     if (now() < wake) {
-      const seen = changes;
-      await condition(() => changes !== seen, wake - now());
+      await changeOrWake(wake);
       continue;
     }
     await decidePulse(state.nextPulseDay);
@@ -370,14 +385,14 @@ export async function crewChallengeWorkflow(
   /** The day's question to each member due (one text each), expecting the reply until that day's grace ends. */
   async function ask(due: Ask[]): Promise<void> {
     for (const a of due) markAsked(state, a.memberId, a.day);
-    await Promise.all(
-      due.map((a) =>
-        tellOne(a.memberId, `ask:${a.day + 1}`, 'crew_ask', askText(input.title, a.day + 1, input.days), {
-          expectReply: { accepts: CREW_PULSE_ACCEPTS, untilMs: a.untilMs },
-          window: ASK_WINDOW,
-        }),
-      ),
+    const texts = due.map((a) =>
+      textTo(a.memberId, `ask:${a.day + 1}`, 'crew_ask', askText(input.title, a.day + 1, input.days), {
+        expectReply: { accepts: CREW_PULSE_ACCEPTS, untilMs: a.untilMs },
+        window: ASK_WINDOW,
+      }),
     );
+    if (batched) await sendEach(texts);
+    else await Promise.all(texts.map(sendMessage));
   }
 
   /** Replies queued by the signal, oldest first; true when any was handled. */
@@ -436,14 +451,53 @@ export async function crewChallengeWorkflow(
     body: string,
     extra: Partial<Pick<SendSmsInput, 'window' | 'expectReply'>> = {},
   ): Promise<void> {
-    await sendMessage({
+    await sendMessage(textTo(memberId, key, kind, body, extra));
+  }
+
+  /** The send input of one member's text, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
+  function textTo(
+    memberId: string,
+    key: string,
+    kind: string,
+    body: string,
+    extra: Partial<Pick<SendSmsInput, 'window' | 'expectReply'>> = {},
+  ): SendSmsInput {
+    return {
       idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${memberId}`,
       to: { memberId },
       kind,
       purpose: 'transactional',
       body,
       ...extra,
-    });
+    };
+  }
+
+  /**
+   * Waits until the state changes or `wakeMs`. Runs with `crew-day-batched` keep one timer per wake instant: a
+   * change that leaves the instant as it was (an answer, a signal) waits on the same timer again, so it adds no
+   * timer events to the history; a new instant cancels the old timer.
+   */
+  async function changeOrWake(wakeMs: number): Promise<void> {
+    const seen = changes;
+    if (!batched) {
+      await condition(() => changes !== seen, wakeMs - now());
+      return;
+    }
+    if (!wakeTimer || wakeTimer.atMs !== wakeMs) {
+      wakeTimer?.scope.cancel();
+      const scope = new CancellationScope();
+      const timer = { atMs: wakeMs, scope, fired: false };
+      scope
+        .run(() => sleep(wakeMs - now()))
+        .then(
+          () => void (timer.fired = true),
+          () => undefined, // cancelled: a newer instant replaced it
+        );
+      wakeTimer = timer;
+    }
+    const timer = wakeTimer;
+    await condition(() => changes !== seen || timer.fired);
+    if (timer.fired) wakeTimer = null;
   }
 
   async function decidePulse(day: number): Promise<void> {
@@ -506,8 +560,10 @@ export async function crewChallengeWorkflow(
   async function tellMembers(ending: boolean): Promise<boolean> {
     const changes = enrolmentChanges(state, ending);
     const r = riddenState(state);
-    for (const { memberId, enrol } of changes) {
+    const tell = async ({ memberId, enrol }: { memberId: string; enrol: boolean }) => {
       r.enrolled[memberId] = enrol;
+      // A member workflow that was not reachable when told of the question has nothing to end.
+      if (batched && !enrol && unreached(r)[memberId]) return void delete unreached(r)[memberId];
       try {
         await getExternalWorkflowHandle(memberWorkflowId(memberId)).signal(crewQuestionsSignal, {
           challengeId,
@@ -517,14 +573,19 @@ export async function crewChallengeWorkflow(
           promptTime: input.promptTime ?? DEFAULT_PROMPT_TIME,
           ...(!enrol && { ended: true }),
         });
+        if (batched && enrol) delete unreached(r)[memberId];
       } catch {
         log.warn('member workflow not reachable: the challenge asks the member itself', {
           challengeId,
           memberId,
         });
         if (enrol) r.selfAsked[memberId] = true;
+        if (batched && enrol) unreached(r)[memberId] = true;
       }
-    }
+    };
+    // Each member workflow's signals stay in order: one change per member per call, calls one after another.
+    if (batched) await Promise.all(changes.map(tell));
+    else for (const c of changes) await tell(c);
     return changes.length > 0;
   }
 
@@ -608,18 +669,17 @@ export async function crewChallengeWorkflow(
     body: string | ((memberId: string) => string),
     extra: Partial<Pick<SendSmsInput, 'window'>> = {},
   ): Promise<void> {
-    await Promise.all(
-      currentMembers(state).map((m) =>
-        sendMessage({
-          idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${m.memberId}`,
-          to: { memberId: m.memberId },
-          kind: `crew_${key.split(':')[0]}`,
-          purpose: 'transactional',
-          body: typeof body === 'string' ? body : body(m.memberId),
-          ...extra,
-        }),
+    const texts = currentMembers(state).map((m) =>
+      textTo(
+        m.memberId,
+        key,
+        `crew_${key.split(':')[0]}`,
+        typeof body === 'string' ? body : body(m.memberId),
+        extra,
       ),
     );
+    if (batched) await sendEach(texts);
+    else await Promise.all(texts.map(sendMessage));
   }
 
   /** The Web UI's current details, and the status search attribute when the run was started with them. */
