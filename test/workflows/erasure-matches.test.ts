@@ -107,7 +107,7 @@ const textsOf = (matchId: string) =>
  */
 const settled = (handle: WorkflowHandle) =>
   waitFor(async () => {
-    const { events = [] } = await handle.fetchHistory();
+    const events = (await handle.fetchHistory()).events ?? [];
     let tasks = 0;
     let activities = 0;
     for (const e of events) {
