@@ -234,15 +234,17 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     p = await pending.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'mo-d', accept: true }] });
     expect(p).toMatchObject({ status: 'active', mentorId: 'mo-d' });
     expect((await mentorD.query(mentorStateQuery)).active).toEqual(['pend-1']);
+    await waitFor(() => textsTo('mentee-pend').length > 0, 'the matched text');
     expect(textsTo('mentee-pend').map((x) => x.kind)).toEqual(['mentorship_matched']);
 
     await waitFor(async () => (await erasure.describe()).status.name === 'COMPLETED', 'the erasure done');
     expect(await erasure.result()).toMatchObject({ matchesTold: 2, mentorsTold: 1, challengesNotDropped: [] });
     expect(shredded).toContain('member:member-of-mo-c');
     await captureHistory('mentor-erased', mentorC);
-    await captureHistory('mentorship-match-mentor-erased', pending);
     await captureHistory('erasure-mentor', erasure);
     await pending.executeUpdate(endMatchUpdate, { args: [{ reason: 'test over' }] });
+    await closed(pending.workflowId);
+    await captureHistory('mentorship-match-mentor-erased', pending);
   }, 180_000);
 
   it('a mentor workflow that never started is no obstacle', async () => {
