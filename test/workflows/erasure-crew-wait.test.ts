@@ -5,6 +5,7 @@
  * (`awaitChallengeDropped`, a query retried with backoff); the challenge is held inside a send while the erasure
  * arrives, so it has dropped the member from its state but not yet continued as new.
  */
+import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { createErasureActivities } from '../../activities/erasure.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
@@ -17,7 +18,6 @@ import {
 import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.js';
 import { erasureWorkflow } from '../../workflows/erasure/workflow.js';
 import { crewChallengeWorkflowId, erasureWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { Context } from '@temporalio/activity';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
