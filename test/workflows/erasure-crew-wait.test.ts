@@ -5,7 +5,7 @@
  * (`awaitChallengeDropped`, a query retried with backoff); the challenge is held inside a send while the erasure
  * arrives, so it has dropped the member from its state but not yet continued as new.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { createErasureActivities } from '../../activities/erasure.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
@@ -37,6 +37,9 @@ const activities = {
     return { outcome: 'sent', messageId: 1, providerSid: `SM-${input.idempotencyKey}` };
   },
   async awaitChallengeDropped(r: Parameters<Erasure['awaitChallengeDropped']>[0]): Promise<void> {
+    // Stands in for the bound running out (CHALLENGE_DROP_WAIT's 24 h): the activity fails for good.
+    if (r.challengeId === 'stuck-1')
+      throw ApplicationFailure.nonRetryable('the wait for the challenge ran out', 'ChallengeHoldsMember');
     waitAttempts.push(Context.current().info.attempt);
     return real.awaitChallengeDropped(r);
   },
@@ -44,7 +47,8 @@ const activities = {
   async eraseMemberRows(): Promise<boolean> {
     return true;
   },
-  async shredErasedSubject(): Promise<void> {
+  async shredErasedSubject(r: Parameters<Erasure['shredErasedSubject']>[0]): Promise<void> {
+    if (r.memberId !== GONE) return;
     // What the challenge looks like at the moment the key goes.
     const handle = Context.current().client.workflow.getHandle(crewChallengeWorkflowId('wait-1'));
     shreds.push({
@@ -127,4 +131,47 @@ describe('erasure waits for a crew challenge to drop the member', () => {
     hold = null;
     await captureHistory('erasure-crew-wait', erasure);
   }, 180_000);
+
+  it('a challenge that never drops them holds the shred up only to the bound, and is named in the result', async () => {
+    const stuck = await t.env.client.workflow.start(crewChallengeWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: crewChallengeWorkflowId('stuck-1'),
+      args: [
+        {
+          challengeId: 'stuck-1',
+          crewId: 'crew-stuck-1',
+          title: 'Read',
+          days: 3,
+          startDate: '2028-01-10',
+          timezone: 'Europe/London',
+          minSize: 2,
+          k: 5,
+          members: ['kept-2', 'gone-2'].map((memberId) => ({ memberId, timezone: 'Europe/London' })),
+        },
+      ],
+    });
+    await waitFor(async () => (await stuck.query(challengeStateQuery)).status === 'gathering', 'gathering');
+    const erasure = await t.env.client.workflow.start(erasureWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: erasureWorkflowId('gone-2'),
+      args: [
+        {
+          erasureId: 'gone-2',
+          memberId: 'gone-2',
+          requestedBy: 'operator:test',
+          challengeIds: ['stuck-1'],
+          matchIds: [],
+          mentorIds: [],
+        },
+      ],
+    });
+    await waitFor(async () => (await erasure.describe()).status.name === 'COMPLETED', 'the erasure done');
+    expect(await erasure.result()).toEqual({
+      challengesTold: 1,
+      matchesTold: 0,
+      mentorsTold: 0,
+      challengesNotDropped: ['stuck-1'],
+    });
+    await stuck.terminate();
+  }, 120_000);
 });
