@@ -60,7 +60,10 @@ const activities = {
   async setMatchStatus(input: Parameters<Mentorship['setMatchStatus']>[0]): Promise<void> {
     statuses.push(input);
   },
-  reserveMentorSlot: real.reserveMentorSlot,
+  // The real activity: an update on mentor-<id> through the worker's client.
+  async reserveMentorSlot(input: Parameters<Mentorship['reserveMentorSlot']>[0]) {
+    return real.reserveMentorSlot(input);
+  },
   async recordErasureStep(): Promise<void> {},
   async eraseMemberRows(): Promise<boolean> {
     return true;
