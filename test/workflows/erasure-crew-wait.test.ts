@@ -6,7 +6,7 @@
  * arrives, so it has dropped the member from its state but not yet continued as new.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createErasureActivities } from '../../activities/erasure.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import type { Db } from '../../db/client.js';
@@ -60,6 +60,8 @@ const activities = {
 } satisfies Partial<Erasure> & { sendSms: unknown };
 
 const t = timeSkippingWorkers(activities);
+// A send still held when a test fails would keep the worker from shutting down (stack order: this runs first).
+afterAll(() => hold?.release());
 
 describe('erasure waits for a crew challenge to drop the member', () => {
   it('the key is destroyed only after the challenge continued as new without them', async () => {
@@ -83,11 +85,12 @@ describe('erasure waits for a crew challenge to drop the member', () => {
     const current = () => t.env.client.workflow.getHandle(challenge.workflowId);
     const firstRun = challenge.firstExecutionRunId;
 
-    // At the start gate two of three members joined: the run extends once and tells them — inside that send it
-    // is held while the erasure arrives.
+    // At the start gate (London midnight) two of three members joined: the run extends once and tells them —
+    // inside that send it is held while the erasure arrives. The clock goes exactly to the gate: a running
+    // activity stops the server from skipping time, so a skip beyond it would pass in real time.
     let release!: () => void;
     hold = { promise: new Promise<void>((r) => (release = r)), release: () => release() };
-    await skipTo(t.env, '2027-09-06T10:00:00Z');
+    await skipTo(t.env, '2027-09-05T23:00:00Z');
     await waitFor(async () => (await current().describe()).raw.pendingActivities?.length, 'the held send');
 
     const erasure = await t.env.client.workflow.start(erasureWorkflow, {
