@@ -199,6 +199,7 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     candidatesOf.set('act-1', [candidate('mo-c')]);
     const active = await startMatch({ matchId: 'act-1', menteeMemberId: 'mentee-act', shareRisk: false });
     await waitFor(() => textsOf('act-1').some((x) => x.kind === 'mentorship_offer'), 'the offer of act-1');
+    await settled(active);
     expect(
       (await active.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'mo-c', accept: true }] })).status,
     ).toBe('active');
@@ -233,7 +234,9 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     ]);
     expect(textsTo('mentee-pend')).toEqual([]);
     expect(textsTo('member-of-mo-c')).toHaveLength(mentorTextsBefore);
-    // … and is matched again: mo-d accepts.
+    // … and is matched again: mo-d accepts. (Each step waits until the match has taken in the offer text's
+    // completion: a held text cancelled while its completion is on the way can wedge the time-skipping server.)
+    await settled(pending);
     p = await pending.executeUpdate(answerOfferUpdate, { args: [{ mentorId: 'mo-d', accept: true }] });
     expect(p).toMatchObject({ status: 'active', mentorId: 'mo-d' });
     expect((await mentorD.query(mentorStateQuery)).active).toEqual(['pend-1']);
@@ -245,6 +248,7 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     expect(shredded).toContain('member:member-of-mo-c');
     await captureHistory('mentor-erased', mentorC);
     await captureHistory('erasure-mentor', erasure);
+    await settled(pending);
     await pending.executeUpdate(endMatchUpdate, { args: [{ reason: 'test over' }] });
     await closed(pending.workflowId);
     await captureHistory('mentorship-match-mentor-erased', pending);
