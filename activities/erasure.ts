@@ -48,7 +48,10 @@ export function createErasureActivities(deps: ErasureDeps) {
         throw err;
       }
       if (await handle.query(holdsMemberQuery, r.memberId))
-        throw ApplicationFailure.retryable('the crew challenge still holds the erased member', 'ChallengeHoldsMember');
+        throw ApplicationFailure.retryable(
+          'the crew challenge still holds the erased member',
+          'ChallengeHoldsMember',
+        );
     },
     async recordErasureStep(r: { erasureId: string; step: ErasureStep }): Promise<void> {
       await setErasureStep(deps.db, r.erasureId, r.step);

@@ -219,13 +219,19 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     // The active match ends; the mentee is told without detail; the erased mentor is not texted.
     await closed(active.workflowId);
     expect((await active.query(matchStateQuery)).status).toBe('ended_early');
-    expect(textsTo('mentee-act').at(-1)).toMatchObject({ kind: 'mentorship_ended_early', body: ENDED_EARLY_TEXT });
+    expect(textsTo('mentee-act').at(-1)).toMatchObject({
+      kind: 'mentorship_ended_early',
+      body: ENDED_EARLY_TEXT,
+    });
     expect(statuses.filter((x) => x.matchId === 'act-1').at(-1)).toMatchObject({
       status: 'ended_early',
       reason: ERASED_END_REASON,
     });
     // The pending offer is withdrawn and passed on to mo-d, as after a NO; its mentee hears nothing of it.
-    await waitFor(() => textsTo('member-of-mo-d').some((x) => x.kind === 'mentorship_offer'), 'the offer to mo-d');
+    await waitFor(
+      () => textsTo('member-of-mo-d').some((x) => x.kind === 'mentorship_offer'),
+      'the offer to mo-d',
+    );
     let p = await pending.query(matchStateQuery);
     expect(p.status).toBe('offered');
     expect(p.offers.map((o) => [o.mentorId, o.status, o.reason])).toEqual([
@@ -244,7 +250,11 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     expect(textsTo('mentee-pend').map((x) => x.kind)).toEqual(['mentorship_matched']);
 
     await waitFor(async () => (await erasure.describe()).status.name === 'COMPLETED', 'the erasure done');
-    expect(await erasure.result()).toMatchObject({ matchesTold: 2, mentorsTold: 1, challengesNotDropped: [] });
+    expect(await erasure.result()).toMatchObject({
+      matchesTold: 2,
+      mentorsTold: 1,
+      challengesNotDropped: [],
+    });
     expect(shredded).toContain('member:member-of-mo-c');
     await captureHistory('mentor-erased', mentorC);
     await captureHistory('erasure-mentor', erasure);
@@ -258,8 +268,8 @@ describe('erasing a mentor with an active match and a pending offer', () => {
     const erasure = await erase('member-of-mo-none', { matchIds: [], mentorIds: ['mo-none'] });
     await waitFor(async () => (await erasure.describe()).status.name === 'COMPLETED', 'the erasure done');
     expect(await erasure.result()).toMatchObject({ mentorsTold: 0 });
-    await expect(t.env.client.workflow.getHandle(mentorWorkflowId('mo-none')).describe()).rejects.toBeInstanceOf(
-      WorkflowNotFoundError,
-    );
+    await expect(
+      t.env.client.workflow.getHandle(mentorWorkflowId('mo-none')).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   }, 60_000);
 });

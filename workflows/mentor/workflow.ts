@@ -136,7 +136,7 @@ export async function mentorWorkflow(input: MentorWorkflowInput): Promise<void> 
   for (const matchId of [...new Set([...active, ...pending])]) {
     try {
       await getExternalWorkflowHandle(mentorshipMatchWorkflowId(matchId)).signal(participantErasedSignal, {
-        memberId: erasedMemberId!,
+        memberId: erasedMemberId,
       });
     } catch {
       log.info('match already closed; nothing to tell', { mentorId, matchId });
