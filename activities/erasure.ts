@@ -2,10 +2,14 @@
  * Erasure activities (workflows/erasure): the database part of an erasure and the final shred. Each takes
  * business ids only and is idempotent, so a retried or replayed step changes nothing twice.
  */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { setErasureStep } from '../db/erasure.js';
 import type { ErasureStep } from '../db/erasure-schema.js';
 import { eraseMember } from '../db/members.js';
+import { holdsMemberQuery } from '../workflows/crew-challenge/definitions.js';
+import { crewChallengeWorkflowId } from '../workflows/ids.js';
 
 export interface ErasureDeps {
   db: Db;
@@ -28,6 +32,26 @@ export function createErasureActivities(deps: ErasureDeps) {
     async shredErasedSubject(r: { memberId: string; subjects?: string[] }): Promise<void> {
       for (const subject of r.subjects ?? []) await shred(subject);
       await shred(memberSubject(r.memberId));
+    },
+    /**
+     * Returns once the crew challenge no longer holds the erased member: closed, never started, or its current
+     * run says so (`holdsMember`: false only after the run that dropped them continued as new). While it still
+     * holds them this fails retryably, so Temporal retries with backoff (CHALLENGE_DROP_WAIT bounds it); the
+     * erasure shreds their key only after. Ids only.
+     */
+    async awaitChallengeDropped(r: { challengeId: string; memberId: string }): Promise<void> {
+      const handle = Context.current().client.workflow.getHandle(crewChallengeWorkflowId(r.challengeId));
+      try {
+        if ((await handle.describe()).status.name !== 'RUNNING') return;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return;
+        throw err;
+      }
+      if (await handle.query(holdsMemberQuery, r.memberId))
+        throw ApplicationFailure.retryable(
+          'the crew challenge still holds the erased member',
+          'ChallengeHoldsMember',
+        );
     },
     async recordErasureStep(r: { erasureId: string; step: ErasureStep }): Promise<void> {
       await setErasureStep(deps.db, r.erasureId, r.step);

@@ -7,6 +7,7 @@ import type { OfferView } from '../workflows/mentorship-match/definitions.js';
 import { DEFAULT_WEIGHTS, type ScoreWeights, type WeightSet } from '../workflows/mentorship-match/score.js';
 import type { MatchStatus } from '../workflows/mentorship-match/values.js';
 import type { Db } from './client.js';
+import { classifyDbError } from './errors.js';
 import { members, mentors, mentorshipMatches, mentorshipOffers, mentorshipWeights } from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -41,8 +42,21 @@ export async function setMatchStatus(
     .where(eq(mentorshipMatches.id, m.matchId));
 }
 
-/** Idempotent on (match, mentor): the latest status of that offer wins. */
+/**
+ * Idempotent on (match, mentor): the latest status of that offer wins. When the match or the mentor is gone (an
+ * erased mentee's match, an erased mentor), there is nothing left to record: the write is skipped rather than
+ * refused for ever by the foreign key.
+ */
 export async function upsertOffer(db: Conn, matchId: string, o: OfferView): Promise<void> {
+  try {
+    await writeOffer(db, matchId, o);
+  } catch (err) {
+    if (classifyDbError(err)?.code === '23503') return;
+    throw err;
+  }
+}
+
+async function writeOffer(db: Conn, matchId: string, o: OfferView): Promise<void> {
   const row = {
     matchId,
     mentorId: o.mentorId,
@@ -179,4 +193,10 @@ export async function matchIdsOfMember(db: Conn, memberId: string): Promise<stri
       .where(inArray(mentorshipMatches.mentorId, asMentor)),
   ]);
   return [...new Set([...mentees, ...offered, ...matched].map((r) => r.id))];
+}
+
+/** Erasure: the member's mentor profiles' ids (their `mentor-<id>` workflows end), read before the rows go. */
+export async function mentorIdsOfMember(db: Conn, memberId: string): Promise<string[]> {
+  const rows = await db.select({ id: mentors.id }).from(mentors).where(eq(mentors.memberId, memberId));
+  return rows.map((r) => r.id);
 }

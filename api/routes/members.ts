@@ -6,7 +6,7 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import { memberProgress } from '../../db/analytics.js';
 import type { Db } from '../../db/client.js';
 import { challengeIdsOfMember } from '../../db/crews.js';
-import { matchIdsOfMember } from '../../db/mentorship.js';
+import { matchIdsOfMember, mentorIdsOfMember } from '../../db/mentorship.js';
 import { otherSubjectsOfMember } from '../../db/erasure.js';
 import { eraseMember, insertMember, setMemberStatus, updateMemberProfile } from '../../db/members.js';
 import { checkIns, members } from '../../db/schema.js';
@@ -531,6 +531,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
         requestedBy: requesterOf(c),
         challengeIds: await challengeIdsOfMember(db, id),
         matchIds: await matchIdsOfMember(db, id),
+        mentorIds: await mentorIdsOfMember(db, id),
         subjects: await otherSubjectsOfMember(db, id),
       };
       await temporal.workflow

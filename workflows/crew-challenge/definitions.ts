@@ -109,6 +109,12 @@ export const leaveChallengeSignal = defineSignal<[{ memberId: string }]>('leaveC
  * published stay; erasure.ts) and the challenge continues as new, so no later run's history holds them.
  */
 export const memberErasedSignal = defineSignal<[{ memberId: string }]>('memberErased');
+/**
+ * Whether this run still holds anything of the member: their entry, an answer or a released cell, or (erased in
+ * this run) the state its history carries until the run continues as new without them. The erasure waits for
+ * false before it destroys their key (workflows/erasure): after that nobody could seal a run's state again.
+ */
+export const holdsMemberQuery = defineQuery<boolean, [string]>('holdsMember');
 /** Operator or organiser cancels: members are told, the workflow ends. */
 export const cancelChallengeSignal = defineSignal<[{ reason: string }]>('cancelChallenge');
 /** A pulse answer: validated (member, day inside the challenge and the grace, energy 1–5); the latest counts. */

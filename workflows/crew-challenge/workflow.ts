@@ -41,6 +41,7 @@ import {
   leaderboardQuery,
   leaveChallengeSignal,
   memberErasedSignal,
+  holdsMemberQuery,
   raiseKUpdate,
   replySignal,
   type ChallengeView,
@@ -111,7 +112,7 @@ import {
 import { crewTone } from './tone.js';
 import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
-import { eraseFromChallenge, inputWithout } from './erasure.js';
+import { eraseFromChallenge, holdsMember, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
 import { markedFor } from '../lib/subject.js';
 import { sendEach } from './batch.js';
@@ -173,6 +174,7 @@ export async function crewChallengeWorkflow(
   // ---- handlers -------------------------------------------------------------------------------------------
   setHandler(challengeStateQuery, snapshot);
   setHandler(memberDataQuery, (memberId) => memberData(state, memberId));
+  setHandler(holdsMemberQuery, (memberId) => erasedIds.includes(memberId) || holdsMember(state, memberId));
   setHandler(joinChallengeSignal, (m) => {
     if (!open()) return;
     const before = state.members[m.memberId];

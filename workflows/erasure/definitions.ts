@@ -9,6 +9,8 @@ export interface ErasureInput {
   challengeIds: string[];
   /** Every mentorship match they were in, as mentee or mentor. */
   matchIds: string[];
+  /** Their mentor profiles' ids (`mentor-<id>` workflows end). Absent in erasures that predate it. */
+  mentorIds?: string[];
   /**
    * Other payload-codec subjects of their number (`guest:`, `inbound:`, `test-send:` ids), found before the rows
    * went; shredded with the member's own key. Absent in erasures that predate it.
@@ -21,4 +23,11 @@ export interface ErasureResult {
   challengesTold: number;
   /** Running matches told that a participant was erased. */
   matchesTold: number;
+  /** Running mentor workflows told to end (erasures with `erasure-mentor-crew-wait`). */
+  mentorsTold?: number;
+  /**
+   * Challenges that still held the member when the bounded wait for them to drop the member ran out (the key
+   * was destroyed anyway); empty when every told challenge dropped them first.
+   */
+  challengesNotDropped?: string[];
 }

@@ -52,3 +52,14 @@ export const OPTIMISE: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 };
+
+/**
+ * Erasure's wait for a crew challenge to drop the erased member (a query, activities/erasure.ts): retried with
+ * backoff while the challenge still holds them, and bounded — after a day it fails, and the erasure records the
+ * challenge in its result and goes on.
+ */
+export const CHALLENGE_DROP_WAIT: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+};

@@ -36,3 +36,9 @@ export const setCapacityUpdate = defineUpdate<MentorSnapshot, [{ capacity: numbe
 /** A match offered this mentor (`open`) or the offer closed without an accept (`closed`). */
 export const offerSignal = defineSignal<[{ matchId: string; open: boolean }]>('offer');
 export const mentorStateQuery = defineQuery<MentorSnapshot>('mentorState');
+/**
+ * From `erasure-<member id>`: the mentor's member was erased. Every match with a live offer to them or holding
+ * one of their slots is told (`participantErased`, the erasure tells them too: the match ignores a repeat), and
+ * the workflow ends.
+ */
+export const mentorErasedSignal = defineSignal<[{ memberId: string }]>('mentorErased');

@@ -1,7 +1,8 @@
 /**
  * The mentor entity workflow (`mentor-<id>`): holds the mentor's capacity as an invariant. Every accept is an
  * update that checks and reserves a slot in one step (validator and handler are synchronous, so no two accepts
- * interleave); a match that ends releases its slot by signal. No personal data in input or state.
+ * interleave); a match that ends releases its slot by signal. It ends when the mentor is erased (their matches
+ * told first). No personal data in input or state.
  */
 import {
   allHandlersFinished,
@@ -9,13 +10,15 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { mentorshipMatchWorkflowId } from '../ids.js';
-import { mentorFullSignal } from '../mentorship-match/definitions.js';
+import { mentorFullSignal, participantErasedSignal } from '../mentorship-match/definitions.js';
 import { invalidInput } from '../lib/failures.js';
 import {
+  mentorErasedSignal,
   mentorStateQuery,
   offerSignal,
   releaseSlotSignal,
@@ -26,6 +29,9 @@ import {
 } from './definitions.js';
 
 export type { MentorSnapshot, MentorWorkflowInput } from './definitions.js';
+
+/** Runs with this marker end when the mentor is erased (before it, `mentorErased` was not handled). */
+export const MENTOR_ERASED_PATCH = 'mentor-erased';
 
 /** The largest capacity a mentor may declare (the API says the same). */
 export const MAX_MENTOR_CAPACITY = 20;
@@ -38,6 +44,8 @@ export async function mentorWorkflow(input: MentorWorkflowInput): Promise<void> 
   /** Matches whose live offer to this mentor is withdrawn because the last slot was just taken. */
   const withdraw: string[] = [];
   let changes = 0;
+  /** The erased mentor's member id (mentorErased): the loop tells their matches and the workflow ends. */
+  let erasedMemberId: string | null = null;
   const snapshot = (): MentorSnapshot => ({
     mentorId,
     capacity,
@@ -82,6 +90,10 @@ export async function mentorWorkflow(input: MentorWorkflowInput): Promise<void> 
     if (open) cascadeIfFull();
     changes++;
   });
+  setHandler(mentorErasedSignal, ({ memberId }) => {
+    erasedMemberId ??= memberId;
+    changes++;
+  });
   setHandler(
     setCapacityUpdate,
     (c) => {
@@ -111,6 +123,7 @@ export async function mentorWorkflow(input: MentorWorkflowInput): Promise<void> 
         log.info('match already closed; nothing to withdraw', { mentorId, matchId });
       }
     }
+    if (erasedMemberId !== null && patched(MENTOR_ERASED_PATCH)) break;
     const seen = changes;
     await condition(() => changes !== seen || withdraw.length > 0 || workflowInfo().continueAsNewSuggested);
     if (workflowInfo().continueAsNewSuggested && withdraw.length === 0) {
@@ -118,4 +131,16 @@ export async function mentorWorkflow(input: MentorWorkflowInput): Promise<void> 
       await continueAsNew<typeof mentorWorkflow>({ mentorId, capacity, active, pending });
     }
   }
+
+  // ---- erased: their matches are told (a match ends, or passes a live offer on), and the mentor is gone --------
+  for (const matchId of [...new Set([...active, ...pending])]) {
+    try {
+      await getExternalWorkflowHandle(mentorshipMatchWorkflowId(matchId)).signal(participantErasedSignal, {
+        memberId: erasedMemberId,
+      });
+    } catch {
+      log.info('match already closed; nothing to tell', { mentorId, matchId });
+    }
+  }
+  await condition(allHandlersFinished);
 }

@@ -131,7 +131,10 @@ export const endMatchUpdate = defineUpdate<MatchSnapshot, [{ reason: string }]>(
 /** From `mentor-<id>`: the mentor's last slot was taken, so their live offer here is withdrawn. */
 export const mentorFullSignal = defineSignal<[{ mentorId: string }]>('mentorFull');
 export const matchStateQuery = defineQuery<MatchSnapshot>('matchState');
-/** From `erasure-<member id>`: the mentee or the mentor was erased, so an active or paused match ends early. */
+/**
+ * From `erasure-<member id>` (or `mentor-<id>`): a member was erased. The mentee's or the slot-holding mentor's
+ * erasure ends the match in any state; an offered mentor's withdraws their offer (erasure.ts).
+ */
 export const participantErasedSignal = defineSignal<[{ memberId: string }]>('participantErased');
 
 /** A cohort's answer to one of its requests: the mentor (slot already reserved) or the operator-queue reason. */

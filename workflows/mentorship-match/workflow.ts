@@ -93,7 +93,7 @@ import {
   sessionReminderText,
 } from './texts.js';
 import { afterWakingTime } from './deadline.js';
-import { ERASED_END_REASON, erasureEnds } from './erasure.js';
+import { ERASED_END_REASON, erasedParty, erasureEnds, MATCH_ERASURE_PATCH } from './erasure.js';
 import { MATCH_STATUS_SA, MENTOR_ID_SA } from './search-attributes.js';
 import {
   nextIdleEvent,
@@ -159,7 +159,7 @@ interface RiskAlert {
 type Decision = {
   mentorId: string;
   accept: boolean;
-  via: 'sms' | 'api' | 'opt_out' | 'mentor_full';
+  via: 'sms' | 'api' | 'opt_out' | 'mentor_full' | 'mentee_erased' | 'mentor_erased';
   inboundId?: number;
 };
 
@@ -179,6 +179,12 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    * loop waited for the text).
    */
   const v4 = patched('mentorship-held-texts');
+  /**
+   * Erasure ends a match in any state (erasure.ts): a request or live offer of an erased mentee ends, an offer
+   * waiting on an erased mentor is withdrawn and the request goes on; only a participant's erasure ends it (before,
+   * only an active or paused match ended, whoever of its offers was erased).
+   */
+  const v5 = patched(MATCH_ERASURE_PATCH);
   const menteeTz = input.menteeTimezone ?? 'UTC';
 
   let status: MatchStatus = 'requested';
@@ -210,6 +216,11 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   let endText: string | null = null;
   /** The cohort's answer (a request that joined a cohort waits for it instead of ranking on its own). */
   let cohortAnswer = null as CohortAssignment | null;
+  /** Members erased while this match runs (ids only): never offered again, never texted again. */
+  const erased = new Set<string>();
+  /** Offers whose text reached the mentor (they are told when the request ends before they answered). */
+  const toldOffers = new Set<string>();
+  const menteeErased = () => erased.has(menteeMemberId);
 
   const live = (): Offer | undefined => offers.find((o) => o.status === 'offered');
   const snapshot = (): MatchSnapshot => ({
@@ -296,8 +307,24 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   setHandler(mentorFullSignal, ({ mentorId }) => {
     if (live()?.mentorId === mentorId) decisions.push({ mentorId, accept: false, via: 'mentor_full' });
   });
-  setHandler(participantErasedSignal, () => {
-    if (erasureEnds(status, endRequested)) endRequested = ERASED_END_REASON;
+  setHandler(participantErasedSignal, ({ memberId }) => {
+    if (!v5) {
+      if (erasureEnds(status, endRequested)) endRequested = ERASED_END_REASON;
+      return;
+    }
+    if (erased.has(memberId)) return;
+    erased.add(memberId);
+    // The mentee, or the mentor holding the slot: the match ends (before a mentor took it: step 2c).
+    if (erasedParty(memberId, menteeMemberId, mentor?.mentorMemberId ?? null) && endRequested === null)
+      endRequested = ERASED_END_REASON;
+    const o = live();
+    const offerParty = o ? erasedParty(memberId, menteeMemberId, o.mentorMemberId) : null;
+    if (o && offerParty)
+      decisions.push({
+        mentorId: o.mentorId,
+        accept: false,
+        via: offerParty === 'mentee' ? 'mentee_erased' : 'mentor_erased',
+      });
   });
   setHandler(cohortAssignedSignal, (a) => {
     if (input.cohortId !== undefined && a.cohortId === input.cohortId && cohortAnswer === null)
@@ -510,8 +537,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const cohort = input.cohortId !== undefined;
   if (cohort) {
     publish();
-    await condition(() => cohortAnswer !== null);
-    if (cohortAnswer!.candidate) await assignedByCohort(cohortAnswer!.candidate, cohortAnswer!.cohortId);
+    await condition(() => cohortAnswer !== null || menteeErased());
+    if (cohortAnswer?.candidate && !menteeErased())
+      await assignedByCohort(cohortAnswer.candidate, cohortAnswer.cohortId);
   } else {
     candidates = await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates });
   }
@@ -519,12 +547,25 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   for (;;) {
     // ---- 2. one live offer at a time, until one is accepted ---------------------------------------------------
     for (const c of candidates) {
+      if (menteeErased()) break;
+      if (erased.has(c.mentorMemberId)) continue;
       if (await offer(c, offers.length + 1)) break;
     }
 
     // ---- 2b. the list ran out: the optimiser matches the remaining pool again (up to 3 more offers) -----------
     let optimiserReason: string | null = null;
-    if (!mentor && v3 && !cohort) optimiserReason = await optimiserRematch();
+    if (!mentor && v3 && !cohort && !menteeErased()) optimiserReason = await optimiserRematch();
+
+    // ---- 2c. the mentee was erased before a mentor took it: the request ends, nobody is left to tell ----------
+    if (!mentor && menteeErased()) {
+      status = 'ended_early';
+      publish();
+      await dropHeld();
+      await mx.setMatchStatus({ matchId, status, mentorId: null, reason: ERASED_END_REASON });
+      await answerLateReplies();
+      await condition(allHandlersFinished);
+      return;
+    }
 
     // ---- 3. nobody took it: the operator queue, and the mentee is told --------------------------------------
     if (!mentor) {
@@ -569,12 +610,15 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   const early = endRequested !== null;
   status = early ? 'ended_early' : 'completed';
   if (input.shareRisk) await toMentee(unsubscribeRiskSignal);
-  await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
+  await releaseSlot(m);
   await mx.setMatchStatus({ matchId, status, mentorId: m.mentorId, reason: endRequested });
   syncSearchAttributes();
   const text = endText ?? (early ? ENDED_EARLY_TEXT : completedText(weeks));
-  await send({ memberId: m.mentorMemberId }, `${status}:mentor`, `mentorship_${status}`, text);
-  await send({ memberId: menteeMemberId }, `${status}:mentee`, `mentorship_${status}`, text);
+  // The erased side is not texted (their number is gone); the other side gets the plain text, no detail.
+  if (!erased.has(m.mentorMemberId))
+    await send({ memberId: m.mentorMemberId }, `${status}:mentor`, `mentorship_${status}`, text);
+  if (!erased.has(menteeMemberId))
+    await send({ memberId: menteeMemberId }, `${status}:mentee`, `mentorship_${status}`, text);
   await condition(allHandlersFinished);
 
   // ---- the steps ----------------------------------------------------------------------------------------------
@@ -595,6 +639,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       }
       if (!r.candidate) return r.reason ?? 'optimiser: nothing fits';
       if (await offer(r.candidate, offers.length + 1)) return '';
+      if (menteeErased()) return ERASED_END_REASON;
     }
     return `optimiser: its ${OPTIMISER_OFFERS} offers were declined, expired or full`;
   }
@@ -811,7 +856,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   /** The mentee said "not a fit": sessions off, the slot released, both told; the request is matched again. */
   async function rematch(m: Offer): Promise<void> {
     for (const x of upcoming()) x.status = 'cancelled';
-    await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
+    await releaseSlot(m);
     await send(
       { memberId: m.mentorMemberId },
       `rematch:${round}:mentor`,
@@ -831,6 +876,15 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     fitAsked = false;
     status = 'requested';
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: 'not a fit: matching again' });
+  }
+
+  /** The mentor's slot is free again; a mentor workflow that is gone (the mentor was erased) has none to free. */
+  async function releaseSlot(m: Offer): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
+    } catch {
+      log.warn('mentor workflow not reachable to release the slot', { matchId, mentorId: m.mentorId });
+    }
   }
 
   /** (Un)subscribes to the mentee's risk; a member workflow that is gone (erased) is logged, not fatal. */
@@ -868,7 +922,10 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     await toMentor(o.mentorId, true);
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: null });
     // The offer itself waits for the mentor's daytime (08:00–21:00 their zone), like their accept-by clock.
-    await sendToMentor(o, `offer:${o.mentorId}`, 'mentorship_offer', offerText(acceptHours), deadlineMs, v2);
+    await sendToMentor(o, `offer:${o.mentorId}`, 'mentorship_offer', offerText(acceptHours), deadlineMs, v2, {
+      onSent: () => void toldOffers.add(o.mentorId),
+    });
+    if (!(v4 && v2)) toldOffers.add(o.mentorId);
     const reminders = OFFER_REMINDER_HOURS.filter((h) => h < acceptHours).map((h) => ({
       atMs: afterWakingTime(offeredAtMs, (acceptHours - h) * HOUR, c.mentorTimezone),
       hoursLeft: h,
@@ -907,6 +964,26 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   async function decide(o: Offer, d: Decision): Promise<void> {
     if (d.mentorId !== o.mentorId || o.status !== 'offered') return;
     if (d.via === 'mentor_full') return close(o, 'withdrawn', 'mentor full');
+    // The mentor was erased: their offer is withdrawn and the request goes on to the next candidate, as after a NO.
+    if (d.via === 'mentor_erased') {
+      await close(o, 'withdrawn', 'mentor erased');
+      await dropHeld(); // an offer text still held for their daytime is not sent
+      return;
+    }
+    if (d.via === 'mentee_erased') {
+      // The request ends (step 2c). A mentor who had the offer is told it ended, without any detail; an offer
+      // text still held for their daytime is not sent.
+      await close(o, 'withdrawn', ERASED_END_REASON);
+      await dropHeld();
+      if (toldOffers.has(o.mentorId))
+        await send(
+          { memberId: o.mentorMemberId },
+          `offer:${o.mentorId}:ended`,
+          'mentorship_ended_early',
+          ENDED_EARLY_TEXT,
+        );
+      return;
+    }
     if (!d.accept) {
       const reason = d.via === 'opt_out' ? 'mentor opted out' : `declined by ${d.via}`;
       await close(o, 'declined', reason);
@@ -938,6 +1015,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     // The whole state moves before anything is awaited: an API caller waiting on the offer sees the match active.
     mentor = o;
     status = 'active';
+    // An accept that raced an erasure of either side: the match ends at once (the loop sees the reason).
+    if ((erased.has(o.mentorMemberId) || menteeErased()) && endRequested === null)
+      endRequested = ERASED_END_REASON;
     endsAtMs = now() + weeks * 7 * 24 * HOUR;
     activeSinceMs = now();
     const again = round === 1 ? '' : `:${round}`;
@@ -1173,11 +1253,19 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     body: string,
     untilMs: number,
     daytime = false,
+    opts: { onSent?: () => void } = {},
   ): Promise<void> {
-    return send({ memberId: o.mentorMemberId }, key, kind, body, {
-      expectReply: { accepts: `mentorship_offer:${o.mentorId}`, untilMs },
-      ...(daytime ? { window: ALERT_WINDOW } : {}),
-    });
+    return send(
+      { memberId: o.mentorMemberId },
+      key,
+      kind,
+      body,
+      {
+        expectReply: { accepts: `mentorship_offer:${o.mentorId}`, untilMs },
+        ...(daytime ? { window: ALERT_WINDOW } : {}),
+      },
+      opts,
+    );
   }
 
   /**
