@@ -46,7 +46,7 @@ import {
   type PulseAnswerInput,
 } from './definitions.js';
 import { applyContribution, fromHundredths } from './goal.js';
-import { addToTotals, leaderboard } from './leaderboard.js';
+import { addToTotals, leaderboard, openedAliases, sealedAliases } from './leaderboard.js';
 import { factsOf, recordDue } from './milestones.js';
 import { decideRelease, cellKey } from './pulse.js';
 import {
@@ -110,7 +110,7 @@ import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
 import { eraseFromChallenge, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
-import { markedFor } from '../lib/subject.js';
+import { markedFor, subjectIf, type Subject } from '../lib/subject.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -131,12 +131,22 @@ const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
 
 export type { ChallengeState } from './state.js';
 
+/** One member's text, and whose words it quotes besides theirs (sealed under those keys too). */
+interface Told {
+  body: string;
+  quoting: Array<Subject | null>;
+}
+
 export async function crewChallengeWorkflow(
   input: CrewChallengeInput & { state?: ChallengeState },
 ): Promise<ChallengeView> {
   const { challengeId } = input;
   const now = () => Date.now();
+  // A carried-over state's aliases arrive sealed per member (leaderboard.ts `sealedAliases`), or plain from older runs.
+  if (input.state?.aliases) input.state.aliases = openedAliases(input.state.aliases);
   const state = withExtensions(input, input.state ?? initialState(input, now()));
+  /** The state as the next run's input carries it: each leaderboard alias sealed with its member's key. */
+  const carried = (): ChallengeState => ({ ...state, aliases: sealedAliases(state.aliases) });
   let changes = 0;
   /** Members erased in this run (memberErased): the main loop continues as new without them. */
   const erasedIds: string[] = [];
@@ -226,7 +236,8 @@ export async function crewChallengeWorkflow(
       if (a === null) delete state.aliases[memberId];
       else state.aliases[memberId] = a;
       touch();
-      return { alias: a };
+      // Stored in the history as the update's answer: sealed with the member's key.
+      return markedFor('member', memberId, { alias: a });
     },
     { validator: ({ memberId, alias }) => void validateAlias(state, memberId, alias) },
   );
@@ -306,7 +317,7 @@ export async function crewChallengeWorkflow(
     publish();
     if (shouldContinueAsNew(workflowInfo().continueAsNewSuggested, input, state.nextPulseDay)) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof crewChallengeWorkflow>({ ...input, state });
+      await continueAsNew<typeof crewChallengeWorkflow>({ ...input, state: carried() });
     }
   }
 
@@ -335,7 +346,7 @@ export async function crewChallengeWorkflow(
   async function continueWithoutErased(): Promise<never> {
     await condition(allHandlersFinished);
     const next = erasedIds.reduce(inputWithout, input as CrewChallengeInput);
-    return continueAsNew<typeof crewChallengeWorkflow>({ ...next, state });
+    return continueAsNew<typeof crewChallengeWorkflow>({ ...next, state: carried() });
   }
 
   /** An answer (API or SMS), validated; the latest for a day counts. Returns the 0-based day. */
@@ -462,11 +473,17 @@ export async function crewChallengeWorkflow(
   }
 
   /** The pulse text, carrying one shared reflection for the members who may receive it (reflections-sms.ts). */
-  async function pulseBodyOf(pulse: string): Promise<string | ((memberId: string) => string)> {
+  async function pulseBodyOf(pulse: string): Promise<string | ((memberId: string) => Told)> {
     const r = reflectionSmsState(state);
     if (!mayCarry(r) || !patched(CREW_REFLECTIONS_SMS_PATCH)) return pulse;
     const found = await reflections.reflectionForPulse({ challengeId, carried: r.carried });
-    return pulseBodies(r, pulse, found);
+    const bodies = pulseBodies(r, pulse, found);
+    // A text carrying the reflection quotes its author: sealed under the author's key too (README "Privacy").
+    const author = subjectIf('member', found.reflection?.memberId);
+    return (memberId) => {
+      const body = bodies(memberId);
+      return { body, quoting: body === pulse ? [] : [author] };
+    };
   }
 
   /** Records every milestone now reached (before any text about it goes out). */
@@ -605,20 +622,24 @@ export async function crewChallengeWorkflow(
   /** One text to every current member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
   async function tellAll(
     key: string,
-    body: string | ((memberId: string) => string),
+    body: string | ((memberId: string) => Told),
     extra: Partial<Pick<SendSmsInput, 'window'>> = {},
   ): Promise<void> {
     await Promise.all(
-      currentMembers(state).map((m) =>
-        sendMessage({
-          idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${m.memberId}`,
-          to: { memberId: m.memberId },
-          kind: `crew_${key.split(':')[0]}`,
-          purpose: 'transactional',
-          body: typeof body === 'string' ? body : body(m.memberId),
-          ...extra,
-        }),
-      ),
+      currentMembers(state).map((m) => {
+        const told: Told = typeof body === 'string' ? { body, quoting: [] } : body(m.memberId);
+        return sendMessage(
+          {
+            idempotencyKey: `crew-challenge:${challengeId}:${key}:member:${m.memberId}`,
+            to: { memberId: m.memberId },
+            kind: `crew_${key.split(':')[0]}`,
+            purpose: 'transactional',
+            body: told.body,
+            ...extra,
+          },
+          { quoting: told.quoting },
+        );
+      }),
     );
   }
 

@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { createMessagingActivities, SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { SMS_SEND } from './activity-options.js';
-import { aboutSubject, subjectOfRecipient } from './subject.js';
+import { markedForAll, subjectOfRecipient, type Subject } from './subject.js';
 
 /** The messaging activities only (typed by their own factory), with the one SMS retry policy. */
 const { sendSms } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_SEND);
@@ -16,9 +16,17 @@ export type MessageOutcome = SendSmsResult | { outcome: 'failed'; reason: string
 /** Upper bound on re-checks after deferrals, so a misconfigured window cannot loop forever. */
 const MAX_DEFERRALS = 20;
 
-export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> {
+/**
+ * `quoting`: the people whose words the body carries besides the recipient's (a crewmate's reflection, the
+ * mentee's briefing to the mentor): the text is sealed under their keys too, so either one's erasure makes it
+ * unreadable in the history.
+ */
+export async function sendMessage(
+  input: SendSmsInput,
+  opts: { quoting?: ReadonlyArray<Subject | null> } = {},
+): Promise<MessageOutcome> {
   // The body is personal data of the recipient: sealed with their key in the history (README "Privacy").
-  const marked = markedSendInput(input);
+  const marked = markedSendInput(input, opts.quoting);
   for (let i = 0; i < MAX_DEFERRALS; i++) {
     let res: SendSmsResult;
     try {
@@ -35,11 +43,16 @@ export async function sendMessage(input: SendSmsInput): Promise<MessageOutcome> 
   return { outcome: 'failed', reason: 'too_many_deferrals' };
 }
 
-/** A text's activity input marked as personal data of its recipient (workflows/lib/subject.ts). */
-export function markedSendInput(input: SendSmsInput): SendSmsInput {
+/**
+ * A text's activity input marked as personal data of its recipient, and of everyone it quotes
+ * (workflows/lib/subject.ts).
+ */
+export function markedSendInput(input: SendSmsInput, quoting: ReadonlyArray<Subject | null> = []): SendSmsInput {
+  let recipient: Subject | null;
   try {
-    return aboutSubject(subjectOfRecipient(input.to), input);
+    recipient = subjectOfRecipient(input.to);
   } catch {
-    return input; // an id that is no valid subject (never a real uuid): sent unmarked rather than failing the task
+    recipient = null; // an id that is no valid subject (never a real uuid): not marked for it rather than failing
   }
+  return markedForAll([recipient, ...quoting], input);
 }

@@ -29,6 +29,7 @@ import { AI, DB_WRITE, OPTIMISE } from '../lib/activity-options.js';
 import { localParts } from '../lib/time.js';
 import { invalidInput } from '../lib/failures.js';
 import { sendMessage } from '../lib/outbound.js';
+import { markedForAll, subjectIf, unmarked, type Subject } from '../lib/subject.js';
 import { memberWorkflowId, mentorWorkflowId } from '../ids.js';
 import { offerSignal, releaseSlotSignal } from '../mentor/definitions.js';
 import { subscribeRiskSignal, unsubscribeRiskSignal } from '../member/definitions.js';
@@ -180,6 +181,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    */
   const v4 = patched('mentorship-held-texts');
   const menteeTz = input.menteeTimezone ?? 'UTC';
+  /** The mentee's payload-codec subject: what is about them is sealed with their key (null: not a valid id). */
+  const mentee = subjectIf('member', menteeMemberId);
 
   let status: MatchStatus = 'requested';
   let mentor: Offer | null = null;
@@ -230,6 +233,12 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     fit,
     pausedAt: pausedAtMs === null ? null : new Date(pausedAtMs).toISOString(),
   });
+  /**
+   * An update's answer, stored in the history: the mentee's risk, fit, ratings and briefings and the mentor's
+   * ratings, so sealed under both their keys (README "Privacy"). Queries are not stored: they answer `snapshot`.
+   */
+  const sealedSnapshot = (): MatchSnapshot =>
+    markedForAll([mentee, subjectIf('member', mentor?.mentorMemberId)], snapshot());
   const sessionView = (x: Session): SessionView => ({
     number: x.number,
     startsAt: new Date(x.startsAtMs).toISOString(),
@@ -312,7 +321,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       const o = live()!;
       decisions.push({ ...a, via: 'api' });
       await condition(() => o.status !== 'offered');
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (a) => {
@@ -326,7 +335,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     async ({ reason }) => {
       endRequested = reason;
       await condition(() => status !== 'active' && status !== 'paused');
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: ({ reason }) => {
@@ -354,7 +363,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       });
       notices.push({ kind: 'booked', session: n, reschedules: 0 });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (b) => {
@@ -379,7 +388,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       briefings.delete(x.number);
       notices.push({ kind: 'moved', session: x.number, reschedules: x.reschedules });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (b) => {
@@ -399,7 +408,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       notices.push({ kind: 'feedback', session: f.session, from: f.from, rating, key: `api:${f.from}` });
       changes++;
       applyFeedback(f.session, f.from, rating);
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (f) => {
@@ -422,7 +431,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       for (const x of upcoming()) x.status = 'cancelled';
       notices.push({ kind: 'paused', at: pausedAtMs });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: ({ reason }) => {
@@ -443,7 +452,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       pausedAtMs = null;
       notices.push({ kind: 'resumed', at: now() });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: () => {
@@ -740,18 +749,29 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       );
     } else if (ev.kind === 'briefing') {
       const last = [...sessions].reverse().find((p) => p.number < x.number && p.status === 'held');
-      const b = await ai.writeMentorBriefing({
-        menteeMemberId,
-        session: x.number,
-        lastSession: last ? { ratings: last.ratings } : null,
-      });
-      briefings.set(x.number, b);
-      await send({ memberId: m.mentorMemberId }, key, 'mentorship_briefing', b.text + BRIEFING_MORE_HINT, {
-        expectReply: {
-          accepts: `mentorship_briefing:${x.number}`,
-          untilMs: x.startsAtMs + x.minutes * MINUTE,
+      // Both sides' ratings go in (sealed under both keys); the briefing comes back sealed with the mentee's.
+      const b = await ai.writeMentorBriefing(
+        markedForAll([mentee, subjectIf('member', m.mentorMemberId)], {
+          menteeMemberId,
+          session: x.number,
+          lastSession: last ? { ratings: last.ratings } : null,
+        }),
+      );
+      briefings.set(x.number, unmarked(b));
+      // About the mentee, to the mentor: sealed under both keys, unreadable after either one's erasure.
+      await send(
+        { memberId: m.mentorMemberId },
+        key,
+        'mentorship_briefing',
+        b.text + BRIEFING_MORE_HINT,
+        {
+          expectReply: {
+            accepts: `mentorship_briefing:${x.number}`,
+            untilMs: x.startsAtMs + x.minutes * MINUTE,
+          },
         },
-      });
+        { quoting: [mentee] },
+      );
     } else {
       // After the session: presumed held unless a side says it did not happen; both are asked to rate it.
       x.status = 'held';
@@ -1160,6 +1180,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
           `briefing:${n}:more:${r.inboundId}`,
           'mentorship_briefing_more',
           b.more,
+          {},
+          { quoting: [mentee] },
         );
       return true;
     }
@@ -1190,17 +1212,20 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     kind: string,
     body: string,
     extra: Pick<SendSmsInput, 'window' | 'expectReply'> = {},
-    opts: { stale?: () => boolean; onSent?: () => void } = {},
+    opts: { stale?: () => boolean; onSent?: () => void; quoting?: Array<Subject | null> } = {},
   ): Promise<void> {
     const message = () =>
-      sendMessage({
-        idempotencyKey: `mentorship-match:${matchId}:${key}`,
-        to,
-        kind,
-        purpose: 'transactional',
-        body,
-        ...extra,
-      });
+      sendMessage(
+        {
+          idempotencyKey: `mentorship-match:${matchId}:${key}`,
+          to,
+          kind,
+          purpose: 'transactional',
+          body,
+          ...extra,
+        },
+        { quoting: opts.quoting ?? [] },
+      );
     if (!(v4 && extra.window)) {
       await message();
       return;
