@@ -579,7 +579,14 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   status = early ? 'ended_early' : 'completed';
   if (input.shareRisk) await toMentee(unsubscribeRiskSignal);
   await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
-  await mx.setMatchStatus({ matchId, status, mentorId: m.mentorId, reason: endRequested });
+  const ended = { matchId, status, mentorId: m.mentorId, reason: endRequested };
+  // A reason given by a side or an operator is free text about the pairing: sealed under both keys. The erasure's
+  // own reason is not, so the row of the side that stays is written even after the erased one's key is gone.
+  await mx.setMatchStatus(
+    endRequested === null || endRequested === ERASED_END_REASON
+      ? ended
+      : markedForAll([mentee, subjectIf('member', m.mentorMemberId)], ended),
+  );
   syncSearchAttributes();
   const text = endText ?? (early ? ENDED_EARLY_TEXT : completedText(weeks));
   await send({ memberId: m.mentorMemberId }, `${status}:mentor`, `mentorship_${status}`, text);
