@@ -55,11 +55,10 @@ export function markedForAll<T extends object>(subjects: ReadonlyArray<Subject |
 
 /** A value without the marking fields (what an API answer shows; the codec restores them on decode). */
 export function unmarked<T extends object>(value: T): Omit<T, 'subject' | typeof ALSO_ABOUT_FIELD> {
-  const { subject: _s, [ALSO_ABOUT_FIELD]: _a, ...rest } = value as T & {
-    subject?: unknown;
-    [ALSO_ABOUT_FIELD]?: unknown;
-  };
-  return rest;
+  const rest = { ...value } as Record<string, unknown>;
+  delete rest.subject;
+  delete rest[ALSO_ABOUT_FIELD];
+  return rest as Omit<T, 'subject' | typeof ALSO_ABOUT_FIELD>;
 }
 
 /** What a sealed object decodes to after its subject's key was destroyed (crypto-shredding). */
