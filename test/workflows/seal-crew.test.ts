@@ -5,7 +5,8 @@
  * the aliases in its state. Across every run's history: nothing readable raw; decoded as after the author's
  * erasure, neither their alias nor their reflection — not even inside the pulse texts sent to the others (sealed
  * under the author's key too) — while the other member's alias still opens; decoded as after a recipient's
- * erasure, the text sent to them is gone while the other recipient's still opens.
+ * erasure, the text sent to them is gone while the other recipient's still opens. Captures the second run (it
+ * opens sealed aliases and hands them on) as `crew-challenge-sealed-aliases` for the replay test.
  */
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -29,6 +30,7 @@ import {
 import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.js';
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { markedFor, subjectOf } from '../../workflows/lib/subject.js';
+import { captureDecodedHistory } from '../helpers/histories.js';
 import { memoryKeys } from '../helpers/memory-keys.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
@@ -55,7 +57,8 @@ const activities = {
     };
   },
 };
-const t = timeSkippingWorkers(activities, { payloadCodec: createSubjectCodec(keys) });
+const codec = createSubjectCodec(keys);
+const t = timeSkippingWorkers(activities, { payloadCodec: codec });
 const berlin = 'Europe/Berlin';
 const ids = ['m1', 'm2', 'm3', 'm4', 'm5'];
 
@@ -150,6 +153,19 @@ describe('crew payloads sealed per person', () => {
     expect(carriedTo(afterRecipient)).toEqual(['m3']);
     expect(text(afterRecipient)).not.toContain(ALIAS_2);
     expect(text(afterRecipient)).toContain(ALIAS_1);
+
+    // Day 2 decided: the second run hands the aliases it opened on, sealed again, to a third.
+    await skipTo(t.env, '2027-06-10T22:01:00Z');
+    await waitFor(async () => (await handle.describe()).runId !== secondRun, 'the third run');
+    await waitFor(
+      async () => (await handle.query(memberDataQuery, 'm2'))?.leaderboardAlias === ALIAS_2,
+      "m2's alias in the third run",
+    );
+    await captureDecodedHistory(
+      'crew-challenge-sealed-aliases',
+      t.env.client.workflow.getHandle(handle.workflowId, secondRun),
+      codec,
+    );
     await handle.terminate();
   }, 300_000);
 });

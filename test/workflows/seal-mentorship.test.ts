@@ -5,7 +5,8 @@
  * reason. Its raw history holds none of the mentee's name, goal, words or briefing; decoded with every key it
  * does; decoded as after the mentee's erasure, none of it — nor the briefing texts sent to the mentor (sealed
  * under both keys); decoded as after the mentor's erasure, the texts sent to the mentor are gone while the
- * mentee's own briefing still opens.
+ * mentee's own briefing still opens. Captures `mentorship-match-sealed` (decoded: committed histories are
+ * plaintext) for the replay test.
  */
 import { Context } from '@temporalio/activity';
 import type { Payload } from '@temporalio/common';
@@ -28,6 +29,7 @@ import {
   type Candidate,
 } from '../../workflows/mentorship-match/definitions.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
+import { captureDecodedHistory } from '../helpers/histories.js';
 import { memoryKeys } from '../helpers/memory-keys.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
@@ -104,7 +106,8 @@ const activities = {
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
 };
-const t = timeSkippingWorkers(activities, { payloadCodec: createSubjectCodec(keys) });
+const codec = createSubjectCodec(keys);
+const t = timeSkippingWorkers(activities, { payloadCodec: codec });
 
 /** A reply as inbound routing signals it: marked with its sender (api/inbound.ts). */
 const reply = (inboundId: number, from: string, body: string, accepts: string) => ({
@@ -212,5 +215,6 @@ describe('mentorship payloads sealed per person', () => {
     expect(afterMentor).not.toContain('YES happy to'); // the mentor's answer
     expect(afterMentor).not.toContain(reason);
     expect(afterMentor).toContain(GOAL); // the mentee's own briefing (the activity's result) still opens
+    await captureDecodedHistory('mentorship-match-sealed', match, codec);
   }, 300_000);
 });
