@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSubjectCodec } from '../../db/payload-codec.js';
 import type { SubjectKeyStore } from '../../db/subject-keys.js';
-import { markedSendInput } from '../../workflows/lib/outbound.js';
+import { markedQuotingInput, markedSendInput } from '../../workflows/lib/outbound.js';
 import { markedForAll, subjectIf, subjectOf, unmarked, type Subject } from '../../workflows/lib/subject.js';
 import { memoryKeys } from '../helpers/memory-keys.js';
 
@@ -34,7 +34,7 @@ const withEnvelope = (p: Payload, e: Record<string, unknown>): Payload => ({
 describe('sealed under several subjects', () => {
   it('a text quoting its author: readable with both keys, the tombstone of whichever is erased', async () => {
     const keys = memoryKeys();
-    const input = markedSendInput(
+    const input = markedQuotingInput(
       {
         idempotencyKey: 'crew-challenge:c1:pulse:3:member:r',
         to: { memberId: recipient.slice('member:'.length) },

@@ -26,7 +26,7 @@ export async function sendMessage(
   opts: { quoting?: ReadonlyArray<Subject | null> } = {},
 ): Promise<MessageOutcome> {
   // The body is personal data of the recipient: sealed with their key in the history (README "Privacy").
-  const marked = markedSendInput(input, opts.quoting);
+  const marked = markedQuotingInput(input, opts.quoting ?? []);
   for (let i = 0; i < MAX_DEFERRALS; i++) {
     let res: SendSmsResult;
     try {
@@ -47,7 +47,12 @@ export async function sendMessage(
  * A text's activity input marked as personal data of its recipient, and of everyone it quotes
  * (workflows/lib/subject.ts).
  */
-export function markedSendInput(input: SendSmsInput, quoting: ReadonlyArray<Subject | null> = []): SendSmsInput {
+export function markedSendInput(input: SendSmsInput): SendSmsInput {
+  return markedQuotingInput(input, []);
+}
+
+/** As `markedSendInput`, also sealed under the keys of the people the body quotes. */
+export function markedQuotingInput(input: SendSmsInput, quoting: ReadonlyArray<Subject | null>): SendSmsInput {
   let recipient: Subject | null;
   try {
     recipient = subjectOfRecipient(input.to);
