@@ -141,7 +141,14 @@ export function createSubjectCodec(keys: SubjectKeyStore): PayloadCodec {
     }
     const [first, ...outer] = layers;
     return {
-      [SEALED_FIELD]: { v: VERSION, s: first!.s, k: first!.k, n: first!.n, w: outer as unknown as Json, c: body.toString('base64') },
+      [SEALED_FIELD]: {
+        v: VERSION,
+        s: first!.s,
+        k: first!.k,
+        n: first!.n,
+        w: outer as unknown as Json,
+        c: body.toString('base64'),
+      },
     };
   }
 

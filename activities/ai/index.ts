@@ -344,7 +344,12 @@ export function createAiActivities(deps: AiDeps) {
     }): Promise<{ source: 'openai' | 'template'; prompt: string; text: string; more: string }> {
       // Opened after the mentee's or mentor's erasure (their key gone): nothing to brief on, never retried.
       if (isErased(input))
-        return { source: 'template', prompt: BRIEFING_TEMPLATE_REF, text: 'Crewline: session in 2 h.', more: '' };
+        return {
+          source: 'template',
+          prompt: BRIEFING_TEMPLATE_REF,
+          text: 'Crewline: session in 2 h.',
+          more: '',
+        };
       // The briefing is the mentee's personal data: sealed with their key in the match's history.
       type Briefing = { source: 'openai' | 'template'; prompt: string; text: string; more: string };
       const b = await (async (): Promise<Briefing> => {
@@ -367,7 +372,12 @@ export function createAiActivities(deps: AiDeps) {
         const short = cleanModelText(first ?? '', name, 1);
         const long = cleanModelText(rest.join(' '), name, BRIEFING_BUDGET.longSegments);
         if (!short || !long || short.length > BRIEFING_BUDGET.shortChars) return template();
-        return { source: 'openai', prompt: promptRef(BRIEFING_PROMPT), text: `Crewline: ${short}`, more: long };
+        return {
+          source: 'openai',
+          prompt: promptRef(BRIEFING_PROMPT),
+          text: `Crewline: ${short}`,
+          more: long,
+        };
       })();
       return markedFor('member', input.menteeMemberId, b);
     },

@@ -560,7 +560,10 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
   /** The member behind a mentor profile (their payload-codec subject), or undefined. */
   async function mentorMemberId(mentorId: string | null | undefined): Promise<string | undefined> {
     if (!mentorId) return undefined;
-    const r = await db.query.mentors.findFirst({ where: eq(mentors.id, mentorId), columns: { memberId: true } });
+    const r = await db.query.mentors.findFirst({
+      where: eq(mentors.id, mentorId),
+      columns: { memberId: true },
+    });
     return r?.memberId;
   }
   /** A free-text reason about the pairing (end, pause): sealed under both sides' keys in the history. */

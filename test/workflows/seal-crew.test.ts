@@ -109,7 +109,9 @@ describe('crew payloads sealed per person', () => {
         args: [markedFor('member', memberId, { memberId, localDate, done: true, energy: 4, reflection })],
       });
     const alias = (memberId: string, a: string) =>
-      handle.executeUpdate(leaderboardAliasUpdate, { args: [markedFor('member', memberId, { memberId, alias: a })] });
+      handle.executeUpdate(leaderboardAliasUpdate, {
+        args: [markedFor('member', memberId, { memberId, alias: a })],
+      });
 
     await skipTo(t.env, '2027-06-07T18:00:00Z');
     await waitFor(async () => (await handle.query(challengeStateQuery)).status === 'active', 'active');
@@ -124,7 +126,9 @@ describe('crew payloads sealed per person', () => {
     const firstRun = handle.firstExecutionRunId;
     await skipTo(t.env, '2027-06-09T22:01:00Z');
     await waitFor(() => sent.filter((s) => s.body.includes(REFLECTION)).length === 2, 'the pulse with it');
-    expect(sent.find((s) => s.body.includes(REFLECTION))).toMatchObject({ alsoAbout: [subjectOf('member', 'm1')] });
+    expect(sent.find((s) => s.body.includes(REFLECTION))).toMatchObject({
+      alsoAbout: [subjectOf('member', 'm1')],
+    });
     await waitFor(async () => (await handle.describe()).runId !== firstRun, 'the second run');
     // The new run opened the sealed aliases it was handed.
     await waitFor(
@@ -135,7 +139,10 @@ describe('crew payloads sealed per person', () => {
 
     const payloads: Payload[] = [];
     for (const runId of [firstRun, secondRun])
-      payloadsOf((await t.env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events, payloads);
+      payloadsOf(
+        (await t.env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events,
+        payloads,
+      );
     const raw = payloads.map((p) => Buffer.from(p.data!).toString('utf8')).join('\n');
     for (const x of [REFLECTION, ALIAS_1, ALIAS_2]) expect(raw).not.toContain(x);
 
@@ -156,7 +163,10 @@ describe('crew payloads sealed per person', () => {
 
     // The days close (the last two together): the second run, which opened the sealed aliases, completes.
     await skipTo(t.env, '2027-06-10T22:01:00Z');
-    await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 'the challenge to close');
+    await waitFor(
+      async () => (await handle.describe()).status.name === 'COMPLETED',
+      'the challenge to close',
+    );
     expect((await handle.describe()).runId).toBe(secondRun);
     expect((await handle.query(memberDataQuery, 'm2'))?.leaderboardAlias).toBe(ALIAS_2);
     await captureDecodedHistory('crew-challenge-sealed-aliases', handle, codec);

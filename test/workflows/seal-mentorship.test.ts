@@ -52,7 +52,8 @@ function menteeRows(): Db {
       where: () => q,
       orderBy: () => q,
       limit: () => q,
-      then: (ok: (v: unknown[]) => unknown, ko: (e: unknown) => unknown) => Promise.resolve(data).then(ok, ko),
+      then: (ok: (v: unknown[]) => unknown, ko: (e: unknown) => unknown) =>
+        Promise.resolve(data).then(ok, ko),
     };
     return q;
   };
@@ -100,7 +101,7 @@ const activities = {
   async recordOffer() {},
   async setMatchStatus() {},
   reserveMentorSlot: (input: { mentorId: string; matchId: string }) => realMx.reserveMentorSlot(input),
-  writeMentorBriefing: ai.writeMentorBriefing,
+  writeMentorBriefing: (input: Parameters<typeof ai.writeMentorBriefing>[0]) => ai.writeMentorBriefing(input),
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     sent.push({ ...input, at: Context.current().info.currentAttemptScheduledTimestampMs });
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
@@ -181,7 +182,9 @@ describe('mentorship payloads sealed per person', () => {
     );
 
     // Session 2: its briefing is written from the ratings of session 1.
-    const s = await match.executeUpdate(scheduleSessionUpdate, { args: [{ startsAt: '2028-07-18T22:00:00Z' }] });
+    const s = await match.executeUpdate(scheduleSessionUpdate, {
+      args: [{ startsAt: '2028-07-18T22:00:00Z' }],
+    });
     expect(s).toMatchObject({ subject: mentee, alsoAbout: [mentor] }); // the update's answer is sealed
     await skipTo(t.env, '2028-07-18T20:00:30Z');
     await waitFor(() => sentOf('mentorship_briefing').length === 2, 'the second briefing');

@@ -88,7 +88,8 @@ export function validateAlias(
  */
 export function sealedAliases(aliases: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, unknown> = {};
-  for (const [memberId, alias] of Object.entries(aliases)) out[memberId] = markedFor('member', memberId, { alias });
+  for (const [memberId, alias] of Object.entries(aliases))
+    out[memberId] = markedFor('member', memberId, { alias });
   return out as Record<string, string>;
 }
 
@@ -96,7 +97,9 @@ export function sealedAliases(aliases: Readonly<Record<string, string>>): Record
  * The aliases of a carried-over state, whichever way they were carried: plain (runs from before the sealing) or
  * sealed; a sealed alias whose member was erased (the codec's tombstone) is dropped.
  */
-export function openedAliases(carried: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+export function openedAliases(
+  carried: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [memberId, a] of Object.entries(carried ?? {})) {
     if (typeof a === 'string') out[memberId] = a;

@@ -52,7 +52,10 @@ export function markedSendInput(input: SendSmsInput): SendSmsInput {
 }
 
 /** As `markedSendInput`, also sealed under the keys of the people the body quotes. */
-export function markedQuotingInput(input: SendSmsInput, quoting: ReadonlyArray<Subject | null>): SendSmsInput {
+export function markedQuotingInput(
+  input: SendSmsInput,
+  quoting: ReadonlyArray<Subject | null>,
+): SendSmsInput {
   let recipient: Subject | null;
   try {
     recipient = subjectOfRecipient(input.to);
