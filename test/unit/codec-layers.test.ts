@@ -5,9 +5,14 @@
  * be dropped, reordered or moved to another subject. An in-memory key store stands in for Postgres (the store
  * itself is tested in test/unit/codec.test.ts).
  */
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createAiActivities } from '../../activities/ai/index.js';
+import { createMentorshipActivities } from '../../activities/mentorship.js';
+import { createMessagingActivities, type SendSmsInput } from '../../activities/messaging.js';
+import type { SmsProvider } from '../../activities/sms/provider.js';
+import type { Db } from '../../db/client.js';
 import { createSubjectCodec } from '../../db/payload-codec.js';
 import type { SubjectKeyStore } from '../../db/subject-keys.js';
 import { markedQuotingInput, markedSendInput } from '../../workflows/lib/outbound.js';
@@ -126,5 +131,27 @@ describe('sealed under several subjects', () => {
         }
       }),
     );
+  });
+
+  it('an activity input that opened to a tombstone (a person erased while it waited) is never acted on or retried', async () => {
+    // Nothing may be touched: a database or provider call would throw.
+    const untouchable = new Proxy({}, { get: () => () => Promise.reject(new Error('touched')) });
+    const tombstone = { subject: author, erased: true };
+    const { sendSms } = createMessagingActivities({
+      db: untouchable as Db,
+      sms: untouchable as SmsProvider,
+    });
+    const refused = await sendSms(tombstone as unknown as SendSmsInput).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ type: 'subject_erased', nonRetryable: true });
+    const mx = createMentorshipActivities({ db: untouchable as Db });
+    await expect(mx.setMatchStatus(tombstone as never)).resolves.toBeUndefined();
+    const ai = createAiActivities({ db: untouchable as Db, openai: null, model: 'none' });
+    expect(await ai.writeMentorBriefing(tombstone as never)).toEqual({
+      source: 'template',
+      prompt: 'mentor_briefing.template@1',
+      text: 'Crewline: session in 2 h.',
+      more: '',
+    });
   });
 });
