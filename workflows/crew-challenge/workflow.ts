@@ -111,6 +111,7 @@ import { shouldContinueAsNew } from './continue-as-new.js';
 import { eraseFromChallenge, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
 import { markedFor, subjectIf, type Subject } from '../lib/subject.js';
+import { openedAnswers, sealedAnswers } from './sealed-answers.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -144,9 +145,14 @@ export async function crewChallengeWorkflow(
   const now = () => Date.now();
   // A carried-over state's aliases arrive sealed per member (leaderboard.ts `sealedAliases`), or plain from older runs.
   if (input.state?.aliases) input.state.aliases = openedAliases(input.state.aliases);
+  if (input.state?.answers) input.state.answers = openedAnswers(input.state.answers);
   const state = withExtensions(input, input.state ?? initialState(input, now()));
-  /** The state as the next run's input carries it: each leaderboard alias sealed with its member's key. */
-  const carried = (): ChallengeState => ({ ...state, aliases: sealedAliases(state.aliases) });
+  /** The state as the next run's input carries it: each alias and each member's answers sealed with their key. */
+  const carried = (): ChallengeState => ({
+    ...state,
+    aliases: sealedAliases(state.aliases),
+    answers: sealedAnswers(state.answers),
+  });
   let changes = 0;
   /** Members erased in this run (memberErased): the main loop continues as new without them. */
   const erasedIds: string[] = [];
