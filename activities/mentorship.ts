@@ -23,6 +23,7 @@ import { MIN_FIT_SCORE } from '../workflows/mentorship-match/values.js';
 import { planAssignment, type PlanMentee } from './mentorship-solver.js';
 import { fieldErrorsOf } from '../workflows/lib/failures.js';
 import { localParts } from '../workflows/lib/time.js';
+import { isErased } from '../workflows/lib/subject.js';
 import { mentorWorkflowId } from '../workflows/ids.js';
 import { reserveSlotUpdate } from '../workflows/mentor/definitions.js';
 import type { Candidate, OfferView } from '../workflows/mentorship-match/definitions.js';
@@ -226,6 +227,8 @@ export function createMentorshipActivities(deps: { db: Db }) {
       mentorId: string | null;
       reason: string | null;
     }): Promise<void> {
+      // Sealed with the pairing's keys and opened after one side's erasure (their match rows went with them).
+      if (isErased(input)) return;
       await setMatchStatus(db, input);
     },
 

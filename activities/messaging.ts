@@ -40,6 +40,7 @@ import {
   type AutoReplyLimits,
 } from '../workflows/lib/auto-replies.js';
 import { countSegments } from '../workflows/lib/segments.js';
+import { isErased } from '../workflows/lib/subject.js';
 import { dailyCapDecision, HELD_STALE_MS, isDirectReply } from '../workflows/messaging/daily-cap.js';
 import { createWorkerMetrics, labelValue, reasonFamily, type WorkerMetrics } from './metrics.js';
 import { ProviderError, type OutboundSms, type SmsProvider } from './sms/provider.js';
@@ -241,6 +242,10 @@ export function createMessagingActivities(deps: MessagingDeps) {
   }
 
   async function sendSms(input: SendSmsInput): Promise<SendSmsResult> {
+    // A text whose recipient or quoted author was erased while it waited opens to the tombstone: never sendable,
+    // never retried (the workflow records it as failed).
+    if (isErased(input))
+      throw ApplicationFailure.nonRetryable('the text belongs to an erased person', 'subject_erased');
     const nowMs = activityNow();
     const recipient = await resolve(input.to);
     if (!recipient) {

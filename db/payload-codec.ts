@@ -9,12 +9,24 @@
  * the metadata `crewline-sealed`; payloads without it (committed plaintext histories, other encodings) pass
  * through untouched. Decoding with a destroyed key yields the tombstone `{ subject, erased: true }` and never
  * throws; a payload whose ciphertext or AAD was tampered with fails.
+ *
+ * Several people: a marked object that also names `alsoAbout: [<subject>…]` (words of one person carried to
+ * another: a shared reflection in a crew pulse text, the mentee's briefing sent to the mentor) is sealed in
+ * layers, first under `subject`'s key, then under each other subject's key in turn, each layer with its own
+ * nonce and an AAD that binds its subject, its key id, its position and the whole list. Opening needs every key,
+ * so destroying ANY of them (either person's erasure) leaves only the tombstone of the erased subject. The
+ * envelope gains `w: [{ s, k, n }…]` for the outer layers; a single-subject envelope is unchanged.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { isSubject } from '../workflows/lib/subject.js';
+import { ALSO_ABOUT_FIELD, isSubject } from '../workflows/lib/subject.js';
 import type { Db } from './client.js';
-import { createSubjectKeyStore, type MasterKeys, type SubjectKeyStore } from './subject-keys.js';
+import {
+  createSubjectKeyStore,
+  type DataKey,
+  type MasterKeys,
+  type SubjectKeyStore,
+} from './subject-keys.js';
 
 export const SEALED_METADATA_KEY = 'crewline-sealed';
 const SEALED_FIELD = '$sealed';
@@ -30,9 +42,21 @@ interface SealedEnvelope {
   n?: string;
   c?: string;
   erased?: true;
+  /** The outer layers (one per other subject) of an object sealed for several subjects, innermost first. */
+  w?: Layer[];
+}
+
+interface Layer {
+  s: string;
+  k: string;
+  n: string;
 }
 
 const aad = (subject: string, keyId: string) => Buffer.from(`crewline-seal|v${VERSION}|${subject}|${keyId}`);
+
+/** The AAD of layer `i` of an object sealed for every subject in `all` (in that order). */
+const layerAad = (subject: string, keyId: string, i: number, all: readonly string[]) =>
+  Buffer.from(`crewline-seal|v${VERSION}|${subject}|${keyId}|layer ${i}|${all.join(',')}`);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -70,7 +94,16 @@ function isJsonPlain(p: Payload): boolean {
 }
 
 export function createSubjectCodec(keys: SubjectKeyStore): PayloadCodec {
+  /** The subjects a marked object is sealed for: its own first, then each other valid one named once. */
+  function subjectsOf(v: { [k: string]: Json }): string[] {
+    const also = v[ALSO_ABOUT_FIELD];
+    const all = [v.subject as string, ...(Array.isArray(also) ? also.filter(isSubject) : [])];
+    return [...new Set(all)];
+  }
+
   async function seal(v: { [k: string]: Json }): Promise<Json> {
+    const subjects = subjectsOf(v);
+    if (subjects.length > 1) return sealLayers(v, subjects);
     const subject = v.subject as string;
     const key = await keys.keyForSubject(subject);
     if (!key) return { [SEALED_FIELD]: { v: VERSION, s: subject, erased: true } };
@@ -88,9 +121,60 @@ export function createSubjectCodec(keys: SubjectKeyStore): PayloadCodec {
     };
   }
 
+  /** Sealed under each subject's key in turn; the tombstone of the first subject already erased, if any. */
+  async function sealLayers(v: { [k: string]: Json }, subjects: string[]): Promise<Json> {
+    const keyList: DataKey[] = [];
+    for (const s of subjects) {
+      const key = await keys.keyForSubject(s);
+      if (!key) return { [SEALED_FIELD]: { v: VERSION, s, erased: true } };
+      keyList.push(key);
+    }
+    let body = Buffer.from(JSON.stringify(v), 'utf8');
+    const layers: Layer[] = [];
+    for (const [i, key] of keyList.entries()) {
+      const nonce = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key.key, nonce).setAAD(
+        layerAad(subjects[i]!, key.keyId, i, subjects),
+      );
+      body = Buffer.concat([c.update(body), c.final(), c.getAuthTag()]);
+      layers.push({ s: subjects[i]!, k: key.keyId, n: nonce.toString('base64') });
+    }
+    const [first, ...outer] = layers;
+    return {
+      [SEALED_FIELD]: {
+        v: VERSION,
+        s: first!.s,
+        k: first!.k,
+        n: first!.n,
+        w: outer as unknown as Json,
+        c: body.toString('base64'),
+      },
+    };
+  }
+
+  /** Opens the layers outermost first; the tombstone of the first subject whose key is gone. */
+  async function unsealLayers(e: SealedEnvelope & { k: string; n: string; c: string; w: Layer[] }) {
+    const layers: Layer[] = [{ s: e.s, k: e.k, n: e.n }, ...e.w];
+    const subjects = layers.map((l) => l.s);
+    let body = Buffer.from(e.c, 'base64');
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const l = layers[i]!;
+      const key = await keys.keyById(l.k);
+      if (!key) return { subject: l.s, erased: true };
+      if (key.subject !== l.s) throw new Error('sealed payload names a key of another subject');
+      const d = createDecipheriv('aes-256-gcm', key.key, Buffer.from(l.n, 'base64')).setAAD(
+        layerAad(l.s, l.k, i, subjects),
+      );
+      d.setAuthTag(body.subarray(body.length - 16));
+      body = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);
+    }
+    return JSON.parse(body.toString('utf8')) as Json;
+  }
+
   async function unseal(e: SealedEnvelope): Promise<Json> {
     const tombstone = { subject: e.s, erased: true };
     if (e.erased || !e.k || !e.n || !e.c) return tombstone;
+    if (Array.isArray(e.w) && e.w.length > 0) return unsealLayers({ ...e, k: e.k, n: e.n, c: e.c, w: e.w });
     const key = await keys.keyById(e.k);
     if (!key) return tombstone;
     if (key.subject !== e.s) throw new Error('sealed payload names a key of another subject');

@@ -36,6 +36,7 @@ import {
   type PromptTemplate,
 } from './prompts.js';
 import { containsContactInfo, redact } from './redact.js';
+import { isErased, markedFor } from '../../workflows/lib/subject.js';
 import {
   BRIEFING_BUDGET,
   BRIEFING_PROMPT,
@@ -341,26 +342,44 @@ export function createAiActivities(deps: AiDeps) {
       session: number;
       lastSession: BriefingData['lastSession'];
     }): Promise<{ source: 'openai' | 'template'; prompt: string; text: string; more: string }> {
-      const data = await loadBriefingData(db, input.menteeMemberId, input.lastSession, now().getTime());
-      const template = () => ({
-        source: 'template' as const,
-        prompt: BRIEFING_TEMPLATE_REF,
-        ...briefingTemplate(data),
-      });
-      const content = await complete(
-        input.menteeMemberId,
-        data.memberName,
-        BRIEFING_PROMPT,
-        briefingVars(data),
-        { max_completion_tokens: 500 },
-      );
-      if (content === null) return template();
-      const [first, ...rest] = content.split(/^\s*-{3,}\s*$/mu);
-      const name = firstName(data.memberName);
-      const short = cleanModelText(first ?? '', name, 1);
-      const long = cleanModelText(rest.join(' '), name, BRIEFING_BUDGET.longSegments);
-      if (!short || !long || short.length > BRIEFING_BUDGET.shortChars) return template();
-      return { source: 'openai', prompt: promptRef(BRIEFING_PROMPT), text: `Crewline: ${short}`, more: long };
+      // Opened after the mentee's or mentor's erasure (their key gone): nothing to brief on, never retried.
+      if (isErased(input))
+        return {
+          source: 'template',
+          prompt: BRIEFING_TEMPLATE_REF,
+          text: 'Crewline: session in 2 h.',
+          more: '',
+        };
+      // The briefing is the mentee's personal data: sealed with their key in the match's history.
+      type Briefing = { source: 'openai' | 'template'; prompt: string; text: string; more: string };
+      const b = await (async (): Promise<Briefing> => {
+        const data = await loadBriefingData(db, input.menteeMemberId, input.lastSession, now().getTime());
+        const template = () => ({
+          source: 'template' as const,
+          prompt: BRIEFING_TEMPLATE_REF,
+          ...briefingTemplate(data),
+        });
+        const content = await complete(
+          input.menteeMemberId,
+          data.memberName,
+          BRIEFING_PROMPT,
+          briefingVars(data),
+          { max_completion_tokens: 500 },
+        );
+        if (content === null) return template();
+        const [first, ...rest] = content.split(/^\s*-{3,}\s*$/mu);
+        const name = firstName(data.memberName);
+        const short = cleanModelText(first ?? '', name, 1);
+        const long = cleanModelText(rest.join(' '), name, BRIEFING_BUDGET.longSegments);
+        if (!short || !long || short.length > BRIEFING_BUDGET.shortChars) return template();
+        return {
+          source: 'openai',
+          prompt: promptRef(BRIEFING_PROMPT),
+          text: `Crewline: ${short}`,
+          more: long,
+        };
+      })();
+      return markedFor('member', input.menteeMemberId, b);
     },
 
     /**

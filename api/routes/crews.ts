@@ -55,7 +55,7 @@ import {
   type ChallengeView,
   type CrewChallengeInput,
 } from '../workflows.js';
-import { aboutSubject, subjectOf } from '../../workflows/lib/subject.js';
+import { aboutSubject, markedFor, subjectOf, unmarked } from '../../workflows/lib/subject.js';
 
 // ---- schemas
 
@@ -786,7 +786,9 @@ export function challengesRouter(deps: AppDeps) {
             errors: [{ field: 'alias', message: 'must not contain your name' }],
           });
       }
-      return c.json(await h.executeUpdate(leaderboardAliasUpdate, { args: [b] }), 200);
+      // The alias is the member's personal data: sealed with their key in the history (input and answer).
+      const r = await h.executeUpdate(leaderboardAliasUpdate, { args: [markedFor('member', b.memberId, b)] });
+      return c.json(unmarked(r), 200);
     })
     .openapi(raiseKRoute, async (c) => {
       const { id } = c.req.valid('param');

@@ -44,6 +44,7 @@ import {
   type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
 import { validWeights } from '../../workflows/mentorship-match/score.js';
+import { markedForAll, subjectIf, unmarked } from '../../workflows/lib/subject.js';
 import {
   MATCH_DEFAULTS,
   MATCH_STATUSES,
@@ -556,8 +557,26 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
       detail: `${field}: cohort is ${status}, not collecting`,
       errors: [{ field, message: `cohort is ${status}, not collecting` }],
     });
+  /** The member behind a mentor profile (their payload-codec subject), or undefined. */
+  async function mentorMemberId(mentorId: string | null | undefined): Promise<string | undefined> {
+    if (!mentorId) return undefined;
+    const r = await db.query.mentors.findFirst({
+      where: eq(mentors.id, mentorId),
+      columns: { memberId: true },
+    });
+    return r?.memberId;
+  }
+  /** A free-text reason about the pairing (end, pause): sealed under both sides' keys in the history. */
+  async function aboutPairing<T extends object>(
+    match: { menteeMemberId: string; mentorId: string | null },
+    data: T,
+  ): Promise<T> {
+    const mentor = await mentorMemberId(match.mentorId);
+    return markedForAll([subjectIf('member', match.menteeMemberId), subjectIf('member', mentor)], data);
+  }
+  // An update's answer comes back marked for the payload codec (sealed in the history): not shown.
   const toMatchJson = (s: MatchSnapshot) => ({
-    ...s,
+    ...unmarked(s),
     offers: s.offers.map((o) => ({ ...o, breakdown: { ...o.breakdown } })),
     sessions: s.sessions ?? [],
     fit: s.fit ?? null,
@@ -777,13 +796,18 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     .openapi(answerRoute, async (c) => {
       const { id } = c.req.valid('param');
       await requireMatch(id);
-      const s = await matchHandle(id).executeUpdate(answerOfferUpdate, { args: [c.req.valid('json')] });
+      const answer = c.req.valid('json');
+      // The mentor's answer is their personal data: sealed with their key in the match's history.
+      const s = await matchHandle(id).executeUpdate(answerOfferUpdate, {
+        args: [markedForAll([subjectIf('member', await mentorMemberId(answer.mentorId))], answer)],
+      });
       return c.json(toMatchJson(s), 200);
     })
     .openapi(endRoute, async (c) => {
       const { id } = c.req.valid('param');
-      await requireMatch(id);
-      const s = await matchHandle(id).executeUpdate(endMatchUpdate, { args: [c.req.valid('json')] });
+      const s = await matchHandle(id).executeUpdate(endMatchUpdate, {
+        args: [await aboutPairing(await requireMatch(id), c.req.valid('json'))],
+      });
       return c.json(toMatchJson(s), 200);
     })
     .openapi(bookRoute, async (c) => {
@@ -802,9 +826,13 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     })
     .openapi(feedbackRoute, async (c) => {
       const { id, n } = c.req.valid('param');
-      await requireMatch(id);
+      const match = await requireMatch(id);
+      const feedback = { session: n, ...c.req.valid('json') };
+      // A rating is the rater's personal data, about the pairing: sealed under both sides' keys in the history.
+      const mentee = subjectIf('member', match.menteeMemberId);
+      const mentor = subjectIf('member', await mentorMemberId(match.mentorId));
       const s = await matchHandle(id).executeUpdate(sessionFeedbackUpdate, {
-        args: [{ session: n, ...c.req.valid('json') }],
+        args: [markedForAll(feedback.from === 'mentor' ? [mentor, mentee] : [mentee, mentor], feedback)],
       });
       return c.json(toMatchJson(s), 200);
     })
@@ -818,8 +846,9 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     })
     .openapi(pauseRoute, async (c) => {
       const { id } = c.req.valid('param');
-      await requireMatch(id);
-      const s = await matchHandle(id).executeUpdate(pauseMatchUpdate, { args: [c.req.valid('json')] });
+      const s = await matchHandle(id).executeUpdate(pauseMatchUpdate, {
+        args: [await aboutPairing(await requireMatch(id), c.req.valid('json'))],
+      });
       return c.json(toMatchJson(s), 200);
     })
     .openapi(resumeRoute, async (c) => {

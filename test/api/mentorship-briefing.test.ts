@@ -86,6 +86,8 @@ describe('the mentor briefing', () => {
       prompt: 'mentor_briefing@1',
       text: 'Crewline: Your mentee is back on track: ask what helped.',
       more: 'Four of six days done, streak 2 (best 6), risk medium. Ask about the 5k and what got in the way on the missed day.',
+      // The mentee's personal data: marked so the payload codec seals it with their key (README "Privacy").
+      subject: `member:${id}`,
     });
     expect(countSegments(`${b.text} Reply MORE for more.`).segments).toBe(1);
     expect(fake.chatRequests).toHaveLength(1);

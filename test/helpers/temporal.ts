@@ -104,13 +104,21 @@ export async function finishMember(handle: WorkflowHandle): Promise<void> {
  * given activities (usually fakes typed against the real ones), started before the file's tests and stopped after.
  * Read `env` inside tests (it is set in `beforeAll`).
  */
-export function timeSkippingWorkers(activities: object): { env: TestWorkflowEnvironment } {
+export function timeSkippingWorkers(
+  activities: object,
+  opts: { payloadCodec?: PayloadCodec } = {},
+): { env: TestWorkflowEnvironment } {
   const t = {} as { env: TestWorkflowEnvironment };
   let worker: Workers | undefined;
   let running: Promise<void> | undefined;
   beforeAll(async () => {
-    t.env = await timeSkippingEnv();
-    worker = await createWorkers({ connection: t.env.nativeConnection, activities, smsPerSecond: 1000 });
+    t.env = await timeSkippingEnv(opts);
+    worker = await createWorkers({
+      connection: t.env.nativeConnection,
+      activities,
+      smsPerSecond: 1000,
+      ...(opts.payloadCodec && { payloadCodec: opts.payloadCodec }),
+    });
     running = worker.run();
   });
   afterAll(async () => {

@@ -231,7 +231,9 @@ describe('mentorship sessions', () => {
       accepts: 'mentorship_briefing:1',
       untilMs: at('2028-07-18T23:00:00Z'),
     });
-    expect(briefingCalls).toEqual([{ menteeMemberId: mentee, session: 1, lastSession: null }]);
+    // The ratings go in sealed under both sides' keys (README "Privacy").
+    const sealedFor = { subject: `member:${mentee}`, alsoAbout: [`member:${mentor}`] };
+    expect(briefingCalls).toEqual([{ menteeMemberId: mentee, session: 1, lastSession: null, ...sealedFor }]);
     expect(kindsTo(mentee)).not.toContain('mentorship_briefing');
     await match.signal(replySignal, reply(2, 'more please', 'mentorship_briefing:1'));
     await waitFor(() => lastTo(mentor, 'mentorship_briefing_more'), 'the longer briefing');
@@ -271,6 +273,7 @@ describe('mentorship sessions', () => {
       menteeMemberId: mentee,
       session: 2,
       lastSession: { ratings: { mentor: 3, mentee: 4 } },
+      ...sealedFor,
     });
     await match.signal(replySignal, reply(7, '0', 'mentorship_session:2:mentor'));
     await waitFor(

@@ -10,7 +10,8 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { BatchItemResult, createMessagingActivities, SendSmsInput } from '../../activities/messaging.js';
 import { SMS_BATCH } from '../lib/activity-options.js';
-import { markedSendInput, type MessageOutcome } from '../lib/outbound.js';
+import { markedQuotingInput, type MessageOutcome } from '../lib/outbound.js';
+import type { Subject } from '../lib/subject.js';
 
 const { sendSmsBatch } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_BATCH);
 
@@ -72,10 +73,14 @@ export function applyResults(
 }
 
 /** Every text sent (or settled), each outcome in its input's slot. */
-export async function sendEach(inputs: readonly SendSmsInput[]): Promise<MessageOutcome[]> {
+export async function sendEach(
+  inputs: readonly SendSmsInput[],
+  quoting: ReadonlyArray<ReadonlyArray<Subject | null>> = [],
+): Promise<MessageOutcome[]> {
   const outcomes: (MessageOutcome | undefined)[] = new Array(inputs.length);
-  // The bodies are personal data of their recipients: each item sealed with its member's key in the history.
-  const marked = inputs.map(markedSendInput);
+  // The bodies are personal data of their recipients: each item sealed with its member's key in the history,
+  // and with the key of everyone it quotes (a crewmate's reflection in the pulse).
+  const marked = inputs.map((input, i) => markedQuotingInput(input, quoting[i] ?? []));
   let pending: PendingText[] = inputs.map((_, index) => ({ index, untilMs: 0, deferrals: 0 }));
   while (pending.length > 0) {
     const { batches, nextAtMs } = planRound(pending, Date.now());

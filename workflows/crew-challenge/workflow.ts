@@ -49,7 +49,7 @@ import {
   type PulseAnswerInput,
 } from './definitions.js';
 import { applyContribution, fromHundredths } from './goal.js';
-import { addToTotals, leaderboard } from './leaderboard.js';
+import { addToTotals, leaderboard, openedAliases, sealedAliases } from './leaderboard.js';
 import { factsOf, recordDue } from './milestones.js';
 import { decideRelease, cellKey } from './pulse.js';
 import {
@@ -114,8 +114,9 @@ import { nextWeekly } from './weekly.js';
 import { shouldContinueAsNew } from './continue-as-new.js';
 import { eraseFromChallenge, holdsMember, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
-import { markedFor } from '../lib/subject.js';
+import { markedFor, subjectIf, type Subject } from '../lib/subject.js';
 import { sendEach } from './batch.js';
+import { openedAnswers, sealedAnswers } from './sealed-answers.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -144,12 +145,27 @@ const ai = proxyActivities<ReturnType<typeof createAiActivities>>(AI);
 
 export type { ChallengeState } from './state.js';
 
+/** One member's text, and whose words it quotes besides theirs (sealed under those keys too). */
+interface Told {
+  body: string;
+  quoting: Array<Subject | null>;
+}
+
 export async function crewChallengeWorkflow(
   input: CrewChallengeInput & { state?: ChallengeState },
 ): Promise<ChallengeView> {
   const { challengeId } = input;
   const now = () => Date.now();
+  // A carried-over state's aliases arrive sealed per member (leaderboard.ts `sealedAliases`), or plain from older runs.
+  if (input.state?.aliases) input.state.aliases = openedAliases(input.state.aliases);
+  if (input.state?.answers) input.state.answers = openedAnswers(input.state.answers);
   const state = withExtensions(input, input.state ?? initialState(input, now()));
+  /** The state as the next run's input carries it: each alias and each member's answers sealed with their key. */
+  const carried = (): ChallengeState => ({
+    ...state,
+    aliases: sealedAliases(state.aliases),
+    answers: sealedAnswers(state.answers),
+  });
   let changes = 0;
   /** The main loop's wake-up timer (runs with `crew-day-batched`): kept while its instant stays the same. */
   let wakeTimer: { atMs: number; scope: CancellationScope; fired: boolean } | null = null;
@@ -244,7 +260,8 @@ export async function crewChallengeWorkflow(
       if (a === null) delete state.aliases[memberId];
       else state.aliases[memberId] = a;
       touch();
-      return { alias: a };
+      // Stored in the history as the update's answer: sealed with the member's key.
+      return markedFor('member', memberId, { alias: a });
     },
     { validator: ({ memberId, alias }) => void validateAlias(state, memberId, alias) },
   );
@@ -323,7 +340,7 @@ export async function crewChallengeWorkflow(
     publish();
     if (shouldContinueAsNew(workflowInfo().continueAsNewSuggested, input, state.nextPulseDay)) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof crewChallengeWorkflow>({ ...input, state });
+      await continueAsNew<typeof crewChallengeWorkflow>({ ...input, state: carried() });
     }
   }
 
@@ -352,7 +369,7 @@ export async function crewChallengeWorkflow(
   async function continueWithoutErased(): Promise<never> {
     await condition(allHandlersFinished);
     const next = erasedIds.reduce(inputWithout, input as CrewChallengeInput);
-    return continueAsNew<typeof crewChallengeWorkflow>({ ...next, state });
+    return continueAsNew<typeof crewChallengeWorkflow>({ ...next, state: carried() });
   }
 
   /** An answer (API or SMS), validated; the latest for a day counts. Returns the 0-based day. */
@@ -394,7 +411,7 @@ export async function crewChallengeWorkflow(
       }),
     );
     if (batched) await sendEach(texts);
-    else await Promise.all(texts.map(sendMessage));
+    else await Promise.all(texts.map((t) => sendMessage(t)));
   }
 
   /** Replies queued by the signal, oldest first; true when any was handled. */
@@ -518,11 +535,17 @@ export async function crewChallengeWorkflow(
   }
 
   /** The pulse text, carrying one shared reflection for the members who may receive it (reflections-sms.ts). */
-  async function pulseBodyOf(pulse: string): Promise<string | ((memberId: string) => string)> {
+  async function pulseBodyOf(pulse: string): Promise<string | ((memberId: string) => Told)> {
     const r = reflectionSmsState(state);
     if (!mayCarry(r) || !patched(CREW_REFLECTIONS_SMS_PATCH)) return pulse;
     const found = await reflections.reflectionForPulse({ challengeId, carried: r.carried });
-    return pulseBodies(r, pulse, found);
+    const bodies = pulseBodies(r, pulse, found);
+    // A text carrying the reflection quotes its author: sealed under the author's key too (README "Privacy").
+    const author = subjectIf('member', found.reflection?.memberId);
+    return (memberId) => {
+      const body = bodies(memberId);
+      return { body, quoting: body === pulse ? [] : [author] };
+    };
   }
 
   /** Records every milestone now reached (before any text about it goes out). */
@@ -668,20 +691,20 @@ export async function crewChallengeWorkflow(
   /** One text to every current member, keyed `crew-challenge:<id>:<key>:member:<member id>`. */
   async function tellAll(
     key: string,
-    body: string | ((memberId: string) => string),
+    body: string | ((memberId: string) => Told),
     extra: Partial<Pick<SendSmsInput, 'window'>> = {},
   ): Promise<void> {
-    const texts = currentMembers(state).map((m) =>
-      textTo(
-        m.memberId,
-        key,
-        `crew_${key.split(':')[0]}`,
-        typeof body === 'string' ? body : body(m.memberId),
-        extra,
-      ),
-    );
-    if (batched) await sendEach(texts);
-    else await Promise.all(texts.map(sendMessage));
+    const texts = currentMembers(state).map((m) => {
+      const told: Told = typeof body === 'string' ? { body, quoting: [] } : body(m.memberId);
+      const input = textTo(m.memberId, key, `crew_${key.split(':')[0]}`, told.body, extra);
+      return { input, quoting: told.quoting };
+    });
+    if (batched)
+      await sendEach(
+        texts.map((t) => t.input),
+        texts.map((t) => t.quoting),
+      );
+    else await Promise.all(texts.map((t) => sendMessage(t.input, { quoting: t.quoting })));
   }
 
   /** The Web UI's current details, and the status search attribute when the run was started with them. */

@@ -28,6 +28,39 @@ export function aboutSubject<T extends object>(subject: Subject, data: T): T & {
   return { ...data, subject };
 }
 
+/**
+ * The field of a marked object naming the other people whose words it carries (a text quoting one member to
+ * another, a briefing about the mentee sent to the mentor): the codec seals the object under every one of these
+ * keys as well as `subject`'s, so it becomes unreadable after ANY of them is erased (db/payload-codec.ts).
+ */
+export const ALSO_ABOUT_FIELD = 'alsoAbout';
+
+/** `<kind>:<id>` when that is a valid subject, else null (never throws). */
+export function subjectIf(kind: SubjectKind, id: string | number | null | undefined): Subject | null {
+  if (id === null || id === undefined) return null;
+  const s = `${kind}:${id}`;
+  return isSubject(s) ? s : null;
+}
+
+/**
+ * `data` marked as personal data of the first valid subject, and also of every other valid one (the codec seals
+ * it under all their keys); unchanged when none is valid. Never throws (workflow code).
+ */
+export function markedForAll<T extends object>(subjects: ReadonlyArray<Subject | null>, data: T): T {
+  const valid = [...new Set(subjects.filter((s): s is Subject => isSubject(s)))];
+  if (valid.length === 0) return data;
+  const [subject, ...also] = valid;
+  return { ...data, subject, ...(also.length > 0 && { [ALSO_ABOUT_FIELD]: also }) };
+}
+
+/** A value without the marking fields (what an API answer shows; the codec restores them on decode). */
+export function unmarked<T extends object>(value: T): Omit<T, 'subject' | typeof ALSO_ABOUT_FIELD> {
+  const rest = { ...value } as Record<string, unknown>;
+  delete rest.subject;
+  delete rest[ALSO_ABOUT_FIELD];
+  return rest as Omit<T, 'subject' | typeof ALSO_ABOUT_FIELD>;
+}
+
 /** What a sealed object decodes to after its subject's key was destroyed (crypto-shredding). */
 export interface ErasedTombstone {
   subject: Subject;

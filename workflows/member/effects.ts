@@ -82,8 +82,10 @@ export function memberEffects(memberId: string, state: MemberState) {
 
   /** Risk from the day record; a change is stored, published and signalled to subscribers. */
   async function evaluateRisk(): Promise<void> {
-    const change = riskChange(memberId, state.days, state.risk, localDate(now(), state.timezone));
-    if (!change) return;
+    const found = riskChange(memberId, state.days, state.risk, localDate(now(), state.timezone));
+    if (!found) return;
+    // The member's risk and adherence: sealed with their key in this history and in the matches it is signalled to.
+    const change = markedFor('member', memberId, found);
     state.risk = change.to;
     log.info('risk level changed', { memberId, from: change.from, to: change.to });
     await db.recordRiskChange(change);

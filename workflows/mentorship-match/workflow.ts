@@ -29,6 +29,7 @@ import { AI, DB_WRITE, OPTIMISE } from '../lib/activity-options.js';
 import { localParts } from '../lib/time.js';
 import { invalidInput } from '../lib/failures.js';
 import { sendMessage } from '../lib/outbound.js';
+import { markedForAll, subjectIf, unmarked, type Subject } from '../lib/subject.js';
 import { memberWorkflowId, mentorWorkflowId } from '../ids.js';
 import { offerSignal, releaseSlotSignal } from '../mentor/definitions.js';
 import { subscribeRiskSignal, unsubscribeRiskSignal } from '../member/definitions.js';
@@ -186,6 +187,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    */
   const v5 = patched(MATCH_ERASURE_PATCH);
   const menteeTz = input.menteeTimezone ?? 'UTC';
+  /** The mentee's payload-codec subject: what is about them is sealed with their key (null: not a valid id). */
+  const mentee = subjectIf('member', menteeMemberId);
 
   let status: MatchStatus = 'requested';
   let mentor: Offer | null = null;
@@ -241,6 +244,12 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     fit,
     pausedAt: pausedAtMs === null ? null : new Date(pausedAtMs).toISOString(),
   });
+  /**
+   * An update's answer, stored in the history: the mentee's risk, fit, ratings and briefings and the mentor's
+   * ratings, so sealed under both their keys (README "Privacy"). Queries are not stored: they answer `snapshot`.
+   */
+  const sealedSnapshot = (): MatchSnapshot =>
+    markedForAll([mentee, subjectIf('member', mentor?.mentorMemberId)], snapshot());
   const sessionView = (x: Session): SessionView => ({
     number: x.number,
     startsAt: new Date(x.startsAtMs).toISOString(),
@@ -339,7 +348,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       const o = live()!;
       decisions.push({ ...a, via: 'api' });
       await condition(() => o.status !== 'offered');
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (a) => {
@@ -353,7 +362,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     async ({ reason }) => {
       endRequested = reason;
       await condition(() => status !== 'active' && status !== 'paused');
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: ({ reason }) => {
@@ -381,7 +390,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       });
       notices.push({ kind: 'booked', session: n, reschedules: 0 });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (b) => {
@@ -406,7 +415,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       briefings.delete(x.number);
       notices.push({ kind: 'moved', session: x.number, reschedules: x.reschedules });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (b) => {
@@ -426,7 +435,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       notices.push({ kind: 'feedback', session: f.session, from: f.from, rating, key: `api:${f.from}` });
       changes++;
       applyFeedback(f.session, f.from, rating);
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: (f) => {
@@ -449,7 +458,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       for (const x of upcoming()) x.status = 'cancelled';
       notices.push({ kind: 'paused', at: pausedAtMs });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: ({ reason }) => {
@@ -470,7 +479,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       pausedAtMs = null;
       notices.push({ kind: 'resumed', at: now() });
       changes++;
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: () => {
@@ -611,7 +620,14 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   status = early ? 'ended_early' : 'completed';
   if (input.shareRisk) await toMentee(unsubscribeRiskSignal);
   await releaseSlot(m);
-  await mx.setMatchStatus({ matchId, status, mentorId: m.mentorId, reason: endRequested });
+  const ended = { matchId, status, mentorId: m.mentorId, reason: endRequested };
+  // A reason given by a side or an operator is free text about the pairing: sealed under both keys. The erasure's
+  // own reason is not, so the row of the side that stays is written even after the erased one's key is gone.
+  await mx.setMatchStatus(
+    endRequested === null || endRequested === ERASED_END_REASON
+      ? ended
+      : markedForAll([mentee, subjectIf('member', m.mentorMemberId)], ended),
+  );
   syncSearchAttributes();
   const text = endText ?? (early ? ENDED_EARLY_TEXT : completedText(weeks));
   // The erased side is not texted (their number is gone); the other side gets the plain text, no detail.
@@ -785,18 +801,29 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       );
     } else if (ev.kind === 'briefing') {
       const last = [...sessions].reverse().find((p) => p.number < x.number && p.status === 'held');
-      const b = await ai.writeMentorBriefing({
-        menteeMemberId,
-        session: x.number,
-        lastSession: last ? { ratings: last.ratings } : null,
-      });
-      briefings.set(x.number, b);
-      await send({ memberId: m.mentorMemberId }, key, 'mentorship_briefing', b.text + BRIEFING_MORE_HINT, {
-        expectReply: {
-          accepts: `mentorship_briefing:${x.number}`,
-          untilMs: x.startsAtMs + x.minutes * MINUTE,
+      // Both sides' ratings go in (sealed under both keys); the briefing comes back sealed with the mentee's.
+      const b = await ai.writeMentorBriefing(
+        markedForAll([mentee, subjectIf('member', m.mentorMemberId)], {
+          menteeMemberId,
+          session: x.number,
+          lastSession: last ? { ratings: last.ratings } : null,
+        }),
+      );
+      briefings.set(x.number, unmarked(b));
+      // About the mentee, to the mentor: sealed under both keys, unreadable after either one's erasure.
+      await send(
+        { memberId: m.mentorMemberId },
+        key,
+        'mentorship_briefing',
+        b.text + BRIEFING_MORE_HINT,
+        {
+          expectReply: {
+            accepts: `mentorship_briefing:${x.number}`,
+            untilMs: x.startsAtMs + x.minutes * MINUTE,
+          },
         },
-      });
+        { quoting: [mentee] },
+      );
     } else {
       // After the session: presumed held unless a side says it did not happen; both are asked to rate it.
       x.status = 'held';
@@ -1240,6 +1267,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
           `briefing:${n}:more:${r.inboundId}`,
           'mentorship_briefing_more',
           b.more,
+          {},
+          { quoting: [mentee] },
         );
       return true;
     }
@@ -1278,17 +1307,20 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     kind: string,
     body: string,
     extra: Pick<SendSmsInput, 'window' | 'expectReply'> = {},
-    opts: { stale?: () => boolean; onSent?: () => void } = {},
+    opts: { stale?: () => boolean; onSent?: () => void; quoting?: Array<Subject | null> } = {},
   ): Promise<void> {
     const message = () =>
-      sendMessage({
-        idempotencyKey: `mentorship-match:${matchId}:${key}`,
-        to,
-        kind,
-        purpose: 'transactional',
-        body,
-        ...extra,
-      });
+      sendMessage(
+        {
+          idempotencyKey: `mentorship-match:${matchId}:${key}`,
+          to,
+          kind,
+          purpose: 'transactional',
+          body,
+          ...extra,
+        },
+        { quoting: opts.quoting ?? [] },
+      );
     if (!(v4 && extra.window)) {
       await message();
       return;
