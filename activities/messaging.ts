@@ -735,6 +735,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
     // Everything left is held, dropped or claimed by the gate below.
     type Decision =
       | { kind: 'drop'; reason: string }
+      /** The guest was erased after the caller read them: no text, and no row that would hold the number again. */
+      | { kind: 'erased' }
       | { kind: 'defer'; untilMs: number; reason: DeferReason }
       | { kind: 'claim'; validitySeconds: number };
     const decisions = new Map<number, Decision>();
@@ -749,7 +751,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
               sql`, `,
             )}]::text[]) as p order by h
           ) s`);
-        const [consent, counted, held] = await Promise.all([
+        const guestIds = gated.flatMap((i) => {
+          const to = items[i]!.input.to;
+          return 'guestId' in to ? [to.guestId] : [];
+        });
+        const [consent, counted, held, liveGuests] = await Promise.all([
           consentStates(tx, phones),
           tx
             .select({
@@ -782,7 +788,13 @@ export function createMessagingActivities(deps: MessagingDeps) {
                 gt(messages.updatedAt, new Date(nowMs - HELD_STALE_MS)),
               ),
             ),
+          // Erasure (db/erasure.ts `erasePhone`, db/members.ts `eraseMember`) deletes a number's guest rows; read
+          // under the numbers' locks, a guest the caller read before an erasure is not texted after it.
+          guestIds.length
+            ? tx.select({ id: guests.id }).from(guests).where(inArray(guests.id, guestIds))
+            : Promise.resolve([]),
         ]);
+        const live = new Set(liveGuests.map((g) => g.id));
         // Per number: what counts (sent or claimed, with this wave's claims added as they are decided) and what
         // is held; the held row of a key itself is its place in the queue.
         const sentBy = new Map<string, { key: string; sentMs: number; kind: string; purpose: string }[]>();
@@ -801,7 +813,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
           const { input, phone, timezone } = items[i]!;
           const state = consent.get(phone)!;
           let d: Decision | null = null;
-          if (state.suppressed.includes('invalid_number')) d = { kind: 'drop', reason: 'invalid_number' };
+          if ('guestId' in input.to && !live.has(input.to.guestId)) d = { kind: 'erased' };
+          else if (state.suppressed.includes('invalid_number')) d = { kind: 'drop', reason: 'invalid_number' };
           else if (state.suppressed.length > 0)
             d = { kind: 'drop', reason: `suppressed:${state.suppressed.join(',')}` };
           else if (input.purpose === 'marketing' && !state.marketing)
@@ -965,7 +978,13 @@ export function createMessagingActivities(deps: MessagingDeps) {
     for (const i of gated) {
       const d = decisions.get(i)!;
       const { input } = items[i]!;
-      if (d.kind === 'drop') {
+      if (d.kind === 'erased') {
+        dropped(input.kind, 'recipient_erased');
+        results[i] = {
+          status: 'fulfilled',
+          value: { outcome: 'dropped', messageId: null, reason: 'recipient_erased' },
+        };
+      } else if (d.kind === 'drop') {
         dropped(input.kind, d.reason);
         results[i] = {
           status: 'fulfilled',
