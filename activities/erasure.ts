@@ -39,7 +39,11 @@ export function createErasureActivities(deps: ErasureDeps) {
       requestedBy: string;
       target: { subject: string; phone: string };
     }): Promise<boolean> {
-      return erasePhone(deps.db, { erasureId: r.erasureId, phone: r.target.phone, requestedBy: r.requestedBy });
+      return erasePhone(deps.db, {
+        erasureId: r.erasureId,
+        phone: r.target.phone,
+        requestedBy: r.requestedBy,
+      });
     },
     /** Destroy these subjects' payload keys (idempotent): the last step of an erasure by phone. */
     async shredSubjects(r: { subjects: string[] }): Promise<void> {

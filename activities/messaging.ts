@@ -814,7 +814,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
           const state = consent.get(phone)!;
           let d: Decision | null = null;
           if ('guestId' in input.to && !live.has(input.to.guestId)) d = { kind: 'erased' };
-          else if (state.suppressed.includes('invalid_number')) d = { kind: 'drop', reason: 'invalid_number' };
+          else if (state.suppressed.includes('invalid_number'))
+            d = { kind: 'drop', reason: 'invalid_number' };
           else if (state.suppressed.length > 0)
             d = { kind: 'drop', reason: `suppressed:${state.suppressed.join(',')}` };
           else if (input.purpose === 'marketing' && !state.marketing)

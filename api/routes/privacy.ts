@@ -126,7 +126,9 @@ const ErasureRequest = z
 
 const ErasureStatusJson = z
   .object({
-    id: z.string().openapi({ format: 'uuid', description: 'The erasure record id (a member erasure: their id)' }),
+    id: z
+      .string()
+      .openapi({ format: 'uuid', description: 'The erasure record id (a member erasure: their id)' }),
     status: z.enum(ERASURE_STATUSES),
     step: z
       .enum(ERASURE_STEPS)
@@ -140,7 +142,9 @@ const ErasureStatusJson = z
     requestedAt: z.string(),
     completedAt: z.string().nullable(),
   })
-  .openapi('ErasureStatus', { description: 'How far an erasure got. Never the number nor anything about them.' });
+  .openapi('ErasureStatus', {
+    description: 'How far an erasure got. Never the number nor anything about them.',
+  });
 
 const erasureHeaders = {
   Location: { description: '`/privacy/erasures/{id}`: its progress', schema: { type: 'string' as const } },
@@ -296,52 +300,55 @@ export function privacyRouter({ db, temporal, logger }: AppDeps) {
       return c.json(statusJson(record), 200);
     })
     .openapi(exportRoute, async (c) => {
-    const body = c.req.valid('json');
-    const subject = await findExportSubject(
-      db,
-      body.memberId ? { memberId: body.memberId } : { phone: body.phone! },
-    );
-    if (!subject)
-      throw new HttpProblem({
-        title: 'Not found',
-        status: 404,
-        detail: 'Crewline holds nothing about this person',
-      });
-    const sections = exportSections(db, subject);
-    const enc = new TextEncoder();
-    const stream = new ReadableStream<Uint8Array>({
-      async start(ctl) {
-        const put = (s: string) => ctl.enqueue(enc.encode(s));
-        try {
-          put(
-            `{"format":"crewline-export/1","exportedAt":${json(new Date().toISOString())},` +
-              `"subject":${json({ phone: subject.phone, memberId: subject.member?.id ?? null })},` +
-              `"member":${json(subject.member)}`,
-          );
-          const all: [string, () => AsyncGenerator<unknown>][] = [
-            ...sections,
-            ['workflows', () => workflowsOf(db, temporal, subject)],
-          ];
-          for (const [name, rows] of all) {
-            put(`,${json(name)}:[`);
-            let first = true;
-            for await (const row of rows()) {
-              put((first ? '' : ',') + json(row));
-              first = false;
+      const body = c.req.valid('json');
+      const subject = await findExportSubject(
+        db,
+        body.memberId ? { memberId: body.memberId } : { phone: body.phone! },
+      );
+      if (!subject)
+        throw new HttpProblem({
+          title: 'Not found',
+          status: 404,
+          detail: 'Crewline holds nothing about this person',
+        });
+      const sections = exportSections(db, subject);
+      const enc = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        async start(ctl) {
+          const put = (s: string) => ctl.enqueue(enc.encode(s));
+          try {
+            put(
+              `{"format":"crewline-export/1","exportedAt":${json(new Date().toISOString())},` +
+                `"subject":${json({ phone: subject.phone, memberId: subject.member?.id ?? null })},` +
+                `"member":${json(subject.member)}`,
+            );
+            const all: [string, () => AsyncGenerator<unknown>][] = [
+              ...sections,
+              ['workflows', () => workflowsOf(db, temporal, subject)],
+            ];
+            for (const [name, rows] of all) {
+              put(`,${json(name)}:[`);
+              let first = true;
+              for await (const row of rows()) {
+                put((first ? '' : ',') + json(row));
+                first = false;
+              }
+              put(']');
             }
-            put(']');
+            put('}\n');
+            ctl.close();
+          } catch (err) {
+            // Headers are gone: end the body unfinished, so a client sees invalid JSON rather than a short export.
+            logger.error({ err }, 'export failed mid-stream');
+            ctl.error(err);
           }
-          put('}\n');
-          ctl.close();
-        } catch (err) {
-          // Headers are gone: end the body unfinished, so a client sees invalid JSON rather than a short export.
-          logger.error({ err }, 'export failed mid-stream');
-          ctl.error(err);
-        }
-      },
+        },
+      });
+      logger.info(
+        { memberId: subject.member?.id, guests: subject.guestIds.length },
+        'personal data exported',
+      );
+      // Streamed: the typed c.json() would need the whole document in memory first.
+      return c.body(stream, 200, { 'content-type': 'application/json' }) as never;
     });
-    logger.info({ memberId: subject.member?.id, guests: subject.guestIds.length }, 'personal data exported');
-    // Streamed: the typed c.json() would need the whole document in memory first.
-    return c.body(stream, 200, { 'content-type': 'application/json' }) as never;
-  });
 }

@@ -95,7 +95,9 @@ describe('POST /privacy/erasures: bad input and roles', () => {
     expect(missing.status).toBe(404);
     const bad = await t.app.request('/privacy/erasures/not-an-id', { headers: auth });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toContain('id');
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toContain(
+      'id',
+    );
   });
 });
 
@@ -180,7 +182,12 @@ describe('POST /privacy/erasures: a guest', () => {
     const again = await erase({ phone: GUEST });
     expect(again.status).toBe(202);
     expect(again.headers.get('erasure-id')).toBe(id);
-    expect(await db.select().from(erasures).where(eq(erasures.phoneHash, phoneHash(GUEST)))).toHaveLength(1);
+    expect(
+      await db
+        .select()
+        .from(erasures)
+        .where(eq(erasures.phoneHash, phoneHash(GUEST))),
+    ).toHaveLength(1);
   }, 180_000);
 
   it('an unknown number: the erasure is recorded, and a later import of the number is suppressed', async () => {

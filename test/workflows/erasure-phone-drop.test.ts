@@ -136,7 +136,7 @@ describe('erasure-phone-<id>', () => {
     // A campaign waiting for its start holds the guest; another was never started (nothing to tell).
     const running = 'c-waiting';
     campaignsState.set(running, { guests: ['g-9'], batches: [], sent: new Set(), erased: false });
-    const campaign = await startCampaign({ campaignId: running, startAtMs: Date.parse('2099-01-01') });
+    const campaign = await startCampaign({ campaignId: running, startAtMs: Date.now() + 30 * 86_400_000 });
     await waitFor(
       async () => (await campaign.query(progressQuery)).status === 'scheduled',
       'the campaign to be scheduled',

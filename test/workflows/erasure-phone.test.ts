@@ -67,7 +67,7 @@ async function decodedHistory(handle: WorkflowHandle): Promise<unknown[]> {
     if (v instanceof Uint8Array) return;
     const o = v as Record<string, unknown>;
     if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array) {
-      found.push(o as unknown as Payload);
+      found.push(o);
       return;
     }
     for (const x of Array.isArray(v) ? v : Object.values(o)) walk(x);
