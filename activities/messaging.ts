@@ -14,10 +14,12 @@ import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { sendPurposeOf } from '../db/consent-rules.js';
 import { consentState, consentStates, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
+import { phoneHash } from '../db/erasure.js';
 import { recordExpectation } from '../db/inbound.js';
 import {
   campaignTestSends,
   conversationExpectations,
+  erasures,
   guests,
   inboundMessages,
   members,
@@ -751,9 +753,9 @@ export function createMessagingActivities(deps: MessagingDeps) {
               sql`, `,
             )}]::text[]) as p order by h
           ) s`);
-        const guestIds = gated.flatMap((i) => {
+        const guestItems = gated.flatMap((i) => {
           const to = items[i]!.input.to;
-          return 'guestId' in to ? [to.guestId] : [];
+          return 'guestId' in to ? [sql`(${to.guestId}::uuid, ${phoneHash(items[i]!.phone)})`] : [];
         });
         const [consent, counted, held, liveGuests] = await Promise.all([
           consentStates(tx, phones),
@@ -789,12 +791,18 @@ export function createMessagingActivities(deps: MessagingDeps) {
               ),
             ),
           // Erasure (db/erasure.ts `erasePhone`, db/members.ts `eraseMember`) deletes a number's guest rows; read
-          // under the numbers' locks, a guest the caller read before an erasure is not texted after it.
-          guestIds.length
-            ? tx.select({ id: guests.id }).from(guests).where(inArray(guests.id, guestIds))
+          // under the numbers' locks, a guest the caller read before an erasure is not texted after it. The erasure
+          // hash list too: a guest row older than an erasure of its number (written by an import that ran while
+          // the erasure did) is not texted either; a number imported again after its erasure is.
+          guestItems.length
+            ? tx.execute<{ id: string }>(sql`select g.id
+                from (values ${sql.join(guestItems, sql`, `)}) as v(guest_id, phone_hash)
+                join ${guests} g on g.id = v.guest_id
+                where not exists (select 1 from ${erasures} e
+                  where e.phone_hash = v.phone_hash and e.requested_at >= g.created_at)`)
             : Promise.resolve([]),
         ]);
-        const live = new Set(liveGuests.map((g) => g.id));
+        const live = new Set(Array.from(liveGuests, (g) => g.id));
         // Per number: what counts (sent or claimed, with this wave's claims added as they are decided) and what
         // is held; the held row of a key itself is its place in the queue.
         const sentBy = new Map<string, { key: string; sentMs: number; kind: string; purpose: string }[]>();

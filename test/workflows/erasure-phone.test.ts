@@ -7,13 +7,15 @@
  * workflow reaches `done`, and what was sealed for the guest in the campaign's history (their reply) no longer
  * decodes, while another guest's still does. No row holds the number afterwards.
  */
+import { randomUUID } from 'node:crypto';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundSms, SmsProvider } from '../../activities/sms/provider.js';
 import { createCampaign, createGuestList, insertGuests, type GuestInput } from '../../db/campaigns.js';
-import { messages } from '../../db/schema.js';
+import { phoneHash } from '../../db/erasure.js';
+import { erasures, messages } from '../../db/schema.js';
 import { progressQuery, replySignal } from '../../workflows/guest-campaign/definitions.js';
 import { guestCampaignWorkflow } from '../../workflows/guest-campaign/workflow.js';
 import { guestCampaignWorkflowId, phoneErasureWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
@@ -175,5 +177,54 @@ describe('a guest erased mid-campaign', () => {
     const own = JSON.stringify(await decodedHistory(erasure));
     expect(own).not.toContain(gone.phone.slice(1));
     expect(own).toContain(JSON.stringify({ subject: `erasure:${erasureId}`, erased: true }));
+  }, 300_000);
+
+  it('a guest row older than an erasure of its number (an import that ran beside it) is not texted', async () => {
+    release();
+    await skipTo(stack.env, '2027-03-20T15:00:00Z');
+    const db = stack.database.db;
+    const consent = { source: 'form', at: new Date('2026-11-01T10:00:00Z'), text: 'Text me' };
+    const list: GuestInput[] = Array.from({ length: 3 }, (_, i) => ({
+      phone: `+1415555${String(4000 + i)}`,
+      name: `Late ${i}`,
+      timezone: 'UTC',
+      variables: {},
+      consent,
+    }));
+    const gl = await createGuestList(db, 'Gala, later');
+    const { inserted } = await insertGuests(db, gl.id, list);
+    // Its number was erased (as a member's: no opt-out kept) after this row was written, which the erasure's
+    // transaction did not see: only the hash list knows.
+    const survivor = inserted[1]!;
+    await db.insert(erasures).values({
+      id: randomUUID(),
+      requestedBy: 'env-key:env',
+      phoneHash: phoneHash(survivor.phone),
+      requestedAt: new Date(survivor.createdAt.getTime() + 1_000),
+    });
+    const campaign = await createCampaign(db, {
+      listId: gl.id,
+      name: 'Gala, later',
+      template: 'Doors open, {{name}}',
+      segmentBudget: 1,
+      brand: 'Crewline',
+    });
+    const handle = await client.workflow.start(guestCampaignWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: guestCampaignWorkflowId(campaign.id),
+      args: [{ campaignId: campaign.id, batchSize: 10, lanes: 1 }],
+    });
+    const done = await waitFor(
+      async () => {
+        const p = await handle.query(progressQuery);
+        return p.status === 'completed' && p;
+      },
+      'the campaign to complete',
+      120_000,
+    );
+    expect(done.counts).toMatchObject({ sent: 2, failed: 0, skipped: { recipient_erased: 1 } });
+    const to = calls.filter((c) => c.idempotencyKey.startsWith(`campaign:${campaign.id}:`)).map((c) => c.to);
+    expect(to.sort()).toEqual([inserted[0]!.phone, inserted[2]!.phone].sort());
+    expect(await db.select().from(messages).where(eq(messages.toPhone, survivor.phone))).toEqual([]);
   }, 300_000);
 });
