@@ -5,7 +5,8 @@
  * first wave is at the provider: the erased guest, due in the next wave, gets no text (the send gate re-reads the
  * guest under the number's lock), every other guest gets exactly one, the campaign completes, the erasure
  * workflow reaches `done`, and what was sealed for the guest in the campaign's history (their reply) no longer
- * decodes, while another guest's still does. No row holds the number afterwards.
+ * decodes, while another guest's still does. No row holds the number afterwards. And the erasure hash list at
+ * the gate: a guest row older than an erasure of its number (an import that ran beside the erasure) is not texted.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, type WorkflowHandle } from '@temporalio/client';
