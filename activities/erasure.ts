@@ -5,7 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../db/client.js';
-import { setErasureStep } from '../db/erasure.js';
+import { erasePhone, setErasureStep } from '../db/erasure.js';
 import type { ErasureStep } from '../db/erasure-schema.js';
 import { eraseMember } from '../db/members.js';
 import { holdsMemberQuery } from '../workflows/crew-challenge/definitions.js';
@@ -52,6 +52,26 @@ export function createErasureActivities(deps: ErasureDeps) {
           'the crew challenge still holds the erased member',
           'ChallengeHoldsMember',
         );
+    },
+    /**
+     * Erasure by phone (workflows/erasure/phone.ts): the number's rows, again, in case the API died before its
+     * own transaction (a no-op otherwise). The number arrives sealed under `erasure:<id>` (never readable in the
+     * history once the erasure shreds that key); false when it belongs to a member (erased as one instead).
+     */
+    async erasePhoneRows(r: {
+      erasureId: string;
+      requestedBy: string;
+      target: { subject: string; phone: string };
+    }): Promise<boolean> {
+      return erasePhone(deps.db, {
+        erasureId: r.erasureId,
+        phone: r.target.phone,
+        requestedBy: r.requestedBy,
+      });
+    },
+    /** Destroy these subjects' payload keys (idempotent): the last step of an erasure by phone. */
+    async shredSubjects(r: { subjects: string[] }): Promise<void> {
+      for (const subject of r.subjects) await shred(subject);
     },
     async recordErasureStep(r: { erasureId: string; step: ErasureStep }): Promise<void> {
       await setErasureStep(deps.db, r.erasureId, r.step);

@@ -14,10 +14,12 @@ import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { sendPurposeOf } from '../db/consent-rules.js';
 import { consentState, consentStates, recordCarrierUnsubscribe, suppress } from '../db/consent.js';
+import { phoneHash } from '../db/erasure.js';
 import { recordExpectation } from '../db/inbound.js';
 import {
   campaignTestSends,
   conversationExpectations,
+  erasures,
   guests,
   inboundMessages,
   members,
@@ -742,6 +744,8 @@ export function createMessagingActivities(deps: MessagingDeps) {
     // Everything left is held, dropped or claimed by the gate below.
     type Decision =
       | { kind: 'drop'; reason: string }
+      /** The guest was erased after the caller read them: no text, and no row that would hold the number again. */
+      | { kind: 'erased' }
       | { kind: 'defer'; untilMs: number; reason: DeferReason }
       | { kind: 'claim'; validitySeconds: number };
     const decisions = new Map<number, Decision>();
@@ -756,7 +760,11 @@ export function createMessagingActivities(deps: MessagingDeps) {
               sql`, `,
             )}]::text[]) as p order by h
           ) s`);
-        const [consent, counted, held] = await Promise.all([
+        const guestItems = gated.flatMap((i) => {
+          const to = items[i]!.input.to;
+          return 'guestId' in to ? [sql`(${to.guestId}::uuid, ${phoneHash(items[i]!.phone)})`] : [];
+        });
+        const [consent, counted, held, liveGuests] = await Promise.all([
           consentStates(tx, phones),
           tx
             .select({
@@ -789,7 +797,19 @@ export function createMessagingActivities(deps: MessagingDeps) {
                 gt(messages.updatedAt, new Date(nowMs - HELD_STALE_MS)),
               ),
             ),
+          // Erasure (db/erasure.ts `erasePhone`, db/members.ts `eraseMember`) deletes a number's guest rows; read
+          // under the numbers' locks, a guest the caller read before an erasure is not texted after it. The erasure
+          // hash list too: a guest row older than an erasure of its number (written by an import that ran while
+          // the erasure did) is not texted either; a number imported again after its erasure is.
+          guestItems.length
+            ? tx.execute<{ id: string }>(sql`select g.id
+                from (values ${sql.join(guestItems, sql`, `)}) as v(guest_id, phone_hash)
+                join ${guests} g on g.id = v.guest_id
+                where not exists (select 1 from ${erasures} e
+                  where e.phone_hash = v.phone_hash and e.requested_at >= g.created_at)`)
+            : Promise.resolve([]),
         ]);
+        const live = new Set(Array.from(liveGuests, (g) => g.id));
         // Per number: what counts (sent or claimed, with this wave's claims added as they are decided) and what
         // is held; the held row of a key itself is its place in the queue.
         const sentBy = new Map<string, { key: string; sentMs: number; kind: string; purpose: string }[]>();
@@ -808,7 +828,9 @@ export function createMessagingActivities(deps: MessagingDeps) {
           const { input, phone, timezone } = items[i]!;
           const state = consent.get(phone)!;
           let d: Decision | null = null;
-          if (state.suppressed.includes('invalid_number')) d = { kind: 'drop', reason: 'invalid_number' };
+          if ('guestId' in input.to && !live.has(input.to.guestId)) d = { kind: 'erased' };
+          else if (state.suppressed.includes('invalid_number'))
+            d = { kind: 'drop', reason: 'invalid_number' };
           else if (state.suppressed.length > 0)
             d = { kind: 'drop', reason: `suppressed:${state.suppressed.join(',')}` };
           else if (input.purpose === 'marketing' && !state.marketing)
@@ -972,7 +994,13 @@ export function createMessagingActivities(deps: MessagingDeps) {
     for (const i of gated) {
       const d = decisions.get(i)!;
       const { input } = items[i]!;
-      if (d.kind === 'drop') {
+      if (d.kind === 'erased') {
+        dropped(input.kind, 'recipient_erased');
+        results[i] = {
+          status: 'fulfilled',
+          value: { outcome: 'dropped', messageId: null, reason: 'recipient_erased' },
+        };
+      } else if (d.kind === 'drop') {
         dropped(input.kind, d.reason);
         results[i] = {
           status: 'fulfilled',

@@ -108,6 +108,18 @@ export const AUDITED_ROUTES: readonly AuditRule[] = [
   },
   // Changes.
   {
+    // Erasure by number (issue 12): who asked, the number only as its keyed hash, and the erasure's id.
+    method: 'POST',
+    path: re('/privacy/erasures'),
+    action: 'data.erase',
+    read: false,
+    subject: async (_m, io) => {
+      const phone = (await io.body()).phone;
+      return typeof phone === 'string' ? subjectOfPhone(io.hashKey, phone) : null;
+    },
+    detail: async (io) => pick(await io.response(), ['id']),
+  },
+  {
     method: 'POST',
     path: re('/consent'),
     action: 'consent.change',

@@ -79,3 +79,7 @@ export { matchStateQuery } from '../workflows/mentorship-match/definitions.js';
 export const ERASURE_WORKFLOW_TYPE = 'erasureWorkflow';
 export { erasureWorkflowId } from '../workflows/ids.js';
 export type { ErasureInput } from '../workflows/erasure/definitions.js';
+/** Erasure by phone of a number that is not a member's (issue 12, `POST /privacy/erasures`). */
+export const PHONE_ERASURE_WORKFLOW_TYPE = 'phoneErasureWorkflow';
+export { phoneErasureWorkflowId } from '../workflows/ids.js';
+export type { PhoneErasureInput } from '../workflows/erasure/definitions.js';

@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'key.revoke',
   'audit.read',
   'data.export',
+  'data.erase',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

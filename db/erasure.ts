@@ -3,12 +3,20 @@
  * number, so an opt-out survives erasure while nothing else about the person does.
  */
 import { createHmac } from 'node:crypto';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { campaignTestSends } from './campaign-replies-schema.js';
-import { guests } from './campaigns-schema.js';
+import { removeGuestByPhone } from './campaigns.js';
+import { campaignRecipients, campaigns, guests } from './campaigns-schema.js';
 import { erasures, type Erasure, type ErasureStep } from './erasure-schema.js';
-import { inboundMessages, members } from './schema.js';
+import {
+  consentEvents,
+  conversationExpectations,
+  inboundMessages,
+  members,
+  messages,
+  suppressions,
+} from './schema.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Conn = Db | Tx;
@@ -129,4 +137,107 @@ export async function otherSubjectsOfMember(db: Conn, memberId: string): Promise
     ...inboundRows.map((r) => `inbound:${r.id}`),
     ...testSendRows.map((r) => `test-send:${r.id}`),
   ];
+}
+
+/**
+ * Erasure of a number that is not a member's (issue 12, `POST /privacy/erasures`): what it holds before the rows
+ * go. Every campaign not yet over whose recipients include a guest entry of the number (with those guest ids: the
+ * erasure workflow tells each to drop them), and the payload-codec subjects of the number (`guest:`, `inbound:`,
+ * `test-send:`) whose keys it shreds. Ids only.
+ */
+export async function guestHoldingsOfPhone(
+  db: Conn,
+  phone: string,
+): Promise<{ campaigns: { campaignId: string; guestIds: string[] }[]; subjects: string[] }> {
+  const [held, guestRows, inboundRows, testSendRows] = await Promise.all([
+    db
+      .select({ campaignId: campaignRecipients.campaignId, guestId: campaignRecipients.guestId })
+      .from(campaignRecipients)
+      .innerJoin(guests, eq(guests.id, campaignRecipients.guestId))
+      .innerJoin(campaigns, eq(campaigns.id, campaignRecipients.campaignId))
+      .where(and(eq(guests.phone, phone), inArray(campaigns.status, ['scheduled', 'running', 'paused']))),
+    db.select({ id: guests.id }).from(guests).where(eq(guests.phone, phone)),
+    db.select({ id: inboundMessages.id }).from(inboundMessages).where(eq(inboundMessages.fromPhone, phone)),
+    db.select({ id: campaignTestSends.id }).from(campaignTestSends).where(eq(campaignTestSends.phone, phone)),
+  ]);
+  const byCampaign = new Map<string, string[]>();
+  for (const r of held) byCampaign.set(r.campaignId, [...(byCampaign.get(r.campaignId) ?? []), r.guestId]);
+  return {
+    campaigns: [...byCampaign].map(([campaignId, guestIds]) => ({ campaignId, guestIds: guestIds.sort() })),
+    subjects: [
+      ...guestRows.map((r) => `guest:${r.id}`),
+      ...inboundRows.map((r) => `inbound:${r.id}`),
+      ...testSendRows.map((r) => `test-send:${r.id}`),
+    ].sort(),
+  };
+}
+
+/** Whether Crewline holds anything for this number (a member, guest entry, text, consent or suppression row). */
+export async function phoneHoldsData(db: Conn, phone: string): Promise<boolean> {
+  const [row] = await db.execute<{ held: boolean }>(sql`select (
+      exists (select 1 from ${members} where ${members.phone} = ${phone})
+      or exists (select 1 from ${guests} where ${guests.phone} = ${phone})
+      or exists (select 1 from ${messages} where ${messages.toPhone} = ${phone})
+      or exists (select 1 from ${inboundMessages} where ${inboundMessages.fromPhone} = ${phone})
+      or exists (select 1 from ${consentEvents} where ${consentEvents.phone} = ${phone})
+      or exists (select 1 from ${suppressions} where ${suppressions.phone} = ${phone})
+      or exists (select 1 from ${campaignTestSends} where ${campaignTestSends.phone} = ${phone})
+    ) as held`);
+  return Boolean(row?.held);
+}
+
+/** The newest erasure of this number (by its hash), or undefined. */
+export async function newestErasureOfPhone(db: Conn, phone: string): Promise<Erasure | undefined> {
+  const [row] = await db
+    .select()
+    .from(erasures)
+    .where(eq(erasures.phoneHash, phoneHash(phone)))
+    .orderBy(desc(erasures.requestedAt))
+    .limit(1);
+  return row;
+}
+
+/**
+ * Erase a number that is not a member's (issue 12, `POST /privacy/erasures`), one transaction under the number's
+ * advisory lock (the send gate takes the same lock before it claims a text, so a text is either claimed before
+ * the erasure or never): every guest-list entry of the number across campaigns (their recipient states and
+ * campaign replies go by cascade), texts to it and from it, open conversation expectations, campaign test sends,
+ * the consent ledger (import evidence included) and suppressions. In their place the minimal erasure record:
+ * who asked, when, the keyed hash of the number, and the suppressions in force plus `opt_out` — erasure by phone
+ * is a request to be forgotten, so a later import of the number does not make it textable (the person's own
+ * START lifts it, as after any opt-out). Idempotent on the erasure id. A number that belongs to a member is not
+ * touched here (`DELETE /members/{id}` erases it): returns false.
+ */
+export async function erasePhone(
+  db: Db,
+  r: { erasureId: string; phone: string; requestedBy: string },
+): Promise<boolean> {
+  const { phone } = r;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${phone}))`);
+    const [member] = await tx
+      .select({ id: members.id })
+      .from(members)
+      .where(eq(members.phone, phone))
+      .limit(1);
+    if (member) return false;
+    const kept = await tx
+      .select({ reason: suppressions.reason })
+      .from(suppressions)
+      .where(eq(suppressions.phone, phone));
+    await insertErasure(tx, {
+      id: r.erasureId,
+      requestedBy: r.requestedBy,
+      phone,
+      suppressed: [...new Set([...kept.map((k) => k.reason), 'opt_out'])].sort(),
+    });
+    await tx.delete(messages).where(eq(messages.toPhone, phone));
+    await tx.delete(inboundMessages).where(eq(inboundMessages.fromPhone, phone));
+    await tx.delete(conversationExpectations).where(eq(conversationExpectations.phone, phone));
+    await tx.delete(campaignTestSends).where(eq(campaignTestSends.phone, phone));
+    await removeGuestByPhone(tx, phone);
+    await tx.delete(consentEvents).where(eq(consentEvents.phone, phone));
+    await tx.delete(suppressions).where(eq(suppressions.phone, phone));
+    return true;
+  });
 }

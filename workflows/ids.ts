@@ -34,3 +34,6 @@ export const mentorshipCohortWorkflowId = (cohortId: string): string => `mentors
 
 /** One erasure per member (issue 12 §2): a repeated request joins the running one. */
 export const erasureWorkflowId = (memberId: string): string => `erasure-${memberId}`;
+
+/** One erasure by phone (issue 12, `POST /privacy/erasures`): by the erasure record's id, never the number. */
+export const phoneErasureWorkflowId = (erasureId: string): string => `erasure-phone-${erasureId}`;

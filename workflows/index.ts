@@ -11,3 +11,4 @@ export { messageWorkflow } from './messaging/message.js';
 export { guestCampaignWorkflow } from './guest-campaign/workflow.js';
 export { retentionPurgeWorkflow } from './retention/workflow.js';
 export { erasureWorkflow } from './erasure/workflow.js';
+export { phoneErasureWorkflow } from './erasure/phone.js';

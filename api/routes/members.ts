@@ -377,8 +377,43 @@ export async function checkInsPage(db: Db, id: string, q: z.infer<typeof CheckIn
 
 const gone = (id: string) => new HttpProblem({ title: 'Not found', status: 404, detail: `No member ${id}.` });
 
+/**
+ * Erase a member (issue 12 §2), for `DELETE /members/{id}` and `POST /privacy/erasures` by the member's number.
+ * The durable part starts first: `erasure-<id>` tells every crew challenge and the member's own workflow to drop
+ * them, erases the rows if this request dies before it does, and shreds their data key last. Then the rows go
+ * here, in one transaction with the minimal erasure record (a keyed hash of the number, so an opt-out survives).
+ * The record's id is the member's: a repeated request is the same one. Returns the erasure id.
+ */
+export async function eraseMemberNow(
+  { db, temporal, logger }: Pick<AppDeps, 'db' | 'temporal' | 'logger'>,
+  id: string,
+  requestedBy: string,
+): Promise<string> {
+  const input: ErasureInput = {
+    erasureId: id,
+    memberId: id,
+    requestedBy,
+    challengeIds: await challengeIdsOfMember(db, id),
+    matchIds: await matchIdsOfMember(db, id),
+    mentorIds: await mentorIdsOfMember(db, id),
+    subjects: await otherSubjectsOfMember(db, id),
+  };
+  await temporal.workflow
+    .start(ERASURE_WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: erasureWorkflowId(id),
+      args: [input],
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    });
+  await eraseMember(db, { memberId: id, erasureId: id, requestedBy: input.requestedBy });
+  logger.info({ memberId: id }, 'member erased');
+  return id;
+}
+
 /** Who asked for an erasure, as the erasure record names it: `<kind>:<id>` of the API key or signed-in person. */
-function requesterOf(c: Context): string {
+export function requesterOf(c: Context): string {
   const who = identityOf(c);
   if (!who) return 'unknown';
   return who.kind === 'member' ? `member:${who.memberId}` : `${who.kind}:${who.id}`;
@@ -521,30 +556,7 @@ export function membersRouter({ db, temporal, logger, config }: AppDeps) {
     .openapi(eraseRoute, async (c) => {
       const { id } = c.req.valid('param');
       await requireMember(id);
-      // Erasure (issue 12 §2). The durable part starts first: `erasure-<id>` tells every crew challenge and the
-      // member's own workflow to drop them, erases the rows if this request dies before it does, and shreds their
-      // data key last. Then the rows go here, in one transaction with the minimal erasure record (a keyed hash of
-      // the number, so an opt-out survives). The record's id is the member's: a repeated request is the same one.
-      const input: ErasureInput = {
-        erasureId: id,
-        memberId: id,
-        requestedBy: requesterOf(c),
-        challengeIds: await challengeIdsOfMember(db, id),
-        matchIds: await matchIdsOfMember(db, id),
-        mentorIds: await mentorIdsOfMember(db, id),
-        subjects: await otherSubjectsOfMember(db, id),
-      };
-      await temporal.workflow
-        .start(ERASURE_WORKFLOW_TYPE, {
-          taskQueue: TASK_QUEUE,
-          workflowId: erasureWorkflowId(id),
-          args: [input],
-        })
-        .catch((err: unknown) => {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        });
-      await eraseMember(db, { memberId: id, erasureId: id, requestedBy: input.requestedBy });
-      logger.info({ memberId: id }, 'member erased');
+      await eraseMemberNow({ db, temporal, logger }, id, requesterOf(c));
       c.header('Erasure-Id', id);
       return c.body(null, 204);
     })

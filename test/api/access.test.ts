@@ -73,8 +73,15 @@ const FAMILIES: Array<{ family: string; routes: RegExp; methods: RegExp; allowed
     allowed: ['admin', 'operator'],
   },
   { family: 'keys', routes: /^\/keys/, methods: /./, allowed: ['admin'] },
-  // Exports hold everything about a person: admins only (issue 12).
-  { family: 'privacy', routes: /^\/privacy\//, methods: /./, allowed: ['admin'] },
+  // Exports hold everything about a person, and erasures by phone remove it: admins only (issue 12).
+  { family: 'privacy export', routes: /^\/privacy\/exports$/, methods: /^POST$/, allowed: ['admin'] },
+  { family: 'privacy erasure', routes: /^\/privacy\/erasures$/, methods: /^POST$/, allowed: ['admin'] },
+  {
+    family: 'privacy erasure progress',
+    routes: /^\/privacy\/erasures\/\{id\}$/,
+    methods: /^GET$/,
+    allowed: ['admin'],
+  },
   { family: 'audit log', routes: /^\/audit$/, methods: /^GET$/, allowed: ['admin'] },
   // Decoded Temporal payloads hold personal data: operators (the Web UI, the CLI) and admins (issue 12).
   {

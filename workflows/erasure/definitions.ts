@@ -31,3 +31,25 @@ export interface ErasureResult {
    */
   challengesNotDropped?: string[];
 }
+
+/**
+ * An erasure by phone (`POST /privacy/erasures`, workflows/erasure/phone.ts) of a number that is not a member's:
+ * ids, plus the number sealed under its own subject `erasure:<erasure id>` (db/payload-codec.ts), whose key the
+ * workflow destroys last — the number is never in a workflow id, memo or search attribute, nor readable in the
+ * history once the erasure is done.
+ */
+export interface PhoneErasureInput {
+  erasureId: string;
+  /** Who asked (`<actor kind>:<actor id>`). */
+  requestedBy: string;
+  target: { subject: `erasure:${string}`; phone: string };
+  /** Campaigns not yet over that held a guest entry of the number, with those guest ids. */
+  campaigns: { campaignId: string; guestIds: string[] }[];
+  /** Payload-codec subjects of the number (`guest:`, `inbound:`, `test-send:` ids), found before the rows went. */
+  subjects: string[];
+}
+
+export interface PhoneErasureResult {
+  /** Running campaigns told to drop the guest. */
+  campaignsTold: number;
+}

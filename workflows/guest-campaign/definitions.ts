@@ -54,6 +54,13 @@ export const setRateUpdate = defineUpdate<CampaignProgress, [{ mps: number }]>('
  */
 export const deliveryRetrySignal = defineSignal('deliveryRetry');
 
+/**
+ * These guests were erased (workflows/erasure/phone.ts): their rows are gone, and no batch planned after this
+ * signal includes them. A batch already sending is stopped at the send gate, which re-reads each guest under the
+ * number's lock (activities/messaging.ts `sendSmsWave`). Guest ids only.
+ */
+export const guestsErasedSignal = defineSignal<[{ guestIds: string[] }]>('guestsErased');
+
 export interface GuestCampaignInput {
   campaignId: string;
   /** Start at this instant (epoch ms); absent or past = now. */

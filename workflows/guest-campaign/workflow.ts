@@ -28,6 +28,7 @@ import {
   cancelUpdate,
   consentSignal,
   deliveryRetrySignal,
+  guestsErasedSignal,
   pauseUpdate,
   progressQuery,
   replySignal,
@@ -40,6 +41,9 @@ import {
 import { MAX_SENDER_MPS, MIN_CAMPAIGN_RATE, THROUGHPUT } from './pacing.js';
 import { CAMPAIGN_ID_SA, CAMPAIGN_STATUS_SA } from './search-attributes.js';
 import type { CampaignStatus } from './values.js';
+
+/** Runs with this marker leave erased guests (`guestsErased`) out of every batch they plan afterwards. */
+export const CAMPAIGN_ERASED_DROP_PATCH = 'guest-campaign-erased-drop';
 
 type Acts = ReturnType<typeof createCampaignActivities>;
 const db = proxyActivities<Acts>(DB_WRITE);
@@ -110,6 +114,9 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
   setHandler(replySignal, () => undefined);
   setHandler(consentSignal, () => undefined);
   setHandler(deliveryRetrySignal, () => void (retryDue = true));
+  /** Guests erased while this run lives (their rows are gone; a due list read before that may still name them). */
+  const erasedGuests = new Set<string>();
+  setHandler(guestsErasedSignal, ({ guestIds }) => guestIds.forEach((id) => erasedGuests.add(id)));
   setHandler(
     pauseUpdate,
     async () => {
@@ -217,11 +224,21 @@ export async function guestCampaignWorkflow(input: GuestCampaignInput): Promise<
       });
     }
     rounds++;
-    const { guestIds, nextHoldEndMs } = await db.dueCampaignGuests({
+    const due = await db.dueCampaignGuests({
       campaignId,
       nowMs: Date.now(),
       limit: batchSize * lanes,
     });
+    const { nextHoldEndMs } = due;
+    let { guestIds } = due;
+    if (erasedGuests.size > 0 && patched(CAMPAIGN_ERASED_DROP_PATCH)) {
+      guestIds = guestIds.filter((id) => !erasedGuests.has(id));
+      if (guestIds.length === 0 && due.guestIds.length > 0) {
+        // Only erased guests were due: their rows are going (the erasure's transaction); look again shortly.
+        await sleep('1 second');
+        continue;
+      }
+    }
     if (guestIds.length === 0) {
       if (nextHoldEndMs === null) {
         // A guest put back for the second sender since that look: look again rather than complete.

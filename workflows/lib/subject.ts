@@ -6,8 +6,11 @@
  * Pure and deterministic: usable in workflow code.
  */
 
-/** Who personal data is about. Ids only: a subject never contains a phone number, name or e-mail. */
-export const SUBJECT_KINDS = ['member', 'guest', 'mentor', 'inbound', 'test-send'] as const;
+/**
+ * Who personal data is about. Ids only: a subject never contains a phone number, name or e-mail. `erasure:<id>`
+ * seals the number an erasure by phone works on (workflows/erasure/phone.ts), shredded when it is done.
+ */
+export const SUBJECT_KINDS = ['member', 'guest', 'mentor', 'inbound', 'test-send', 'erasure'] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 export type Subject = `${SubjectKind}:${string}`;
 
