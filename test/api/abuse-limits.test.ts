@@ -66,8 +66,25 @@ async function expect429(res: Response, maxRetryAfter: number) {
   return (await res.json()) as { status: number; detail: string };
 }
 
+/**
+ * The limits count in fixed windows (db/rate-limits.ts: a window of N seconds starts at a multiple of N since the
+ * epoch), so requests that must land in one window start at least 20 s before the windows of these lengths end.
+ */
+async function awayFromWindowEnds(...windowSeconds: number[]): Promise<void> {
+  for (;;) {
+    const waits = windowSeconds.map((w) => {
+      const left = w * 1000 - (Date.now() % (w * 1000));
+      return left < 20_000 ? left + 100 : 0;
+    });
+    const wait = Math.max(...waits);
+    if (wait === 0) return;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
 describe('one-time-code requests', () => {
   it('per phone: 3 per 15 minutes by default, counted across two API processes; other phones unaffected', async () => {
+    await awayFromWindowEnds(900);
     const [a, b] = [apiWith(), apiWith()];
     const p = phone();
     const statuses = [];
@@ -80,6 +97,7 @@ describe('one-time-code requests', () => {
   });
 
   it('per phone per day: the day limit holds even when the 15-minute one would allow more', async () => {
+    await awayFromWindowEnds(900, 86_400);
     const app = apiWith({}, { otpPerPhonePer15Min: 100, otpPerPhonePerDay: 4 });
     const p = phone();
     for (let i = 0; i < 4; i++) expect((await askCode(app, p)).status).toBe(202);
@@ -87,6 +105,7 @@ describe('one-time-code requests', () => {
   });
 
   it('per address: 20 per hour by default (here 2), whatever the phones; other addresses unaffected', async () => {
+    await awayFromWindowEnds(3600);
     const app = apiWith({}, { otpPerIpPerHour: 2 });
     const ip = '203.0.113.77';
     expect((await askCode(app, phone(), ip)).status).toBe(202);
@@ -165,6 +184,7 @@ describe('inbound texts per phone per minute', () => {
     });
 
   it('beyond the limit a text is stored (nothing lost) but not acted on: no signal, no reply', async () => {
+    await awayFromWindowEnds(60);
     const [a, b] = [apiWith({ inboundPerPhonePerMinute: 2 }), apiWith({ inboundPerPhonePerMinute: 2 })];
     const member = { id: randomUUID(), phone: phone() };
     await database.db.insert(members).values({
@@ -217,6 +237,7 @@ describe('inbound texts per phone per minute', () => {
   });
 
   it('a STOP over the limit still opts the number out (the ledger is written at ingest)', async () => {
+    await awayFromWindowEnds(60);
     const app = apiWith({ inboundPerPhonePerMinute: 1 });
     const from = phone();
     expect((await text(app, from, `SM${'a'.repeat(20)}${seq}x1`, 'hello')).status).toBe(200);

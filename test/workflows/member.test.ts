@@ -102,11 +102,14 @@ async function startMember(memberId: string, timezone: string, checkInTime: stri
 const promptsFor = (memberId: string) =>
   sent.filter((s) => s.memberId === memberId && s.kind === 'checkin_prompt');
 const checkInsFor = (memberId: string) => checkIns.filter((c) => c.memberId === memberId);
-/** Activities are scheduled right after the timer fires; the workflow task itself takes a few real ms. */
+/**
+ * Activities are scheduled right after the timer fires; the workflow task itself takes real time, seconds on a
+ * loaded CI machine (2.9 s seen). Within the minute is what the rule promises: a wrong zone or DST rule is an hour.
+ */
 const expectNear = (actual: string, expected: string) => {
   const delta = Date.parse(actual) - Date.parse(expected);
   expect(delta, `${actual} vs ${expected}`).toBeGreaterThanOrEqual(0);
-  expect(delta, `${actual} vs ${expected}`).toBeLessThan(2_000);
+  expect(delta, `${actual} vs ${expected}`).toBeLessThan(60_000);
 };
 /** Let the worker finish what the last time skip triggered (activities run in real time). */
 const settle = () => new Promise((r) => setTimeout(r, 300));
