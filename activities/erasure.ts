@@ -9,7 +9,8 @@ import { erasePhone, setErasureStep } from '../db/erasure.js';
 import type { ErasureStep } from '../db/erasure-schema.js';
 import { eraseMember } from '../db/members.js';
 import { holdsMemberQuery } from '../workflows/crew-challenge/definitions.js';
-import { crewChallengeWorkflowId } from '../workflows/ids.js';
+import { crewChallengeWorkflowId, mentorshipMatchWorkflowId } from '../workflows/ids.js';
+import { matchStateQuery } from '../workflows/mentorship-match/definitions.js';
 
 export interface ErasureDeps {
   db: Db;
@@ -52,6 +53,41 @@ export function createErasureActivities(deps: ErasureDeps) {
           'the crew challenge still holds the erased member',
           'ChallengeHoldsMember',
         );
+    },
+    /**
+     * Returns once this workflow is closed (or was never started). While it runs this fails retryably, so Temporal
+     * retries with backoff (CHALLENGE_DROP_WAIT bounds it). A running workflow may be replayed at any time (a
+     * worker restart, a cache eviction), and a replay decodes its history again: after the shred, the member's
+     * payloads in it would open to tombstones and the replay could take another path. So a workflow told of the
+     * erasure (their member workflow, their matches, their mentor workflows) ends before the key goes. Ids only.
+     */
+    async awaitWorkflowClosed(r: { workflowId: string }): Promise<void> {
+      const handle = Context.current().client.workflow.getHandle(r.workflowId);
+      try {
+        if ((await handle.describe()).status.name !== 'RUNNING') return;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return;
+        throw err;
+      }
+      throw ApplicationFailure.retryable('the workflow told of the erasure is still running', 'StillRunning');
+    },
+    /**
+     * Returns once this match no longer involves the erased member: closed, never started, or running for others
+     * only (the erased member is neither its mentee nor its mentor — a request whose offer to them was withdrawn
+     * goes on to its next mentor). Otherwise it fails retryably, like `awaitWorkflowClosed`. Ids only.
+     */
+    async awaitMatchReleased(r: { matchId: string; memberId: string; mentorIds: string[] }): Promise<void> {
+      const handle = Context.current().client.workflow.getHandle(mentorshipMatchWorkflowId(r.matchId));
+      try {
+        if ((await handle.describe()).status.name !== 'RUNNING') return;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return;
+        throw err;
+      }
+      const m = await handle.query(matchStateQuery);
+      if (m.menteeMemberId !== r.memberId && !(m.mentorId !== null && r.mentorIds.includes(m.mentorId)))
+        return;
+      throw ApplicationFailure.retryable('the match still involves the erased member', 'StillRunning');
     },
     /**
      * Erasure by phone (workflows/erasure/phone.ts): the number's rows, again, in case the API died before its

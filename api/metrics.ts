@@ -23,6 +23,7 @@ export const WORKFLOW_TYPES = [
   'guestCampaignWorkflow',
   'retentionPurgeWorkflow',
   'erasureWorkflow',
+  'phoneErasureWorkflow',
 ] as const;
 
 /** Temporal's execution statuses as visibility names them (the `status` label), e.g. Running, Completed. */

@@ -20,6 +20,7 @@ import { erasureWorkflow } from '../../workflows/erasure/workflow.js';
 import { crewChallengeWorkflowId, erasureWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 type Erasure = ReturnType<typeof createErasureActivities>;
 const GONE = 'erased-crew-member';
@@ -43,6 +44,9 @@ const activities = {
     waitAttempts.push(Context.current().info.attempt);
     return real.awaitChallengeDropped(r);
   },
+  async awaitWorkflowClosed(r: Parameters<Erasure['awaitWorkflowClosed']>[0]): Promise<void> {
+    return real.awaitWorkflowClosed(r);
+  },
   async recordErasureStep(): Promise<void> {},
   async eraseMemberRows(): Promise<boolean> {
     return true;
@@ -59,7 +63,7 @@ const activities = {
   },
 } satisfies Partial<Erasure> & { sendSms: unknown };
 
-const t = timeSkippingWorkers(activities);
+const t = timeSkippingWorkers(withSmsBatch(activities));
 // A send still held when a test fails would keep the worker from shutting down (stack order: this runs first).
 afterAll(() => hold?.release());
 

@@ -9,7 +9,7 @@
  */
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { createErasureActivities } from '../../activities/erasure.js';
+import { createErasureActivities } from '../../activities/erasure.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { Db } from '../../db/client.js';
@@ -44,6 +44,7 @@ const statuses: Array<Parameters<Mentorship['setMatchStatus']>[0]> = [];
 const candidatesOf = new Map<string, Candidate[]>();
 const shredded: string[] = [];
 const real = createMentorshipActivities({ db: null as unknown as Db });
+const realErasure = createErasureActivities({ db: null as unknown as Db });
 
 const activities = {
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
@@ -67,6 +68,14 @@ const activities = {
   async recordErasureStep(): Promise<void> {},
   async eraseMemberRows(): Promise<boolean> {
     return true;
+  },
+  // The real waits: the erasure shreds only once the matches it told no longer involve the member and the
+  // mentor workflows it told have closed.
+  async awaitWorkflowClosed(r: Parameters<Erasure['awaitWorkflowClosed']>[0]): Promise<void> {
+    return realErasure.awaitWorkflowClosed(r);
+  },
+  async awaitMatchReleased(r: Parameters<Erasure['awaitMatchReleased']>[0]): Promise<void> {
+    return realErasure.awaitMatchReleased(r);
   },
   async shredErasedSubject(r: Parameters<Erasure['shredErasedSubject']>[0]): Promise<void> {
     shredded.push(`member:${r.memberId}`);

@@ -33,6 +33,7 @@ import { markedFor, subjectOf } from '../../workflows/lib/subject.js';
 import { captureDecodedHistory } from '../helpers/histories.js';
 import { memoryKeys } from '../helpers/memory-keys.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
+import { withSmsBatch } from '../helpers/sms-batch.js';
 
 const REFLECTION = 'Rain all day but I still walked past the heron colony';
 const ALIAS_1 = 'Night Owl';
@@ -58,7 +59,7 @@ const activities = {
   },
 };
 const codec = createSubjectCodec(keys);
-const t = timeSkippingWorkers(activities, { payloadCodec: codec });
+const t = timeSkippingWorkers(withSmsBatch(activities), { payloadCodec: codec });
 const berlin = 'Europe/Berlin';
 const ids = ['m1', 'm2', 'm3', 'm4', 'm5'];
 
@@ -75,9 +76,10 @@ async function opened(store: SubjectKeyStore, ps: Payload[]): Promise<unknown[]>
   return (await createSubjectCodec(store).decode(ps)).map((p) => defaultPayloadConverter.fromPayload(p));
 }
 const text = (vs: unknown[]) => vs.map((v) => JSON.stringify(v)).join('\n');
-/** The recipients of pulse texts that still open with the reflection in them. */
+/** The recipients of pulse texts that still open with the reflection in them (sent alone or in a batch). */
 const carriedTo = (vs: unknown[]) =>
   vs
+    .flatMap((v) => (Array.isArray(v) ? (v as unknown[]) : [v]))
     .filter((v): v is SendSmsInput => (v as { kind?: unknown } | null)?.kind === 'crew_pulse')
     .filter((v) => v.body.includes(REFLECTION))
     .map((v) => (v.to as { memberId: string }).memberId)

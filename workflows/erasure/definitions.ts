@@ -30,6 +30,11 @@ export interface ErasureResult {
    * was destroyed anyway); empty when every told challenge dropped them first.
    */
   challengesNotDropped?: string[];
+  /**
+   * Workflows told of the erasure (the member's own, their matches, their mentor workflows) still running when the
+   * bounded wait for them to close ran out (the key was destroyed anyway); absent when all closed first.
+   */
+  workflowsNotClosed?: string[];
 }
 
 /**

@@ -31,6 +31,12 @@ export const ERASURE_CREW_DROP_PATCH = 'erasure-crew-drop';
  * dropped the member before the key is destroyed; older histories shredded at once.
  */
 export const ERASURE_MENTOR_CREW_WAIT_PATCH = 'erasure-mentor-crew-wait';
+/**
+ * Runs with this marker also wait (boundedly) until the member's own workflow, their matches and their mentor
+ * workflows have closed before the key is destroyed: a running workflow replayed after the shred would decode the
+ * member's payloads to tombstones and could take another path (activities/erasure.ts `awaitWorkflowClosed`).
+ */
+export const ERASURE_WAIT_CLOSED_PATCH = 'erasure-wait-closed';
 
 const erasure = proxyActivities<ReturnType<typeof createErasureActivities>>(DB_WRITE);
 const dropWait = proxyActivities<ReturnType<typeof createErasureActivities>>(CHALLENGE_DROP_WAIT);
@@ -47,6 +53,9 @@ export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResul
       )
     )
       challengesTold.push(challengeId);
+  /** Workflows told of the erasure that must be done with the member before the shred (ERASURE_WAIT_CLOSED_PATCH). */
+  const toClose: string[] = [];
+  const matchesToRelease: string[] = [];
   let matchesTold = 0;
   for (const matchId of input.matchIds)
     if (
@@ -55,8 +64,10 @@ export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResul
           memberId,
         }),
       )
-    )
+    ) {
       matchesTold += 1;
+      matchesToRelease.push(matchId);
+    }
   let mentorsTold = 0;
   if (waits)
     for (const mentorId of input.mentorIds ?? [])
@@ -64,10 +75,13 @@ export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResul
         await told(() =>
           getExternalWorkflowHandle(mentorWorkflowId(mentorId)).signal(mentorErasedSignal, { memberId }),
         )
-      )
+      ) {
         mentorsTold += 1;
+        toClose.push(mentorWorkflowId(mentorId));
+      }
   await erasure.recordErasureStep({ erasureId, step: 'workflows' });
-  await told(() => getExternalWorkflowHandle(memberWorkflowId(memberId)).signal(eraseSignal));
+  if (await told(() => getExternalWorkflowHandle(memberWorkflowId(memberId)).signal(eraseSignal)))
+    toClose.push(memberWorkflowId(memberId));
   await erasure.recordErasureStep({ erasureId, step: 'member' });
   await erasure.eraseMemberRows({ erasureId, memberId, requestedBy: input.requestedBy });
   await erasure.recordErasureStep({ erasureId, step: 'rows' });
@@ -85,11 +99,34 @@ export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResul
         });
         challengesNotDropped.push(challengeId);
       }
+  const notClosed: string[] = [];
+  /** A bounded wait (CHALLENGE_DROP_WAIT): when it runs out, the workflow is named in the result. */
+  const boundedWait = async (workflowId: string, wait: () => Promise<void>): Promise<void> => {
+    try {
+      await wait();
+    } catch {
+      log.warn('a workflow told of the erasure was not done with the member in time; shredding anyway', {
+        erasureId,
+        workflowId,
+      });
+      notClosed.push(workflowId);
+    }
+  };
+  if (patched(ERASURE_WAIT_CLOSED_PATCH)) {
+    const mentorIds = input.mentorIds ?? [];
+    for (const matchId of matchesToRelease)
+      await boundedWait(mentorshipMatchWorkflowId(matchId), () =>
+        dropWait.awaitMatchReleased({ matchId, memberId, mentorIds }),
+      );
+    for (const workflowId of toClose)
+      await boundedWait(workflowId, () => dropWait.awaitWorkflowClosed({ workflowId }));
+  }
   await erasure.shredErasedSubject({ memberId, ...(input.subjects && { subjects: input.subjects }) });
   await erasure.recordErasureStep({ erasureId, step: 'shred' });
   await erasure.recordErasureStep({ erasureId, step: 'done' });
   const result = { challengesTold: challengesTold.length, matchesTold };
-  return waits ? { ...result, mentorsTold, challengesNotDropped } : result;
+  const withWaits = waits ? { ...result, mentorsTold, challengesNotDropped } : result;
+  return notClosed.length > 0 ? { ...withWaits, workflowsNotClosed: notClosed } : withWaits;
 }
 
 /** Signal a workflow if it is running; false when it is closed or was never started (nothing to drop there). */
