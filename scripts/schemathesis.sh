@@ -41,12 +41,9 @@ fi
 
 # ---- the app, in sandbox mode on free ports
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/crewline-schemathesis-XXXXXX")"
-chmod 755 "$DATA_DIR" # embedded PostgreSQL's initdb runs as an unprivileged user when we are root
-PORT="$(free_port)"
 API_KEY="schemathesis-$(date +%s)-$RANDOM"
-LOG="$DATA_DIR/app.log"
 APP_PID=''
+DATA_DIR=''
 
 # The app runs in a process group of its own (setsid) whose leader is the node process itself: SIGTERM lets it
 # stop the API, the worker, Temporal and PostgreSQL in order; whatever is left after 30 s is killed with its group.
@@ -56,27 +53,45 @@ stop_app() {
     for _ in $(seq 1 60); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL -- "-$APP_PID" 2>/dev/null || true
   fi
-  rm -rf "$DATA_DIR"
+  APP_PID=''
+  [ -n "$DATA_DIR" ] && rm -rf "$DATA_DIR"
+  return 0
 }
 trap stop_app EXIT
 
-npx tsx scripts/tools.ts >/dev/null
-say "starting the app (sandbox SMS, data in $DATA_DIR, API on port $PORT)"
-env -u DATABASE_URL -u TEMPORAL_ADDRESS -u TWILIO_ACCOUNT_SID -u TWILIO_AUTH_TOKEN -u TWILIO_FROM_NUMBER \
-  -u OPENAI_API_KEY -u NODE_ENV \
-  DATA_DIR="$DATA_DIR" PORT="$PORT" HOST=127.0.0.1 API_KEYS="$API_KEY" LOG_LEVEL=warn \
-  TEMPORAL_DEV_PORT="$(free_port)" TEMPORAL_UI_PORT="$(free_port)" \
-  RATE_LIMIT_PER_KEY_PER_MINUTE=0 RATE_LIMIT_PER_IP_PER_MINUTE=0 \
-  setsid node --import tsx scripts/start.ts >"$LOG" 2>&1 &
-APP_PID=$!
+# Starts the app on ports free a moment ago; 0 once /health answers, 1 if it died first. A free port can be taken
+# by another process (or one of the app's own servers) before the API listens on it: the caller then tries again.
+start_app() {
+  DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/crewline-schemathesis-XXXXXX")"
+  chmod 755 "$DATA_DIR" # embedded PostgreSQL's initdb runs as an unprivileged user when we are root
+  PORT="$(free_port)"
+  LOG="$DATA_DIR/app.log"
+  say "starting the app (sandbox SMS, data in $DATA_DIR, API on port $PORT)"
+  env -u DATABASE_URL -u TEMPORAL_ADDRESS -u TWILIO_ACCOUNT_SID -u TWILIO_AUTH_TOKEN -u TWILIO_FROM_NUMBER \
+    -u OPENAI_API_KEY -u NODE_ENV \
+    DATA_DIR="$DATA_DIR" PORT="$PORT" HOST=127.0.0.1 API_KEYS="$API_KEY" LOG_LEVEL=warn \
+    TEMPORAL_DEV_PORT="$(free_port)" TEMPORAL_UI_PORT="$(free_port)" \
+    RATE_LIMIT_PER_KEY_PER_MINUTE=0 RATE_LIMIT_PER_IP_PER_MINUTE=0 \
+    setsid node --import tsx scripts/start.ts >"$LOG" 2>&1 &
+  APP_PID=$!
+  URL="http://127.0.0.1:$PORT"
+  for i in $(seq 1 240); do
+    if curl -fsS "$URL/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$APP_PID" 2>/dev/null || [ "$i" = 240 ]; then return 1; fi
+    sleep 0.5
+  done
+  return 1
+}
 
-URL="http://127.0.0.1:$PORT"
-for i in $(seq 1 240); do
-  if curl -fsS "$URL/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$APP_PID" 2>/dev/null || [ "$i" = 240 ]; then
-    echo 'the app did not start:' >&2; cat "$LOG" >&2; exit 1
+npx tsx scripts/tools.ts >/dev/null
+for attempt in 1 2 3; do
+  if start_app; then break; fi
+  if [ "$attempt" -lt 3 ] && grep -q EADDRINUSE "$LOG"; then
+    say "a port was taken before the app listened on it; starting again on other ports"
+    stop_app
+    continue
   fi
-  sleep 0.5
+  echo 'the app did not start:' >&2; cat "$LOG" >&2; exit 1
 done
 say "app ready at $URL"
 
