@@ -24,6 +24,22 @@ export interface ErasureDeps {
 /** The codec subject of a member's payloads. */
 export const memberSubject = (memberId: string): string => `member:${memberId}`;
 
+/**
+ * Polls `done` for up to POLL_MS inside one attempt (a workflow told of the erasure usually finishes within
+ * seconds), heartbeating; false if it is still not done, and the caller then fails retryably for Temporal's
+ * backoff to take over. Without it, every wait would start with the backoff's 1 s, 2 s, 4 s… attempts.
+ */
+const POLL_MS = 20_000;
+async function pollUntil(done: () => Promise<boolean>): Promise<boolean> {
+  const until = Date.now() + POLL_MS;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() > until) return false;
+    Context.current().heartbeat();
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export function createErasureActivities(deps: ErasureDeps) {
   const shred = deps.shredSubject ?? (async () => {});
   return {
@@ -63,12 +79,15 @@ export function createErasureActivities(deps: ErasureDeps) {
      */
     async awaitWorkflowClosed(r: { workflowId: string }): Promise<void> {
       const handle = Context.current().client.workflow.getHandle(r.workflowId);
-      try {
-        if ((await handle.describe()).status.name !== 'RUNNING') return;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return;
-        throw err;
-      }
+      const closed = async () => {
+        try {
+          return (await handle.describe()).status.name !== 'RUNNING';
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return true;
+          throw err;
+        }
+      };
+      if (await pollUntil(closed)) return;
       throw ApplicationFailure.retryable('the workflow told of the erasure is still running', 'StillRunning');
     },
     /**
