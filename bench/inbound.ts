@@ -24,7 +24,13 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { createCampaign, createGuestList, findOrCreateImport, writeImportBatch } from '../db/campaigns.js';
+import {
+  createCampaign,
+  createGuestList,
+  findOrCreateImport,
+  setCampaignRate,
+  writeImportBatch,
+} from '../db/campaigns.js';
 import { guestCampaignWorkflow } from '../workflows/guest-campaign/workflow.js';
 import { guestCampaignWorkflowId, memberWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { memberStateQuery } from '../workflows/member/definitions.js';
@@ -62,6 +68,8 @@ const WORKERS = Number(values.workers);
 const APIS = Number(values.apis);
 const PER_PHONE_LIMIT = Number(values['per-phone-limit']);
 const CAMPAIGN_MPS = Number(values['campaign-mps']);
+/** Guests' numbers (+1415 8xx xxxx): never a member's (benchPhone), so the campaign's texts are counted apart. */
+const GUEST_PREFIX = '+14158';
 const CPU_PROF = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
 if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
 
@@ -106,6 +114,7 @@ try {
   log(`all ${MEMBERS} confirmed; load average ${load()}`);
 
   // A guest campaign sending while the texts arrive (its guests are not members: their numbers never text in).
+  const campaignTexts = () => stack.fake.messages.filter((m) => m.to.startsWith(GUEST_PREFIX)).length;
   let campaign: { id: string; sentBefore: number } | undefined;
   if (CAMPAIGN_MPS > 0) {
     const guests = Math.ceil(CAMPAIGN_MPS * (SECONDS + 120));
@@ -125,7 +134,7 @@ try {
         rejected: [],
         guests: rows.map((i) => ({
           row: i + 1,
-          phone: `+1415${String(8_000_000 + i).padStart(7, '0')}`,
+          phone: `${GUEST_PREFIX}${String(i).padStart(6, '0')}`,
           name: 'Guest',
           timezone: 'UTC',
           variables: {},
@@ -140,6 +149,8 @@ try {
       segmentBudget: 1,
       brand: 'Crewline',
     });
+    // The rate as `POST /campaigns/{id}/send` stores it: the send activity paces from the campaign's row.
+    await setCampaignRate(stack.db, c.id, CAMPAIGN_MPS);
     log(`imported ${guests} guests in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     const sentAtStart = stack.fake.messages.length;
     await stack.env.client.workflow.start(guestCampaignWorkflow, {
@@ -151,7 +162,7 @@ try {
       'the campaign sending',
       () => stack.fake.messages.length > sentAtStart + CAMPAIGN_MPS * 5,
     );
-    campaign = { id: c.id, sentBefore: stack.fake.messages.length };
+    campaign = { id: c.id, sentBefore: campaignTexts() };
     log(`campaign sending at ${CAMPAIGN_MPS}/s; load average ${load()}`);
   }
 
@@ -193,7 +204,8 @@ try {
   }
   await Promise.all(inflight);
   const postedIn = (performance.now() - start) / 1000;
-  const campaignSent = campaign ? stack.fake.messages.length - campaign.sentBefore : 0;
+  const campaignSent = campaign ? campaignTexts() - campaign.sentBefore : 0;
+  const otherSent = stack.fake.messages.length - sentBefore - (campaign ? campaignTexts() : 0);
   // Texts that found an older one of their number still waiting are routed by the inbox drainer: wait for it.
   const routedCount = async () =>
     (
@@ -285,7 +297,7 @@ try {
       .join(', ')} ms`,
     ...(campaign
       ? [
-          `- guest campaign at ${CAMPAIGN_MPS}/s during the texts: ${campaignSent} campaign texts at the fake Twilio while the texts were posted (${(campaignSent / postedIn).toFixed(1)}/s)`,
+          `- guest campaign at ${CAMPAIGN_MPS}/s during the texts: ${campaignSent} campaign texts at the fake Twilio while the texts were posted (${(campaignSent / postedIn).toFixed(1)}/s); texts to members meanwhile: ${otherSent}`,
         ]
       : [`- texts sent in answer: ${stack.fake.messages.length - sentBefore} (expected 0)`]),
     `- CPU: ${cpuTotal.toFixed(1)} s for ${total} texts = ${((cpuTotal / total) * 1000).toFixed(1)} ms per text; by process: ${Object.entries(
