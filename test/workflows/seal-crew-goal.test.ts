@@ -1,18 +1,19 @@
 /**
  * Nothing in a crew challenge's history says what an erased member did (README "Privacy", issue 12), on the
- * time-skipping server with the payload codec over an in-memory key store. Five members with a group goal answer
+ * time-skipping server with the payload codec over an in-memory key store. Six members with a group goal answer
  * every day; m1 contributes by `ADD` text twice (each owed a reply) and m2 by API, each update marked as the API
  * marks it (api/crew-add.ts, api/routes/crews.ts); the challenge continues as new after each day (forced), so the
- * answers, contributions, totals, question progress and released pulse cells travel in its state. Every run's
- * history, decoded as after m1's erasure (their key destroyed), holds no contribution amount of theirs, no crew
- * total just after theirs, no answered day tied to their id (no `m1|<day>` cell or key, no update answer about
- * them), no running total, question progress or owed reply under their id; only their membership (id and zone)
- * and tombstones. m2's record still opens. Captures the second run (it opens the per-member records it was
- * handed, takes contributions and continues as new) as `crew-challenge-sealed-goal` for the replay test.
+ * answers, contributions, totals, question progress and released pulse cells travel in its state; then m1 is
+ * erased (`memberErased`: the challenge drops them and continues as new). Every run's history, decoded as after
+ * m1's key was destroyed, holds no contribution amount of theirs, no crew total just after theirs, no answered
+ * day tied to their id (no `m1|<day>` cell or key, no update answer about them), no running total, question
+ * progress or owed reply under their id: only their membership (id and zone) and tombstones. m2's record still
+ * opens. Captures the second run (it opens the per-member records it was handed, takes contributions, receives
+ * the erasure and hands on the state without m1) as `crew-challenge-sealed-goal` for the replay test.
  */
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import { createSubjectCodec } from '../../db/payload-codec.js';
@@ -22,6 +23,7 @@ import {
   challengeStateQuery,
   contributeUpdate,
   memberDataQuery,
+  memberErasedSignal,
   type CrewChallengeInput,
 } from '../../workflows/crew-challenge/definitions.js';
 import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.js';
@@ -53,7 +55,8 @@ const activities = withSmsBatch({
 const codec = createSubjectCodec(keys);
 const t = timeSkippingWorkers(activities, { payloadCodec: codec });
 const berlin = 'Europe/Berlin';
-const ids = ['m1', 'm2', 'm3', 'm4', 'm5'];
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+const ids = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
 
 function payloadsOf(v: unknown, out: Payload[] = []): Payload[] {
   if (Array.isArray(v)) for (const x of v) payloadsOf(x, out);
@@ -68,7 +71,7 @@ function payloadsOf(v: unknown, out: Payload[] = []): Payload[] {
 /** Every payload of the events, decoded with the key store given (as the codec endpoint would). */
 async function opened(
   store: SubjectKeyStore,
-  events: temporal.api.history.v1.IHistoryEvent[],
+  events: HistoryEvent[],
 ): Promise<Map<Payload, unknown>> {
   const ps = payloadsOf(events);
   const decoded = await createSubjectCodec(store).decode(ps);
@@ -103,7 +106,7 @@ function traces(v: unknown, where: string, out: string[]): void {
 
 /** The answers of updates whose input is m1's (opened to their tombstone) that still open to something else. */
 function updateAnswersAboutGone(
-  events: temporal.api.history.v1.IHistoryEvent[],
+  events: HistoryEvent[],
   open: Map<Payload, unknown>,
 ): unknown[] {
   const theirs = new Set<string>();
@@ -155,7 +158,8 @@ describe('crew goal and pulses sealed per person', () => {
       sent.filter((s) => s.kind === 'crew_added' && (s.to as { memberId: string }).memberId === memberId);
 
     // Each day closes at its Berlin end plus the 24 h grace (day 1: 2027-06-08T22:00Z), and a new run follows.
-    // Day 1: m1 adds 7.25 km by text (a reply is owed), m2 3 km by API; all five answer days 1 and 2.
+    // Each day closes at its Berlin end plus the 24 h grace (day 1: 2027-06-08T22:00Z), and a new run follows.
+    // Day 1: m1 adds 7.25 km by text (a reply is owed), m2 3 km by API; all six answer days 1 and 2.
     await skipTo(t.env, '2027-06-07T18:00:00Z');
     await waitFor(async () => (await handle.query(challengeStateQuery)).status === 'active', 'active');
     expect(await contribute(GONE, 7.25, 'sms:SMA0001')).toMatchObject({ counted: true, total: 7.25 });
@@ -170,27 +174,38 @@ describe('crew goal and pulses sealed per person', () => {
     await skipTo(t.env, '2027-06-08T22:01:00Z');
     await waitFor(async () => (await current().describe()).runId !== firstRun, 'the second run');
     const secondRun = (await current().describe()).runId;
-    // The new run opened m1's sealed record: their contributions are theirs again (their export shows them).
-    expect((await current().query(memberDataQuery, GONE))?.contributions).toEqual({ total: 7.25, count: 1 });
-    expect((await current().query(memberDataQuery, GONE))?.answers.map((a) => a.day)).toEqual([1, 2]);
+    // The new run opened m1's sealed record: their contributions and answers are theirs again (their export).
+    const theirs = await current().query(memberDataQuery, GONE);
+    expect(theirs?.contributions).toEqual({ total: 7.25, count: 1 });
+    expect(theirs?.answers.map((a) => a.day)).toEqual([1, 2]);
     expect(await contribute(GONE, 1.25, 'sms:SMA0002')).toMatchObject({ counted: true, total: 11.5 });
     expect(await contribute('m2', 2, 'api:seal-goal-2')).toMatchObject({ counted: true, total: 13.5 });
     await waitFor(() => added(GONE).length === 2, "m1's second ADD reply");
     await skipTo(t.env, '2027-06-09T12:00:00Z');
     for (const id of ids) await answer(id, '2027-06-09');
 
-    // Day 2 decided (2027-06-09T22:00Z): the third run decides day 3 and completes.
+    // m1 is erased: the challenge drops them and continues as new (then their key would be destroyed).
+    await current().signal(memberErasedSignal, { memberId: GONE });
+    await waitFor(async () => (await current().describe()).runId !== secondRun, 'the run without m1');
+    const thirdRun = (await current().describe()).runId;
+    expect(await current().query(memberDataQuery, GONE)).toBeNull();
+    // Day 2 decided (2027-06-09T22:00Z): a fourth run decides day 3 and completes.
     await skipTo(t.env, '2027-06-09T22:01:00Z');
-    await waitFor(async () => (await current().describe()).runId !== secondRun, 'the third run');
+    await waitFor(async () => (await current().describe()).runId !== thirdRun, 'the fourth run');
+    const fourthRun = (await current().describe()).runId;
     await skipTo(t.env, '2027-06-11T00:00:00Z');
     await waitFor(async () => (await current().describe()).status.name === 'COMPLETED', 'completed');
     const view = await current().query(challengeStateQuery);
-    expect(view.pulses.map((p) => p.published)).toEqual([true, true, true]);
-    expect(view.goal).toMatchObject({ total: 13.5, contributions: 4 });
-    const thirdRun = (await current().describe()).runId;
+    // Day 1's published figures still count m1; the goal's total still holds their 8.5 km.
+    expect(view.pulses.map((p) => [p.published, p.figures?.responded ?? null])).toEqual([
+      [true, 6],
+      [true, 5],
+      [true, 5],
+    ]);
+    expect(view.goal).toMatchObject({ total: 13.5, contributions: 2 });
 
-    const events: temporal.api.history.v1.IHistoryEvent[] = [];
-    for (const runId of [firstRun, secondRun, thirdRun])
+    const events: HistoryEvent[] = [];
+    for (const runId of [firstRun, secondRun, thirdRun, fourthRun])
       events.push(
         ...((await t.env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? []),
       );
@@ -208,16 +223,17 @@ describe('crew goal and pulses sealed per person', () => {
     traces([...afterGone.values()], 'history', left);
     expect(left).toEqual([]);
     expect(updateAnswersAboutGone(events, afterGone)).toEqual([]);
-    // m2's record still opens: their contributions (300 and 200 hundredths) travel with the second run's input.
+    // m2's record still opens: their contributions (300 and 200 hundredths) travel on; the state handed over
+    // before m1's erasure holds their record as a tombstone, the one after it nothing of them.
     const handed = [...afterGone.values()]
       .map((v) => (v as { state?: { perMember?: Record<string, unknown> } } | null)?.state?.perMember)
       .filter((p) => p !== undefined);
-    expect(handed.length).toBeGreaterThanOrEqual(2);
+    expect(handed[0]!.m1).toEqual({ subject: 'member:m1', erased: true });
+    expect(handed.at(-1)!.m1).toBeUndefined();
     expect(handed.at(-1)!.m2).toMatchObject({
       contributions: [{ hundredths: 300 }, { hundredths: 200 }],
       total: { hundredths: 500, count: 2 },
     });
-    expect(handed.at(-1)!.m1).toEqual({ subject: 'member:m1', erased: true });
 
     await captureDecodedHistory(
       'crew-challenge-sealed-goal',

@@ -195,7 +195,8 @@ function merged<T>(plain: readonly T[], placed: ReadonlyArray<Placed<T>>): T[] {
   return out;
 }
 
-const arrayOf = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+const arrayOf = <T>(v: unknown): T[] =>
+  Array.isArray(v) ? (v.filter((x) => typeof x === 'object' && x !== null) as T[]) : [];
 
 /** A carried record as written by `carriedState`; null for the tombstone or anything else. */
 function recordOf(v: unknown): MemberRecord | null {
