@@ -765,7 +765,14 @@ export function challengesRouter(deps: AppDeps) {
         await handle(id)
       ).executeUpdate(contributeUpdate, {
         // The amount is the member's habit data: sealed with their key in the history (input and answer).
-        args: [markedFor('member', b.memberId, { memberId: b.memberId, amount: b.amount, unit: b.unit ?? null, key })],
+        args: [
+          markedFor('member', b.memberId, {
+            memberId: b.memberId,
+            amount: b.amount,
+            unit: b.unit ?? null,
+            key,
+          }),
+        ],
       });
       return c.json(unmarked(res), 200);
     })

@@ -63,7 +63,13 @@ const states = fc
   .map((g): FullState => {
     const s = withExtensions(input, initialState(input, 0));
     for (const memberId of g.members)
-      s.members[memberId] = { memberId, timezone: 'Europe/London', joinedAtMs: 0, leftAtMs: null, optedOut: false };
+      s.members[memberId] = {
+        memberId,
+        timezone: 'Europe/London',
+        joinedAtMs: 0,
+        leftAtMs: null,
+        optedOut: false,
+      };
     s.answers = g.answers;
     s.aliases = g.aliases;
     s.totals = g.totals;
@@ -84,7 +90,8 @@ const states = fc
   });
 
 /** Through JSON, as a continue-as-new input travels (the codec seals and opens marked objects in between). */
-const handed = (s: ChallengeState): ChallengeState => JSON.parse(JSON.stringify(carriedState(s))) as ChallengeState;
+const handed = (s: ChallengeState): ChallengeState =>
+  JSON.parse(JSON.stringify(carriedState(s))) as ChallengeState;
 const memberOf = (cellOrKey: string) => cellOrKey.slice(cellOrKey.lastIndexOf('|') + 1);
 const memberOfCell = (c: string) => c.slice(0, c.lastIndexOf('|'));
 
@@ -193,7 +200,10 @@ describe('crew state carried to the next run', () => {
       aliases: { m1: { alias: 'Owl', subject: 'member:m1' }, m2: { subject: 'member:m2', erased: true } },
     } as unknown as ChallengeState;
     const opened = openedState(older);
-    expect(opened.answers).toEqual({ 'm1|0': { done: true, energy: 4 }, 'erased-1|0': { done: false, energy: null } });
+    expect(opened.answers).toEqual({
+      'm1|0': { done: true, energy: 4 },
+      'erased-1|0': { done: false, energy: null },
+    });
     expect(opened.aliases).toEqual({ m1: 'Owl' });
   });
 });

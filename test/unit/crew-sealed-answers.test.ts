@@ -28,7 +28,11 @@ function grouped(a: Record<string, unknown>): Record<string, unknown> {
 
 describe('crew answers carried by older runs', () => {
   it('the grouped form opens to exactly the answers handed over', () => {
-    fc.assert(fc.property(answers, (a) => expect(openedAnswers(grouped(a))).toEqual(a)));
+    fc.assert(
+      fc.property(answers, (a) => {
+        expect(openedAnswers(grouped(a))).toEqual(a);
+      }),
+    );
   });
 
   it('plain answers open as they are; an erased member’s group (the tombstone) is dropped', () => {

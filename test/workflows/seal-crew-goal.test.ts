@@ -47,7 +47,8 @@ const sent: SendSmsInput[] = [];
 const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     const before = sent.findIndex((s) => s.idempotencyKey === input.idempotencyKey);
-    if (before >= 0) return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
+    if (before >= 0)
+      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
     sent.push(input);
     return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
   },
@@ -69,10 +70,7 @@ function payloadsOf(v: unknown, out: Payload[] = []): Payload[] {
 }
 
 /** Every payload of the events, decoded with the key store given (as the codec endpoint would). */
-async function opened(
-  store: SubjectKeyStore,
-  events: HistoryEvent[],
-): Promise<Map<Payload, unknown>> {
+async function opened(store: SubjectKeyStore, events: HistoryEvent[]): Promise<Map<Payload, unknown>> {
   const ps = payloadsOf(events);
   const decoded = await createSubjectCodec(store).decode(ps);
   return new Map(ps.map((p, i) => [p, defaultPayloadConverter.fromPayload(decoded[i]!)]));
@@ -98,17 +96,19 @@ function traces(v: unknown, where: string, out: string[]): void {
   for (const [k, x] of Object.entries(o)) {
     if (aboutGone(k)) out.push(`${where}.${k}`);
     // Under their id: their membership entry, a flag about their member workflow, or a tombstone only.
-    if (k === GONE && !isErased(x) && typeof x !== 'boolean' && (x as { memberId?: unknown })?.memberId !== GONE)
+    if (
+      k === GONE &&
+      !isErased(x) &&
+      typeof x !== 'boolean' &&
+      (x as { memberId?: unknown })?.memberId !== GONE
+    )
       out.push(`${where}.${k}: ${JSON.stringify(x)}`);
     traces(x, `${where}.${k}`, out);
   }
 }
 
 /** The answers of updates whose input is m1's (opened to their tombstone) that still open to something else. */
-function updateAnswersAboutGone(
-  events: HistoryEvent[],
-  open: Map<Payload, unknown>,
-): unknown[] {
+function updateAnswersAboutGone(events: HistoryEvent[], open: Map<Payload, unknown>): unknown[] {
   const theirs = new Set<string>();
   for (const e of events) {
     const a = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;

@@ -50,7 +50,13 @@ const split = (cell: string): [string, string] => {
   return [cell.slice(0, i), cell.slice(i + 1)];
 };
 
-const emptyRecord = (): MemberRecord => ({ answers: {}, contributions: [], owed: [], answerKeys: [], cells: [] });
+const emptyRecord = (): MemberRecord => ({
+  answers: {},
+  contributions: [],
+  owed: [],
+  answerKeys: [],
+  cells: [],
+});
 
 /** The state as the next run's input carries it: per-member records sealed, the rest as it is. */
 export function carriedState(s: ChallengeState): ChallengeState {

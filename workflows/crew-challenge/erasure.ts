@@ -14,6 +14,8 @@ import type { CrewChallengeInput } from './definitions.js';
 import type { FullState } from './state.js';
 import { riddenState, smsState } from './sms.js';
 
+const memberOfCell = (cell: string): string => cell.slice(0, cell.lastIndexOf('|'));
+
 /** Whether the state holds anything of this member (their entry, an answer, or a released cell). */
 export function holdsMember(s: FullState, memberId: string): boolean {
   return (

@@ -128,10 +128,10 @@ export function summaryTotals(s: ChallengeState, days: number, k: number) {
   // published days minus the total is exactly what the two sets describe together. Cells that left the ledger
   // with an erased member are at least one member more (pulse.ts `lostCells`).
   const held = new Set(all.map(cellKey));
-  const days = s.ledger.filter((r) => r.label.startsWith('day:'));
-  const dropped = days.flatMap((r) => r.cells.filter((c) => !held.has(c)));
+  const dayReleases = s.ledger.filter((r) => r.label.startsWith('day:'));
+  const dropped = dayReleases.flatMap((r) => r.cells.filter((c) => !held.has(c)));
   const differenceMembers =
-    membersOfCells([...withheld.map(cellKey), ...dropped]) + (days.some(lostCells) ? 1 : 0);
+    membersOfCells([...withheld.map(cellKey), ...dropped]) + (dayReleases.some(lostCells) ? 1 : 0);
   if (decision.published && (differenceMembers === 0 || differenceMembers >= k))
     return {
       ...decision.release.figures,
