@@ -215,7 +215,8 @@ describe('crew goal and pulses sealed per person', () => {
     const withKeys: string[] = [];
     traces([...all.values()], 'history', withKeys);
     expect(withKeys.some((x) => x.includes('7.25'))).toBe(true);
-    expect(withKeys.some((x) => x.includes('8.5') || x.includes('850'))).toBe(true);
+    expect(withKeys.some((x) => x.endsWith(': 11.5'))).toBe(true);
+    expect(withKeys.some((x) => x.includes('.perMember.m1:'))).toBe(true);
 
     // As after m1's erasure: not one trace of what they did; their update answers are tombstones too.
     const afterGone = await opened(keys.without(subjectOf('member', GONE)), events);
