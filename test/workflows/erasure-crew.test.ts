@@ -168,12 +168,20 @@ const activities = withSmsBatch({
 
 const t = timeSkippingWorkers(activities);
 
-/** Every payload of a run's history as text (the time-skipping workers use the plain JSON converter). */
+/**
+ * A run's history as text: its JSON (ids, types) and every payload's bytes as UTF-8 (the time-skipping workers use
+ * the plain JSON converter). The history's own JSON shows payloads only as base64.
+ */
 async function historyText(workflowId: string, runId: string): Promise<string> {
   const history = await t.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-  return JSON.stringify(history, (_k, v: unknown) =>
-    v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v,
-  );
+  const texts = [JSON.stringify(history)];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(history.events);
+  return texts.join('\n');
 }
 
 describe('crew challenge: an erased member', () => {
@@ -211,7 +219,8 @@ describe('crew challenge: an erased member', () => {
     // Day 3's answer of the member about to be erased, then the erasure.
     await answer(GONE, '2027-09-08');
     const firstRun = (await current().describe()).runId;
-    expect(await historyText(handle.workflowId, firstRun)).toContain(GONE);
+    // Their answer in a payload of the first run (not only a workflow id naming them).
+    expect(await historyText(handle.workflowId, firstRun)).toContain(`"memberId":"${GONE}","localDate"`);
     await current().signal(memberErasedSignal, { memberId: GONE });
     await waitFor(async () => (await current().describe()).runId !== firstRun, 'the run without them');
 
