@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { Db } from '../db/client.js';
 import { challengesOfCrew, crewsOfMember } from '../db/crews.js';
 import type { InboundMessage } from '../db/schema.js';
+import { markedFor } from '../workflows/lib/subject.js';
 import { contributeUpdate, crewChallengeWorkflowId, fieldErrorsOf, parseAdd } from './workflows.js';
 
 /** Not this challenge (no goal, not running): try the next one. */
@@ -33,7 +34,15 @@ export async function routeAdd(
     try {
       await bounded(() =>
         deps.temporal.workflow.getHandle(workflowId).executeUpdate(contributeUpdate, {
-          args: [{ memberId, amount: add.amount, unit: add.unit, key: `sms:${row.providerSid}` }],
+          // The amount is the member's habit data: sealed with their key in the history.
+          args: [
+            markedFor('member', memberId, {
+              memberId,
+              amount: add.amount,
+              unit: add.unit,
+              key: `sms:${row.providerSid}`,
+            }),
+          ],
         }),
       );
       return workflowId;

@@ -755,7 +755,7 @@ export function challengesRouter(deps: AppDeps) {
       ).executeUpdate(answerUpdate, {
         args: [aboutSubject(subjectOf('member', b.memberId), b)],
       });
-      return c.json(res, 200);
+      return c.json(unmarked(res), 200);
     })
     .openapi(contributeRoute, async (c) => {
       const { id } = c.req.valid('param');
@@ -764,9 +764,17 @@ export function challengesRouter(deps: AppDeps) {
       const res = await (
         await handle(id)
       ).executeUpdate(contributeUpdate, {
-        args: [{ memberId: b.memberId, amount: b.amount, unit: b.unit ?? null, key }],
+        // The amount is the member's habit data: sealed with their key in the history (input and answer).
+        args: [
+          markedFor('member', b.memberId, {
+            memberId: b.memberId,
+            amount: b.amount,
+            unit: b.unit ?? null,
+            key,
+          }),
+        ],
       });
-      return c.json(res, 200);
+      return c.json(unmarked(res), 200);
     })
     .openapi(leaderboardRoute, async (c) => {
       const { id } = c.req.valid('param');

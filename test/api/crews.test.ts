@@ -42,6 +42,22 @@ async function member(timezone = 'America/New_York') {
   return { id, phone };
 }
 
+/**
+ * A challenge's history as stored (payloads not decoded): contribution amounts and the crew totals answered to
+ * them are the members' habit data, sealed with their keys (README "Privacy").
+ */
+async function rawHistory(challengeId: string): Promise<string> {
+  const history = await t.env.client.workflow.getHandle(`crew-challenge-${challengeId}`).fetchHistory();
+  const texts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(history.events);
+  return texts.join('\n');
+}
+
 const consent = { pulses: true, reflections: false };
 /** A start date well ahead: the challenge stays in its start gate during the test. */
 const START = new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10);
@@ -326,6 +342,8 @@ describe('group goal, leaderboard and k by API', () => {
     );
     expect(same.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(same.filter((r) => r.body.counted)).toHaveLength(1);
+    for (const r of same)
+      expect(Object.keys(r.body).sort()).toEqual(['counted', 'duplicate', 'reached', 'target', 'total']);
     expect(
       await contribute('run-m1-00001', { memberId: others[0]!.id, amount: 2.5, unit: 'KM' }),
     ).toMatchObject({
@@ -337,6 +355,9 @@ describe('group goal, leaderboard and k by API', () => {
     expect(JSON.stringify(wrongUnit.body)).toContain('"field":"unit"');
     const view = await call<{ goal: Record<string, unknown> }>('GET', path);
     expect(view.body.goal).toMatchObject({ total: 7.5, percent: 75, reached: false, contributions: 2 });
+    const raw = await rawHistory(created.body.challengeId);
+    expect(raw).toContain('"$sealed"');
+    for (const x of ['"amount"', '"counted"', '"total":7.5']) expect(raw).not.toContain(x);
 
     // Leaderboard: an alias, never the member's name (every test member is called Kim).
     const named = await call('POST', `${path}/leaderboard`, { memberId: org.id, alias: 'Kimberly K' });
@@ -411,5 +432,8 @@ describe('group goal, leaderboard and k by API', () => {
     expect(await routeInbound(deps, miles.row)).toBe('unrouted');
     const view = await call<{ goal: Record<string, unknown> }>('GET', path);
     expect(view.body.goal).toMatchObject({ total: 7.5, contributions: 2 });
+    // The texts' amounts and the totals answered to them are sealed in the history (api/crew-add.ts marks them).
+    const raw = await rawHistory(created.body.challengeId);
+    for (const x of ['"amount"', '"counted"', '"total":2.5', 'Added']) expect(raw).not.toContain(x);
   });
 });

@@ -133,7 +133,8 @@ describe('crew challenge: days, pulses, grace, self-close', () => {
     const answer = (memberId: string, localDate: string, done = true, energy?: number) =>
       handle.executeUpdate(answerUpdate, { args: [{ memberId, localDate, done, energy }] });
     for (const m of ['a', 'b', 'c', 'd']) await answer(m, '2027-03-14', m !== 'd', 4);
-    expect(await answer('a', '2027-03-14', true, 4)).toEqual({ day: 1, counted: true }); // again: counts once
+    // Again: counts once. The answer (which day they answered) is sealed with the member's key in the history.
+    expect(await answer('a', '2027-03-14', true, 4)).toEqual({ day: 1, counted: true, subject: 'member:a' });
     // Day 2: only four answer (withheld below k); e answers day 1 late, inside the grace.
     await skipTo(t.env, '2027-03-15T13:00:00Z');
     for (const m of ['a', 'b', 'c', 'e']) await answer(m, '2027-03-15');

@@ -68,8 +68,13 @@ describe('crew challenge: reflections', () => {
       handle.executeUpdate(answerUpdate, {
         args: [{ memberId, localDate: '2027-05-03', done: true, energy: 4, reflection }],
       });
-    expect(await answer('r1', 'Felt strong, call me on 07700 900123')).toEqual({ day: 1, counted: true });
-    expect(await answer('r2')).toEqual({ day: 1, counted: true });
+    // Each answer (which day they answered) is sealed with the member's key in the history.
+    expect(await answer('r1', 'Felt strong, call me on 07700 900123')).toEqual({
+      day: 1,
+      counted: true,
+      subject: 'member:r1',
+    });
+    expect(await answer('r2')).toEqual({ day: 1, counted: true, subject: 'member:r2' });
     // Not counted (not a member): refused by the validator, nothing stored.
     await expect(answer('stranger', 'hello')).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
 

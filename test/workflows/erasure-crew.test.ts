@@ -1,8 +1,9 @@
 /**
- * Erasure reaches a running crew challenge (issue 12 §2): `memberErased` takes the member's id, zone and answers
- * out of the state — the pulses already published stay, the ledger keeps their released cells under a pseudonym so
- * complementary suppression still holds — and the challenge continues as new, so the new run's history (its input
- * included) never names them. Pure rules, then the workflow on the time-skipping server.
+ * Erasure reaches a running crew challenge (issue 12 §2): `memberErased` takes the member's id, zone, answers and
+ * contributions out of the state — the pulses already published and the goal's total stay; their released cells
+ * leave the ledger, whose figures still count them, so complementary suppression still holds — and the challenge
+ * continues as new, so the new run's history (its input included) never names them. Pure rules, then the
+ * workflow on the time-skipping server.
  */
 import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import {
   type CrewChallengeInput,
 } from '../../workflows/crew-challenge/definitions.js';
 import { eraseFromChallenge, holdsMember, inputWithout } from '../../workflows/crew-challenge/erasure.js';
-import { decideRelease, type PulseAnswer } from '../../workflows/crew-challenge/pulse.js';
+import { decideRelease, lostCells, type PulseAnswer } from '../../workflows/crew-challenge/pulse.js';
 import { answersOfDay, summaryTotals } from '../../workflows/crew-challenge/rules.js';
 import { initialState, withExtensions, type FullState } from '../../workflows/crew-challenge/state.js';
 import { summaryText } from '../../workflows/crew-challenge/texts.js';
@@ -58,7 +59,7 @@ function decideDay(s: FullState, day: number, who: string[]): void {
 }
 
 describe('eraseFromChallenge (pure)', () => {
-  it('removes the id, zone and answers everywhere; the ledger keeps the cells under a pseudonym', () => {
+  it('removes the id, zone, answers and contributions everywhere; the ledger keeps counting them', () => {
     const { input, s } = stateWith([...stay, GONE]);
     decideDay(s, 0, [...stay, GONE]);
     s.answers[`${GONE}|1`] = { done: false, energy: 1 };
@@ -85,11 +86,15 @@ describe('eraseFromChallenge (pure)', () => {
     expect(JSON.stringify(s)).not.toContain('Asia/Tokyo');
     expect(JSON.stringify(inputWithout(input, GONE))).not.toContain(GONE);
     expect(Object.keys(s.members).sort()).toEqual(stay);
-    // Published figures and the goal's total stay; the ledger still counts six members in day 1.
+    // Published figures and the goal's total stay; no pseudonym stands for them (the next run would show it
+    // right after their erasure); day 1's release lists five cells for the six it counts.
     expect(s.pulses[0]).toMatchObject({ published: true, figures: { responded: 6 } });
     expect(s.goal!.totalHundredths).toBe(500);
-    expect(s.ledger[0]!.cells).toHaveLength(6);
-    expect(s.ledger[0]!.cells).toContain('erased-1|0');
+    expect(s.goal!.contributions).toEqual([]);
+    expect(JSON.stringify(s)).not.toContain('erased-');
+    expect(s.ledger[0]!.cells).toHaveLength(5);
+    expect(s.ledger[0]!.figures.responded).toBe(6);
+    expect(lostCells(s.ledger[0]!)).toBe(true);
     expect(s.sms.asked).toEqual({ m1: 2 });
     expect(s.ridden.keys).toEqual(['sms:2|m1']);
     // Nothing left to erase: a repeated signal changes nothing.
@@ -99,19 +104,21 @@ describe('eraseFromChallenge (pure)', () => {
     expect(JSON.stringify(s)).toBe(before);
   });
 
-  it('two erased members get distinct pseudonyms (each still counts as one member)', () => {
+  it('two erased members: both leave the ledger, and a release over the rest of its cells is withheld', () => {
     const { s } = stateWith([...stay, GONE, 'second-gone']);
     decideDay(s, 0, [...stay, GONE, 'second-gone']);
     eraseFromChallenge(s, GONE);
     eraseFromChallenge(s, 'second-gone');
-    expect(s.ledger[0]!.cells.filter((c) => c.startsWith('erased-')).sort()).toEqual([
-      'erased-1|0',
-      'erased-2|0',
-    ]);
+    expect(s.ledger[0]!.cells).toEqual(stay.map((m) => `${m}|0`));
+    const again: PulseAnswer[] = stay.map((memberId) => ({ memberId, day: 0, done: true, energy: 3 }));
+    expect(decideRelease('again', again, s.ledger, 5)).toMatchObject({
+      published: false,
+      reason: 'difference_below_k',
+    });
   });
 
   it('a later release cannot be subtracted to isolate what the erased member answered', () => {
-    // Day 1 was published with six members. Without the pseudonymised ledger, the end total over the five left
+    // Day 1 was published with six members. Without counting the cells it lost, the end total over the five left
     // would be published too, and "sum of the days − total" would be the erased member's own answer.
     const { s } = stateWith([...stay, GONE]);
     decideDay(s, 0, [...stay, GONE]);
@@ -161,12 +168,20 @@ const activities = withSmsBatch({
 
 const t = timeSkippingWorkers(activities);
 
-/** Every payload of a run's history as text (the time-skipping workers use the plain JSON converter). */
+/**
+ * A run's history as text: its JSON (ids, types) and every payload's bytes as UTF-8 (the time-skipping workers use
+ * the plain JSON converter). The history's own JSON shows payloads only as base64.
+ */
 async function historyText(workflowId: string, runId: string): Promise<string> {
   const history = await t.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-  return JSON.stringify(history, (_k, v: unknown) =>
-    v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v,
-  );
+  const texts = [JSON.stringify(history)];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(history.events);
+  return texts.join('\n');
 }
 
 describe('crew challenge: an erased member', () => {
@@ -204,7 +219,8 @@ describe('crew challenge: an erased member', () => {
     // Day 3's answer of the member about to be erased, then the erasure.
     await answer(GONE, '2027-09-08');
     const firstRun = (await current().describe()).runId;
-    expect(await historyText(handle.workflowId, firstRun)).toContain(GONE);
+    // Their answer in a payload of the first run (not only a workflow id naming them).
+    expect(await historyText(handle.workflowId, firstRun)).toContain(`"memberId":"${GONE}","localDate"`);
     await current().signal(memberErasedSignal, { memberId: GONE });
     await waitFor(async () => (await current().describe()).runId !== firstRun, 'the run without them');
 

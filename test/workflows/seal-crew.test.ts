@@ -2,7 +2,7 @@
  * Crew payloads sealed per person (README "Privacy", issue 12), on the time-skipping server with the payload codec
  * over an in-memory key store: two members choose leaderboard aliases (marked as the API marks them), one writes a
  * reflection that the day's pulse text carries to two crewmates, and the challenge continues as new (forced) with
- * the aliases and the answers in its state. Across every run's history: nothing readable raw; decoded as after the author's
+ * the aliases and the answers in its state (each member's record, carried.ts). Across every run's history: nothing readable raw; decoded as after the author's
  * erasure, neither their alias nor their reflection — not even inside the pulse texts sent to the others (sealed
  * under the author's key too) — while the other member's alias still opens; decoded as after a recipient's
  * erasure, the text sent to them is gone while the other recipient's still opens. Captures the second run (it
@@ -152,17 +152,20 @@ describe('crew payloads sealed per person', () => {
     for (const x of [REFLECTION, ALIAS_1, ALIAS_2]) expect(text(all)).toContain(x);
     expect(carriedTo(all)).toEqual(['m2', 'm3']);
 
-    // The answers the first run handed over: grouped per member, sealed with each one's key.
+    // The answers the first run handed over: in each member's record, sealed with their key (carried.ts).
     expect(raw).not.toContain('"m1|0":{"done"');
     const handed = (vs: unknown[]) =>
       vs
-        .map((v) => (v as { state?: { answers?: Record<string, unknown> } } | null)?.state?.answers)
+        .map((v) => (v as { state?: { perMember?: Record<string, unknown> } } | null)?.state?.perMember)
         .find((a) => a !== undefined)!;
-    expect(handed(all).m1).toMatchObject({ days: { 0: { done: true, energy: 4 }, 1: { done: true } } });
+    expect(handed(all).m1).toMatchObject({
+      answers: { 0: { done: true, energy: 4 }, 1: { done: true } },
+      alias: ALIAS_1,
+    });
 
     const afterAuthor = await opened(keys.without(subjectOf('member', 'm1')), payloads);
     expect(handed(afterAuthor).m1).toEqual({ subject: 'member:m1', erased: true });
-    expect(handed(afterAuthor).m2).toMatchObject({ days: { 0: { done: true, energy: 4 } } });
+    expect(handed(afterAuthor).m2).toMatchObject({ answers: { 0: { done: true, energy: 4 } } });
     expect(text(afterAuthor)).not.toContain(REFLECTION);
     expect(text(afterAuthor)).not.toContain(ALIAS_1);
     expect(text(afterAuthor)).toContain(ALIAS_2);

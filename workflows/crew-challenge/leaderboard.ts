@@ -7,7 +7,6 @@
  */
 import { invalidInput } from '../lib/failures.js';
 import { fromHundredths, type Contribution } from './goal.js';
-import { markedFor } from '../lib/subject.js';
 
 export interface MemberTotal {
   hundredths: number;
@@ -83,19 +82,9 @@ export function validateAlias(
 }
 
 /**
- * The aliases as a continue-as-new input carries them: each one sealed with its member's key by the payload
- * codec (README "Privacy"), so the next run's history never holds an alias readably.
- */
-export function sealedAliases(aliases: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, unknown> = {};
-  for (const [memberId, alias] of Object.entries(aliases))
-    out[memberId] = markedFor('member', memberId, { alias });
-  return out as Record<string, string>;
-}
-
-/**
- * The aliases of a carried-over state, whichever way they were carried: plain (runs from before the sealing) or
- * sealed; a sealed alias whose member was erased (the codec's tombstone) is dropped.
+ * The aliases of a carried-over state as runs before the per-member records carried them (carried.ts): plain
+ * (before any sealing) or each one sealed on its own; a sealed alias whose member was erased (the codec's
+ * tombstone) is dropped.
  */
 export function openedAliases(
   carried: Readonly<Record<string, unknown>> | undefined,

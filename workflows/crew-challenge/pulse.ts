@@ -11,6 +11,12 @@
  * This covers today vs yesterday's running total after a member joined or left (the difference is today's cells),
  * a day vs its week, and a subgroup vs the crew. A withheld candidate is not added to the ledger (nothing of it
  * was published), so it cannot be used for a later difference either.
+ *
+ * An erased member's cells leave the ledger (erasure.ts), while the release's figures still count them: a release
+ * that lists fewer cells than its `responded` has lost at least one member. Their cells can be in no later
+ * candidate (their answers are gone), so they are all in the difference: it is counted as the members of the
+ * listed cells plus one. That is never more than the truth (two erased members count as one), so a release is
+ * withheld whenever the old count would have withheld it, and the difference is never taken for empty.
  */
 
 /** The smallest k the product allows: a crew may only ask for more. */
@@ -69,6 +75,9 @@ export function membersOfCells(cells: Iterable<string>): number {
   return new Set([...cells].map(memberOfCell)).size;
 }
 
+/** Whether a release lost cells that its figures count (an erased member's): at least one member gone. */
+export const lostCells = (r: Release): boolean => r.figures.responded > r.cells.length;
+
 /** The cells in exactly one of the two sets. */
 export function symmetricDifference(a: readonly string[], b: readonly string[]): string[] {
   const sa = new Set(a);
@@ -89,7 +98,7 @@ export function decideRelease(
   const cells = [...new Set(answers.map(cellKey))].sort();
   if (membersOfCells(cells) < k) return { published: false, label, reason: 'below_k' };
   for (const earlier of ledger) {
-    const diff = membersOfCells(symmetricDifference(cells, earlier.cells));
+    const diff = membersOfCells(symmetricDifference(cells, earlier.cells)) + (lostCells(earlier) ? 1 : 0);
     if (diff > 0 && diff < k)
       return { published: false, label, reason: 'difference_below_k', against: earlier.label };
   }

@@ -8,7 +8,7 @@ import { addDays, isLocalDate, zonedTimeToUtc } from '../lib/time.js';
 import { LATE_GRACE_MS, MAX_K, type CrewChallengeInput, type PulseAnswerInput } from './definitions.js';
 import { validateContribution as validateContributionFields, type ContributionInput } from './goal.js';
 import { validateAlias as validateAliasText } from './leaderboard.js';
-import { cellKey, decideRelease, membersOfCells, type PulseAnswer } from './pulse.js';
+import { cellKey, decideRelease, lostCells, membersOfCells, type PulseAnswer } from './pulse.js';
 import type { ChallengeState, FullState } from './state.js';
 
 const MS_PER_DAY = 86_400_000;
@@ -125,12 +125,13 @@ export function summaryTotals(s: ChallengeState, days: number, k: number) {
   // Beyond pairs: the total minus the SUM of the published days is the withheld days' answers.
   const withheld = all.filter((a) => !s.pulses[a.day]?.published);
   // And the published days' cells the total no longer holds (an erased member's, erasure.ts): the SUM of the
-  // published days minus the total is exactly what the two sets describe together.
+  // published days minus the total is exactly what the two sets describe together. Cells that left the ledger
+  // with an erased member are at least one member more (pulse.ts `lostCells`).
   const held = new Set(all.map(cellKey));
-  const dropped = s.ledger
-    .filter((r) => r.label.startsWith('day:'))
-    .flatMap((r) => r.cells.filter((c) => !held.has(c)));
-  const differenceMembers = membersOfCells([...withheld.map(cellKey), ...dropped]);
+  const dayReleases = s.ledger.filter((r) => r.label.startsWith('day:'));
+  const dropped = dayReleases.flatMap((r) => r.cells.filter((c) => !held.has(c)));
+  const differenceMembers =
+    membersOfCells([...withheld.map(cellKey), ...dropped]) + (dayReleases.some(lostCells) ? 1 : 0);
   if (decision.published && (differenceMembers === 0 || differenceMembers >= k))
     return {
       ...decision.release.figures,

@@ -1,26 +1,13 @@
 /**
- * The answers (done, energy per member and day) as a continue-as-new input carries them (pure): grouped per
- * member, each group marked with that member's subject, so the payload codec seals it with their key (README
- * "Privacy") and the next run's history never holds them readably. The new run opens either form: plain (runs
- * from before) or grouped; a group that opens to the codec's tombstone (an erased member) is dropped.
+ * The answers (done, energy per member and day) of a carried-over state as runs before the per-member records
+ * (carried.ts) handed them over (pure): plain (`<memberId>|<day>` → answer), or grouped per member, each group
+ * marked with that member's subject (`<memberId>` → `{ days: { <day>: answer } }`). A group that opens to the
+ * codec's tombstone (an erased member) is dropped.
  */
-import { markedFor } from '../lib/subject.js';
 import type { ChallengeState } from './state.js';
 
 type Answers = ChallengeState['answers'];
 type Answer = Answers[string];
-
-export function sealedAnswers(answers: Readonly<Answers>): Answers {
-  const byMember: Record<string, Record<string, Answer>> = {};
-  for (const [cell, a] of Object.entries(answers)) {
-    const i = cell.lastIndexOf('|');
-    (byMember[cell.slice(0, i)] ??= {})[cell.slice(i + 1)] = a;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [memberId, days] of Object.entries(byMember))
-    out[memberId] = markedFor('member', memberId, { days });
-  return out as Answers;
-}
 
 export function openedAnswers(carried: Readonly<Record<string, unknown>>): Answers {
   const out: Answers = {};

@@ -58,6 +58,11 @@ export interface ChallengeState {
   ridden?: RiddenState;
   /** Shared reflections carried by pulse texts (reflections-sms.ts); absent in states of runs that predate it. */
   reflectionSms?: ReflectionSmsState;
+  /**
+   * Only in a state handed to the next run (carried.ts): member id → that member's record, sealed with their key.
+   * The run opens it into the fields above.
+   */
+  perMember?: Record<string, unknown>;
 }
 
 export function initialState(input: CrewChallengeInput, nowMs: number): ChallengeState {

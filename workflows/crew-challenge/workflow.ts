@@ -49,7 +49,7 @@ import {
   type PulseAnswerInput,
 } from './definitions.js';
 import { applyContribution, fromHundredths } from './goal.js';
-import { addToTotals, leaderboard, openedAliases, sealedAliases } from './leaderboard.js';
+import { addToTotals, leaderboard } from './leaderboard.js';
 import { factsOf, recordDue } from './milestones.js';
 import { decideRelease, cellKey } from './pulse.js';
 import {
@@ -116,7 +116,7 @@ import { eraseFromChallenge, holdsMember, inputWithout } from './erasure.js';
 import { mayCarry, pulseBodies, reflectionSmsState } from './reflections-sms.js';
 import { markedFor, subjectIf, type Subject } from '../lib/subject.js';
 import { sendEach } from './batch.js';
-import { openedAnswers, sealedAnswers } from './sealed-answers.js';
+import { carriedState, openedState } from './carried.js';
 
 /** Runs with this marker ask the daily question by SMS and read the replies (older histories replay without). */
 export const CREW_SMS_PATCH = 'crew-sms-answers';
@@ -156,16 +156,10 @@ export async function crewChallengeWorkflow(
 ): Promise<ChallengeView> {
   const { challengeId } = input;
   const now = () => Date.now();
-  // A carried-over state's aliases arrive sealed per member (leaderboard.ts `sealedAliases`), or plain from older runs.
-  if (input.state?.aliases) input.state.aliases = openedAliases(input.state.aliases);
-  if (input.state?.answers) input.state.answers = openedAnswers(input.state.answers);
-  const state = withExtensions(input, input.state ?? initialState(input, now()));
-  /** The state as the next run's input carries it: each alias and each member's answers sealed with their key. */
-  const carried = (): ChallengeState => ({
-    ...state,
-    aliases: sealedAliases(state.aliases),
-    answers: sealedAnswers(state.answers),
-  });
+  // A carried-over state arrives with one sealed record per member (carried.ts), or plain from older runs.
+  const state = withExtensions(input, input.state ? openedState(input.state) : initialState(input, now()));
+  /** The state as the next run's input carries it: everything about one member sealed with their key. */
+  const carried = (): ChallengeState => carriedState(state);
   let changes = 0;
   /** The main loop's wake-up timer (runs with `crew-day-batched`): kept while its instant stays the same. */
   let wakeTimer: { atMs: number; scope: CancellationScope; fired: boolean } | null = null;
@@ -249,7 +243,8 @@ export async function crewChallengeWorkflow(
       if (res.reachedNow) recordMilestones();
       touch();
       const { reachedNow: _, ...result } = res;
-      return result;
+      // Stored in the history as the update's answer (the crew total just after theirs): sealed with their key.
+      return markedFor('member', c.memberId, result);
     },
     { validator: (c) => void validateContribution(state, input, c) },
   );
@@ -384,7 +379,8 @@ export async function crewChallengeWorkflow(
   async function answerByApi(a: PulseAnswerInput): Promise<{ day: number; counted: boolean }> {
     const day = recordAnswer(a);
     await shareReflection(a.memberId, day, a.reflection);
-    return { day: day + 1, counted: true };
+    // Stored in the history as the update's answer (which day they answered): sealed with their key.
+    return markedFor('member', a.memberId, { day: day + 1, counted: true });
   }
 
   /** A counted answer's reflection, stored redacted and moderated when its author consented (the activity checks). */
