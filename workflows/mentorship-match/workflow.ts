@@ -254,18 +254,10 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   });
   /**
    * An update's answer, stored in the history: the mentee's risk, fit, ratings and briefings and the mentor's
-   * ratings, so sealed under both their keys (README "Privacy"), and under the key of every mentor it lists an
-   * offer of (the offer's score is about them too). Queries are not stored: they answer `snapshot`.
+   * ratings, so sealed under both their keys (README "Privacy"). Queries are not stored: they answer `snapshot`.
    */
   const sealedSnapshot = (): MatchSnapshot =>
-    markedForAll(
-      [
-        mentee,
-        subjectIf('member', mentor?.mentorMemberId),
-        ...offers.map((o) => subjectIf('member', o.mentorMemberId)),
-      ],
-      snapshot(),
-    );
+    markedForAll([mentee, subjectIf('member', mentor?.mentorMemberId)], snapshot());
   const sessionView = (x: Session): SessionView => ({
     number: x.number,
     startsAt: new Date(x.startsAtMs).toISOString(),
