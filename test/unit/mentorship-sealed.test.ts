@@ -97,7 +97,11 @@ describe('a ranked candidate in a match’s history', () => {
   });
 
   it('the flat shape of older histories opens unchanged', () => {
-    fc.assert(fc.property(candidateArb, (c) => expect(openCandidate({ ...c })).toEqual(c)));
+    fc.assert(
+      fc.property(candidateArb, (c) => {
+        expect(openCandidate({ ...c })).toEqual(c);
+      }),
+    );
   });
 });
 
