@@ -140,9 +140,9 @@ describe('a cohort request whose mentee is erased before the cohort answers', ()
     ]);
     await slotsFree(xan, "Xan's slot released by the cohort");
     // The slot is Xan's to give again.
-    expect((await xan.executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'next-mentee' }] })).active).toEqual(
-      ['next-mentee'],
-    );
+    expect(
+      (await xan.executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'next-mentee' }] })).active,
+    ).toEqual(['next-mentee']);
     expect(sent).toEqual([]); // the erased side is never texted, Xan was never told of the request
     await closed(cohort);
     await captureHistory('mentorship-cohort-erased-release', cohort);
@@ -175,9 +175,9 @@ describe('a cohort request whose mentee is erased before the cohort answers', ()
     expect(end.status).toBe('ended_early');
     expect(end.mentorId).toBeNull();
     await slotsFree(yul, "Yul's slot released by the ending request");
-    expect((await yul.executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'next-mentee' }] })).active).toEqual([
-      'next-mentee',
-    ]);
+    expect(
+      (await yul.executeUpdate(reserveSlotUpdate, { args: [{ matchId: 'next-mentee' }] })).active,
+    ).toEqual(['next-mentee']);
     expect(sent).toEqual([]);
     await captureHistory('mentorship-match-cohort-erased', match);
   }, 300_000);

@@ -61,7 +61,9 @@ const mentorCandidate = (
   weightsVersion: 'default@1',
 });
 const activities = {
-  async rankMentorsForMatch(): ReturnType<ReturnType<typeof createMentorshipActivities>['rankMentorsForMatch']> {
+  async rankMentorsForMatch(): ReturnType<
+    ReturnType<typeof createMentorshipActivities>['rankMentorsForMatch']
+  > {
     return [
       sealCandidate(mentorCandidate('aki', AKI, TOKYO, '07:15', 0.8125), MENTEE),
       sealCandidate(mentorCandidate('bea', BEA, 'UTC', '18:30', 0.6875), MENTEE),
@@ -128,7 +130,10 @@ describe('a match replayed after an offered mentor’s key is destroyed', () => 
     // 6 waking hours in Tokyo from about 10:00: about 16:00 Tokyo; the 4-h-left reminder about 12:00 Tokyo (in
     // UTC they would be 14:00 and 10:00 UTC, the clock starting at 08:00 UTC).
     const offeredAtMs = Date.parse((recorded[0]!.offer as OfferView).offeredAt);
-    expect(recorded[0]!.clock).toEqual({ deadlineMs: offeredAtMs + 6 * H, reminderAtMs: [offeredAtMs + 2 * H] });
+    expect(recorded[0]!.clock).toEqual({
+      deadlineMs: offeredAtMs + 6 * H,
+      reminderAtMs: [offeredAtMs + 2 * H],
+    });
     await skipTo(t.env, '2028-07-05T03:01:00Z');
     await waitFor(() => textsTo(AKI, 'mentorship_offer_reminder').length === 1, 'the reminder', WAIT_MS);
 

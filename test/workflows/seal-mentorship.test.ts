@@ -32,11 +32,7 @@ import {
   scheduleSessionUpdate,
   type Candidate,
 } from '../../workflows/mentorship-match/definitions.js';
-import {
-  markedZone,
-  sealCandidate,
-  type OfferRecord,
-} from '../../workflows/mentorship-match/sealed.js';
+import { markedZone, sealCandidate, type OfferRecord } from '../../workflows/mentorship-match/sealed.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureDecodedHistory } from '../helpers/histories.js';
 import { memoryKeys } from '../helpers/memory-keys.js';

@@ -71,7 +71,11 @@ export const isSealedCandidate = (c: Candidate | SealedCandidate): c is SealedCa
  */
 export function openCandidate(c: Candidate | SealedCandidate): Candidate {
   if (!isSealedCandidate(c)) {
-    const { subject: _s, alsoAbout: _a, ...flat } = c as Candidate & { subject?: unknown; alsoAbout?: unknown };
+    const {
+      subject: _s,
+      alsoAbout: _a,
+      ...flat
+    } = c as Candidate & { subject?: unknown; alsoAbout?: unknown };
     return flat;
   }
   const d = c.details as Partial<CandidateDetails> & { erased?: unknown };
@@ -124,6 +128,9 @@ export function clockOf(v: unknown, reminders: number): OfferClock | null {
 }
 
 /** The pairing's subjects for a text or a status about both (mentee first, as the match marks its answers). */
-export function bothOf(menteeMemberId: string, mentorMemberId: string | null | undefined): Array<Subject | null> {
+export function bothOf(
+  menteeMemberId: string,
+  mentorMemberId: string | null | undefined,
+): Array<Subject | null> {
   return [subjectIf('member', menteeMemberId), subjectIf('member', mentorMemberId)];
 }
