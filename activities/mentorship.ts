@@ -26,7 +26,13 @@ import { localParts } from '../workflows/lib/time.js';
 import { isErased } from '../workflows/lib/subject.js';
 import { mentorWorkflowId } from '../workflows/ids.js';
 import { reserveSlotUpdate } from '../workflows/mentor/definitions.js';
-import type { Candidate, OfferView } from '../workflows/mentorship-match/definitions.js';
+import type {
+  Candidate,
+  CandidateIn,
+  OfferView,
+  SealedCandidate,
+} from '../workflows/mentorship-match/definitions.js';
+import { sealCandidate, type OfferClock, type OfferRecord } from '../workflows/mentorship-match/sealed.js';
 import { rankMentors } from '../workflows/mentorship-match/score.js';
 import type { MatchStatus } from '../workflows/mentorship-match/values.js';
 
@@ -64,6 +70,7 @@ export function createMentorshipActivities(deps: { db: Db }) {
       currentWeights(db),
     ]);
     const byId = new Map(rows.map((r) => [r.match.id, r]));
+    const menteeOf = new Map(rows.map((r) => [r.match.id, r.match.menteeMemberId]));
     const mentorOfMember = new Map(pool.map((m) => [m.memberId, m.mentorId]));
     const mentees: PlanMentee[] = [];
     for (const id of matchIds) {
@@ -98,19 +105,29 @@ export function createMentorshipActivities(deps: { db: Db }) {
       free: m.capacity - m.active - (claims.get(m.mentorId) ?? 0),
     }));
     const meta = new Map(pool.map((m) => [m.mentorId, m]));
-    const candidate = (s: {
-      mentorId: string;
-      score: number;
-      breakdown: Candidate['breakdown'];
-      weightsVersion: string;
-    }): Candidate => {
+    /** A pick for a request, sealed under its mentor's and the request's mentee's keys (README "Privacy"). */
+    const candidate = (
+      matchId: string,
+      s: {
+        mentorId: string;
+        score: number;
+        breakdown: Candidate['breakdown'];
+        weightsVersion: string;
+      },
+    ): SealedCandidate => {
       const m = meta.get(s.mentorId)!;
-      return {
-        ...s,
-        mentorMemberId: m.memberId,
-        mentorTimezone: m.timezone,
-        mentorAvailability: m.availability,
-      };
+      return sealCandidate(
+        {
+          mentorId: s.mentorId,
+          score: s.score,
+          breakdown: s.breakdown,
+          weightsVersion: s.weightsVersion,
+          mentorMemberId: m.memberId,
+          mentorTimezone: m.timezone,
+          mentorAvailability: m.availability,
+        },
+        menteeOf.get(matchId) ?? '',
+      );
     };
     return { mentees, mentors, weights, candidate };
   }
@@ -125,7 +142,7 @@ export function createMentorshipActivities(deps: { db: Db }) {
     async optimiseForMatch(input: {
       matchId: string;
       exclude: string[];
-    }): Promise<{ candidate: Candidate | null; reason: string | null }> {
+    }): Promise<{ candidate: CandidateIn | null; reason: string | null }> {
       const others = await waitingRequestIds(db, input.matchId, OPTIMISER_DEMAND);
       const p = await planInput(
         [input.matchId, ...others],
@@ -144,7 +161,7 @@ export function createMentorshipActivities(deps: { db: Db }) {
           reason: `optimiser: no mentor with a free slot and not yet offered scores at least ${MIN_FIT_SCORE} (or they fit waiting requests better)`,
         };
       }
-      return { candidate: p.candidate(pick), reason: null };
+      return { candidate: p.candidate(input.matchId, pick), reason: null };
     },
 
     /**
@@ -163,19 +180,22 @@ export function createMentorshipActivities(deps: { db: Db }) {
         const x = byKey.get(matchId);
         return {
           matchId,
-          choices: (x?.choices ?? []).map((s) => p.candidate(s)),
+          choices: (x?.choices ?? []).map((s) => p.candidate(matchId, s)),
           firstChoiceScore: x?.firstChoiceScore ?? null,
         };
       });
     },
 
-    /** Up to `limit` mentors with a free slot, best first, scored with the current weight version. */
+    /**
+     * Up to `limit` mentors with a free slot, best first, scored with the current weight version. Each one's zone,
+     * windows and score are sealed under the mentor's and the mentee's keys (ids readable).
+     */
     async rankMentorsForMatch(input: {
       matchId: string;
       limit: number;
       /** Mentors already offered this match (a re-match after "not a fit" skips them). */
       exclude?: string[];
-    }): Promise<Candidate[]> {
+    }): Promise<CandidateIn[]> {
       const found = await matchWithMentee(db, input.matchId);
       if (!found) return [];
       const { match, timezone } = found;
@@ -205,20 +225,35 @@ export function createMentorshipActivities(deps: { db: Db }) {
         input.limit,
       );
       const byId = new Map(pool.map((m) => [m.mentorId, m]));
-      return ranked.map((r) => ({
-        ...r,
-        mentorMemberId: byId.get(r.mentorId)!.memberId,
-        mentorTimezone: byId.get(r.mentorId)!.timezone,
-        mentorAvailability: byId.get(r.mentorId)!.availability,
-      }));
+      return ranked.map((r) =>
+        sealCandidate(
+          {
+            ...r,
+            mentorMemberId: byId.get(r.mentorId)!.memberId,
+            mentorTimezone: byId.get(r.mentorId)!.timezone,
+            mentorAvailability: byId.get(r.mentorId)!.availability,
+          },
+          match.menteeMemberId,
+        ),
+      );
     },
 
-    async recordOffer(input: { matchId: string } & OfferView): Promise<void> {
-      const { matchId, ...offer } = input;
+    /**
+     * Writes an offer's row. The offer arrives sealed under the mentor's and the mentee's keys (`offerRecord`; the
+     * flat shape of older histories is taken too); one of them erased since, its row went with them and nothing is
+     * written. Answers the offer's clock as given, readable, so a replay needs no zone (sealed.ts).
+     */
+    async recordOffer(input: OfferRecord | ({ matchId: string } & OfferView)): Promise<OfferClock | null> {
+      const { matchId } = input;
+      const clock = 'clock' in input && input.clock ? input.clock : null;
+      const given: unknown = 'offer' in input && typeof input.offer === 'object' ? input.offer : input;
+      if (isErased(given)) return clock;
+      const offer = given as OfferView;
       await upsertOffer(db, matchId, offer);
       // The mentor's YES by SMS is their opt-in to mentorship texts: into the consent ledger with its evidence.
       if (offer.status === 'accepted' && offer.reason === 'accepted by sms')
         await recordMentorOptIn(db, { matchId, mentorId: offer.mentorId });
+      return clock;
     },
 
     async setMatchStatus(input: {

@@ -45,6 +45,7 @@ import {
 } from '../../workflows/mentorship-match/definitions.js';
 import { validWeights } from '../../workflows/mentorship-match/score.js';
 import { markedForAll, subjectIf, unmarked } from '../../workflows/lib/subject.js';
+import { markedZone } from '../../workflows/mentorship-match/sealed.js';
 import {
   MATCH_DEFAULTS,
   MATCH_STATUSES,
@@ -697,7 +698,8 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
             menteeMemberId: input.menteeMemberId,
             shareRisk: input.shareRisk,
             weeks: input.weeks,
-            menteeTimezone: mentee.timezone,
+            // Sealed under the mentee's key in the match's history (README "Privacy").
+            menteeTimezone: markedZone(input.menteeMemberId, mentee.timezone),
             ...(cohortId !== undefined ? { cohortId } : {}),
           },
         ];

@@ -80,6 +80,18 @@ const mentorBody = (memberId: string) => ({
   capacity: 1,
 });
 
+/** The text of every payload in a history's events, as stored (not decoded). */
+function storedPayloadText(v: unknown, out: string[] = []): string {
+  if (v instanceof Uint8Array) return out.join('\n');
+  if (Array.isArray(v)) for (const x of v) storedPayloadText(x, out);
+  else if (v && typeof v === 'object') {
+    const p = v as { data?: unknown; metadata?: unknown };
+    if (p.data instanceof Uint8Array && p.metadata) out.push(Buffer.from(p.data).toString('utf8'));
+    else for (const x of Object.values(v)) storedPayloadText(x, out);
+  }
+  return out.join('\n');
+}
+
 describe('mentors, weights and a match by API and SMS', () => {
   it('refuses bad mentor input naming the field, unconfirmed members and duplicates', async () => {
     const bad = await call<Problem>('POST', '/mentors', {
@@ -206,6 +218,14 @@ describe('mentors, weights and a match by API and SMS', () => {
     expect(stored.weightsVersion).toBe('ops@2');
     expect(stored.breakdown.focus).toBe(1);
     expect(stored.score).toBe(m.offers[0]!.score);
+    // As the Temporal server stores the match's history: the mentee's zone, the ranked mentor's zone, windows and
+    // score, and every offer are sealed (README "Privacy"); the ids stay readable.
+    const raw = storedPayloadText(
+      (await t.env.client.workflow.getHandle(`mentorship-match-${matchId}`).fetchHistory()).events,
+    );
+    expect(raw).toContain(mentorId);
+    for (const x of ['America/New_York', '"from":"18:00"', '"score"', '"breakdown"', '"deadlineAt"'])
+      expect(raw).not.toContain(x);
     await waitFor(async () => {
       const rows = await t.database.db.select().from(messages).where(eq(messages.memberId, ana.id));
       return rows.some((r) => r.kind === 'mentorship_matched');

@@ -57,7 +57,9 @@ const activities = {
   async optimiseForMatch() {
     return { candidate: null, reason: 'optimiser: nothing fits' };
   },
-  async recordOffer(): Promise<void> {},
+  async recordOffer(): Promise<null> {
+    return null; // no clock: the offer's zone is plain here
+  },
   async setMatchStatus(input: Parameters<Mentorship['setMatchStatus']>[0]): Promise<void> {
     statuses.push(input);
   },

@@ -59,7 +59,9 @@ const activities = {
   async optimiseForMatch() {
     return { candidate: null, reason: 'optimiser: nothing fits' };
   },
-  async recordOffer() {},
+  async recordOffer() {
+    return null; // no clock: the offer's zone is plain here
+  },
   async setMatchStatus() {},
   reserveMentorSlot: (input) => real.reserveMentorSlot(input),
   async writeMentorBriefing(input) {

@@ -31,8 +31,10 @@ import {
   riskChangedSignal,
   type Candidate,
   type MatchWorkflowInput,
+  type OfferView,
 } from '../../workflows/mentorship-match/definitions.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
+import type { OfferRecord } from '../../workflows/mentorship-match/sealed.js';
 import { captureHistory } from '../helpers/histories.js';
 import { finishMember, skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
@@ -60,8 +62,10 @@ const activities = {
   async optimiseForMatch() {
     return { candidate: null, reason: 'optimiser: nothing fits' };
   },
-  async recordOffer(input: { matchId: string; mentorId: string; status: string; weightsVersion: string }) {
-    offersRecorded.push(input);
+  // The offer arrives sealed under both keys (no codec here: the marked object as it is).
+  async recordOffer(input: OfferRecord) {
+    offersRecorded.push({ ...(input.offer as OfferView), matchId: input.matchId });
+    return input.clock ?? null;
   },
   async setMatchStatus(input: { matchId: string; status: string; reason: string | null }) {
     statuses.push(input);

@@ -5,8 +5,12 @@
  * reason. Its raw history holds none of the mentee's name, goal, words or briefing; decoded with every key it
  * does; decoded as after the mentee's erasure, none of it — nor the briefing texts sent to the mentor (sealed
  * under both keys); decoded as after the mentor's erasure, the texts sent to the mentor are gone while the
- * mentee's own briefing still opens. Captures `mentorship-match-sealed` (decoded: committed histories are
- * plaintext) for the replay test.
+ * mentee's own briefing still opens. What the match was ranked and offered with is sealed too: the mentee's zone
+ * in its start input (as the API marks it), the ranked mentor's zone, weekly windows and score (as the ranking
+ * activity seals them) and every offer as recorded — the mentor's zone and windows gone after the mentor's
+ * erasure, the score and offer after either, the mentee's zone after the mentee's (and still there after the
+ * mentor's). Captures `mentorship-match-sealed-candidates` (decoded: committed histories are plaintext) for the
+ * replay test; `mentorship-match-sealed` is the same run from before candidates were sealed.
  */
 import { Context } from '@temporalio/activity';
 import type { Payload } from '@temporalio/common';
@@ -28,6 +32,7 @@ import {
   scheduleSessionUpdate,
   type Candidate,
 } from '../../workflows/mentorship-match/definitions.js';
+import { markedZone, sealCandidate, type OfferRecord } from '../../workflows/mentorship-match/sealed.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureDecodedHistory } from '../helpers/histories.js';
 import { memoryKeys } from '../helpers/memory-keys.js';
@@ -38,6 +43,11 @@ const MENTOR_MEMBER = '5e1f0000-aaaa-4bbb-8ccc-000000000002';
 const mentee = subjectOf('member', MENTEE);
 const mentor = subjectOf('member', MENTOR_MEMBER);
 const NY = 'America/New_York';
+/** The mentee lives elsewhere: their zone must not open after their erasure, and must after the mentor's. */
+const BOGOTA = 'America/Bogota';
+/** The mentor's weekly window and the pairing's score, as only the sealed candidate and offers hold them. */
+const WINDOW = { weekday: 2, from: '18:00', to: '20:00' };
+const SCORE = 0.8125;
 
 /** What only the mentee's data holds: their name (the briefing's first name), a goal title, their words. */
 const NAME = 'Marisol';
@@ -79,26 +89,30 @@ function menteeRows(): Db {
 
 const keys = memoryKeys();
 const sent: Array<SendSmsInput & { at: number }> = [];
+const recorded: OfferRecord[] = [];
 const realMx = createMentorshipActivities({ db: null as unknown as Db });
 const ai = createAiActivities({ db: menteeRows(), openai: null, model: 'none' });
 const activities = {
-  async rankMentorsForMatch(): Promise<Candidate[]> {
-    return [
-      {
-        mentorId: 'mo',
-        mentorMemberId: MENTOR_MEMBER,
-        mentorTimezone: NY,
-        mentorAvailability: [{ weekday: 2, from: '18:00', to: '20:00' }],
-        score: 0.9,
-        breakdown: { focus: 0.9, language: 1, schedule: 1, timezone: 1, load: 1 },
-        weightsVersion: 'default@1',
-      },
-    ];
+  // As the ranking activity answers (activities/mentorship.ts): sealed under the mentor's and the mentee's keys.
+  async rankMentorsForMatch() {
+    const mo: Candidate = {
+      mentorId: 'mo',
+      mentorMemberId: MENTOR_MEMBER,
+      mentorTimezone: NY,
+      mentorAvailability: [WINDOW],
+      score: SCORE,
+      breakdown: { focus: 0.53125, language: 1, schedule: 1, timezone: 0.96875, load: 1 },
+      weightsVersion: 'default@1',
+    };
+    return [sealCandidate(mo, MENTEE)];
   },
   async optimiseForMatch() {
     return { candidate: null, reason: 'optimiser: nothing fits' };
   },
-  async recordOffer() {},
+  async recordOffer(input: OfferRecord) {
+    recorded.push(input);
+    return input.clock ?? null;
+  },
   async setMatchStatus() {},
   reserveMentorSlot: (input: { mentorId: string; matchId: string }) => realMx.reserveMentorSlot(input),
   writeMentorBriefing: (input: Parameters<typeof ai.writeMentorBriefing>[0]) => ai.writeMentorBriefing(input),
@@ -155,7 +169,15 @@ describe('mentorship payloads sealed per person', () => {
     const match = await t.env.client.workflow.start(mentorshipMatchWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: mentorshipMatchWorkflowId('seal-1'),
-      args: [{ matchId: 'seal-1', menteeMemberId: MENTEE, menteeTimezone: NY, shareRisk: false, weeks: 12 }],
+      args: [
+        {
+          matchId: 'seal-1',
+          menteeMemberId: MENTEE,
+          menteeTimezone: markedZone(MENTEE, BOGOTA), // as the API starts it
+          shareRisk: false,
+          weeks: 12,
+        },
+      ],
     });
     await waitFor(() => sentOf('mentorship_offer').length > 0, 'the offer');
     await match.signal(replySignal, reply(1, MENTOR_MEMBER, 'YES happy to', 'mentorship_offer:mo'));
@@ -196,28 +218,44 @@ describe('mentorship payloads sealed per person', () => {
     await waitFor(async () => (await match.describe()).status.name === 'COMPLETED', 'the match to end');
     await mo.terminate();
 
+    // The offer was recorded (offered, accepted) with its clock, the offer itself marked for both.
+    expect(recorded.map((r) => r.offer)).toMatchObject([
+      { status: 'offered', score: SCORE, subject: mentor, alsoAbout: [mentee] },
+      { status: 'accepted', score: SCORE, subject: mentor, alsoAbout: [mentee] },
+    ]);
+    expect(recorded[0]!.clock?.deadlineMs).toBe(
+      Date.parse((recorded[0]!.offer as { deadlineAt: string }).deadlineAt),
+    );
+
     const payloads = payloadsOf((await match.fetchHistory()).events);
     const secrets = [NAME, GOAL, MENTEE_WORDS, more, reason, '"ratings":{"mentor":3,"mentee":4}'];
+    /** The mentor's zone and window, the pairing's score: in the ranking's result and every recorded offer. */
+    const ofMentor = [NY, '"from":"18:00"', '"mentorAvailability"'];
+    const ofPairing = [String(SCORE), '"breakdown"', '"deadlineAt"'];
     const raw = asText(payloads);
-    for (const x of secrets) expect(raw).not.toContain(x);
+    for (const x of [...secrets, BOGOTA, ...ofMentor, ...ofPairing]) expect(raw).not.toContain(x);
+    expect(raw).toContain('"mentorId":"mo"'); // ids stay readable
 
     const all = await decoded(keys, payloads);
-    for (const x of secrets) expect(all).toContain(x); // so the searches below can fail
+    for (const x of [...secrets, BOGOTA, ...ofMentor, ...ofPairing]) expect(all).toContain(x); // so the searches below can fail
     expect(all).toContain('Reply MORE for more');
     expect(await textsOf(keys, payloads, 'mentorship_briefing_more')).toBe(1);
 
     const afterMentee = await decoded(keys.without(mentee), payloads);
-    for (const x of secrets) expect(afterMentee).not.toContain(x);
+    for (const x of [...secrets, BOGOTA, ...ofPairing]) expect(afterMentee).not.toContain(x);
+    for (const x of ofMentor) expect(afterMentee).not.toContain(x); // the candidate is sealed under both
     expect(afterMentee).not.toContain('Reply MORE for more'); // the briefing texts to the mentor too
     expect(afterMentee).toContain(`{"subject":"${mentee}","erased":true}`);
     expect(await textsOf(keys.without(mentee), payloads, 'mentorship_briefing_more')).toBe(0);
 
     const afterMentor = await decoded(keys.without(mentor), payloads);
+    for (const x of [...ofMentor, ...ofPairing]) expect(afterMentor).not.toContain(x);
+    expect(afterMentor).toContain(BOGOTA); // the mentee's own zone still opens
     expect(afterMentor).not.toContain('Reply MORE for more'); // texts to the mentor
     expect(await textsOf(keys.without(mentor), payloads, 'mentorship_briefing_more')).toBe(0);
     expect(afterMentor).not.toContain('YES happy to'); // the mentor's answer
     expect(afterMentor).not.toContain(reason);
     expect(afterMentor).toContain(GOAL); // the mentee's own briefing (the activity's result) still opens
-    await captureDecodedHistory('mentorship-match-sealed', match, codec);
+    await captureDecodedHistory('mentorship-match-sealed-candidates', match, codec);
   }, 300_000);
 });

@@ -4,7 +4,7 @@
  * early) the whole cohort is assigned at once by the optimiser, every pair through the mentor's capacity update.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Candidate } from '../mentorship-match/definitions.js';
+import type { CandidateIn } from '../mentorship-match/definitions.js';
 import type { CohortReport } from './report.js';
 
 export const COHORT_STATUSES = ['collecting', 'assigning', 'assigned'] as const;
@@ -30,8 +30,11 @@ export interface CohortWorkflowInput {
 /** One request's plan, from the optimiser (ids and scores only). */
 export interface CohortPlanEntry {
   matchId: string;
-  /** The optimiser's pick first, then the next best fitting mentors; empty = nothing fits. */
-  choices: Candidate[];
+  /**
+   * The optimiser's pick first, then the next best fitting mentors; empty = nothing fits. Each sealed under the
+   * mentor's and the request's mentee's keys (ids readable); flat in histories from before.
+   */
+  choices: CandidateIn[];
   /** The request's best score over all mentors with a free slot, or null. */
   firstChoiceScore: number | null;
 }

@@ -5,13 +5,15 @@
  * slots, only pairs at or above the fit threshold), reserve every pair through the mentor's own workflow (the
  * capacity update that checks and reserves in one step, so concurrent accepts can never over-book), fall back to
  * the next best fitting mentor when capacity refuses, and tell each request its mentor or the operator-queue
- * reason. No personal data in input or state (ids and scores only).
+ * reason. No personal data in input or state: ids, and the plan's candidates with each one's zone, windows and
+ * score sealed under its mentor's and its mentee's keys (mentorship-match/sealed.ts).
  */
 import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -21,8 +23,10 @@ import {
 import type { createMentorshipActivities } from '../../activities/mentorship.js';
 import { DB_WRITE, OPTIMISE } from '../lib/activity-options.js';
 import { invalidInput } from '../lib/failures.js';
-import { mentorshipMatchWorkflowId } from '../ids.js';
+import { mentorshipMatchWorkflowId, mentorWorkflowId } from '../ids.js';
 import { cohortAssignedSignal, type CohortAssignment } from '../mentorship-match/definitions.js';
+import { openCandidate } from '../mentorship-match/sealed.js';
+import { releaseSlotSignal } from '../mentor/definitions.js';
 import { COHORT_ID_SA } from '../mentorship-match/search-attributes.js';
 import { MIN_FIT_SCORE } from '../mentorship-match/values.js';
 import {
@@ -39,6 +43,12 @@ import {
 import { cohortReport, type CohortReport } from './report.js';
 
 export type { CohortSnapshot, CohortWorkflowInput } from './definitions.js';
+
+/**
+ * A request whose workflow is gone when the cohort answers (its mentee was erased meanwhile, and the request
+ * ended): the slot the cohort reserved for it is released, not held for ever. Runs from before kept it.
+ */
+export const COHORT_RELEASE_UNREACHABLE_PATCH = 'mentorship-cohort-release-unreachable';
 
 /** The mentor's slot (an update on `mentor-<id>`): the mentorship group, as the match workflow proxies it. */
 const mx = proxyActivities<ReturnType<typeof createMentorshipActivities>>(DB_WRITE);
@@ -176,7 +186,7 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
   for (const entry of plan) assignments.push(outcomes.get(entry.matchId)!.view);
   report = cohortReport(assignments);
 
-  // ---- 4. tell every request (a request whose workflow is gone is logged; its slot stays with the match id) --
+  // ---- 4. tell every request (a request whose workflow is gone is logged and its slot released) -------------
   await inBatches(plan, async (entry) => {
     const { view: _v, ...assignment } = outcomes.get(entry.matchId)!;
     try {
@@ -186,6 +196,16 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
       );
     } catch {
       log.warn('cohort request workflow not reachable', { cohortId, matchId: entry.matchId });
+      const c = assignment.candidate;
+      if (c && patched(COHORT_RELEASE_UNREACHABLE_PATCH)) {
+        try {
+          await getExternalWorkflowHandle(mentorWorkflowId(c.mentorId)).signal(releaseSlotSignal, {
+            matchId: entry.matchId,
+          });
+        } catch {
+          log.warn('mentor workflow not reachable to release the slot', { cohortId, mentorId: c.mentorId });
+        }
+      }
     }
   });
   status = 'assigned';
@@ -194,7 +214,9 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
 
   function placed(entry: CohortPlanEntry, i: number): CohortAssignment & { view: CohortAssignmentView } {
     const c = entry.choices[i]!;
-    const firstChoice = entry.firstChoiceScore !== null && c.score >= entry.firstChoiceScore;
+    // The candidate goes on to the request as it came (sealed); the score is read from it here.
+    const { score } = openCandidate(c);
+    const firstChoice = entry.firstChoiceScore !== null && score >= entry.firstChoiceScore;
     return {
       cohortId,
       candidate: c,
@@ -202,7 +224,7 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
       view: {
         matchId: entry.matchId,
         mentorId: c.mentorId,
-        score: c.score,
+        score,
         firstChoice,
         fallback: i > 0,
         reason: null,

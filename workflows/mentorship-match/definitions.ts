@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ScoreBreakdown, WeeklyWindow } from './score.js';
+import type { ZoneIn } from './sealed.js';
 import type { MatchStatus, OfferStatus, SessionRole, SessionStatus } from './values.js';
 
 export { consentSignal, replySignal, type InboundReply } from '../lib/conversation.js';
@@ -19,13 +20,19 @@ export interface MatchWorkflowInput {
   weeks?: number;
   /** Hours a mentor has to answer an offer (default 72). */
   acceptHours?: number;
-  /** The mentee's IANA zone, for session times in their texts (default UTC). */
-  menteeTimezone?: string;
+  /**
+   * The mentee's IANA zone, for session times in their texts (default UTC). The API seals it under the mentee's
+   * key (`markedZone`, sealed.ts); matches started before that carry the plain string.
+   */
+  menteeTimezone?: ZoneIn;
   /** The request joined this cohort: it waits for the cohort's assignment instead of ranking on its own. */
   cohortId?: string;
 }
 
-/** A ranked candidate, as the ranking activity returns it (ids and scores only). */
+/**
+ * A ranked candidate, opened (`openCandidate`, sealed.ts). Histories before sealing carry it in this flat shape;
+ * activities and the cohort now send `SealedCandidate`.
+ */
 export interface Candidate {
   mentorId: string;
   /** The member row holding the mentor's phone and consent (the SMS recipient). */
@@ -38,6 +45,28 @@ export interface Candidate {
   breakdown: ScoreBreakdown;
   weightsVersion: string;
 }
+
+/** A candidate's personal part: the mentor's zone and windows, and the pairing's score (about both). */
+export interface CandidateDetails {
+  mentorTimezone: string;
+  mentorAvailability?: WeeklyWindow[];
+  score: number;
+  breakdown: ScoreBreakdown;
+}
+
+/**
+ * A candidate as the ranking, the optimiser and the cohort hand it on: ids readable, `details` marked for the
+ * mentor's and the mentee's keys (the codec seals it; after either erasure it decodes to a tombstone).
+ */
+export interface SealedCandidate {
+  mentorId: string;
+  mentorMemberId: string;
+  weightsVersion: string;
+  details: CandidateDetails | { subject: string; erased: true };
+}
+
+/** Either shape, as histories hold it. */
+export type CandidateIn = Candidate | SealedCandidate;
 
 export interface OfferView {
   mentorId: string;
@@ -140,7 +169,7 @@ export const participantErasedSignal = defineSignal<[{ memberId: string }]>('par
 /** A cohort's answer to one of its requests: the mentor (slot already reserved) or the operator-queue reason. */
 export interface CohortAssignment {
   cohortId: string;
-  candidate: Candidate | null;
+  candidate: CandidateIn | null;
   reason: string | null;
 }
 /** From `mentorship-cohort-<id>`: this request's assignment (ignored unless the match joined that cohort). */

@@ -32,3 +32,10 @@ export function erasedParty(
   if (mentorMemberId !== null && erasedMemberId === mentorMemberId) return 'mentor';
   return null;
 }
+
+/**
+ * A request that joined a cohort and whose mentee was erased before the cohort answered: when the cohort's answer
+ * (a slot it reserved for the request) still reaches the ending match, the match frees that slot. Runs from before
+ * kept it (the erased request held a mentor's capacity).
+ */
+export const COHORT_ERASED_RELEASE_PATCH = 'mentorship-cohort-erased-release';

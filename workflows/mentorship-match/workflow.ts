@@ -6,7 +6,7 @@
  * capacity), then the active match (risk alerts to the mentor) until it completes or ends early. When every
  * candidate declined, expired or was full, the request goes to the operator queue (status `unmatched`, with the
  * reason) and the mentee is told: nothing stays pending forever. Every state change comes from a timer or a
- * message, never a scan. No personal data in input or state (ids only).
+ * message, never a scan. Personal data in its input, activity results and inputs is sealed per person (sealed.ts).
  */
 import {
   allHandlersFinished,
@@ -50,6 +50,7 @@ import {
   sessionFeedbackUpdate,
   type BriefingView,
   type Candidate,
+  type CandidateIn,
   type CohortAssignment,
   type InboundReply,
   type MatchSnapshot,
@@ -94,7 +95,14 @@ import {
   sessionReminderText,
 } from './texts.js';
 import { afterWakingTime } from './deadline.js';
-import { ERASED_END_REASON, erasedParty, erasureEnds, MATCH_ERASURE_PATCH } from './erasure.js';
+import {
+  COHORT_ERASED_RELEASE_PATCH,
+  ERASED_END_REASON,
+  erasedParty,
+  erasureEnds,
+  MATCH_ERASURE_PATCH,
+} from './erasure.js';
+import { bothOf, clockOf, offerRecord, openCandidate, zoneOf } from './sealed.js';
 import { MATCH_STATUS_SA, MENTOR_ID_SA } from './search-attributes.js';
 import {
   nextIdleEvent,
@@ -186,7 +194,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    * only an active or paused match ended, whoever of its offers was erased).
    */
   const v5 = patched(MATCH_ERASURE_PATCH);
-  const menteeTz = input.menteeTimezone ?? 'UTC';
+  const menteeTz = zoneOf(input.menteeTimezone);
   /** The mentee's payload-codec subject: what is about them is sealed with their key (null: not a valid id). */
   const mentee = subjectIf('member', menteeMemberId);
 
@@ -283,7 +291,8 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
           ? `sessions: ${sessions.map((x) => `${x.number}. ${new Date(x.startsAtMs).toISOString()} ${x.status}`).join('; ')}`
           : null,
         fit !== null ? `pairing fit: ${fit ? 'yes' : 'no'}` : null,
-        `offers: ${offers.map((x) => `${x.rank}. ${x.mentorId} ${x.status} (${x.score}, ${x.weightsVersion})`).join('; ') || 'none yet'}`,
+        // Ids and statuses only: the scores are sealed in the history (sealed.ts).
+        `offers: ${offers.map((x) => `${x.rank}. ${x.mentorId} ${x.status} (${x.weightsVersion})`).join('; ') || 'none yet'}`,
       ]
         .filter(Boolean)
         .join('\n\n'),
@@ -548,9 +557,11 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     publish();
     await condition(() => cohortAnswer !== null || menteeErased());
     if (cohortAnswer?.candidate && !menteeErased())
-      await assignedByCohort(cohortAnswer.candidate, cohortAnswer.cohortId);
+      await assignedByCohort(openCandidate(cohortAnswer.candidate), cohortAnswer.cohortId);
   } else {
-    candidates = await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates });
+    candidates = (await mx.rankMentorsForMatch({ matchId, limit: MATCH_DEFAULTS.maxCandidates })).map(
+      openCandidate,
+    );
   }
 
   for (;;) {
@@ -573,6 +584,9 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       await mx.setMatchStatus({ matchId, status, mentorId: null, reason: ERASED_END_REASON });
       await answerLateReplies();
       await condition(allHandlersFinished);
+      // A cohort that answered after the erasure reserved a slot for this request: it is freed, not held.
+      const assigned = cohortAnswer?.candidate;
+      if (assigned && patched(COHORT_ERASED_RELEASE_PATCH)) await releaseSlot(openCandidate(assigned));
       return;
     }
 
@@ -609,11 +623,13 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
 
     // ---- 5. "not a fit": the mentor is released and the request is matched again, without them -------------
     await rematch(current);
-    candidates = await mx.rankMentorsForMatch({
-      matchId,
-      limit: MATCH_DEFAULTS.maxCandidates,
-      exclude: offers.map((o) => o.mentorId),
-    });
+    candidates = (
+      await mx.rankMentorsForMatch({
+        matchId,
+        limit: MATCH_DEFAULTS.maxCandidates,
+        exclude: offers.map((o) => o.mentorId),
+      })
+    ).map(openCandidate);
   }
   const m = mentor as Offer;
   const early = endRequested !== null;
@@ -626,7 +642,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   await mx.setMatchStatus(
     endRequested === null || endRequested === ERASED_END_REASON
       ? ended
-      : markedForAll([mentee, subjectIf('member', m.mentorMemberId)], ended),
+      : markedForAll(bothOf(menteeMemberId, m.mentorMemberId), ended),
   );
   syncSearchAttributes();
   const text = endText ?? (early ? ENDED_EARLY_TEXT : completedText(weeks));
@@ -645,7 +661,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
    */
   async function optimiserRematch(): Promise<string> {
     for (let k = 0; k < OPTIMISER_OFFERS; k++) {
-      let r: { candidate: Candidate | null; reason: string | null };
+      let r: { candidate: CandidateIn | null; reason: string | null };
       try {
         r = await opt.optimiseForMatch({ matchId, exclude: offers.map((o) => o.mentorId) });
       } catch (err) {
@@ -654,7 +670,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
         return 'optimiser failed; an operator should match this request';
       }
       if (!r.candidate) return r.reason ?? 'optimiser: nothing fits';
-      if (await offer(r.candidate, offers.length + 1)) return '';
+      if (await offer(openCandidate(r.candidate), offers.length + 1)) return '';
       if (menteeErased()) return ERASED_END_REASON;
     }
     return `optimiser: its ${OPTIMISER_OFFERS} offers were declined, expired or full`;
@@ -906,7 +922,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   }
 
   /** The mentor's slot is free again; a mentor workflow that is gone (the mentor was erased) has none to free. */
-  async function releaseSlot(m: Offer): Promise<void> {
+  async function releaseSlot(m: { mentorId: string }): Promise<void> {
     try {
       await getExternalWorkflowHandle(mentorWorkflowId(m.mentorId)).signal(releaseSlotSignal, { matchId });
     } catch {
@@ -927,7 +943,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   async function offer(c: Candidate, rank: number): Promise<boolean> {
     const offeredAtMs = now();
     // The clock pauses in the mentor's quiet hours (deadline.ts); so do the reminders' "h left".
-    const deadlineMs = afterWakingTime(offeredAtMs, acceptHours * HOUR, c.mentorTimezone);
+    let deadlineMs = afterWakingTime(offeredAtMs, acceptHours * HOUR, c.mentorTimezone);
     const o: Offer = {
       mentorId: c.mentorId,
       mentorMemberId: c.mentorMemberId,
@@ -945,7 +961,27 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
     };
     offers.push(o);
     status = 'offered';
-    await mx.recordOffer({ matchId, ...publicOffer(o) });
+    let reminderAts = OFFER_REMINDER_HOURS.filter((h) => h < acceptHours).map((h) => ({
+      atMs: afterWakingTime(offeredAtMs, (acceptHours - h) * HOUR, c.mentorTimezone),
+      hoursLeft: h,
+    }));
+    // The offer is sealed under both keys; its clock comes back readable. A replay after the mentor's key is
+    // gone reads the zone as UTC, so it takes the recorded clock (older histories recorded none: their zone is
+    // plain, so the clock computed above is theirs).
+    const recorded = clockOf(
+      await mx.recordOffer(
+        offerRecord(matchId, publicOffer(o), o.mentorMemberId, menteeMemberId, {
+          deadlineMs,
+          reminderAtMs: reminderAts.map((r) => r.atMs),
+        }),
+      ),
+      reminderAts.length,
+    );
+    if (recorded) {
+      deadlineMs = recorded.deadlineMs;
+      o.deadlineAt = new Date(deadlineMs).toISOString();
+      reminderAts = reminderAts.map((r, i) => ({ ...r, atMs: recorded.reminderAtMs[i]! }));
+    }
     await toMentor(o.mentorId, true);
     await mx.setMatchStatus({ matchId, status, mentorId: null, reason: null });
     // The offer itself waits for the mentor's daytime (08:00–21:00 their zone), like their accept-by clock.
@@ -953,10 +989,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
       onSent: () => void toldOffers.add(o.mentorId),
     });
     if (!(v4 && v2)) toldOffers.add(o.mentorId);
-    const reminders = OFFER_REMINDER_HOURS.filter((h) => h < acceptHours).map((h) => ({
-      atMs: afterWakingTime(offeredAtMs, (acceptHours - h) * HOUR, c.mentorTimezone),
-      hoursLeft: h,
-    }));
+    const reminders = reminderAts;
 
     while (o.status === 'offered') {
       await handleReplies();
@@ -1067,7 +1100,7 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   async function close(o: Offer, to: Offer['status'], reason: string): Promise<void> {
     o.status = to;
     o.reason = reason;
-    await mx.recordOffer({ matchId, ...publicOffer(o) });
+    await mx.recordOffer(offerRecord(matchId, publicOffer(o), o.mentorMemberId, menteeMemberId));
     if (to !== 'accepted') await toMentor(o.mentorId, false);
   }
 
@@ -1166,12 +1199,15 @@ export async function mentorshipMatchWorkflow(input: MatchWorkflowInput): Promis
   async function escalate(m: Offer): Promise<void> {
     alert!.escalated = true;
     log.warn('risk alert not acknowledged within 24 h; escalated', { matchId, mentorId: m.mentorId });
-    await mx.setMatchStatus({
-      matchId,
-      status,
-      mentorId: m.mentorId,
-      reason: `risk alert of ${alert!.localDate} not acknowledged within 24 h`,
-    });
+    // The reason dates the mentee's risk: sealed under both keys.
+    await mx.setMatchStatus(
+      markedForAll(bothOf(menteeMemberId, m.mentorMemberId), {
+        matchId,
+        status,
+        mentorId: m.mentorId,
+        reason: `risk alert of ${alert!.localDate} not acknowledged within 24 h`,
+      }),
+    );
     // The escalated alert goes to the mentor at once: the once-a-day limit and quiet hours do not hold it back.
     if (v2)
       await send(
