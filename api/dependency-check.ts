@@ -41,10 +41,7 @@ async function probe(fn: () => PromiseLike<unknown>, timeoutMs: number): Promise
   }
 }
 
-async function dependencies(
-  { db, temporal }: CheckedDependencies,
-  timeoutMs: number,
-): Promise<Dependencies> {
+async function dependencies({ db, temporal }: CheckedDependencies, timeoutMs: number): Promise<Dependencies> {
   const [postgres, temporalStatus] = await Promise.all([
     probe(() => db.execute(sql`select 1`), timeoutMs),
     probe(() => temporal.workflowService.getSystemInfo({}), timeoutMs),
@@ -72,11 +69,7 @@ export const READY_TIMEOUT_MS = 800;
  * - Without a result that recent (the first request, or after a quiet spell) the request waits for the check,
  *   which answers within its deadline whatever the dependencies do.
  */
-export function dependencyCheck(
-  deps: CheckedDependencies,
-  timeoutMs: number,
-  now: () => number = Date.now,
-) {
+export function dependencyCheck(deps: CheckedDependencies, timeoutMs: number, now: () => number = Date.now) {
   const staleMs = CHECK_FRESH_MS + timeoutMs + 200;
   let last: { startedAt: number; result: Dependencies } | undefined;
   let inFlight: Promise<Dependencies> | undefined;

@@ -73,7 +73,10 @@ const probes =
       ).catch((err: unknown) => {
         // Only the default port may be taken (another API process on this host): the API's own probes remain.
         if (!(err instanceof ProbePortInUseError && config.probes.defaultPort)) throw err;
-        logger.warn({ port: config.probes.port }, 'default PROBE_PORT in use: no probe server (set PROBE_PORT)');
+        logger.warn(
+          { port: config.probes.port },
+          'default PROBE_PORT in use: no probe server (set PROBE_PORT)',
+        );
         return undefined;
       });
 if (probes) logger.info({ url: probes.url }, 'probes listening');

@@ -35,7 +35,9 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function start(opts: { databaseUrl?: string; livenessStallMs?: number; readinessStallMs?: number } = {}) {
+async function start(
+  opts: { databaseUrl?: string; livenessStallMs?: number; readinessStallMs?: number } = {},
+) {
   const probes = await startProbeServer({
     port: 0,
     host: '127.0.0.1',
@@ -60,10 +62,14 @@ describe('the probe server, on a thread of its own', () => {
     const live = await get(`${probes.url}/livez`);
     expect(live.status).toBe(200);
     expect(live.body).toMatchObject({ status: 'ok' });
-    const ready = await waitFor(async () => {
-      const r = await get(`${probes.url}/readyz`);
-      return r.status === 200 && r;
-    }, 'the probe port ready', 30_000);
+    const ready = await waitFor(
+      async () => {
+        const r = await get(`${probes.url}/readyz`);
+        return r.status === 200 && r;
+      },
+      'the probe port ready',
+      30_000,
+    );
     expect(ready.body).toEqual({
       status: 'ok',
       postgres: { ok: true },
@@ -77,7 +83,8 @@ describe('the probe server, on a thread of its own', () => {
     const probes = await start({ livenessStallMs: 1_500, readinessStallMs: 1_000 });
     await waitFor(
       async () =>
-        (await get(`${probes.url}/livez`)).status === 200 && (await get(`${probes.url}/readyz`)).status === 200,
+        (await get(`${probes.url}/livez`)).status === 200 &&
+        (await get(`${probes.url}/readyz`)).status === 200,
       'both probes 200 before the block',
       30_000,
     );
@@ -105,10 +112,13 @@ describe('the probe server, on a thread of its own', () => {
       { eval: true, workerData: { signal: signal.buffer, url: probes.url } },
     );
     const seen = once(helper, 'message');
-    const woken = Atomics.wait(signal, 0, 0, 120_000); // the block: until the helper has seen both 503s
+    const woken = Atomics.wait(signal, 0, 0, 45_000); // the block: until the helper has seen both 503s
     expect(woken).toBe('ok');
     const [{ live, ready }] = (await seen) as [
-      { live: { status: number; body: { status: string; mainLoopSilentMs: number } }; ready: { status: number; body: Record<string, unknown> } },
+      {
+        live: { status: number; body: { status: string; mainLoopSilentMs: number } };
+        ready: { status: number; body: Record<string, unknown> };
+      },
     ];
     await helper.terminate();
 
@@ -126,15 +136,18 @@ describe('the probe server, on a thread of its own', () => {
     // The loop runs again: both recover without anything restarted.
     await waitFor(
       async () =>
-        (await get(`${probes.url}/livez`)).status === 200 && (await get(`${probes.url}/readyz`)).status === 200,
+        (await get(`${probes.url}/livez`)).status === 200 &&
+        (await get(`${probes.url}/readyz`)).status === 200,
       'both probes 200 after the block',
       30_000,
     );
-  });
+  }, 150_000);
 
   it('/readyz is 503 naming PostgreSQL when it is unreachable; /livez stays 200 (a database never restarts us)', async () => {
     const closedPort = await freePort(); // nothing listens there
-    const probes = await start({ databaseUrl: `postgres://crewline:crewline@127.0.0.1:${closedPort}/crewline` });
+    const probes = await start({
+      databaseUrl: `postgres://crewline:crewline@127.0.0.1:${closedPort}/crewline`,
+    });
     const ready = await get(`${probes.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({
