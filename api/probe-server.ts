@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { AppDeps } from './deps.js';
 
 /** How often the main thread stamps its heartbeat. */
 export const HEARTBEAT_MS = 250;
@@ -152,4 +153,29 @@ export async function startProbeServer(
         return code;
       })()),
   };
+}
+
+/**
+ * The API process's probe server from its configuration (`config.probes`, worker/config.ts): none when PROBE_PORT
+ * is `off`. A PROBE_PORT that is taken stops the process (ProbePortInUseError); the *default* port taken — a second
+ * API process on the same host — only logs a warning, and that process keeps the probes on its API port.
+ */
+export async function startConfiguredProbeServer(
+  probes: { port: number | undefined; defaultPort: boolean; livenessStallMs: number },
+  opts: Omit<ProbeServerOptions, 'port' | 'livenessStallMs'>,
+  logger: AppDeps['logger'],
+): Promise<ProbeServer | undefined> {
+  if (probes.port === undefined) return undefined;
+  try {
+    const server = await startProbeServer(
+      { ...opts, port: probes.port, livenessStallMs: probes.livenessStallMs },
+      (err) => logger.error({ errorName: err.name }, 'probe thread failed'),
+    );
+    logger.info({ url: server.url }, 'probes listening');
+    return server;
+  } catch (err) {
+    if (!(err instanceof ProbePortInUseError && probes.defaultPort)) throw err;
+    logger.warn({ port: probes.port }, 'default PROBE_PORT in use: no probe server (set PROBE_PORT)');
+    return undefined;
+  }
 }

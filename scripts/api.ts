@@ -15,7 +15,7 @@ import { temporalConnectionOptions } from '../worker/temporal-connection.js';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
 import { createApiMetrics } from '../api/metrics.js';
-import { ProbePortInUseError, startProbeServer } from '../api/probe-server.js';
+import { startConfiguredProbeServer } from '../api/probe-server.js';
 import { listen } from '../api/server.js';
 import { withTokenSecret } from '../api/tokens.js';
 
@@ -58,28 +58,11 @@ const http = await listen(
 logger.info({ url: http.url }, 'API listening');
 // Orchestrators probe PROBE_PORT: /livez and /readyz on a thread of their own (api/probe-server.ts), started once
 // the API listens (so ready means ready to serve) and stopped first on shutdown (not ready while draining).
-const probes =
-  config.probes.port === undefined
-    ? undefined
-    : await startProbeServer(
-        {
-          port: config.probes.port,
-          host: config.host,
-          databaseUrl,
-          temporal: temporalConnectionOptions(config.temporal),
-          livenessStallMs: config.probes.livenessStallMs,
-        },
-        (err) => logger.error({ errorName: err.name }, 'probe thread failed'),
-      ).catch((err: unknown) => {
-        // Only the default port may be taken (another API process on this host): the API's own probes remain.
-        if (!(err instanceof ProbePortInUseError && config.probes.defaultPort)) throw err;
-        logger.warn(
-          { port: config.probes.port },
-          'default PROBE_PORT in use: no probe server (set PROBE_PORT)',
-        );
-        return undefined;
-      });
-if (probes) logger.info({ url: probes.url }, 'probes listening');
+const probes = await startConfiguredProbeServer(
+  config.probes,
+  { host: config.host, databaseUrl, temporal: temporalConnectionOptions(config.temporal) },
+  logger,
+);
 onShutdown(logger, async () => {
   await probes?.close();
   await http.close();

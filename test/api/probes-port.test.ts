@@ -15,9 +15,15 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProbePortInUseError, startProbeServer, type ProbeServer } from '../../api/probe-server.js';
+import {
+  ProbePortInUseError,
+  startConfiguredProbeServer,
+  startProbeServer,
+  type ProbeServer,
+} from '../../api/probe-server.js';
 import { freePort } from '../../worker/infra.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { captureLogger } from '../helpers/logs.js';
 import { devServerEnv, waitFor } from '../helpers/temporal.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -183,6 +189,45 @@ describe('the probe server, on a thread of its own', () => {
     } finally {
       squatter.close();
     }
+  });
+});
+
+describe('startConfiguredProbeServer (PROBE_PORT as scripts/api.ts reads it)', () => {
+  it('the default port taken: a warning and no probe server; the same port set explicitly: the start fails', async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const { port } = squatter.address() as { port: number };
+    const deps = { host: '127.0.0.1', databaseUrl: database.url, temporal: { address: env.address } };
+    const { logger, lines } = captureLogger('info');
+    try {
+      const byDefault = { port, defaultPort: true, livenessStallMs: 10_000 };
+      expect(await startConfiguredProbeServer(byDefault, deps, logger)).toBeUndefined();
+      expect(lines.map((l) => JSON.parse(l) as { msg: string; port?: number })).toContainEqual(
+        expect.objectContaining({ msg: 'default PROBE_PORT in use: no probe server (set PROBE_PORT)', port }),
+      );
+      await expect(
+        startConfiguredProbeServer({ ...byDefault, defaultPort: false }, deps, logger),
+      ).rejects.toBeInstanceOf(ProbePortInUseError);
+      expect(
+        await startConfiguredProbeServer(
+          { port: undefined, defaultPort: false, livenessStallMs: 10_000 },
+          deps,
+          logger,
+        ),
+      ).toBeUndefined(); // PROBE_PORT=off
+    } finally {
+      squatter.close();
+    }
+    const free = await startConfiguredProbeServer(
+      { port: 0, defaultPort: false, livenessStallMs: 10_000 },
+      deps,
+      logger,
+    );
+    started.push(free!);
+    expect((await get(`${free!.url}/livez`)).status).toBe(200);
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; url?: string })).toContainEqual(
+      expect.objectContaining({ msg: 'probes listening', url: free!.url }),
+    );
   });
 });
 
