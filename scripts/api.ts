@@ -15,6 +15,7 @@ import { temporalConnectionOptions } from '../worker/temporal-connection.js';
 import { createApp } from '../api/app.js';
 import { startInboxDrainer } from '../api/inbox-drainer.js';
 import { createApiMetrics } from '../api/metrics.js';
+import { startConfiguredProbeServer } from '../api/probe-server.js';
 import { listen } from '../api/server.js';
 import { withTokenSecret } from '../api/tokens.js';
 
@@ -55,7 +56,15 @@ const http = await listen(
   config.host,
 );
 logger.info({ url: http.url }, 'API listening');
+// Orchestrators probe PROBE_PORT: /livez and /readyz on a thread of their own (api/probe-server.ts), started once
+// the API listens (so ready means ready to serve) and stopped first on shutdown (not ready while draining).
+const probes = await startConfiguredProbeServer(
+  config.probes,
+  { host: config.host, databaseUrl, temporal: temporalConnectionOptions(config.temporal) },
+  logger,
+);
 onShutdown(logger, async () => {
+  await probes?.close();
   await http.close();
   await stopDrainer();
   await connection.close();

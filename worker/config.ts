@@ -38,6 +38,13 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('127.0.0.1'),
+    /** The API's probe server (api/probe-server.ts): a port, 0 = a free one, `off` = none. */
+    PROBE_PORT: z.preprocess(
+      emptyToUndefined,
+      z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).optional(),
+    ),
+    /** `/livez` on the probe port is 503 once the API's main event loop has not run for this long. */
+    PROBE_LIVENESS_STALL_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
     DATA_DIR: z.string().default('.data'),
     DATABASE_URL: optionalUrl,
     TEMPORAL_ADDRESS: optionalString,
@@ -247,6 +254,11 @@ export interface Config {
   logLevel: RawConfig['LOG_LEVEL'];
   port: number;
   host: string;
+  /**
+   * The API's probe server on its own thread (api/probe-server.ts); port undefined = off. `defaultPort`: PROBE_PORT
+   * was not set (a second API process on the same host then runs without one instead of stopping).
+   */
+  probes: { port: number | undefined; defaultPort: boolean; livenessStallMs: number };
   dataDir: string;
   databaseUrl: string | undefined;
   temporal: {
@@ -329,6 +341,9 @@ const window = (s: string) => {
 /** Carrier defaults per sender type (shared/REFERENCE.md). */
 export const DEFAULT_MPS = { long_code: 1, toll_free: 3, short_code: 100 } as const;
 
+/** PROBE_PORT unset: the API's probes (`/livez`, `/readyz` on their own thread) listen here. */
+export const DEFAULT_PROBE_PORT = 8081;
+
 export const DEV_API_KEY = 'dev-local-key-change-me';
 
 export class ConfigError extends Error {}
@@ -358,6 +373,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LOG_LEVEL,
     port: c.PORT,
     host: c.HOST,
+    probes: {
+      port: c.PROBE_PORT === 'off' ? undefined : (c.PROBE_PORT ?? DEFAULT_PROBE_PORT),
+      defaultPort: c.PROBE_PORT === undefined,
+      livenessStallMs: c.PROBE_LIVENESS_STALL_MS,
+    },
     dataDir: c.DATA_DIR,
     databaseUrl: c.DATABASE_URL,
     temporal: {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Db } from '../../db/client.js';
 import type { AppDeps } from '../../api/deps.js';
 import { CHECK_FRESH_MS, dependencyCheck, READY_TIMEOUT_MS } from '../../api/routes/health.js';
+import { ConfigError, loadConfig } from '../../worker/config.js';
 import { testApp } from '../helpers/app.js';
 
 const never = () => new Promise<never>(() => {});
@@ -185,5 +186,26 @@ describe('dependencyCheck (a manual clock)', () => {
     expect([pg.calls, tp.calls]).toEqual([1, 1]);
     open();
     expect(new Set(await Promise.all(answers.map((a) => Promise.resolve(a)))).size).toBe(1);
+  });
+});
+
+describe('PROBE_PORT and PROBE_LIVENESS_STALL_MS (worker/config.ts)', () => {
+  it('default 8081 (marked as the default), 0 = a free port, off = none; bad values name the variable', () => {
+    expect(loadConfig({}).probes).toEqual({ port: 8081, defaultPort: true, livenessStallMs: 10_000 });
+    expect(loadConfig({ PROBE_PORT: '9100', PROBE_LIVENESS_STALL_MS: '30000' }).probes).toEqual({
+      port: 9100,
+      defaultPort: false,
+      livenessStallMs: 30_000,
+    });
+    expect(loadConfig({ PROBE_PORT: '0' }).probes.port).toBe(0);
+    expect(loadConfig({ PROBE_PORT: 'off' }).probes).toMatchObject({ port: undefined, defaultPort: false });
+    for (const [name, value] of [
+      ['PROBE_PORT', 'on'],
+      ['PROBE_PORT', '70000'],
+      ['PROBE_LIVENESS_STALL_MS', '10'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    }
   });
 });
