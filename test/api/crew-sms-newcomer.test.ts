@@ -20,7 +20,7 @@ import {
 } from '../../workflows/crew/texts.js';
 import { inboundWorkflowId, memberWorkflowId } from '../../workflows/ids.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA } from '../../workflows/member/search-attributes.js';
-import { json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
 import { crewSms } from '../helpers/crew-sms.js';
 import { stackWithApp } from '../helpers/stack.js';
@@ -29,14 +29,7 @@ import { waitFor } from '../helpers/temporal.js';
 const t = stackWithApp();
 const sms = crewSms(t);
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 /** Crew command texts to a phone (`inbound:<id>:crew_…` keys), oldest first. */
 const textsTo = (phone: string) =>

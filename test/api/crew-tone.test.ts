@@ -10,20 +10,13 @@ import { crews } from '../../db/crew-schema.js';
 import { insertMember } from '../../db/members.js';
 import { crewChallengeWorkflowId } from '../../workflows/ids.js';
 import type { CrewChallengeInput } from '../../workflows/crew-challenge/definitions.js';
-import { json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
 
 const t = stackWithApp();
 let seq = 0;
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 async function member() {
   const id = randomUUID();

@@ -12,21 +12,14 @@ import { insertMember } from '../../db/members.js';
 import { consentEvents } from '../../db/schema.js';
 import { routeAdd } from '../../api/crew-add.js';
 import { ingestInbound, routeInbound } from '../../api/inbound.js';
-import { json } from '../helpers/app.js';
+import { json, jsonCalls } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 
 const t = stackWithApp();
 let seq = 0;
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 async function member(timezone = 'America/New_York') {
   const id = randomUUID();

@@ -26,7 +26,7 @@ import {
 } from '../../db/schema.js';
 import { erasureWorkflowId, memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { ErasureInput } from '../../workflows/erasure/definitions.js';
-import { json, testApp } from '../helpers/app.js';
+import { json, jsonCalls, testApp } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
 import { timeSkippingStack, type TimeSkippingStack } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
@@ -72,15 +72,7 @@ async function member(timezone = 'UTC') {
   });
   return { id, phone };
 }
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
-};
+const call = jsonCalls(() => t.app);
 const erasureOf = async (id: string) =>
   (await t.database.db.select().from(erasures).where(eq(erasures.id, id)))[0];
 const consent = { pulses: true, reflections: false };

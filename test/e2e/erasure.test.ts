@@ -15,7 +15,7 @@ import { consentState } from '../../db/consent.js';
 import { insertMember } from '../../db/members.js';
 import { erasures, messages } from '../../db/schema.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
-import { json } from '../helpers/app.js';
+import { json, jsonCalls } from '../helpers/app.js';
 import { codecDevStack, payloadsText } from '../helpers/codec-stack.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { waitFor } from '../helpers/temporal.js';
@@ -33,15 +33,7 @@ async function everyHistoryDecoded(): Promise<Map<string, string>> {
   return out;
 }
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await c.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const t = await res.text();
-  return { status: res.status, headers: res.headers, body: (t ? JSON.parse(t) : null) as T };
-};
+const call = jsonCalls(() => c.app);
 
 const erased = {
   name: 'Philippa Vandermeulen',
