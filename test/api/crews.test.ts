@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { consentState } from '../../db/consent.js';
-import { insertMember } from '../../db/members.js';
 import { consentEvents } from '../../db/schema.js';
 import { routeAdd } from '../../api/crew-add.js';
 import { ingestInbound, routeInbound } from '../../api/inbound.js';
 import { json, jsonCalls } from '../helpers/app.js';
+import { insertActiveMember } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 
@@ -21,19 +21,8 @@ let seq = 0;
 
 const call = jsonCalls(() => t.app);
 
-async function member(timezone = 'America/New_York') {
-  const id = randomUUID();
-  const phone = `+1646555${String(4000 + seq++)}`;
-  await insertMember(t.database.db, {
-    id,
-    name: 'Kim',
-    phone,
-    timezone,
-    checkInTime: '19:00',
-    status: 'active',
-  });
-  return { id, phone };
-}
+const member = (timezone = 'America/New_York') =>
+  insertActiveMember(t.database.db, `+1646555${String(4000 + seq++)}`, timezone);
 
 const consent = { pulses: true, reflections: false };
 /** A start date well ahead: the challenge stays in its start gate during the test. */

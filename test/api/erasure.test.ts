@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consentState, recordConsent } from '../../db/consent.js';
-import { insertMember } from '../../db/members.js';
 import { phoneHash } from '../../db/erasure.js';
 import {
   consentEvents,
@@ -28,6 +27,7 @@ import { erasureWorkflowId, memberWorkflowId, TASK_QUEUE } from '../../workflows
 import type { ErasureInput } from '../../workflows/erasure/definitions.js';
 import { json, jsonCalls, testApp } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
+import { insertActiveMember } from '../helpers/members.js';
 import { timeSkippingStack, type TimeSkippingStack } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 import { nextLocalTime } from '../../workflows/lib/time.js';
@@ -59,19 +59,8 @@ afterAll(async () => {
 });
 
 let seq = 0;
-async function member(timezone = 'UTC') {
-  const id = randomUUID();
-  const phone = `+1646557${String(1000 + seq++)}`;
-  await insertMember(t.database.db, {
-    id,
-    name: 'Kim',
-    phone,
-    timezone,
-    checkInTime: '19:00',
-    status: 'active',
-  });
-  return { id, phone };
-}
+const member = (timezone = 'UTC') =>
+  insertActiveMember(t.database.db, `+1646557${String(1000 + seq++)}`, timezone);
 const call = jsonCalls(() => t.app);
 const erasureOf = async (id: string) =>
   (await t.database.db.select().from(erasures).where(eq(erasures.id, id)))[0];
