@@ -110,7 +110,9 @@ export function createErasureActivities(deps: ErasureDeps) {
         mentorshipMatchWorkflowId(r.matchId),
         async (handle) => {
           const m = await handle.query(matchStateQuery);
-          return m.menteeMemberId !== r.memberId && !(m.mentorId !== null && r.mentorIds.includes(m.mentorId));
+          return (
+            m.menteeMemberId !== r.memberId && !(m.mentorId !== null && r.mentorIds.includes(m.mentorId))
+          );
         },
         ['the match still involves the erased member', 'StillRunning'],
       );

@@ -166,7 +166,10 @@ function callingWorkflowId(): string | null {
  * The compliance policy one text is timed by (both send paths: `sendSms` and the batched wave): the configured
  * policy, with the text's own window (`input.window`, a nudge's or a campaign's) as its purpose's when it has one.
  */
-function textPolicy(policy: CompliancePolicy, input: Pick<SendSmsInput, 'purpose' | 'window'>): CompliancePolicy {
+function textPolicy(
+  policy: CompliancePolicy,
+  input: Pick<SendSmsInput, 'purpose' | 'window'>,
+): CompliancePolicy {
   if (input.window === undefined) return policy;
   return {
     ...policy,

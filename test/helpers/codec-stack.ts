@@ -30,9 +30,9 @@ export interface CodecDevStack {
   /** A client without the codec: it reads what the server stores. */
   raw: Client;
   /** Every payload of a workflow run's history as stored (no codec), in the codec protocol's JSON form. */
-  storedPayloads(workflowId: string, runId?: string): Promise<WirePayload[]>;
+  storedPayloads: (workflowId: string, runId?: string) => Promise<WirePayload[]>;
   /** The payloads decoded through the HTTP codec endpoint (`POST /codec/decode`), as text. */
-  decodeOverHttp(payloads: WirePayload[]): Promise<string>;
+  decodeOverHttp: (payloads: WirePayload[]) => Promise<string>;
 }
 
 /**

@@ -38,7 +38,7 @@ export function crewSms(t: StackWithApp) {
      * Texts `body` from `phone` and waits until `answers()` (the answers the test reads, oldest first) has one
      * more: the inbound row's id and that newest answer.
      */
-    async textAndWait<T>(phone: string, body: string, answers: () => Promise<T[]>) {
+    textAndWait: async <T>(phone: string, body: string, answers: () => Promise<T[]>) => {
       const before = (await answers()).length;
       const sid = newMessageSid();
       const post = sandboxInbound(t.app);

@@ -23,11 +23,11 @@ export interface ProcessStack {
   env: TestWorkflowEnvironment;
   database: Awaited<ReturnType<typeof createTestDatabase>>;
   /** Spawns a production entry point (`worker/main.ts`, `scripts/api.ts`) with the stack's environment. */
-  start(entry: string, extra?: Record<string, string>): Proc;
+  start: (entry: string, extra?: Record<string, string>) => Proc;
   /** A `worker/main.ts` process, once it logs "worker running". */
-  startWorker(extra?: Record<string, string>): Promise<Proc>;
+  startWorker: (extra?: Record<string, string>) => Promise<Proc>;
   /** A `scripts/api.ts` process on a free loopback port, once `/readyz` answers 200. */
-  startApi(extra?: Record<string, string>): Promise<{ url: string; proc: Proc }>;
+  startApi: (extra?: Record<string, string>) => Promise<{ url: string; proc: Proc }>;
 }
 
 /**
@@ -86,11 +86,13 @@ export function processStack(
 
   t.startWorker = async (extra) => {
     const proc = t.start('worker/main.ts', extra);
-    await waitFor(() => proc.out.text.includes('"worker running"'), 'a worker process running', 180_000).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\n${proc.out.text}`);
-      },
-    );
+    await waitFor(
+      () => proc.out.text.includes('"worker running"'),
+      'a worker process running',
+      180_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${proc.out.text}`);
+    });
     return proc;
   };
 

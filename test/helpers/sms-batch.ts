@@ -38,7 +38,7 @@ export const memberIdOf = (input: SendSmsInput): string => ('memberId' in input.
  */
 export function fakeOutbox<T extends { key: string }>(
   record: (input: SendSmsInput) => T,
-): { sent: T[]; sendSms(input: SendSmsInput): Promise<SendSmsResult> } {
+): { sent: T[]; sendSms: (input: SendSmsInput) => Promise<SendSmsResult> } {
   const sent: T[] = [];
   return {
     sent,

@@ -5,7 +5,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchItemResult } from '../../activities/messaging.js';
-import { applyResults, BATCH_SIZE, planRound, type PendingText } from '../../workflows/crew-challenge/batch.js';
+import {
+  applyResults,
+  BATCH_SIZE,
+  planRound,
+  type PendingText,
+} from '../../workflows/crew-challenge/batch.js';
 import { MAX_DEFERRALS, type MessageOutcome } from '../../workflows/lib/outbound.js';
 
 const NOW = 1_800_000_000_000;

@@ -45,15 +45,13 @@ interface Sent {
   at: string;
 }
 /** What the provider took: one per idempotency key, like the real outbox. */
-const outbox = fakeOutbox(
-  (input): Sent => ({
-    key: input.idempotencyKey,
-    memberId: memberIdOf(input),
-    kind: input.kind,
-    body: input.body,
-    at: new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString().slice(0, 16),
-  }),
-);
+const outbox = fakeOutbox((input): Sent => ({
+  key: input.idempotencyKey,
+  memberId: memberIdOf(input),
+  kind: input.kind,
+  body: input.body,
+  at: new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString().slice(0, 16),
+}));
 const { sent } = outbox;
 const attempts: string[] = [];
 /** Keys whose first attempt dies right after the provider took the text (a worker killed mid-send). */
