@@ -19,8 +19,9 @@ import { eq, inArray } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { campaignRecipients, guests, messages } from '../../db/schema.js';
 import { json, testApp } from '../helpers/app.js';
-import { noonZone, processStack, type Proc } from '../helpers/process-stack.js';
+import { processStack, type Proc } from '../helpers/process-stack.js';
 import { waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 
 const GUESTS = 5_000;
 const MPS = 200;

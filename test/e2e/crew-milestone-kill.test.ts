@@ -23,8 +23,9 @@ import { members, messages } from '../../db/schema.js';
 import { milestoneText } from '../../workflows/crew-challenge/texts.js';
 import { crewChallengeWorkflowId } from '../../workflows/ids.js';
 import { json, testApp } from '../helpers/app.js';
-import { noonZone, processStack } from '../helpers/process-stack.js';
+import { processStack } from '../helpers/process-stack.js';
 import { waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 
 const MEMBERS = 6;
 const phoneOf = (i: number) => `+1415557${String(i).padStart(4, '0')}`;
