@@ -48,6 +48,9 @@ describe('erasure end to end on the dev server', () => {
   it('leaves nothing of theirs readable in any history; the other member still decodes; STOP survives; the export had it all', async () => {
     const db = c.database.db;
     const post = sandboxInbound(c.app);
+    // Everyone in a zone around noon now: no text waits for a local window (the campaign's 08:00–21:00, the
+    // crew's), whenever the test runs.
+    const zone = noonZone();
     const ids: Record<'erased' | 'kept', string> = { erased: '', kept: '' };
     for (const [who, m] of [
       ['erased', erased],
@@ -56,7 +59,7 @@ describe('erasure end to end on the dev server', () => {
       const res = await call<{ id: string }>('POST', '/members', {
         name: m.name,
         phone: m.phone,
-        timezone: 'UTC',
+        timezone: zone,
         checkInTime: '03:00',
       });
       expect(res.status).toBe(201);
@@ -92,8 +95,7 @@ describe('erasure end to end on the dev server', () => {
       guests: [erased, kept].map((m) => ({
         phone: m.phone,
         name: m.name,
-        // The campaign is marketing (08:00–21:00 local): a zone around noon now, whenever the test runs.
-        timezone: noonZone(),
+        timezone: zone,
         consent: guestConsent,
       })),
     });
@@ -122,7 +124,7 @@ describe('erasure end to end on the dev server', () => {
         id,
         name: 'Crewmate',
         phone: `+1415555018${i}`,
-        timezone: 'UTC',
+        timezone: zone,
         checkInTime: '19:00',
         status: 'active',
       });
@@ -133,7 +135,7 @@ describe('erasure end to end on the dev server', () => {
       purpose: 'row',
       maxSize: 10,
       joinable: true,
-      timezone: 'UTC',
+      timezone: zone,
       organiserMemberId: ids.erased,
       consent,
     });
@@ -142,7 +144,7 @@ describe('erasure end to end on the dev server', () => {
       expect((await call('POST', `/crews/${crew.body.id}/members`, { memberId: id, consent })).status).toBe(
         201,
       );
-    const today = new Date().toISOString().slice(0, 10);
+    const today = new Date().toLocaleDateString('en-CA', { timeZone: zone });
     const challenge = await call<{ challengeId: string }>('POST', `/crews/${crew.body.id}/challenges`, {
       title: 'Row',
       days: 14,
@@ -171,7 +173,7 @@ describe('erasure end to end on the dev server', () => {
       id: mentorMemberId,
       name: 'Mentor',
       phone: '+14155550190',
-      timezone: 'UTC',
+      timezone: zone,
       checkInTime: '19:00',
       status: 'active',
     });
