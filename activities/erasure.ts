@@ -42,13 +42,14 @@ async function pollUntil(done: () => Promise<boolean>): Promise<boolean> {
 
 /**
  * The one shape of the erasure's waits: done once the workflow is closed or was never started, or, while it runs,
- * once `doneWhileRunning` says so; polled within the attempt (`pollUntil`), then a retryable failure of this message
- * and type for Temporal's backoff (CHALLENGE_DROP_WAIT bounds it).
+ * once `doneWhileRunning` says so; else a retryable failure of this message and type for Temporal's backoff
+ * (CHALLENGE_DROP_WAIT bounds it). With `poll`, the attempt first asks again for up to POLL_MS (`pollUntil`).
  */
 async function awaitDone(
   workflowId: string,
   doneWhileRunning: (handle: WorkflowHandle) => Promise<boolean>,
   [message, type]: [message: string, type: string],
+  opts: { poll: boolean },
 ): Promise<void> {
   const handle = Context.current().client.workflow.getHandle(workflowId);
   const done = async () => {
@@ -60,7 +61,7 @@ async function awaitDone(
     }
     return doneWhileRunning(handle);
   };
-  if (await pollUntil(done)) return;
+  if (opts.poll ? await pollUntil(done) : await done()) return;
   throw ApplicationFailure.retryable(message, type);
 }
 
@@ -77,14 +78,17 @@ export function createErasureActivities(deps: ErasureDeps) {
     /**
      * Returns once the crew challenge no longer holds the erased member: closed, never started, or its current
      * run says so (`holdsMember`: false only after the run that dropped them continued as new). While it still
-     * holds them this fails retryably (after `pollUntil`), so Temporal retries with backoff (CHALLENGE_DROP_WAIT
-     * bounds it); the erasure shreds their key only after. Ids only.
+     * holds them this fails retryably, so Temporal retries with backoff (CHALLENGE_DROP_WAIT bounds it); the
+     * erasure shreds their key only after. Ids only. It asks once per attempt: a challenge drops the member only
+     * when its run continues as new, which can wait for a timer, and an activity polling meanwhile would keep the
+     * time-skipping test server from skipping to it (test/api/erasure.test.ts).
      */
     async awaitChallengeDropped(r: { challengeId: string; memberId: string }): Promise<void> {
       await awaitDone(
         crewChallengeWorkflowId(r.challengeId),
         async (handle) => !(await handle.query(holdsMemberQuery, r.memberId)),
         ['the crew challenge still holds the erased member', 'ChallengeHoldsMember'],
+        { poll: false },
       );
     },
     /**
@@ -95,15 +99,18 @@ export function createErasureActivities(deps: ErasureDeps) {
      * erasure (their member workflow, their matches, their mentor workflows) ends before the key goes. Ids only.
      */
     async awaitWorkflowClosed(r: { workflowId: string }): Promise<void> {
-      await awaitDone(r.workflowId, async () => false, [
-        'the workflow told of the erasure is still running',
-        'StillRunning',
-      ]);
+      await awaitDone(
+        r.workflowId,
+        async () => false,
+        ['the workflow told of the erasure is still running', 'StillRunning'],
+        { poll: true },
+      );
     },
     /**
      * Returns once this match no longer involves the erased member: closed, never started, or running for others
      * only (the erased member is neither its mentee nor its mentor — a request whose offer to them was withdrawn
-     * goes on to its next mentor). Otherwise it fails retryably, like `awaitWorkflowClosed`. Ids only.
+     * goes on to its next mentor). Otherwise it fails retryably, like `awaitWorkflowClosed`. Ids only. It asks once
+     * per attempt, like `awaitChallengeDropped`.
      */
     async awaitMatchReleased(r: { matchId: string; memberId: string; mentorIds: string[] }): Promise<void> {
       await awaitDone(
@@ -115,6 +122,7 @@ export function createErasureActivities(deps: ErasureDeps) {
           );
         },
         ['the match still involves the erased member', 'StillRunning'],
+        { poll: false },
       );
     },
     /**
