@@ -30,6 +30,7 @@ import { captureHistory } from '../helpers/histories.js';
 import { insertActiveMember } from '../helpers/members.js';
 import { timeSkippingStack, type TimeSkippingStack } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 import { nextLocalTime } from '../../workflows/lib/time.js';
 import { ENDED_EARLY_TEXT } from '../../workflows/mentorship-match/texts.js';
 
@@ -69,21 +70,25 @@ const consent = { pulses: true, reflections: false };
 describe('DELETE /members/{id} erases the member everywhere', () => {
   it('drops them from a running challenge, guest lists and the ledger; keeps only a hash; STOP survives', async () => {
     const db = t.database.db;
-    const org = await member();
-    const others = [await member(), await member(), await member(), await member()];
+    // A zone around noon on the server's clock: the challenge's texts wait for no local window (after 21:00 UTC
+    // they did in UTC, so its run never continued as new without the erased member and the erasure never ended).
+    const now = new Date(await t.env.currentTimeMs());
+    const zone = noonZone(now);
+    const org = await member(zone);
+    const others = [await member(zone), await member(zone), await member(zone), await member(zone)];
     const crew = (
       await call<{ id: string }>('POST', '/crews', {
         name: 'Runners',
         purpose: 'run',
         maxSize: 10,
         joinable: true,
-        timezone: 'UTC',
+        timezone: zone,
         organiserMemberId: org.id,
         consent,
       })
     ).body;
     for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
-    const today = new Date(await t.env.currentTimeMs()).toISOString().slice(0, 10);
+    const today = now.toLocaleDateString('en-CA', { timeZone: zone });
     const created = await call<{ challengeId: string }>('POST', `/crews/${crew.id}/challenges`, {
       title: 'Run',
       days: 30,
