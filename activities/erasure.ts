@@ -3,7 +3,7 @@
  * business ids only and is idempotent, so a retried or replayed step changes nothing twice.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { Db } from '../db/client.js';
 import { erasePhone, setErasureStep } from '../db/erasure.js';
 import type { ErasureStep } from '../db/erasure-schema.js';
@@ -40,6 +40,31 @@ async function pollUntil(done: () => Promise<boolean>): Promise<boolean> {
   }
 }
 
+/**
+ * The one shape of the erasure's waits: done once the workflow is closed or was never started, or, while it runs,
+ * once `doneWhileRunning` says so; else a retryable failure of this message and type for Temporal's backoff
+ * (CHALLENGE_DROP_WAIT bounds it). With `poll`, the attempt first asks again for up to POLL_MS (`pollUntil`).
+ */
+async function awaitDone(
+  workflowId: string,
+  doneWhileRunning: (handle: WorkflowHandle) => Promise<boolean>,
+  [message, type]: [message: string, type: string],
+  opts: { poll: boolean },
+): Promise<void> {
+  const handle = Context.current().client.workflow.getHandle(workflowId);
+  const done = async () => {
+    try {
+      if ((await handle.describe()).status.name !== 'RUNNING') return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return true;
+      throw err;
+    }
+    return doneWhileRunning(handle);
+  };
+  if (opts.poll ? await pollUntil(done) : await done()) return;
+  throw ApplicationFailure.retryable(message, type);
+}
+
 export function createErasureActivities(deps: ErasureDeps) {
   const shred = deps.shredSubject ?? (async () => {});
   return {
@@ -54,21 +79,17 @@ export function createErasureActivities(deps: ErasureDeps) {
      * Returns once the crew challenge no longer holds the erased member: closed, never started, or its current
      * run says so (`holdsMember`: false only after the run that dropped them continued as new). While it still
      * holds them this fails retryably, so Temporal retries with backoff (CHALLENGE_DROP_WAIT bounds it); the
-     * erasure shreds their key only after. Ids only.
+     * erasure shreds their key only after. Ids only. It asks once per attempt: a challenge drops the member only
+     * when its run continues as new, which can wait for a timer, and an activity polling meanwhile would keep the
+     * time-skipping test server from skipping to it (test/api/erasure.test.ts).
      */
     async awaitChallengeDropped(r: { challengeId: string; memberId: string }): Promise<void> {
-      const handle = Context.current().client.workflow.getHandle(crewChallengeWorkflowId(r.challengeId));
-      try {
-        if ((await handle.describe()).status.name !== 'RUNNING') return;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return;
-        throw err;
-      }
-      if (await handle.query(holdsMemberQuery, r.memberId))
-        throw ApplicationFailure.retryable(
-          'the crew challenge still holds the erased member',
-          'ChallengeHoldsMember',
-        );
+      await awaitDone(
+        crewChallengeWorkflowId(r.challengeId),
+        async (handle) => !(await handle.query(holdsMemberQuery, r.memberId)),
+        ['the crew challenge still holds the erased member', 'ChallengeHoldsMember'],
+        { poll: false },
+      );
     },
     /**
      * Returns once this workflow is closed (or was never started). While it runs this fails retryably, so Temporal
@@ -78,35 +99,31 @@ export function createErasureActivities(deps: ErasureDeps) {
      * erasure (their member workflow, their matches, their mentor workflows) ends before the key goes. Ids only.
      */
     async awaitWorkflowClosed(r: { workflowId: string }): Promise<void> {
-      const handle = Context.current().client.workflow.getHandle(r.workflowId);
-      const closed = async () => {
-        try {
-          return (await handle.describe()).status.name !== 'RUNNING';
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) return true;
-          throw err;
-        }
-      };
-      if (await pollUntil(closed)) return;
-      throw ApplicationFailure.retryable('the workflow told of the erasure is still running', 'StillRunning');
+      await awaitDone(
+        r.workflowId,
+        async () => false,
+        ['the workflow told of the erasure is still running', 'StillRunning'],
+        { poll: true },
+      );
     },
     /**
      * Returns once this match no longer involves the erased member: closed, never started, or running for others
      * only (the erased member is neither its mentee nor its mentor — a request whose offer to them was withdrawn
-     * goes on to its next mentor). Otherwise it fails retryably, like `awaitWorkflowClosed`. Ids only.
+     * goes on to its next mentor). Otherwise it fails retryably, like `awaitWorkflowClosed`. Ids only. It asks once
+     * per attempt, like `awaitChallengeDropped`.
      */
     async awaitMatchReleased(r: { matchId: string; memberId: string; mentorIds: string[] }): Promise<void> {
-      const handle = Context.current().client.workflow.getHandle(mentorshipMatchWorkflowId(r.matchId));
-      try {
-        if ((await handle.describe()).status.name !== 'RUNNING') return;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return;
-        throw err;
-      }
-      const m = await handle.query(matchStateQuery);
-      if (m.menteeMemberId !== r.memberId && !(m.mentorId !== null && r.mentorIds.includes(m.mentorId)))
-        return;
-      throw ApplicationFailure.retryable('the match still involves the erased member', 'StillRunning');
+      await awaitDone(
+        mentorshipMatchWorkflowId(r.matchId),
+        async (handle) => {
+          const m = await handle.query(matchStateQuery);
+          return (
+            m.menteeMemberId !== r.memberId && !(m.mentorId !== null && r.mentorIds.includes(m.mentorId))
+          );
+        },
+        ['the match still involves the erased member', 'StillRunning'],
+        { poll: false },
+      );
     },
     /**
      * Erasure by phone (workflows/erasure/phone.ts): the number's rows, again, in case the API died before its

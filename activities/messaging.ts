@@ -162,6 +162,33 @@ function callingWorkflowId(): string | null {
   }
 }
 
+/**
+ * The compliance policy one text is timed by (both send paths: `sendSms` and the batched wave): the configured
+ * policy, with the text's own window (`input.window`, a nudge's or a campaign's) as its purpose's when it has one.
+ */
+function textPolicy(
+  policy: CompliancePolicy,
+  input: Pick<SendSmsInput, 'purpose' | 'window'>,
+): CompliancePolicy {
+  if (input.window === undefined) return policy;
+  return {
+    ...policy,
+    purposes: {
+      ...policy.purposes,
+      [input.purpose]: { ...policy.purposes[input.purpose], window: input.window },
+    },
+  };
+}
+
+/** The window a text's validity period runs to: its own, else its purpose's for this number (regional rules too). */
+function validityWindow(
+  policy: CompliancePolicy,
+  input: Pick<SendSmsInput, 'purpose' | 'window'>,
+  phone: string,
+): QuietHoursWindow | null {
+  return input.window !== undefined ? input.window : effectivePolicy(policy, input.purpose, phone).window;
+}
+
 /** Twilio 21611 (the sender's queue is full): wait a minute, doubling per attempt, at most 30 minutes. */
 export function queueFullDelayMs(attempt: number): number {
   return Math.min(30 * 60_000, 60_000 * 2 ** Math.max(0, attempt - 1));
@@ -297,34 +324,22 @@ export function createMessagingActivities(deps: MessagingDeps) {
               inArray(messages.status, COUNTED),
             ),
           );
-        const purposePolicy: CompliancePolicy =
-          input.window === undefined
-            ? policy
-            : {
-                ...policy,
-                purposes: {
-                  ...policy.purposes,
-                  [input.purpose]: { ...policy.purposes[input.purpose], window: input.window },
-                },
-              };
         const timing = evaluateTiming({
           nowMs,
           timezone,
           phone,
           purpose: input.purpose,
           recentSendsMs: recent.map((r) => r.sentAt!.getTime()),
-          policy: purposePolicy,
+          policy: textPolicy(policy, input),
         });
         if (timing.action === 'defer') return { kind: 'defer', timing } as const;
       }
-      const window =
-        input.window !== undefined ? input.window : effectivePolicy(policy, input.purpose, phone).window;
       const validitySeconds = validityPeriodSeconds({
         kind: input.kind,
         keywordReply: input.keywordReply,
         nowMs,
         timezone,
-        window,
+        window: validityWindow(policy, input, phone),
       });
       // Conversation routing: who expects the answer, recorded with the outbox row (same transaction).
       const workflowId = input.expectReply ? callingWorkflowId() : null;
@@ -862,16 +877,6 @@ export function createMessagingActivities(deps: MessagingDeps) {
             }
           }
           if (!d) {
-            const purposePolicy: CompliancePolicy =
-              input.window === undefined
-                ? policy
-                : {
-                    ...policy,
-                    purposes: {
-                      ...policy.purposes,
-                      [input.purpose]: { ...policy.purposes[input.purpose], window: input.window },
-                    },
-                  };
             const timing = evaluateTiming({
               nowMs,
               timezone,
@@ -880,19 +885,20 @@ export function createMessagingActivities(deps: MessagingDeps) {
               recentSendsMs: sent
                 .filter((r) => r.purpose === input.purpose && r.sentMs > nowMs - DAY_MS)
                 .map((r) => r.sentMs),
-              policy: purposePolicy,
+              policy: textPolicy(policy, input),
             });
             if (timing.action === 'defer')
               d = { kind: 'defer', untilMs: timing.untilMs, reason: timing.reason };
           }
           if (!d) {
-            const window =
-              input.window !== undefined
-                ? input.window
-                : effectivePolicy(policy, input.purpose, phone).window;
             d = {
               kind: 'claim',
-              validitySeconds: validityPeriodSeconds({ kind: input.kind, nowMs, timezone, window }),
+              validitySeconds: validityPeriodSeconds({
+                kind: input.kind,
+                nowMs,
+                timezone,
+                window: validityWindow(policy, input, phone),
+              }),
             };
             sent.push({ key: input.idempotencyKey, sentMs: nowMs, kind: input.kind, purpose: input.purpose });
             sentBy.set(phone, sent);

@@ -6,12 +6,11 @@
  * activity follows the consent. Captures the `crew-command-notes` history.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, like } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { drainInbox } from '../../api/inbound.js';
 import { createReflectionActivities } from '../../activities/crews/reflections.js';
 import { createCrew, insertChallenge, joinCrew, SHARING_STATEMENTS } from '../../db/crews.js';
-import { consentEvents, crewMembers, members, messages } from '../../db/schema.js';
+import { consentEvents, crewMembers, members } from '../../db/schema.js';
 import {
   chooseNotesCrewText,
   joinedText,
@@ -22,21 +21,13 @@ import {
 } from '../../workflows/crew/texts.js';
 import { parseCrewCommand } from '../../workflows/lib/keywords.js';
 import { inboundWorkflowId } from '../../workflows/ids.js';
-import { BRAND } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
-import { newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
+import { crewSms } from '../helpers/crew-sms.js';
 import { stackWithApp } from '../helpers/stack.js';
-import { waitFor } from '../helpers/temporal.js';
 
 const t = stackWithApp();
+const { crewTexts, textAndWait } = crewSms(t);
 
-/** Under load the webhook may leave the text `pending` for the inbox drainer, which test apps do not run. */
-let drainedAt = 0;
-async function drainWhenSlow() {
-  if (Date.now() - drainedAt < 2_000) return;
-  drainedAt = Date.now();
-  await drainInbox({ db: t.database.db, temporal: t.env.client, brand: BRAND }, { olderThanMs: 2_000 });
-}
 const evidence = { via: 'api' as const };
 let seq = 0;
 
@@ -49,28 +40,9 @@ async function member(name: string) {
   return { id, phone };
 }
 
-const crewTexts = (memberId: string) =>
-  t.database.db
-    .select({ kind: messages.kind, body: messages.body })
-    .from(messages)
-    .where(and(eq(messages.memberId, memberId), like(messages.idempotencyKey, 'inbound:%:crew_%')))
-    .orderBy(asc(messages.id));
-
-async function text(from: { id: string; phone: string }, body: string) {
-  const before = (await crewTexts(from.id)).length;
-  const sid = newMessageSid();
-  const post = sandboxInbound(t.app);
-  expect((await post({ MessageSid: sid, From: from.phone, To: OUR_NUMBER, Body: body })).status).toBe(200);
-  await waitFor(
-    async () => (await crewTexts(from.id)).length > before || (await drainWhenSlow(), false),
-    `the answer to ${body}`,
-    90_000,
-  );
-  const inbound = await t.database.db.query.inboundMessages.findFirst({
-    where: (m, { eq: is }) => is(m.providerSid, sid),
-  });
-  return { inboundId: inbound!.id, last: (await crewTexts(from.id)).at(-1)! };
-}
+/** Texts a crew command from the member and waits for its answer. */
+const text = (from: { id: string; phone: string }, body: string) =>
+  textAndWait(from.phone, body, () => crewTexts(from.id));
 
 async function crew(name: string, organiser: string) {
   const made = await createCrew(t.database.db, {

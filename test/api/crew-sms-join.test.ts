@@ -21,7 +21,7 @@ import {
   wrongCodeText,
 } from '../../workflows/crew/texts.js';
 import { inboundWorkflowId } from '../../workflows/ids.js';
-import { json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
 import { newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
@@ -30,14 +30,7 @@ import { waitFor } from '../helpers/temporal.js';
 const t = stackWithApp();
 let seq = 0;
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 async function member() {
   const id = randomUUID();

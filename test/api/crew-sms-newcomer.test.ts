@@ -8,9 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, like, and } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { drainInbox } from '../../api/inbound.js';
 import { insertMember } from '../../db/members.js';
-import { consentEvents, inboundMessages, members, messages } from '../../db/schema.js';
+import { consentEvents, members, messages } from '../../db/schema.js';
 import { NEWCOMER_CHECK_IN_TIME } from '../../workflows/crew/newcomer.js';
 import {
   crewFullText,
@@ -21,33 +20,16 @@ import {
 } from '../../workflows/crew/texts.js';
 import { inboundWorkflowId, memberWorkflowId } from '../../workflows/ids.js';
 import { MEMBER_ID_SA, MEMBER_STATUS_SA } from '../../workflows/member/search-attributes.js';
-import { BRAND, json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
-import { newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
+import { crewSms } from '../helpers/crew-sms.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
 const t = stackWithApp();
+const sms = crewSms(t);
 
-/**
- * Under heavy load Temporal may miss the webhook's 3 s routing deadline: the text is then left `pending` for the
- * API's inbox drainer, which test apps do not run. Do what it does (at most every 2 s).
- */
-let drainedAt = 0;
-async function drainWhenSlow() {
-  if (Date.now() - drainedAt < 2_000) return;
-  drainedAt = Date.now();
-  await drainInbox({ db: t.database.db, temporal: t.env.client, brand: BRAND }, { olderThanMs: 2_000 });
-}
-
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 /** Crew command texts to a phone (`inbound:<id>:crew_…` keys), oldest first. */
 const textsTo = (phone: string) =>
@@ -57,21 +39,7 @@ const textsTo = (phone: string) =>
     .where(and(eq(messages.toPhone, phone), like(messages.idempotencyKey, 'inbound:%:crew_%')))
     .orderBy(asc(messages.id));
 
-async function textAndWait(phone: string, body: string) {
-  const sid = newMessageSid();
-  const before = (await textsTo(phone)).length;
-  const post = sandboxInbound(t.app);
-  expect((await post({ MessageSid: sid, From: phone, To: OUR_NUMBER, Body: body })).status).toBe(200);
-  await waitFor(
-    async () => (await textsTo(phone)).length > before || (await drainWhenSlow(), false),
-    `the answer to "${body}"`,
-    90_000,
-  );
-  const inbound = await t.database.db.query.inboundMessages.findFirst({
-    where: eq(inboundMessages.providerSid, sid),
-  });
-  return { inboundId: inbound!.id, last: (await textsTo(phone)).at(-1)! };
-}
+const textAndWait = (phone: string, body: string) => sms.textAndWait(phone, body, () => textsTo(phone));
 
 const memberByPhone = (phone: string) =>
   t.database.db.query.members.findFirst({ where: eq(members.phone, phone) });

@@ -5,9 +5,8 @@
  * reason, its author still sees it); the answer names the note by challenge and day, never its words.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, like } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { drainInbox } from '../../api/inbound.js';
 import { createReflectionActivities } from '../../activities/crews/reflections.js';
 import { createCrew, FLAGGER_MIN_DAYS, insertChallenge, joinCrew } from '../../db/crews.js';
 import {
@@ -16,29 +15,18 @@ import {
   crewReflectionFlags,
   crewReflections,
   members,
-  messages,
 } from '../../db/schema.js';
 import { REPORT_NOTHING_TEXT, reportedText, reportTooNewText } from '../../workflows/crew/texts.js';
 import { parseCrewCommand } from '../../workflows/lib/keywords.js';
-import { auth, BRAND } from '../helpers/app.js';
+import { auth } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
-import { newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
+import { crewSms } from '../helpers/crew-sms.js';
 import { stackWithApp } from '../helpers/stack.js';
-import { waitFor } from '../helpers/temporal.js';
 import { inboundWorkflowId } from '../../workflows/ids.js';
 
 const t = stackWithApp();
+const { crewTexts, textAndWait } = crewSms(t);
 
-/**
- * Under heavy load Temporal may miss the webhook's 3 s routing deadline: the text is then left `pending` for the
- * API's inbox drainer, which test apps do not run. Do what it does (at most every 2 s).
- */
-let drainedAt = 0;
-async function drainWhenSlow() {
-  if (Date.now() - drainedAt < 2_000) return;
-  drainedAt = Date.now();
-  await drainInbox({ db: t.database.db, temporal: t.env.client, brand: BRAND }, { olderThanMs: 2_000 });
-}
 const DAY = 86_400_000;
 const evidence = { via: 'api' as const };
 let seq = 0;
@@ -56,28 +44,9 @@ async function member(name: string) {
   return { id, phone };
 }
 
-const crewTexts = (memberId: string) =>
-  t.database.db
-    .select({ kind: messages.kind, body: messages.body })
-    .from(messages)
-    .where(and(eq(messages.memberId, memberId), like(messages.idempotencyKey, 'inbound:%:crew_%')))
-    .orderBy(asc(messages.id));
-
-async function report(from: { id: string; phone: string }, body = 'REPORT') {
-  const before = (await crewTexts(from.id)).length;
-  const sid = newMessageSid();
-  const post = sandboxInbound(t.app);
-  expect((await post({ MessageSid: sid, From: from.phone, To: OUR_NUMBER, Body: body })).status).toBe(200);
-  await waitFor(
-    async () => (await crewTexts(from.id)).length > before || (await drainWhenSlow(), false),
-    `the answer to ${body}`,
-    90_000,
-  );
-  const inbound = await t.database.db.query.inboundMessages.findFirst({
-    where: (m, { eq: is }) => is(m.providerSid, sid),
-  });
-  return { inboundId: inbound!.id, last: (await crewTexts(from.id)).at(-1)! };
-}
+/** Texts REPORT (or `body`) from the member and waits for its answer. */
+const report = (from: { id: string; phone: string }, body = 'REPORT') =>
+  textAndWait(from.phone, body, () => crewTexts(from.id));
 
 const statusOf = async (rid: string) =>
   (await t.database.db.query.crewReflections.findFirst({ where: eq(crewReflections.id, rid) }))!.status;

@@ -12,7 +12,7 @@ import { insertMember } from '../../db/members.js';
 import { inboundMessages, messages } from '../../db/schema.js';
 import { crewChallengeWorkflowId } from '../../workflows/ids.js';
 import { addDays, localDate, zonedTimeToUtc } from '../../workflows/lib/time.js';
-import { json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
 import { newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
@@ -20,14 +20,7 @@ import { skipTo, waitFor } from '../helpers/temporal.js';
 const t = stackWithApp();
 const NY = 'America/New_York';
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 async function member(i: number) {
   const id = randomUUID();

@@ -3,40 +3,22 @@
  * tone values, default friendly), shown when a crew is read or listed, refused with a 400 naming `tone` when it is
  * not a tone (nothing written), and handed to the challenge workflow that writes the crew's weekly text.
  */
-import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { crews } from '../../db/crew-schema.js';
-import { insertMember } from '../../db/members.js';
 import { crewChallengeWorkflowId } from '../../workflows/ids.js';
 import type { CrewChallengeInput } from '../../workflows/crew-challenge/definitions.js';
-import { json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
+import { insertActiveMember } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
 
 const t = stackWithApp();
 let seq = 0;
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
-async function member() {
-  const id = randomUUID();
-  await insertMember(t.database.db, {
-    id,
-    name: 'Kim',
-    phone: `+1646557${String(4000 + seq++)}`,
-    timezone: 'Europe/Berlin',
-    checkInTime: '19:00',
-    status: 'active',
-  });
-  return id;
-}
+const member = async () =>
+  (await insertActiveMember(t.database.db, `+1646557${String(4000 + seq++)}`, 'Europe/Berlin')).id;
 
 const newCrew = (organiserMemberId: string, extra: Record<string, unknown> = {}) =>
   call<{ id: string; tone: string }>('POST', '/crews', {

@@ -8,39 +8,21 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { consentState } from '../../db/consent.js';
-import { insertMember } from '../../db/members.js';
 import { consentEvents } from '../../db/schema.js';
 import { routeAdd } from '../../api/crew-add.js';
 import { ingestInbound, routeInbound } from '../../api/inbound.js';
-import { json } from '../helpers/app.js';
+import { json, jsonCalls } from '../helpers/app.js';
+import { insertActiveMember } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 
 const t = stackWithApp();
 let seq = 0;
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
-async function member(timezone = 'America/New_York') {
-  const id = randomUUID();
-  const phone = `+1646555${String(4000 + seq++)}`;
-  await insertMember(t.database.db, {
-    id,
-    name: 'Kim',
-    phone,
-    timezone,
-    checkInTime: '19:00',
-    status: 'active',
-  });
-  return { id, phone };
-}
+const member = (timezone = 'America/New_York') =>
+  insertActiveMember(t.database.db, `+1646555${String(4000 + seq++)}`, timezone);
 
 /**
  * A challenge's history as stored (payloads not decoded): contribution amounts and the crew totals answered to

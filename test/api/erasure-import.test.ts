@@ -4,16 +4,16 @@
  * `erasedSuppressionsOf`), so its ledger opt-in records no change, and the send gate (`consentState`) keeps the
  * opt-out — no campaign can text it. A number erased without an opt-out imports as consented. Real Postgres.
  */
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importsSettled } from '../../api/guest-imports.js';
 import { consentState, recordConsent } from '../../db/consent.js';
-import { eraseMember, insertMember } from '../../db/members.js';
+import { eraseMember } from '../../db/members.js';
 import { consentEvents, erasures, guestImports, guests } from '../../db/schema.js';
 import { auth, json, testApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
+import { insertActiveMember } from '../helpers/members.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let app: ReturnType<typeof testApp>;
@@ -31,15 +31,7 @@ const STOPPED = '+12125558101';
 const PLAIN = '+12125558102';
 
 async function memberErased(phone: string, stop: boolean): Promise<void> {
-  const id = randomUUID();
-  await insertMember(database.db, {
-    id,
-    name: 'Kim',
-    phone,
-    timezone: 'UTC',
-    checkInTime: '19:00',
-    status: 'active',
-  });
+  const { id } = await insertActiveMember(database.db, phone, 'UTC');
   if (stop)
     await recordConsent(database.db, {
       phone,

@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consentState, recordConsent } from '../../db/consent.js';
-import { insertMember } from '../../db/members.js';
 import { phoneHash } from '../../db/erasure.js';
 import {
   consentEvents,
@@ -26,10 +25,12 @@ import {
 } from '../../db/schema.js';
 import { erasureWorkflowId, memberWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import type { ErasureInput } from '../../workflows/erasure/definitions.js';
-import { json, testApp } from '../helpers/app.js';
+import { json, jsonCalls, testApp } from '../helpers/app.js';
 import { captureHistory } from '../helpers/histories.js';
+import { insertActiveMember } from '../helpers/members.js';
 import { timeSkippingStack, type TimeSkippingStack } from '../helpers/stack.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 import { nextLocalTime } from '../../workflows/lib/time.js';
 import { ENDED_EARLY_TEXT } from '../../workflows/mentorship-match/texts.js';
 
@@ -59,28 +60,9 @@ afterAll(async () => {
 });
 
 let seq = 0;
-async function member(timezone = 'UTC') {
-  const id = randomUUID();
-  const phone = `+1646557${String(1000 + seq++)}`;
-  await insertMember(t.database.db, {
-    id,
-    name: 'Kim',
-    phone,
-    timezone,
-    checkInTime: '19:00',
-    status: 'active',
-  });
-  return { id, phone };
-}
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
-};
+const member = (timezone = 'UTC') =>
+  insertActiveMember(t.database.db, `+1646557${String(1000 + seq++)}`, timezone);
+const call = jsonCalls(() => t.app);
 const erasureOf = async (id: string) =>
   (await t.database.db.select().from(erasures).where(eq(erasures.id, id)))[0];
 const consent = { pulses: true, reflections: false };
@@ -88,21 +70,25 @@ const consent = { pulses: true, reflections: false };
 describe('DELETE /members/{id} erases the member everywhere', () => {
   it('drops them from a running challenge, guest lists and the ledger; keeps only a hash; STOP survives', async () => {
     const db = t.database.db;
-    const org = await member();
-    const others = [await member(), await member(), await member(), await member()];
+    // A zone around noon on the server's clock: the challenge's texts wait for no local window (after 21:00 UTC
+    // they did in UTC, so its run never continued as new without the erased member and the erasure never ended).
+    const now = new Date(await t.env.currentTimeMs());
+    const zone = noonZone(now);
+    const org = await member(zone);
+    const others = [await member(zone), await member(zone), await member(zone), await member(zone)];
     const crew = (
       await call<{ id: string }>('POST', '/crews', {
         name: 'Runners',
         purpose: 'run',
         maxSize: 10,
         joinable: true,
-        timezone: 'UTC',
+        timezone: zone,
         organiserMemberId: org.id,
         consent,
       })
     ).body;
     for (const m of others) await call('POST', `/crews/${crew.id}/members`, { memberId: m.id, consent });
-    const today = new Date(await t.env.currentTimeMs()).toISOString().slice(0, 10);
+    const today = now.toLocaleDateString('en-CA', { timeZone: zone });
     const created = await call<{ challengeId: string }>('POST', `/crews/${crew.id}/challenges`, {
       title: 'Run',
       days: 30,

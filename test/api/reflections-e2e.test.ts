@@ -8,21 +8,14 @@ import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { insertMember } from '../../db/members.js';
 import { crewReflections } from '../../db/schema.js';
-import { json } from '../helpers/app.js';
+import { jsonCalls } from '../helpers/app.js';
 import { stackWithApp } from '../helpers/stack.js';
 import { waitFor } from '../helpers/temporal.js';
 
 const t = stackWithApp();
 let seq = 0;
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await t.app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
+const call = jsonCalls(() => t.app);
 
 async function member(name: string) {
   const id = randomUUID();

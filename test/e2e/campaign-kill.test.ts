@@ -14,86 +14,30 @@
  * the workflow code, and two heartbeat timeouts of the killed send batch, 1 minute each, before Temporal retries
  * it on the new worker); the timeout is 30 minutes for a loaded CI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq, inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { campaignRecipients, guests, messages } from '../../db/schema.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { json, testApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { devServerEnv, waitFor } from '../helpers/temporal.js';
+import { processStack, type Proc } from '../helpers/process-stack.js';
+import { waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const GUESTS = 5_000;
 const MPS = 200;
 const phoneOf = (i: number) => `+1415${String(3_000_000 + i).padStart(7, '0')}`;
 
-let fake: FakeTwilio;
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  [fake, env, database] = await Promise.all([
-    startFakeTwilio({ optOut: 'off' }),
-    devServerEnv(),
-    createTestDatabase(),
-  ]);
-}, 180_000);
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await env?.teardown();
-  await database?.close();
-  await fake?.close();
+const s = processStack({
+  twilio: { optOut: 'off' },
+  env: { SMS_OPT_OUT_MANAGED_BY: 'crewline', SMS_MPS: String(MPS) },
 });
-
-interface Proc {
-  child: ChildProcess;
-  out: { text: string };
-}
-
-async function startWorker(): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: env.address,
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_FROM_NUMBER: '+15005550006',
-      TWILIO_API_BASE_URL: fake.baseUrl,
-      PUBLIC_BASE_URL: 'https://crewline.example.com',
-      SMS_OPT_OUT_MANAGED_BY: 'crewline',
-      SMS_MPS: String(MPS),
-    },
-  });
-  const out = { text: '' };
-  // Kept short: only for the failure message of a process that does not come up.
-  const keep = (d: Buffer) => (out.text = (out.text + d.toString()).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  children.push(child);
-  await waitFor(() => out.text.includes('"worker running"'), 'a worker process running', 180_000).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}\n${out.text}`);
-    },
-  );
-  return { child, out };
-}
 
 /**
  * Kills the worker with SIGKILL once Twilio has at least `atLeast` texts and, with answers held back, creates that
  * Twilio has stored but not yet answered: the crash lands where a naive sender would lose the sid and text again.
  */
 async function killMidSend(worker: Proc, atLeast: number): Promise<number> {
+  const { fake } = s;
   await waitFor(() => fake.messages.length >= atLeast, `${atLeast} texts at Twilio`, 600_000);
   fake.slowAcceptAll(3_000);
   const pending = () => fake.requests.some((r) => r.method === 'POST' && r.status === null);
@@ -104,16 +48,9 @@ async function killMidSend(worker: Proc, atLeast: number): Promise<number> {
   return fake.messages.length;
 }
 
-/** A zone whose local time is around noon now, so the marketing window (08:00–21:00) is open whenever CI runs. */
-function noonZone(now = new Date()): string {
-  const offset = 12 - now.getUTCHours(); // local = UTC + offset; -11 … +12
-  if (offset === 0) return 'Etc/UTC';
-  // IANA's Etc zones have the POSIX sign: Etc/GMT-3 is UTC+3.
-  return offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
-}
-
 it(`${GUESTS.toLocaleString('en')} guests, the worker SIGKILLed twice mid-send and restarted: every guest texted exactly once, every state known`, async () => {
   const started = Date.now();
+  const { fake, env, database, startWorker } = s;
   const client = new Client({ connection: env.connection });
   const app = testApp(database.db, client, { smsPerSecond: MPS });
   const call = async <T>(method: string, url: string, body?: unknown, contentType?: string) => {

@@ -4,61 +4,22 @@
  * middle of a batch — after Twilio accepted messages and before their sids were recorded — and restarted.
  * Every idempotency key must reach Twilio exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { members, messages } from '../../db/schema.js';
 import { messageWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { messageWorkflow } from '../../workflows/messaging/message.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { devServerEnv, waitFor } from '../helpers/temporal.js';
+import { processStack } from '../helpers/process-stack.js';
+import { waitFor } from '../helpers/temporal.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const BATCH = 30;
 
-let fake: FakeTwilio;
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  [fake, env, database] = await Promise.all([startFakeTwilio(), devServerEnv(), createTestDatabase()]);
-});
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await env?.teardown();
-  await database?.close();
-  await fake?.close();
-});
-
-function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: env.address,
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_FROM_NUMBER: '+15005550006',
-      TWILIO_API_BASE_URL: fake.baseUrl,
-      PUBLIC_BASE_URL: 'https://crewline.example.com',
-      SMS_MPS: '100',
-    },
-  });
-  child.stderr?.on('data', () => {});
-  children.push(child);
-  return child;
-}
+const s = processStack({ env: { LOG_LEVEL: 'warn', SMS_MPS: '100' } });
+/** The worker process, not waited for: the test's own waits are on Twilio and the workflows. */
+const startWorkerProcess = () => s.start('worker/main.ts').child;
 
 it('SIGKILL of the worker mid-batch, then a restart: every key reaches Twilio exactly once', async () => {
+  const { fake, env, database } = s;
   const ids: string[] = [];
   for (let i = 0; i < BATCH; i++) {
     const id = crypto.randomUUID();

@@ -16,94 +16,30 @@
  * worker); the timeout is 20 minutes for a
  * loaded CI. Every wait is for a condition.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { like } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { members, messages } from '../../db/schema.js';
 import { milestoneText } from '../../workflows/crew-challenge/texts.js';
 import { crewChallengeWorkflowId } from '../../workflows/ids.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
 import { json, testApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
-import { devServerEnv, waitFor } from '../helpers/temporal.js';
+import { processStack } from '../helpers/process-stack.js';
+import { waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const MEMBERS = 6;
 const phoneOf = (i: number) => `+1415557${String(i).padStart(4, '0')}`;
 
-let fake: FakeTwilio;
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  [fake, env, database] = await Promise.all([
-    startFakeTwilio({ optOut: 'off' }),
-    devServerEnv(),
-    createTestDatabase(),
-  ]);
-}, 180_000);
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await env?.teardown();
-  await database?.close();
-  await fake?.close();
+const s = processStack({
+  twilio: { optOut: 'off' },
+  env: { SMS_OPT_OUT_MANAGED_BY: 'crewline', SMS_MPS: '50' },
 });
-
-interface Proc {
-  child: ChildProcess;
-  out: { text: string };
-}
-
-async function startWorker(): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: env.address,
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_FROM_NUMBER: '+15005550006',
-      TWILIO_API_BASE_URL: fake.baseUrl,
-      PUBLIC_BASE_URL: 'https://crewline.example.com',
-      SMS_OPT_OUT_MANAGED_BY: 'crewline',
-      SMS_MPS: '50',
-    },
-  });
-  const out = { text: '' };
-  // Kept short: only for the failure message of a process that does not come up.
-  const keep = (d: Buffer) => (out.text = (out.text + d.toString()).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  children.push(child);
-  await waitFor(() => out.text.includes('"worker running"'), 'a worker process running', 180_000).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}\n${out.text}`);
-    },
-  );
-  return { child, out };
-}
-
-/** A zone whose local time is around noon now, so no text waits for a local window whenever CI runs. */
-function noonZone(now = new Date()): string {
-  const offset = 12 - now.getUTCHours(); // local = UTC + offset; -11 … +12
-  if (offset === 0) return 'Etc/UTC';
-  // IANA's Etc zones have the POSIX sign: Etc/GMT-3 is UTC+3.
-  return offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
-}
 
 const localDateIn = (zone: string, at = new Date()) => at.toLocaleDateString('en-CA', { timeZone: zone });
 
 it('SIGKILL of the worker while Twilio holds the goal milestone texts, then a restart: one text per member, the challenge goes on', async () => {
   const started = Date.now();
+  const { fake, env, database, startWorker } = s;
   const client = new Client({ connection: env.connection });
   const app = testApp(database.db, client);
   const call = async <T>(

@@ -9,120 +9,32 @@
  * of those items.
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { createSandboxProvider } from '../../activities/sms/sandbox.js';
+import { describe, expect, it } from 'vitest';
 import { consentState } from '../../db/consent.js';
 import { insertMember } from '../../db/members.js';
-import { createPayloadCodec } from '../../db/payload-codec.js';
 import { erasures, messages } from '../../db/schema.js';
-import { generateMasterKeys } from '../../db/subject-keys.js';
-import { createWorkers, type Workers } from '../../worker/worker.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
-import { json, testApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/db.js';
+import { json, jsonCalls } from '../helpers/app.js';
+import { codecDevStack, payloadsText } from '../helpers/codec-stack.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
-import { devServerEnv, waitFor } from '../helpers/temporal.js';
+import { waitFor } from '../helpers/temporal.js';
+import { noonZone } from '../helpers/zones.js';
 
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let worker: Workers;
-let running: Promise<void>;
-let app: ReturnType<typeof testApp>;
-let raw: Client;
-
-beforeAll(async () => {
-  const late: { db?: typeof database.db } = {};
-  const payloadCodec = createPayloadCodec(() => late.db!, generateMasterKeys());
-  [env, database] = await Promise.all([devServerEnv({ payloadCodec }), createTestDatabase()]);
-  late.db = database.db;
-  worker = await createWorkers({
-    connection: env.nativeConnection,
-    activities: createActivities({ db: database.db, sms: createSandboxProvider() }),
-    smsPerSecond: 1000,
-    payloadCodec,
-  });
-  running = worker.run();
-  app = testApp(
-    database.db,
-    env.client,
-    { auth: { tokenSecret: 'erasure-e2e-secret-0123456789abcdefghijkl' } },
-    undefined,
-    payloadCodec,
-  );
-  raw = new Client({ connection: env.connection }); // no codec: what the server stores
-}, 120_000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await database?.close();
-});
-
-interface WirePayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
-const b64 = (u: Uint8Array | null | undefined) => Buffer.from(u ?? []).toString('base64');
-
-/** Every payload of a workflow's history as stored (no codec), in the codec protocol's JSON form. */
-async function storedPayloads(workflowId: string, runId?: string): Promise<WirePayload[]> {
-  const history = await raw.workflow.getHandle(workflowId, runId).fetchHistory();
-  const out: WirePayload[] = [];
-  const walk = (v: unknown): void => {
-    if (!v || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach(walk);
-    const o = v as Record<string, unknown>;
-    if (o.metadata && typeof o.metadata === 'object' && o.data instanceof Uint8Array) {
-      out.push({
-        metadata: Object.fromEntries(
-          Object.entries(o.metadata as Record<string, Uint8Array>).map(([k, m]) => [k, b64(m)]),
-        ),
-        data: b64(o.data),
-      });
-      return;
-    }
-    for (const x of Object.values(o)) walk(x);
-  };
-  walk(history.events);
-  return out;
-}
-const text = (ps: WirePayload[]) =>
-  ps.map((p) => Buffer.from(p.data ?? '', 'base64').toString('utf8')).join('\n');
-
-async function decodeOverHttp(payloads: WirePayload[]): Promise<string> {
-  const res = await app.request('/codec/decode', {
-    method: 'POST',
-    headers: { ...json, 'x-namespace': 'default' },
-    body: JSON.stringify({ payloads }),
-  });
-  expect(res.status).toBe(200);
-  return text(((await res.json()) as { payloads: WirePayload[] }).payloads);
-}
+const c = codecDevStack({ auth: { tokenSecret: 'erasure-e2e-secret-0123456789abcdefghijkl' } });
+const { storedPayloads, decodeOverHttp } = c;
 
 /** Every run of every workflow on this test's own dev server, with its history decoded through /codec/decode. */
 async function everyHistoryDecoded(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for await (const w of raw.workflow.list()) {
+  for await (const w of c.raw.workflow.list()) {
     const ps = await storedPayloads(w.workflowId, w.runId);
-    out.set(`${w.workflowId}/${w.runId}`, `${text(ps)}\n${await decodeOverHttp(ps)}`);
+    out.set(`${w.workflowId}/${w.runId}`, `${payloadsText(ps)}\n${await decodeOverHttp(ps)}`);
   }
   return out;
 }
 
-const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
-  const res = await app.request(path, {
-    method,
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const t = await res.text();
-  return { status: res.status, headers: res.headers, body: (t ? JSON.parse(t) : null) as T };
-};
+const call = jsonCalls(() => c.app);
 
 const erased = {
   name: 'Philippa Vandermeulen',
@@ -134,8 +46,11 @@ const kept = { name: 'Ignatius Mbeki-Laurent', phone: '+14155550172', words: 'sk
 
 describe('erasure end to end on the dev server', () => {
   it('leaves nothing of theirs readable in any history; the other member still decodes; STOP survives; the export had it all', async () => {
-    const db = database.db;
-    const post = sandboxInbound(app);
+    const db = c.database.db;
+    const post = sandboxInbound(c.app);
+    // Everyone in a zone around noon now: no text waits for a local window (the campaign's 08:00–21:00, the
+    // crew's), whenever the test runs.
+    const zone = noonZone();
     const ids: Record<'erased' | 'kept', string> = { erased: '', kept: '' };
     for (const [who, m] of [
       ['erased', erased],
@@ -144,12 +59,12 @@ describe('erasure end to end on the dev server', () => {
       const res = await call<{ id: string }>('POST', '/members', {
         name: m.name,
         phone: m.phone,
-        timezone: 'UTC',
+        timezone: zone,
         checkInTime: '03:00',
       });
       expect(res.status).toBe(201);
       ids[who] = res.body.id;
-      await confirmMember(env.client, { id: res.body.id, phone: m.phone }, post, 90_000);
+      await confirmMember(c.env.client, { id: res.body.id, phone: m.phone }, post, 90_000);
     }
     const texts = [
       ...erased.replies.map((words) => ({ phone: erased.phone, words })),
@@ -180,7 +95,7 @@ describe('erasure end to end on the dev server', () => {
       guests: [erased, kept].map((m) => ({
         phone: m.phone,
         name: m.name,
-        timezone: 'UTC',
+        timezone: zone,
         consent: guestConsent,
       })),
     });
@@ -209,7 +124,7 @@ describe('erasure end to end on the dev server', () => {
         id,
         name: 'Crewmate',
         phone: `+1415555018${i}`,
-        timezone: 'UTC',
+        timezone: zone,
         checkInTime: '19:00',
         status: 'active',
       });
@@ -220,7 +135,7 @@ describe('erasure end to end on the dev server', () => {
       purpose: 'row',
       maxSize: 10,
       joinable: true,
-      timezone: 'UTC',
+      timezone: zone,
       organiserMemberId: ids.erased,
       consent,
     });
@@ -229,7 +144,7 @@ describe('erasure end to end on the dev server', () => {
       expect((await call('POST', `/crews/${crew.body.id}/members`, { memberId: id, consent })).status).toBe(
         201,
       );
-    const today = new Date().toISOString().slice(0, 10);
+    const today = new Date().toLocaleDateString('en-CA', { timeZone: zone });
     const challenge = await call<{ challengeId: string }>('POST', `/crews/${crew.body.id}/challenges`, {
       title: 'Row',
       days: 14,
@@ -258,7 +173,7 @@ describe('erasure end to end on the dev server', () => {
       id: mentorMemberId,
       name: 'Mentor',
       phone: '+14155550190',
-      timezone: 'UTC',
+      timezone: zone,
       checkInTime: '19:00',
       status: 'active',
     });
@@ -316,7 +231,7 @@ describe('erasure end to end on the dev server', () => {
     expect(theirBodies.length).toBeGreaterThan(0);
 
     // The export, taken before the erasure and kept.
-    const exportRes = await app.request('/privacy/exports', {
+    const exportRes = await c.app.request('/privacy/exports', {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ memberId: ids.erased }),

@@ -9,107 +9,32 @@
  * burst; the other carries on. Every text reaches Twilio exactly once (one create per outbox row, four per
  * member), and every reply is handled once (one inbound row per MessageSid, one check-in, one acknowledgement).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { checkIns, inboundMessages, members, messages } from '../../db/schema.js';
-import { freePort } from '../../worker/infra.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { memberStateQuery } from '../../workflows/member/definitions.js';
 import { confirmedText, PROMPT_TEXT } from '../../workflows/member/texts.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
-import { createTestDatabase } from '../helpers/db.js';
 import { newMessageSid } from '../helpers/members.js';
-import { devServerEnv, waitFor } from '../helpers/temporal.js';
+import { FROM_NUMBER as FROM, processStack, PUBLIC_BASE_URL } from '../helpers/process-stack.js';
+import { waitFor } from '../helpers/temporal.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const FROM = '+15005550006';
-const PUBLIC_BASE_URL = 'https://crewline.example.com';
 const KEY = 'scale-out-test-key-0123';
 const MEMBERS = 16;
 const phoneOf = (i: number) => `+1415557${String(i).padStart(4, '0')}`;
 
-let fake: FakeTwilio;
-let env: TestWorkflowEnvironment;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  [fake, env, database] = await Promise.all([startFakeTwilio(), devServerEnv(), createTestDatabase()]);
-}, 120_000);
-afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await env?.teardown();
-  await database?.close();
-  await fake?.close();
+const s = processStack({
+  env: {
+    API_KEYS: KEY,
+    SMS_MPS: '100',
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
+    RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+  },
 });
-
-interface Proc {
-  child: ChildProcess;
-  out: { text: string };
-}
-
-function start(entry: string, extra: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'info',
-      API_KEYS: KEY,
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: env.address,
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_FROM_NUMBER: FROM,
-      TWILIO_API_BASE_URL: fake.baseUrl,
-      PUBLIC_BASE_URL,
-      SMS_MPS: '100',
-      RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
-      RATE_LIMIT_PER_IP_PER_MINUTE: '0',
-      ...extra,
-    },
-  });
-  const out = { text: '' };
-  // Kept short: only for the failure message of a process that does not come up.
-  const keep = (d: Buffer) => (out.text = (out.text + d.toString()).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  children.push(child);
-  return { child, out };
-}
-
-async function startApi(): Promise<{ url: string; proc: Proc }> {
-  const port = await freePort();
-  const proc = start('scripts/api.ts', { PORT: String(port), HOST: '127.0.0.1' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200,
-    'an API process ready',
-    120_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${proc.out.text}`);
-  });
-  return { url, proc };
-}
-
-async function startWorker(): Promise<Proc> {
-  const proc = start('worker/main.ts');
-  await waitFor(() => proc.out.text.includes('"worker running"'), 'a worker process running', 180_000).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}\n${proc.out.text}`);
-    },
-  );
-  return proc;
-}
 
 /** Twilio's POST of an inbound text to one API process, signed over the public URL as Twilio signs it. */
 async function postInbound(apiUrl: string, params: Record<string, string>): Promise<number> {
-  const signature = fake.signInbound(`${PUBLIC_BASE_URL}/webhooks/twilio/sms`, params);
+  const signature = s.fake.signInbound(`${PUBLIC_BASE_URL}/webhooks/twilio/sms`, params);
   const res = await fetch(`${apiUrl}/webhooks/twilio/sms`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
@@ -122,6 +47,7 @@ async function postInbound(apiUrl: string, params: Record<string, string>): Prom
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
 it('two workers and two APIs; SIGKILL of one worker mid-burst: every text sent once, every reply handled once', async () => {
+  const { fake, env, database, startWorker, startApi } = s;
   const [workerA, workerB, apiA, apiB] = await Promise.all([
     startWorker(),
     startWorker(),

@@ -29,3 +29,29 @@ export function testApp(
     },
   });
 }
+
+interface RequestsApp {
+  request(path: string, init: RequestInit): Response | Promise<Response>;
+}
+
+/**
+ * `call(method, path, body?)`: a JSON request with the API key to the app `app()` returns (read at each call: a
+ * file's app is made in `beforeAll`), answering the status, the headers (and Location) and the parsed body (null
+ * when empty).
+ */
+export function jsonCalls(app: () => RequestsApp) {
+  return async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
+    const res = await app().request(path, {
+      method,
+      headers: json,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      headers: res.headers,
+      location: res.headers.get('location'),
+      body: (text ? JSON.parse(text) : null) as T,
+    };
+  };
+}

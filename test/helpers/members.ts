@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/client.js';
+import { insertMember } from '../../db/members.js';
 import { memberWorkflowId } from '../../workflows/ids.js';
 import { memberStateQuery, type MemberSnapshot } from '../../workflows/member/definitions.js';
 import { waitFor } from './temporal.js';
@@ -53,4 +55,18 @@ export async function confirmMember(
     `member ${member.id} to be active after YES`,
     timeoutMs,
   );
+}
+
+/**
+ * An active member written straight to the database (no member workflow, no welcome text): named Kim (so a test
+ * can check a name never shows), checking in at 19:00 in `timezone`.
+ */
+export async function insertActiveMember(
+  db: Db,
+  phone: string,
+  timezone: string,
+): Promise<{ id: string; phone: string }> {
+  const id = randomUUID();
+  await insertMember(db, { id, name: 'Kim', phone, timezone, checkInTime: '19:00', status: 'active' });
+  return { id, phone };
 }

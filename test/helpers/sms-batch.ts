@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatchItemResult, SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 
@@ -23,6 +24,31 @@ export function withSmsBatch<T extends { sendSms(input: SendSmsInput): Promise<S
         }
       }
       return results;
+    },
+  };
+}
+
+/** The member a text goes to ('' for a text to a guest or a bare number). */
+export const memberIdOf = (input: SendSmsInput): string => ('memberId' in input.to ? input.to.memberId : '');
+
+/**
+ * A fake `sendSms` that behaves like the real outbox: one text per idempotency key (a key already taken answers
+ * `already_sent` with its message), each text it takes recorded in `sent` as `record(input)` (called inside the
+ * activity).
+ */
+export function fakeOutbox<T extends { key: string }>(
+  record: (input: SendSmsInput) => T,
+): { sent: T[]; sendSms: (input: SendSmsInput) => Promise<SendSmsResult> } {
+  const sent: T[] = [];
+  return {
+    sent,
+    async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
+      void Context.current(); // only inside an activity, as the real one
+      const before = sent.findIndex((s) => s.key === input.idempotencyKey);
+      if (before >= 0)
+        return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
+      sent.push(record(input));
+      return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
     },
   };
 }

@@ -8,11 +8,10 @@ import type { BatchItemResult } from '../../activities/messaging.js';
 import {
   applyResults,
   BATCH_SIZE,
-  MAX_DEFERRALS,
   planRound,
   type PendingText,
 } from '../../workflows/crew-challenge/batch.js';
-import type { MessageOutcome } from '../../workflows/lib/outbound.js';
+import { MAX_DEFERRALS, type MessageOutcome } from '../../workflows/lib/outbound.js';
 
 const NOW = 1_800_000_000_000;
 

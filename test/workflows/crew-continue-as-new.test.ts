@@ -5,7 +5,6 @@
  * contribution key counted in the first run is a duplicate in the third, the goal milestone texted in the first
  * run is never sent (or tried) again, and the summary (checked against every release of every run) is exact.
  */
-import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import {
@@ -20,24 +19,20 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
-import { withSmsBatch } from '../helpers/sms-batch.js';
+import { fakeOutbox, memberIdOf, withSmsBatch } from '../helpers/sms-batch.js';
 
-const sent: Array<{ key: string; memberId: string; kind: string; body: string }> = [];
+const outbox = fakeOutbox((input) => ({
+  key: input.idempotencyKey,
+  memberId: memberIdOf(input),
+  kind: input.kind,
+  body: input.body,
+}));
+const { sent } = outbox;
 const attempts: string[] = [];
 const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-    void Context.current();
     attempts.push(input.idempotencyKey);
-    const before = sent.findIndex((s) => s.key === input.idempotencyKey);
-    if (before >= 0)
-      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
-    sent.push({
-      key: input.idempotencyKey,
-      memberId: 'memberId' in input.to ? input.to.memberId : '',
-      kind: input.kind,
-      body: input.body,
-    });
-    return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
+    return outbox.sendSms(input);
   },
 });
 

@@ -35,7 +35,7 @@ import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { fieldErrorsOf } from '../../workflows/lib/failures.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
-import { withSmsBatch } from '../helpers/sms-batch.js';
+import { fakeOutbox, memberIdOf, withSmsBatch } from '../helpers/sms-batch.js';
 
 interface Sent {
   key: string;
@@ -45,26 +45,24 @@ interface Sent {
   at: string;
 }
 /** What the provider took: one per idempotency key, like the real outbox. */
-const sent: Sent[] = [];
+const outbox = fakeOutbox((input): Sent => ({
+  key: input.idempotencyKey,
+  memberId: memberIdOf(input),
+  kind: input.kind,
+  body: input.body,
+  at: new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString().slice(0, 16),
+}));
+const { sent } = outbox;
 const attempts: string[] = [];
 /** Keys whose first attempt dies right after the provider took the text (a worker killed mid-send). */
 const dieAfterSend = new Set<string>();
 const activities = withSmsBatch({
   async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
     attempts.push(input.idempotencyKey);
-    const at = new Date(Context.current().info.currentAttemptScheduledTimestampMs).toISOString();
-    const before = sent.findIndex((s) => s.key === input.idempotencyKey);
-    if (before >= 0)
-      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
-    sent.push({
-      key: input.idempotencyKey,
-      memberId: 'memberId' in input.to ? input.to.memberId : '',
-      kind: input.kind,
-      body: input.body,
-      at: at.slice(0, 16),
-    });
-    if (dieAfterSend.delete(input.idempotencyKey)) throw new Error('worker died after the provider took it');
-    return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
+    const result = await outbox.sendSms(input);
+    if (result.outcome === 'sent' && dieAfterSend.delete(input.idempotencyKey))
+      throw new Error('worker died after the provider took it');
+    return result;
   },
 } satisfies Partial<{ sendSms: (input: SendSmsInput) => Promise<SendSmsResult> }>);
 

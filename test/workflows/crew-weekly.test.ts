@@ -5,10 +5,8 @@
  * layer; at the end the summary's figures (from the workflow) are followed by the narrative the AI layer worded
  * from exactly those figures. A challenge started without a tone (a run from before crews had one) sends neither.
  */
-import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import type { AiActivities } from '../../activities/ai/index.js';
-import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import {
   answerUpdate,
   challengeStateQuery,
@@ -20,11 +18,18 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
-import { withSmsBatch } from '../helpers/sms-batch.js';
+import { fakeOutbox, memberIdOf, withSmsBatch } from '../helpers/sms-batch.js';
 
 type Ai = Pick<AiActivities, 'writeCrewWeeklyChallenge' | 'writeCrewSummaryNarrative'>;
 
-const sent: Array<{ key: string; memberId: string; kind: string; body: string; window: unknown }> = [];
+const outbox = fakeOutbox((input) => ({
+  key: input.idempotencyKey,
+  memberId: memberIdOf(input),
+  kind: input.kind,
+  body: input.body,
+  window: input.window,
+}));
+const { sent } = outbox;
 const weeklyCalls: Parameters<Ai['writeCrewWeeklyChallenge']>[0][] = [];
 const narrativeCalls: Parameters<Ai['writeCrewSummaryNarrative']>[0][] = [];
 const ai: Ai = {
@@ -41,23 +46,7 @@ const ai: Ai = {
     return { source: 'openai', prompt: 'crew_summary_narrative@1', text: `A ${input.tone} ending.` };
   },
 };
-const activities = withSmsBatch({
-  ...ai,
-  async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-    void Context.current();
-    const before = sent.findIndex((s) => s.key === input.idempotencyKey);
-    if (before >= 0)
-      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
-    sent.push({
-      key: input.idempotencyKey,
-      memberId: 'memberId' in input.to ? input.to.memberId : '',
-      kind: input.kind,
-      body: input.body,
-      window: input.window,
-    });
-    return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
-  },
-});
+const activities = withSmsBatch({ ...ai, sendSms: outbox.sendSms });
 
 const t = timeSkippingWorkers(activities);
 const london = 'Europe/London';

@@ -5,9 +5,7 @@
  * continues as new, so the new run's history (its input included) never names them. Pure rules, then the
  * workflow on the time-skipping server.
  */
-import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
-import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import {
   answerUpdate,
   challengeStateQuery,
@@ -24,7 +22,7 @@ import { crewChallengeWorkflow } from '../../workflows/crew-challenge/workflow.j
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { captureHistory } from '../helpers/histories.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
-import { withSmsBatch } from '../helpers/sms-batch.js';
+import { fakeOutbox, memberIdOf, withSmsBatch } from '../helpers/sms-batch.js';
 
 const london = 'Europe/London';
 const GONE = 'erased-member-7f3c';
@@ -150,21 +148,13 @@ describe('eraseFromChallenge (pure)', () => {
   });
 });
 
-const sent: Array<{ key: string; memberId: string; kind: string }> = [];
-const activities = withSmsBatch({
-  async sendSms(input: SendSmsInput): Promise<SendSmsResult> {
-    void Context.current();
-    const before = sent.findIndex((s) => s.key === input.idempotencyKey);
-    if (before >= 0)
-      return { outcome: 'already_sent', messageId: before + 1, providerSid: `SM${before + 1}` };
-    sent.push({
-      key: input.idempotencyKey,
-      memberId: 'memberId' in input.to ? input.to.memberId : '',
-      kind: input.kind,
-    });
-    return { outcome: 'sent', messageId: sent.length, providerSid: `SM${sent.length}` };
-  },
-});
+const outbox = fakeOutbox((input) => ({
+  key: input.idempotencyKey,
+  memberId: memberIdOf(input),
+  kind: input.kind,
+}));
+const { sent } = outbox;
+const activities = withSmsBatch({ sendSms: outbox.sendSms });
 
 const t = timeSkippingWorkers(activities);
 

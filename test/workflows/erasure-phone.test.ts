@@ -80,33 +80,45 @@ async function decodedHistory(handle: WorkflowHandle): Promise<unknown[]> {
   return decoded.map((p) => defaultPayloadConverter.fromPayload(p));
 }
 
+/** A list of `n` guests in UTC, named `<guestName> <i>`, their numbers from +1415555<first> on. */
+async function guestList(listName: string, guestName: string, n: number, first: number) {
+  const consent = { source: 'form', at: new Date('2026-11-01T10:00:00Z'), text: 'Text me' };
+  const list: GuestInput[] = Array.from({ length: n }, (_, i) => ({
+    phone: `+1415555${String(first + i)}`,
+    name: `${guestName} ${i}`,
+    timezone: 'UTC',
+    variables: {},
+    consent,
+  }));
+  const gl = await createGuestList(stack.database.db, listName);
+  const { inserted } = await insertGuests(stack.database.db, gl.id, list);
+  return { listId: gl.id, inserted };
+}
+
+/** A campaign to the list, started (one lane, batches of `batchSize`). */
+async function startCampaign(listId: string, name: string, batchSize: number) {
+  const campaign = await createCampaign(stack.database.db, {
+    listId,
+    name,
+    template: 'Doors open, {{name}}',
+    segmentBudget: 1,
+    brand: 'Crewline',
+  });
+  const handle = await client.workflow.start(guestCampaignWorkflow, {
+    taskQueue: TASK_QUEUE,
+    workflowId: guestCampaignWorkflowId(campaign.id),
+    args: [{ campaignId: campaign.id, batchSize, lanes: 1 }],
+  });
+  return { campaign, handle };
+}
+
 describe('a guest erased mid-campaign', () => {
   it('gets no text after the erasure while the others get theirs; their payloads no longer decode', async () => {
     await skipTo(stack.env, '2027-03-20T15:00:00Z'); // daytime for the UTC guests
     const db = stack.database.db;
-    const consent = { source: 'form', at: new Date('2026-11-01T10:00:00Z'), text: 'Text me' };
     // 30 guests: the batch reads them all, its first wave is 25 texts, the second 5.
-    const list: GuestInput[] = Array.from({ length: 30 }, (_, i) => ({
-      phone: `+1415555${String(3000 + i)}`,
-      name: `Guest ${i}`,
-      timezone: 'UTC',
-      variables: {},
-      consent,
-    }));
-    const gl = await createGuestList(db, 'Gala');
-    const { inserted } = await insertGuests(db, gl.id, list);
-    const campaign = await createCampaign(db, {
-      listId: gl.id,
-      name: 'Gala',
-      template: 'Doors open, {{name}}',
-      segmentBudget: 1,
-      brand: 'Crewline',
-    });
-    const handle = await client.workflow.start(guestCampaignWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: guestCampaignWorkflowId(campaign.id),
-      args: [{ campaignId: campaign.id, batchSize: 40, lanes: 1 }],
-    });
+    const { listId, inserted } = await guestList('Gala', 'Guest', 30, 3000);
+    const { campaign, handle } = await startCampaign(listId, 'Gala', 40);
 
     // The first wave is at the provider (claimed in the outbox, not answered).
     await waitFor(() => calls.length > 0, 'the first wave to reach the provider', 60_000);
@@ -184,16 +196,7 @@ describe('a guest erased mid-campaign', () => {
     release();
     await skipTo(stack.env, '2027-03-20T15:00:00Z');
     const db = stack.database.db;
-    const consent = { source: 'form', at: new Date('2026-11-01T10:00:00Z'), text: 'Text me' };
-    const list: GuestInput[] = Array.from({ length: 3 }, (_, i) => ({
-      phone: `+1415555${String(4000 + i)}`,
-      name: `Late ${i}`,
-      timezone: 'UTC',
-      variables: {},
-      consent,
-    }));
-    const gl = await createGuestList(db, 'Gala, later');
-    const { inserted } = await insertGuests(db, gl.id, list);
+    const { listId, inserted } = await guestList('Gala, later', 'Late', 3, 4000);
     // Its number was erased (as a member's: no opt-out kept) after this row was written, which the erasure's
     // transaction did not see: only the hash list knows.
     const survivor = inserted[1]!;
@@ -203,18 +206,7 @@ describe('a guest erased mid-campaign', () => {
       phoneHash: phoneHash(survivor.phone),
       requestedAt: new Date(survivor.createdAt.getTime() + 1_000),
     });
-    const campaign = await createCampaign(db, {
-      listId: gl.id,
-      name: 'Gala, later',
-      template: 'Doors open, {{name}}',
-      segmentBudget: 1,
-      brand: 'Crewline',
-    });
-    const handle = await client.workflow.start(guestCampaignWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: guestCampaignWorkflowId(campaign.id),
-      args: [{ campaignId: campaign.id, batchSize: 10, lanes: 1 }],
-    });
+    const { campaign, handle } = await startCampaign(listId, 'Gala, later', 10);
     const done = await waitFor(
       async () => {
         const p = await handle.query(progressQuery);

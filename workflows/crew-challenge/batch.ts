@@ -5,20 +5,18 @@
  * (inside the batch): the same gate (suppression, consent per purpose, the daily cap, quiet hours), the same outbox
  * claim by its business key (a retried batch re-sends nothing already handed over) and the same provider
  * classification. A text the gate defers waits on a durable timer and is asked again alone with the others due,
- * at most MAX_DEFERRALS times (as `sendMessage` does for one text).
+ * at most MAX_DEFERRALS times (the one bound of workflows/lib/outbound.ts, as `sendMessage` has for one text).
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { BatchItemResult, createMessagingActivities, SendSmsInput } from '../../activities/messaging.js';
 import { SMS_BATCH } from '../lib/activity-options.js';
-import { markedQuotingInput, type MessageOutcome } from '../lib/outbound.js';
+import { markedQuotingInput, MAX_DEFERRALS, type MessageOutcome } from '../lib/outbound.js';
 import type { Subject } from '../lib/subject.js';
 
 const { sendSmsBatch } = proxyActivities<ReturnType<typeof createMessagingActivities>>(SMS_BATCH);
 
 /** Texts per activity: a crew's day in one (the payload stays far below Temporal's limits). */
 export const BATCH_SIZE = 50;
-/** As `sendMessage`: re-checks after deferrals per text, so a misconfigured window cannot loop forever. */
-export const MAX_DEFERRALS = 20;
 
 /** A text still to send: its input, when it may be asked again, and how often it was deferred. */
 export interface PendingText {
