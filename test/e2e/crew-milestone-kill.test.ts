@@ -16,10 +16,13 @@
  * worker); the timeout is 20 minutes for a
  * loaded CI. Every wait is for a condition.
  */
+import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { like } from 'drizzle-orm';
 import { expect, it } from 'vitest';
+import { createPayloadCodec } from '../../db/payload-codec.js';
 import { members, messages } from '../../db/schema.js';
+import { loadMasterKeys } from '../../db/subject-keys.js';
 import { milestoneText } from '../../workflows/crew-challenge/texts.js';
 import { crewChallengeWorkflowId } from '../../workflows/ids.js';
 import { json, testApp } from '../helpers/app.js';
@@ -30,9 +33,12 @@ import { noonZone } from '../helpers/zones.js';
 const MEMBERS = 6;
 const phoneOf = (i: number) => `+1415557${String(i).padStart(4, '0')}`;
 
+/** The worker process's payload master key: the test's API client seals and opens payloads with it, as the API does. */
+const MASTER_KEY = randomBytes(32).toString('base64');
+
 const s = processStack({
   twilio: { optOut: 'off' },
-  env: { SMS_OPT_OUT_MANAGED_BY: 'crewline', SMS_MPS: '50' },
+  env: { SMS_OPT_OUT_MANAGED_BY: 'crewline', SMS_MPS: '50', PAYLOAD_MASTER_KEY: MASTER_KEY },
 });
 
 const localDateIn = (zone: string, at = new Date()) => at.toLocaleDateString('en-CA', { timeZone: zone });
@@ -40,8 +46,14 @@ const localDateIn = (zone: string, at = new Date()) => at.toLocaleDateString('en
 it('SIGKILL of the worker while Twilio holds the goal milestone texts, then a restart: one text per member, the challenge goes on', async () => {
   const started = Date.now();
   const { fake, env, database, startWorker } = s;
-  const client = new Client({ connection: env.connection });
-  const app = testApp(database.db, client);
+  const masters = await loadMasterKeys({
+    env: { PAYLOAD_MASTER_KEY: MASTER_KEY },
+    production: false,
+    dataDir: '.',
+  });
+  const payloadCodec = createPayloadCodec(database.db, masters);
+  const client = new Client({ connection: env.connection, dataConverter: { payloadCodecs: [payloadCodec] } });
+  const app = testApp(database.db, client, {}, undefined, payloadCodec);
   const call = async <T>(
     method: string,
     url: string,
