@@ -757,7 +757,8 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
       if (cohort.status !== 'collecting') throw notCollecting('status', cohort.status);
       const s = await cohortHandle(id).executeUpdate(assignCohortUpdate, { args: [] });
       logger.info({ cohortId: id, ...s.report }, 'mentorship cohort assigned');
-      return c.json(s, 200);
+      // Each assignment comes back marked for the payload codec (sealed in the history): not shown.
+      return c.json({ ...s, assignments: s.assignments.map((a) => unmarked(a)) }, 200);
     })
     .openapi(listMatchesRoute, async (c) => {
       const q = c.req.valid('query');
@@ -814,15 +815,18 @@ export function mentorshipRouter({ db, temporal, logger }: AppDeps) {
     })
     .openapi(bookRoute, async (c) => {
       const { id } = c.req.valid('param');
-      await requireMatch(id);
-      const s = await matchHandle(id).executeUpdate(scheduleSessionUpdate, { args: [c.req.valid('json')] });
+      // When the pair meets is about both of them: sealed under both keys in the match's history.
+      const match = await requireMatch(id);
+      const s = await matchHandle(id).executeUpdate(scheduleSessionUpdate, {
+        args: [await aboutPairing(match, c.req.valid('json'))],
+      });
       return c.json(toMatchJson(s), 201);
     })
     .openapi(rescheduleRoute, async (c) => {
       const { id, n } = c.req.valid('param');
-      await requireMatch(id);
+      const match = await requireMatch(id);
       const s = await matchHandle(id).executeUpdate(rescheduleSessionUpdate, {
-        args: [{ session: n, ...c.req.valid('json') }],
+        args: [await aboutPairing(match, { session: n, ...c.req.valid('json') })],
       });
       return c.json(toMatchJson(s), 200);
     })

@@ -10,6 +10,7 @@ import { members, mentorshipOffers, messages } from '../../db/schema.js';
 import { json } from '../helpers/app.js';
 import { confirmMember, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
+import { storedPayloadText } from '../helpers/stored-payloads.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 import { nextLocalTime } from '../../workflows/lib/time.js';
 import { COHORT_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
@@ -223,6 +224,15 @@ describe('the optimiser and cohorts, by API on real Postgres', () => {
     expect(c.assignments.map((x) => x.mentorId).sort()).toEqual(
       [people.mo.mentorId, people.bo.mentorId].sort(),
     );
+    for (const x of c.assignments) expect(Object.keys(x)).not.toContain('subject');
+    // As the Temporal server stores the cohort's history: each assignment's score is sealed under its mentor's
+    // and mentee's keys (README "Privacy"); the ids and the report's aggregates stay readable.
+    const stored = storedPayloadText(
+      (await t.env.client.workflow.getHandle(`mentorship-cohort-${cohortId}`).fetchHistory()).events,
+    );
+    expect(stored).toContain(people.mo.mentorId);
+    expect(stored).toContain('"medianScore"');
+    expect(stored).not.toContain('"score"');
 
     for (const x of c.assignments) {
       const m = await waitFor(async () => {

@@ -10,6 +10,7 @@ import { consentEvents, members, mentorshipMatches, mentorshipOffers, messages }
 import { json } from '../helpers/app.js';
 import { confirmMember, newMessageSid, OUR_NUMBER, sandboxInbound } from '../helpers/members.js';
 import { stackWithApp } from '../helpers/stack.js';
+import { storedPayloadText } from '../helpers/stored-payloads.js';
 import { skipTo, waitFor } from '../helpers/temporal.js';
 import { MEMBER_ID_SA } from '../../workflows/member/search-attributes.js';
 import { MATCH_STATUS_SA, MENTOR_ID_SA } from '../../workflows/mentorship-match/search-attributes.js';
@@ -79,18 +80,6 @@ const mentorBody = (memberId: string) => ({
   availability: [{ weekday: 2, from: '18:00', to: '20:00' }],
   capacity: 1,
 });
-
-/** The text of every payload in a history's events, as stored (not decoded). */
-function storedPayloadText(v: unknown, out: string[] = []): string {
-  if (v instanceof Uint8Array) return out.join('\n');
-  if (Array.isArray(v)) for (const x of v) storedPayloadText(x, out);
-  else if (v && typeof v === 'object') {
-    const p = v as { data?: unknown; metadata?: unknown };
-    if (p.data instanceof Uint8Array && p.metadata) out.push(Buffer.from(p.data).toString('utf8'));
-    else for (const x of Object.values(v)) storedPayloadText(x, out);
-  }
-  return out.join('\n');
-}
 
 describe('mentors, weights and a match by API and SMS', () => {
   it('refuses bad mentor input naming the field, unconfirmed members and duplicates', async () => {
@@ -323,6 +312,14 @@ describe('mentors, weights and a match by API and SMS', () => {
     );
     expect(moved.status).toBe(200);
     expect(moved.body.sessions[0]).toMatchObject({ reschedules: 1 });
+    // When they meet is sealed under both keys in the match's history (README "Privacy"): neither instant is
+    // readable in the payloads the Temporal server stores.
+    const stored = storedPayloadText(
+      (await t.env.client.workflow.getHandle(`mentorship-match-${matchId}`).fetchHistory()).events,
+    );
+    expect(stored).toContain(matchId);
+    for (const at of [tuesday1800, tuesday1800 + 30 * 60_000])
+      expect(stored).not.toContain(new Date(at).toISOString());
     expect(
       (await call<Problem>('PATCH', `${base}/sessions/7`, { startsAt: moved.body.sessions[0]!.startsAt }))
         .status,

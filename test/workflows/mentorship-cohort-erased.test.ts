@@ -36,6 +36,7 @@ import {
   type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
 import { sealCandidate } from '../../workflows/mentorship-match/sealed.js';
+import { unmarked } from '../../workflows/lib/subject.js';
 import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureHistory } from '../helpers/histories.js';
 import { timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
@@ -135,7 +136,12 @@ describe('a cohort request whose mentee is erased before the cohort answers', ()
       { matchId, choices: [sealCandidate(candidate('xan', 0.9), 'mentee-a')], firstChoiceScore: 0.9 },
     ]);
     const assigned = await cohort.executeUpdate(assignCohortUpdate);
-    expect(assigned.assignments).toEqual([
+    // The answer is stored in the cohort's history: the assignment is sealed under Xan's and the mentee's keys.
+    expect(assigned.assignments[0]).toMatchObject({
+      subject: 'member:member-of-xan',
+      alsoAbout: ['member:mentee-a'],
+    });
+    expect(assigned.assignments.map((a) => unmarked(a))).toEqual([
       { matchId, mentorId: 'xan', score: 0.9, firstChoice: true, fallback: false, reason: null },
     ]);
     await slotsFree(xan, "Xan's slot released by the cohort");

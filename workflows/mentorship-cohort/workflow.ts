@@ -25,7 +25,8 @@ import { DB_WRITE, OPTIMISE } from '../lib/activity-options.js';
 import { invalidInput } from '../lib/failures.js';
 import { mentorshipMatchWorkflowId, mentorWorkflowId } from '../ids.js';
 import { cohortAssignedSignal, type CohortAssignment } from '../mentorship-match/definitions.js';
-import { openCandidate } from '../mentorship-match/sealed.js';
+import { candidateSubjects, openCandidate } from '../mentorship-match/sealed.js';
+import { markedForAll, type Subject } from '../lib/subject.js';
 import { releaseSlotSignal } from '../mentor/definitions.js';
 import { COHORT_ID_SA } from '../mentorship-match/search-attributes.js';
 import { MIN_FIT_SCORE } from '../mentorship-match/values.js';
@@ -80,6 +81,16 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
     assignments: assignments.map((a) => ({ ...a })),
     report,
   });
+  /** Whom each placed assignment is about (its candidate's mentor and mentee), by match id. */
+  const assignedTo = new Map<string, Subject[]>();
+  /**
+   * The snapshot as the assign update answers it (stored in the history): each assignment's score and pick
+   * sealed under its mentor's and mentee's keys (README "Privacy"); the query's answer is not stored.
+   */
+  const sealedSnapshot = (): CohortSnapshot => {
+    const s = snapshot();
+    return { ...s, assignments: s.assignments.map((a) => markedForAll(assignedTo.get(a.matchId) ?? [], a)) };
+  };
   const publish = () =>
     setCurrentDetails(
       [
@@ -115,7 +126,7 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
     async () => {
       assignNow = true;
       await condition(() => status === 'assigned');
-      return snapshot();
+      return sealedSnapshot();
     },
     {
       validator: () => {
@@ -216,6 +227,7 @@ export async function mentorshipCohortWorkflow(input: CohortWorkflowInput): Prom
     const c = entry.choices[i]!;
     // The candidate goes on to the request as it came (sealed); the score is read from it here.
     const { score } = openCandidate(c);
+    assignedTo.set(entry.matchId, candidateSubjects(c));
     const firstChoice = entry.firstChoiceScore !== null && score >= entry.firstChoiceScore;
     return {
       cohortId,

@@ -14,7 +14,7 @@
  * Old histories and running matches carry the plaintext shapes (a flat `Candidate`, a zone string): `open*`
  * accept both, and fall back to neutral values for a part that no longer opens (a tombstone).
  */
-import { isErased, markedFor, markedForAll, subjectIf, type Subject } from '../lib/subject.js';
+import { isErased, isSubject, markedFor, markedForAll, subjectIf, type Subject } from '../lib/subject.js';
 import { isValidTimeZone } from '../lib/time.js';
 import type { Candidate, CandidateDetails, OfferView, SealedCandidate } from './definitions.js';
 
@@ -63,6 +63,16 @@ export function sealCandidate(c: Candidate, menteeMemberId: string): SealedCandi
 
 export const isSealedCandidate = (c: Candidate | SealedCandidate): c is SealedCandidate =>
   typeof c === 'object' && c !== null && 'details' in c;
+
+/**
+ * Whom a candidate is about, as its sealed part names them (the mentor's member, then the mentee): what a view
+ * derived from it (a cohort assignment's score) is sealed under. A flat candidate names its mentor's member only.
+ */
+export function candidateSubjects(c: Candidate | SealedCandidate): Subject[] {
+  if (!isSealedCandidate(c)) return [subjectIf('member', c.mentorMemberId)].filter(isSubject);
+  const d = c.details as { subject?: unknown; alsoAbout?: unknown };
+  return [d.subject, ...(Array.isArray(d.alsoAbout) ? (d.alsoAbout as unknown[]) : [])].filter(isSubject);
+}
 
 /**
  * The candidate to work with, from either shape. A part that no longer opens (its key destroyed) gives UTC, no
