@@ -15,25 +15,18 @@ import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { Db } from '../../db/client.js';
 import type { ErasureInput } from '../../workflows/erasure/definitions.js';
 import { erasureWorkflow } from '../../workflows/erasure/workflow.js';
-import {
-  erasureWorkflowId,
-  mentorshipMatchWorkflowId,
-  mentorWorkflowId,
-  TASK_QUEUE,
-} from '../../workflows/ids.js';
+import { erasureWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { mentorStateQuery } from '../../workflows/mentor/definitions.js';
-import { mentorWorkflow } from '../../workflows/mentor/workflow.js';
 import {
   answerOfferUpdate,
   endMatchUpdate,
   matchStateQuery,
   type Candidate,
-  type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
 import { ERASED_END_REASON } from '../../workflows/mentorship-match/erasure.js';
 import { ENDED_EARLY_TEXT } from '../../workflows/mentorship-match/texts.js';
-import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureHistory } from '../helpers/histories.js';
+import { mentorshipStarters } from '../helpers/mentorship.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 type Mentorship = ReturnType<typeof createMentorshipActivities>;
@@ -94,18 +87,7 @@ const candidate = (mentorId: string): Candidate => ({
   breakdown: { focus: 0.9, language: 1, schedule: 1, timezone: 1, load: 1 },
   weightsVersion: 'default@1',
 });
-const startMentor = (mentorId: string, capacity: number) =>
-  t.env.client.workflow.start(mentorWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorWorkflowId(mentorId),
-    args: [{ mentorId, capacity }],
-  });
-const startMatch = (input: MatchWorkflowInput) =>
-  t.env.client.workflow.start(mentorshipMatchWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorshipMatchWorkflowId(input.matchId),
-    args: [input],
-  });
+const { startMentor, startMatch } = mentorshipStarters(t);
 const erase = (memberId: string, r: Pick<ErasureInput, 'matchIds'> & Partial<ErasureInput>) =>
   t.env.client.workflow.start(erasureWorkflow, {
     taskQueue: TASK_QUEUE,

@@ -14,14 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import type { Db } from '../../db/client.js';
-import {
-  mentorshipCohortWorkflowId,
-  mentorshipMatchWorkflowId,
-  mentorWorkflowId,
-  TASK_QUEUE,
-} from '../../workflows/ids.js';
+import { mentorshipCohortWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { mentorStateQuery, reserveSlotUpdate } from '../../workflows/mentor/definitions.js';
-import { mentorWorkflow } from '../../workflows/mentor/workflow.js';
 import {
   assignCohortUpdate,
   joinCohortUpdate,
@@ -32,13 +26,11 @@ import {
   cohortAssignedSignal,
   matchStateQuery,
   participantErasedSignal,
-  type Candidate,
-  type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
 import { sealCandidate } from '../../workflows/mentorship-match/sealed.js';
 import { unmarked } from '../../workflows/lib/subject.js';
-import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureHistory } from '../helpers/histories.js';
+import { mentorshipStarters, testCandidate } from '../helpers/mentorship.js';
 import { timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 type Real = ReturnType<typeof createMentorshipActivities>;
@@ -84,29 +76,10 @@ const activities = {
 
 const t = timeSkippingWorkers(activities);
 
-const startMentor = (mentorId: string, capacity: number) =>
-  t.env.client.workflow.start(mentorWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorWorkflowId(mentorId),
-    args: [{ mentorId, capacity }],
-  });
-const startMatch = (input: MatchWorkflowInput) =>
-  t.env.client.workflow.start(mentorshipMatchWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorshipMatchWorkflowId(input.matchId),
-    args: [input],
-  });
+const { startMentor, startMatch } = mentorshipStarters(t);
 const closed = (h: { describe(): Promise<{ status: { name: string } }> }) =>
   waitFor(async () => (await h.describe()).status.name !== 'RUNNING', 'the workflow to close', WAIT_MS);
-const candidate = (mentorId: string, score: number): Candidate => ({
-  mentorId,
-  mentorMemberId: `member-of-${mentorId}`,
-  mentorTimezone: 'UTC',
-  mentorAvailability: [{ weekday: 2, from: '18:00', to: '20:00' }],
-  score,
-  breakdown: { focus: score, language: 1, schedule: 1, timezone: 1, load: 1 },
-  weightsVersion: 'default@1',
-});
+const candidate = testCandidate;
 type Mentor = Awaited<ReturnType<typeof startMentor>>;
 const slotsFree = (m: Mentor, what: string) =>
   waitFor(async () => (await m.query(mentorStateQuery)).active.length === 0, what, WAIT_MS);

@@ -13,11 +13,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import type { Db } from '../../db/client.js';
-import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
-import { mentorWorkflow } from '../../workflows/mentor/workflow.js';
 import type { CohortPlanEntry } from '../../workflows/mentorship-cohort/definitions.js';
-import type { Candidate, MatchWorkflowInput } from '../../workflows/mentorship-match/definitions.js';
-import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
+import type { Candidate } from '../../workflows/mentorship-match/definitions.js';
+import { mentorshipStarters, testCandidate } from '../helpers/mentorship.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 type Real = ReturnType<typeof createMentorshipActivities>;
@@ -68,33 +66,14 @@ export function optimiserScenario() {
 
   const t = timeSkippingWorkers(activities);
 
-  const startMentor = (mentorId: string, capacity: number) =>
-    t.env.client.workflow.start(mentorWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: mentorWorkflowId(mentorId),
-      args: [{ mentorId, capacity }],
-    });
-  const startMatch = (input: MatchWorkflowInput) =>
-    t.env.client.workflow.start(mentorshipMatchWorkflow, {
-      taskQueue: TASK_QUEUE,
-      workflowId: mentorshipMatchWorkflowId(input.matchId),
-      args: [input],
-    });
+  const { startMentor, startMatch } = mentorshipStarters(t);
   /**
    * Waits for a workflow to close by polling its status, not `result()`: awaiting a result lets the time-skipping
    * server skip ahead to any workflow's next timer (the mentors' 10-year execution timeout included).
    */
   const closed = (h: { describe(): Promise<{ status: { name: string } }> }) =>
     waitFor(async () => (await h.describe()).status.name !== 'RUNNING', 'the workflow to close', WAIT_MS);
-  const candidate = (mentorId: string, score: number): Candidate => ({
-    mentorId,
-    mentorMemberId: `member-of-${mentorId}`,
-    mentorTimezone: 'UTC',
-    mentorAvailability: [{ weekday: 2, from: '18:00', to: '20:00' }],
-    score,
-    breakdown: { focus: score, language: 1, schedule: 1, timezone: 1, load: 1 },
-    weightsVersion: 'default@1',
-  });
+  const candidate = testCandidate;
   const kindsTo = (memberId: string) => sent.filter((s) => s.memberId === memberId).map((s) => s.kind);
   /** Offers wait for the mentor's daytime (UTC here): start the scenario at 10:00 UTC. */
   async function toMorning() {

@@ -11,10 +11,9 @@ import type { createAiActivities } from '../../activities/ai/index.js';
 import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import type { Db } from '../../db/client.js';
-import { mentorshipMatchWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
+import { mentorWorkflowId } from '../../workflows/ids.js';
 import { nextAllowedInstant } from '../../workflows/lib/time.js';
 import { mentorStateQuery } from '../../workflows/mentor/definitions.js';
-import { mentorWorkflow } from '../../workflows/mentor/workflow.js';
 import {
   endMatchUpdate,
   matchStateQuery,
@@ -26,10 +25,9 @@ import {
   scheduleSessionUpdate,
   sessionFeedbackUpdate,
   type Candidate,
-  type MatchWorkflowInput,
 } from '../../workflows/mentorship-match/definitions.js';
-import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import { captureHistory } from '../helpers/histories.js';
+import { mentorshipStarters } from '../helpers/mentorship.js';
 import { skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 type Mx = ReturnType<typeof createMentorshipActivities>;
@@ -104,18 +102,7 @@ const LA = 'America/Los_Angeles';
 /** Tuesdays 18:00–20:00 New York time. */
 const TUESDAY_EVENINGS = [{ weekday: 2, from: '18:00', to: '20:00' }];
 
-const startMentor = (mentorId: string, capacity = 1) =>
-  t.env.client.workflow.start(mentorWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorWorkflowId(mentorId),
-    args: [{ mentorId, capacity }],
-  });
-const startMatch = (input: MatchWorkflowInput) =>
-  t.env.client.workflow.start(mentorshipMatchWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorshipMatchWorkflowId(input.matchId),
-    args: [input],
-  });
+const { startMentor, startMatch } = mentorshipStarters(t);
 const candidate = (mentorId: string, score: number): Candidate => {
   zoneOf.set(`member-of-${mentorId}`, NY);
   return {

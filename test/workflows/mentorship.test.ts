@@ -9,12 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createMentorshipActivities } from '../../activities/mentorship.js';
 import type { SendSmsInput, SendSmsResult } from '../../activities/messaging.js';
 import type { Db } from '../../db/client.js';
-import {
-  memberWorkflowId,
-  mentorshipMatchWorkflowId,
-  mentorWorkflowId,
-  TASK_QUEUE,
-} from '../../workflows/ids.js';
+import { memberWorkflowId, mentorWorkflowId, TASK_QUEUE } from '../../workflows/ids.js';
 import { memberStateQuery } from '../../workflows/member/definitions.js';
 import { memberWorkflow } from '../../workflows/member/workflow.js';
 import {
@@ -22,7 +17,6 @@ import {
   releaseSlotSignal,
   reserveSlotUpdate,
 } from '../../workflows/mentor/definitions.js';
-import { mentorWorkflow } from '../../workflows/mentor/workflow.js';
 import {
   answerOfferUpdate,
   endMatchUpdate,
@@ -30,12 +24,11 @@ import {
   replySignal,
   riskChangedSignal,
   type Candidate,
-  type MatchWorkflowInput,
   type OfferView,
 } from '../../workflows/mentorship-match/definitions.js';
-import { mentorshipMatchWorkflow } from '../../workflows/mentorship-match/workflow.js';
 import type { OfferRecord } from '../../workflows/mentorship-match/sealed.js';
 import { captureHistory } from '../helpers/histories.js';
+import { mentorshipStarters } from '../helpers/mentorship.js';
 import { finishMember, skipTo, timeSkippingWorkers, waitFor } from '../helpers/temporal.js';
 
 interface Sent extends SendSmsInput {
@@ -95,18 +88,7 @@ const activities = {
 
 const t = timeSkippingWorkers(activities);
 
-const startMentor = (mentorId: string, capacity: number) =>
-  t.env.client.workflow.start(mentorWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorWorkflowId(mentorId),
-    args: [{ mentorId, capacity }],
-  });
-const startMatch = (input: MatchWorkflowInput) =>
-  t.env.client.workflow.start(mentorshipMatchWorkflow, {
-    taskQueue: TASK_QUEUE,
-    workflowId: mentorshipMatchWorkflowId(input.matchId),
-    args: [input],
-  });
+const { startMentor, startMatch } = mentorshipStarters(t);
 const candidate = (mentorId: string, score: number, mentorTimezone = 'UTC'): Candidate => ({
   mentorId,
   mentorMemberId: `member-of-${mentorId}`,
