@@ -36,6 +36,7 @@ import { askText } from '../workflows/crew-challenge/texts.js';
 import { crewChallengeWorkflow } from '../workflows/crew-challenge/workflow.js';
 import { crewChallengeWorkflowId, TASK_QUEUE } from '../workflows/ids.js';
 import { load, log, machine, pool, rssSampler, startStack, type Stack } from './_stack.js';
+import { noonZone } from '../test/helpers/zones.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,13 +64,6 @@ const localParts = (zone: string, at: Date) => {
   const get = (t: string) => f.find((p) => p.type === t)!.value;
   return { date: `${get('year')}-${get('month')}-${get('day')}`, hm: `${get('hour')}:${get('minute')}` };
 };
-
-/** A zone whose local time is around noon now: the question's 08:00–21:00 window is open. */
-function noonZone(now = new Date()): string {
-  const offset = 12 - now.getUTCHours();
-  if (offset === 0) return 'Etc/UTC';
-  return offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
-}
 
 /** Zones with whole, half and three-quarter hour offsets: the next local midnight somewhere is ≤ 30 min away. */
 const MIDNIGHT_ZONES = [

@@ -55,10 +55,11 @@ const rows: string[] = [];
 let backgroundDone = 0;
 let backgroundFailed = 0;
 let stopBackground = false;
+let nextMember = 0; // each loop takes its own member number (one phone each), so no two loops create the same one
 const background = Promise.all(
   Array.from({ length: BACKGROUND }, async () => {
     while (!stopBackground) {
-      const i = backgroundDone + backgroundFailed;
+      const i = nextMember++;
       try {
         await createMember(api, i);
         backgroundDone++;
