@@ -10,7 +10,9 @@ import { installRuntime } from '../worker/worker.js';
 installRuntime('warn');
 const latencies: number[] = [];
 const sinks: InjectedSinks<FloorSinks> = {
-  floor: { handled: { fn: (_info, sentAt) => void latencies.push(Date.now() - sentAt), callDuringReplay: false } },
+  floor: {
+    handled: { fn: (_info, sentAt) => void latencies.push(Date.now() - sentAt), callDuringReplay: false },
+  },
 };
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
 const worker = await Worker.create({

@@ -61,7 +61,7 @@ const ask = <T>(msg: string) =>
     worker.send(msg);
   });
 await new Promise<void>((resolve, reject) => {
-  worker.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(String(m)))));
+  worker.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(JSON.stringify(m)))));
   worker.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
 });
 
@@ -71,7 +71,9 @@ const t0 = Date.now();
 await pool(MEMBERS, 32, async (i) => {
   await client.workflow.start('floorMember', { workflowId: id(i), taskQueue: TASK_QUEUE });
 });
-log(`${MEMBERS} waiting workflows started in ${((Date.now() - t0) / 1000).toFixed(1)} s; load average ${load()}`);
+log(
+  `${MEMBERS} waiting workflows started in ${((Date.now() - t0) / 1000).toFixed(1)} s; load average ${load()}`,
+);
 await new Promise((r) => setTimeout(r, 5000)); // their first workflow tasks done
 
 const cpuBefore = await cpuByRole();
@@ -112,7 +114,7 @@ if (CONCURRENCY > 0) {
 const postedAfter = (Date.now() - start) / 1000;
 const accepted = sent - failed;
 let handled = 0;
-for (const deadline = Date.now() + 600_000; Date.now() < deadline; ) {
+for (const deadline = Date.now() + 600_000; Date.now() < deadline;) {
   handled = (await ask<{ count: number }>('count')).count;
   if (handled >= accepted) break;
   await new Promise((r) => setTimeout(r, 100));

@@ -69,8 +69,9 @@ const { db, close: closeDb } = createDb(databaseUrl);
 const otel = config.tracing ? await import('../worker/tracing.js') : undefined;
 const tracing = otel && config.tracing ? otel.startTracing('crewline', config.tracing) : undefined;
 const workerMetrics = createWorkerRegistry({ processMetrics: true });
+const probed: { state?: () => string } = {}; // the worker's /livez and /readyz on its metrics port
 const workerMetricsServer = config.workerAppMetricsAddress
-  ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress)
+  ? await serveMetrics(workerMetrics.registry, config.workerAppMetricsAddress, () => probed.state?.())
   : undefined;
 const {
   worker,
@@ -84,6 +85,7 @@ const {
   workerMetrics,
   tracing && otel?.tracingWorkerOptions(tracing),
 );
+probed.state = () => worker.getState();
 const connection = await Connection.connect(temporalConnectionOptions(config.temporal, devServerAddress));
 const addedAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
 if (addedAttributes.length) say(`registered search attributes ${addedAttributes.join(', ')}`);
@@ -143,7 +145,7 @@ onShutdown(logger, async () => {
   await http.close();
   await stopDrainer();
   // The SDK's runtime may already have begun shutdown on the same signal.
-  if (worker.getState() === 'RUNNING') worker.shutdown();
+  worker.shutdown(); // stops each of its workers that still runs
   await workerRun.catch(() => {});
   await workerConnection.close();
   await connection.close();

@@ -22,11 +22,13 @@ const { db, close: closeDb } = createDb(databaseUrl);
 const otel = config.tracing ? await import('./tracing.js') : undefined;
 const tracing = otel && config.tracing ? otel.startTracing('crewline-worker', config.tracing) : undefined;
 const metrics = createWorkerRegistry({ processMetrics: true });
+// The metrics port also answers /livez and /readyz from the worker's state (worker/metrics.ts workerProbe).
+const probed: { state?: () => string } = {};
 const metricsServer = config.workerAppMetricsAddress
-  ? await serveMetrics(metrics.registry, config.workerAppMetricsAddress)
+  ? await serveMetrics(metrics.registry, config.workerAppMetricsAddress, () => probed.state?.())
   : undefined;
 if (metricsServer) logger.info({ url: metricsServer.url }, 'worker metrics');
-const { worker, connection, payloadCodec } = await createWorkerFromConfig(
+const created = await createWorkerFromConfig(
   config,
   db,
   undefined,
@@ -34,6 +36,8 @@ const { worker, connection, payloadCodec } = await createWorkerFromConfig(
   metrics,
   tracing && otel?.tracingWorkerOptions(tracing),
 );
+probed.state = () => created.worker.getState();
+const { connection, payloadCodec } = created;
 const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
 const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
 if (added.length) logger.info({ added }, 'registered search attributes');
@@ -46,18 +50,24 @@ await ensureRetentionPurge(
   config.retention,
   logger,
 );
+// On SIGTERM: stop polling, let the tasks in flight finish (the SDK drains them), then close as below. The
+// process exits only once the run loop has ended, never in the middle of a task.
+const run: { stopped?: Promise<void> } = {};
 onShutdown(logger, async () => {
-  // The SDK's runtime may already have begun shutdown on the same signal.
-  if (worker.getState() === 'RUNNING') worker.shutdown();
+  created.worker.shutdown(); // stops each of its workers that still runs
+  await run.stopped;
 });
 logger.info(
   { namespace: config.temporal.namespace, temporal: describeTemporalSecurity(config.temporal.security) },
   'worker running',
 );
-await worker.run();
-await connection.close();
-await clientConnection.close();
-await metricsServer?.close();
-await tracing?.shutdown();
-await closeDb();
+run.stopped = (async () => {
+  await created.worker.run();
+  await connection.close();
+  await clientConnection.close();
+  await metricsServer?.close();
+  await tracing?.shutdown();
+  await closeDb();
+})();
+await run.stopped;
 process.exit(0);

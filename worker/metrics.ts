@@ -20,13 +20,49 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` (Prometheus text) at `address` (`host:port`; port 0 picks a free one). */
-export async function serveMetrics(registry: Registry, address: string): Promise<MetricsServer> {
+/**
+ * The worker's state as its probes read it: the Temporal SDK's `Worker.getState()`, or `undefined` while the
+ * worker is still being created (bundle loaded, connection made).
+ */
+export type WorkerStateSource = () => string | undefined;
+
+/**
+ * Liveness and readiness of a worker process, for an orchestrator (the worker has no HTTP API of its own).
+ * - Live unless the worker has failed (its run loop ended with an error; the process is about to exit) or has
+ *   stopped. While it is created, running or draining on SIGTERM it is live: restarting it then would only cut
+ *   the drain short. A worker whose event loop is stuck does not answer at all, which the probe counts as a
+ *   failure.
+ * - Ready only while running (polling its task queues); not while starting or draining.
+ */
+export function workerProbe(state: string | undefined): { live: boolean; ready: boolean; state: string } {
+  const s = state ?? 'STARTING';
+  return { live: s !== 'FAILED' && s !== 'STOPPED', ready: s === 'RUNNING', state: s };
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text) at `address` (`host:port`; port 0 picks a free one), and with `state`
+ * also `GET /livez` and `GET /readyz` (200 or 503, `{"status": …, "worker": <state>}`; see `workerProbe`).
+ */
+export async function serveMetrics(
+  registry: Registry,
+  address: string,
+  state?: WorkerStateSource,
+): Promise<MetricsServer> {
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i);
   const port = Number(address.slice(i + 1));
   const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && state && (path === '/livez' || path === '/readyz')) {
+      const probe = workerProbe(state());
+      const ok = path === '/livez' ? probe.live : probe.ready;
+      const status = ok ? 'ok' : path === '/livez' ? 'failed' : 'not ready';
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify({ status, worker: probe.state }));
+      return;
+    }
+    if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }

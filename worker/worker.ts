@@ -25,6 +25,12 @@ export const workflowsPath = existsSync(sourceFile('index.ts'))
   : sourceFile('index.js');
 
 /** Where `npm run build` writes the pre-built workflow bundle: dist/workflow-bundle.js. */
+/**
+ * After SIGTERM, how long the activities in flight may run before the SDK cancels them: a text already at Twilio
+ * gets its answer recorded instead of being cut off and reconciled on a retry. Within Kubernetes' default
+ * 30-second termination grace.
+ */
+export const SHUTDOWN_GRACE = '10 seconds';
 export const DEFAULT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 /**
@@ -119,6 +125,7 @@ export async function createWorkers(opts: {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
+    shutdownGraceTime: SHUTDOWN_GRACE,
     ...code.options,
     ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
     activities: opts.activities,
@@ -133,6 +140,7 @@ export async function createWorkers(opts: {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: SMS_TASK_QUEUE,
+    shutdownGraceTime: SHUTDOWN_GRACE,
     activities: opts.activities,
     ...dataConverter,
     interceptors: { activity: activityInterceptors },
@@ -149,7 +157,11 @@ export async function createWorkers(opts: {
     shutdown: () => {
       for (const w of [main, sms]) if (w.getState() === 'RUNNING') w.shutdown();
     },
-    getState: () => main.getState(),
+    // The process's state is its least healthy worker's: FAILED if either failed, RUNNING only if both run.
+    getState: () => {
+      const states = [main.getState(), sms.getState()];
+      return states.find((st) => st === 'FAILED') ?? states.find((st) => st !== 'RUNNING') ?? 'RUNNING';
+    },
   };
 }
 

@@ -18,6 +18,7 @@ interface Service {
   entrypoint?: string | string[];
   environment?: Record<string, string | null>;
   depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test?: string[] };
 }
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -77,6 +78,18 @@ describe('docker-compose.yml', () => {
     }
     // Reachable through the published port (the API's default HOST is loopback).
     expect(services.api?.environment?.HOST).toBe('0.0.0.0');
+  });
+
+  it('checks the worker and the API by /readyz on their probe ports', () => {
+    const probeUrl = (name: string) =>
+      /fetch\('(http:\/\/127\.0\.0\.1:(\d+)\/readyz)'\)/.exec(
+        (services[name]?.healthcheck?.test ?? []).join(' '),
+      );
+    // The worker answers its probes on its metrics port (WORKER_APP_METRICS_ADDRESS), the API on PROBE_PORT.
+    expect(probeUrl('worker')?.[2]).toBe(
+      services.worker?.environment?.WORKER_APP_METRICS_ADDRESS?.split(':')[1],
+    );
+    expect(probeUrl('api')?.[2]).toBe(services.api?.environment?.PROBE_PORT);
   });
 
   it('requires the payload master key for the app services (production refuses to start without it)', () => {
