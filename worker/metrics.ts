@@ -27,6 +27,19 @@ export interface MetricsServer {
 export type WorkerStateSource = () => string | undefined;
 
 /**
+ * One state for a process that runs several Temporal workers (the main and the SMS task queue): FAILED if any
+ * failed; RUNNING or STOPPED only if all are; otherwise the transition one of them is in (starting or draining).
+ * A worker that has drained while the other still drains a send is DRAINING for the process, not STOPPED; one
+ * stopped while the other runs (outside a shutdown, which stops both at once) is STOPPED: restart it.
+ */
+export function combinedWorkerState(states: readonly string[]): string {
+  if (states.includes('FAILED')) return 'FAILED';
+  if (states.every((st) => st === 'RUNNING')) return 'RUNNING';
+  if (states.every((st) => st === 'STOPPED')) return 'STOPPED';
+  return states.find((st) => st !== 'RUNNING' && st !== 'STOPPED') ?? 'STOPPED';
+}
+
+/**
  * Liveness and readiness of a worker process, for an orchestrator (the worker has no HTTP API of its own).
  * - Live unless the worker has failed (its run loop ended with an error; the process is about to exit) or has
  *   stopped. While it is created, running or draining on SIGTERM it is live: restarting it then would only cut

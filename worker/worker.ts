@@ -16,6 +16,7 @@ import type { tracingWorkerOptions } from './tracing.js';
 import type { Logger } from './logger.js';
 import { compliancePolicy, createSecondarySmsProvider, createSmsProvider } from './sms.js';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection.js';
+import { combinedWorkerState } from './metrics.js';
 
 type WorkerTracing = ReturnType<typeof tracingWorkerOptions>;
 /** The workflow sources: `.ts` when run from the repository (tsx), `.js` in the compiled image (dist/). */
@@ -80,7 +81,8 @@ export interface WorkerDeps extends ActivityDeps {
 export interface Workers {
   run(): Promise<void>;
   shutdown(): void;
-  getState(): ReturnType<Worker['getState']>;
+  /** The least healthy of its workers' states (combinedWorkerState). */
+  getState(): string;
 }
 
 export async function createWorkers(opts: {
@@ -157,11 +159,7 @@ export async function createWorkers(opts: {
     shutdown: () => {
       for (const w of [main, sms]) if (w.getState() === 'RUNNING') w.shutdown();
     },
-    // The process's state is its least healthy worker's: FAILED if either failed, RUNNING only if both run.
-    getState: () => {
-      const states = [main.getState(), sms.getState()];
-      return states.find((st) => st === 'FAILED') ?? states.find((st) => st !== 'RUNNING') ?? 'RUNNING';
-    },
+    getState: () => combinedWorkerState([main.getState(), sms.getState()]),
   };
 }
 

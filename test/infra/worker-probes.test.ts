@@ -4,7 +4,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
-import { serveMetrics, workerProbe, type MetricsServer } from '../../worker/metrics.js';
+import { combinedWorkerState, serveMetrics, workerProbe, type MetricsServer } from '../../worker/metrics.js';
 
 let server: MetricsServer | undefined;
 afterEach(async () => {
@@ -23,6 +23,23 @@ it.each([
   ['FAILED', { live: false, ready: false, state: 'FAILED' }],
 ])('state %s → %o', (state, expected) => {
   expect(workerProbe(state)).toEqual(expected);
+});
+
+it.each([
+  [['RUNNING', 'RUNNING'], 'RUNNING'],
+  [['INITIALIZED', 'INITIALIZED'], 'INITIALIZED'],
+  [['RUNNING', 'INITIALIZED'], 'INITIALIZED'],
+  // The main worker has drained; the SMS worker still waits for a send at Twilio: the process is draining.
+  [['STOPPED', 'DRAINING'], 'DRAINING'],
+  [['DRAINED', 'STOPPED'], 'DRAINED'],
+  [['STOPPING', 'STOPPING'], 'STOPPING'],
+  [['STOPPED', 'STOPPED'], 'STOPPED'],
+  // One worker stopped while the other runs: not a shutdown, the process is broken.
+  [['RUNNING', 'STOPPED'], 'STOPPED'],
+  [['DRAINING', 'FAILED'], 'FAILED'],
+  [['FAILED', 'RUNNING'], 'FAILED'],
+])('the process of workers in %o is %s', (states, expected) => {
+  expect(combinedWorkerState(states)).toBe(expected);
 });
 
 it('the metrics port answers /livez and /readyz from the state it reads at each request', async () => {
